@@ -1,0 +1,128 @@
+/*
+ * aipa/server.h: the reference server.
+ *
+ * Two layers. aipa_srv_handle() is the whole request handler with no
+ * network: a request (method, target, headers, body) in, a response (status,
+ * content type, body) out. It does wire parsing, auth (V1 or V3, nonce
+ * replay cache, clock skew), dispatch, the model and rendering, and the
+ * fixture protocol under /_aipa/. The fuzz target and the embedded
+ * `aipa conform` call it directly or through the HTTP front end.
+ * aipa_srv_start() puts libmicrohttpd in front of it.
+ */
+#ifndef AIPA_SERVER_H
+#define AIPA_SERVER_H
+
+#include <stdio.h>
+
+#include "aipa/common.h"
+#include "aipa/model.h"
+#include "aipa/sign.h"
+#include "aipa/wire.h"
+
+#define AIPA_SRV_MAX_HEADERS 64
+
+struct aipa_srv_credential {
+    const char *access_key_id;
+    const char *access_key_secret;
+    bool active;      /* false: InvalidAccessKeyId.Inactive */
+    bool whitelisted; /* may pass IpAddress */
+};
+
+struct aipa_srv_config {
+    /* network (aipa_srv_start only) */
+    const char *listen_addr; /* "127.0.0.1" by default; "::1" works too */
+    uint16_t port;           /* 0 picks a free port; aipa_srv_port() tells which */
+    const char *tls_cert_file, *tls_key_file; /* both set: HTTPS */
+    unsigned max_connections;
+    unsigned connection_timeout_s;
+    unsigned threads; /* 0: one per core */
+
+    /* request limits (the handler enforces them too) */
+    size_t max_url_len;
+    size_t max_header_bytes;
+    size_t max_body_len;
+    struct aipa_wire_limits wire;
+
+    /* auth */
+    const struct aipa_srv_credential *credentials;
+    size_t credential_count;
+    bool auth_off;              /* load tests only */
+    int64_t max_skew_s;         /* 900 */
+    int64_t nonce_window_s;     /* 900 */
+    size_t nonce_cache_max;     /* bounded memory; oldest evicted first */
+    /* Clock for timestamps and the nonce window; NULL means time(NULL). */
+    int64_t (*now)(void *ctx);
+    void *now_ctx;
+
+    /* model */
+    unsigned edition;           /* AIPA_ED_2018 or AIPA_ED_2024 */
+    uint64_t seed;
+    const char *state_json;     /* seed state document; NULL: the built-in default */
+    size_t state_json_len;
+    const char *const *pool_cidrs;
+    size_t pool_cidr_count;
+
+    /* fixture protocol */
+    bool fixtures;
+    const char *fixture_token; /* required in X-Aipa-Token when fixtures is on */
+
+    const char *host_id; /* HostId in error bodies, "ecs.aliyuncs.com" by default */
+    FILE *log;           /* one line per request; NULL: silent */
+};
+
+/* Fills cfg with the defaults named above (no credentials, no state). */
+AIPA_API void aipa_srv_config_defaults(struct aipa_srv_config *cfg);
+
+/* A request as received. Everything is borrowed from the caller. */
+struct aipa_srv_request {
+    const char *method;            /* "GET", "POST", ... */
+    const char *target;            /* path and query as on the request line: "/?A=b" */
+    size_t target_len;
+    const struct aipa_header *headers;
+    size_t header_count;
+    const uint8_t *body;
+    size_t body_len;
+};
+
+/* A response to send. body is owned by the response. */
+struct aipa_srv_response {
+    unsigned status;
+    const char *content_type; /* static string */
+    struct aipa_buf body;
+    char request_id[37];
+    /* For logs and tests: the action and the Code answered ("" on success). */
+    char action[48];
+    char code[64];
+};
+
+AIPA_API void aipa_srv_response_init(struct aipa_srv_response *r);
+AIPA_API void aipa_srv_response_cleanup(struct aipa_srv_response *r);
+
+struct aipa_srv;
+
+/* Copies what it needs from cfg (credentials included). */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_srv_new(struct aipa_srv **out,
+                                               const struct aipa_srv_config *cfg);
+AIPA_API void aipa_srv_free(struct aipa_srv *srv);
+AIPA_API struct aipa_model *aipa_srv_model(struct aipa_srv *srv);
+
+/* Handles one request; thread-safe. Returns AIPA_OK whenever resp is filled. */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_srv_handle(struct aipa_srv *srv,
+                                                  const struct aipa_srv_request *req,
+                                                  struct aipa_srv_response *resp);
+
+/* Starts the libmicrohttpd front end (non-blocking). */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_srv_start(struct aipa_srv *srv);
+AIPA_API uint16_t aipa_srv_port(const struct aipa_srv *srv);
+AIPA_API void aipa_srv_stop(struct aipa_srv *srv);
+
+/* The built-in default state document (NUL-terminated JSON). */
+AIPA_API const char *aipa_srv_default_state(void);
+/* The demo key pair used when no credentials are configured. */
+#define AIPA_DEMO_ACCESS_KEY_ID "testid"
+#define AIPA_DEMO_ACCESS_KEY_SECRET "testsecret"
+
+/* `aipa serve` */
+AIPA_API int aipa_serve_main(int argc, char **argv);
+
+#endif /* AIPA_SERVER_H */
