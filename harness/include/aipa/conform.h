@@ -85,7 +85,7 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_variant_filter_parse(const char *s,
 
 /* ---- the case model ---- */
 
-struct aipa_kv {
+struct aipa_case_kv {
     char *name;
     char *value; /* as written, before substitution and %hex expansion */
 };
@@ -164,7 +164,7 @@ struct aipa_tamper {
     unsigned flags;
     char **omit; /* common parameter names */
     size_t omit_count;
-    struct aipa_kv *set;
+    struct aipa_case_kv *set;
     size_t set_count;
     bool v1_only; /* some item has no V3 form */
 };
@@ -172,14 +172,14 @@ struct aipa_tamper {
 struct aipa_raw {
     char *method;
     char *target;
-    struct aipa_kv *headers;
+    struct aipa_case_kv *headers;
     size_t header_count;
     char *body; /* "" when absent */
 };
 
 struct aipa_step {
     char *name;                 /* NULL when absent */
-    struct aipa_kv *params;     /* NULL for raw steps */
+    struct aipa_case_kv *params;     /* NULL for raw steps */
     size_t param_count;
     struct aipa_raw *raw;       /* NULL for request steps */
     char *principal;            /* "default" when absent */
