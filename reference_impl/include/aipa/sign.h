@@ -6,6 +6,10 @@
  *
  * Each is usable to sign (client side) and to verify (server side); verify
  * compares in constant time. HMAC and SHA come from OpenSSL's libcrypto.
+ *
+ * Functions that write text into a struct aipa_buf append to it, all or
+ * nothing; the *_verify functions reset their sts buffer first, and accept
+ * sts == NULL when the caller does not need the StringToSign.
  */
 #ifndef AIPA_SIGN_H
 #define AIPA_SIGN_H
@@ -35,7 +39,8 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_v1_signature(const char *secret, const ch
 /*
  * Computes the StringToSign of params (into sts, which the caller can put in
  * a SignatureDoesNotMatch message) and compares the Signature parameter with
- * the expected one in constant time. Returns AIPA_OK with *match set.
+ * the expected one in constant time. Returns AIPA_OK with *match set
+ * (false when there is no Signature parameter).
  */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_v1_verify(const char *method,
                                                  const struct aipa_params *params,
@@ -76,7 +81,9 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_v3_parse_authorization(const uint8_t *s, 
  * by '&' (names unencoded, as the SDK does). CanonicalHeaders: for each name
  * of signed_headers (lowercase, ';'-separated, in the order given), the
  * header's lowercase name ':' trimmed value '\n'; repeated headers joined
- * with ','. A signed header that is absent from headers is AIPA_ENOTFOUND.
+ * with ','. A signed header that is absent from headers is AIPA_ENOTFOUND;
+ * a malformed signed_headers (empty element, non-token byte) AIPA_EPARSE.
+ * Header names match case-insensitively; values are trimmed of SP and HTAB.
  */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_v3_canonical_request(
     const char *method, const char *uri, const struct aipa_params *query,
@@ -95,6 +102,9 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_sha256_hex(const void *data, size_t len,
 /*
  * Recomputes the signature of a received V3 request and compares it in
  * constant time with auth->signature. sts receives the StringToSign.
+ * An algorithm other than ACS3-HMAC-SHA256 never matches (the caller can
+ * check auth->algorithm first to answer with a more precise error). Errors
+ * of aipa_v3_canonical_request pass through (AIPA_ENOTFOUND, AIPA_EPARSE).
  */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_v3_verify(const char *method, const char *uri,
                                                  const struct aipa_params *query,
@@ -126,7 +136,7 @@ AIPA_API bool aipa_ct_equal(const void *a, size_t a_len, const void *b, size_t b
  * offsets, out-of-range fields).
  */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_parse_timestamp(const char *s, size_t n, int64_t *out);
-/* Writes "yyyy-MM-ddTHH:mm:ssZ" and a NUL (21 bytes). */
+/* Writes "yyyy-MM-ddTHH:mm:ssZ" and a NUL (21 bytes); t is clamped to years 0000-9999. */
 AIPA_API void aipa_format_timestamp(int64_t t, char out[21]);
 
 #endif /* AIPA_SIGN_H */

@@ -68,6 +68,10 @@ AIPA_API const char *aipa_params_value(const struct aipa_params *p, const char *
 AIPA_API size_t aipa_params_remove(struct aipa_params *p, const char *name);
 /* Sorts by name in byte order (stable, so equal names keep their order). */
 AIPA_API void aipa_params_sort(struct aipa_params *p);
+/*
+ * Deep copy: dst is initialised by the call (with src's limits), so pass a
+ * list that holds nothing. On failure dst is left empty.
+ */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_params_copy(struct aipa_params *dst,
                                                    const struct aipa_params *src);
 
@@ -94,6 +98,12 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_params_copy(struct aipa_params *dst,
  *   a name seen twice (query or body)     AIPA_EPARSE   / InvalidParameter (detail: the name)
  * Empty pairs between separators ("a=1&&b=2", a trailing "&") are skipped;
  * "a" with no "=" is a parameter with an empty value.
+ *
+ * Each pair is checked in this order: name (escape, NUL, UTF-8, length),
+ * value (escape, NUL, UTF-8, length), duplicate, count; the first failure
+ * wins. On any failure out is restored to what it held before the call. Out
+ * of memory is AIPA_ENOMEM with code AIPA_C_INTERNAL_ERROR. res may be NULL.
+ * A detail is always valid UTF-8 (bytes that are not become '?').
  */
 struct aipa_wire_result {
     enum aipa_code code;
@@ -105,12 +115,16 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_wire_parse(const uint8_t *s, size_t n, un
                                                   struct aipa_params *out,
                                                   struct aipa_wire_result *res);
 
-/* Decodes %XX (and '+' per flags) into out. AIPA_EPARSE on a malformed escape. */
+/*
+ * Decodes %XX (and '+' per flags), appending to out. AIPA_EPARSE on a
+ * malformed escape (out unchanged). out needs room for n more bytes.
+ * No NUL or UTF-8 check: aipa_wire_parse adds those.
+ */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_pct_decode(const uint8_t *s, size_t n, unsigned flags,
                                                   struct aipa_buf *out);
 /*
  * Alibaba percent-encoding (§2.2 step 4): unreserved A-Z a-z 0-9 - _ . ~ stay,
- * every other byte becomes %XX with uppercase hex.
+ * every other byte becomes %XX with uppercase hex. Appends to out.
  */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_pct_encode(const uint8_t *s, size_t n,
                                                   struct aipa_buf *out);
@@ -122,7 +136,8 @@ AIPA_API bool aipa_utf8_valid(const uint8_t *s, size_t n);
 
 /*
  * Serialises params as a query string: name=value pairs joined with '&',
- * both percent-encoded with aipa_pct_encode, in list order.
+ * both percent-encoded with aipa_pct_encode, in list order. Appends to out
+ * (all or nothing).
  */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_wire_build_query(const struct aipa_params *p,
                                                         struct aipa_buf *out);
