@@ -33,6 +33,7 @@ struct aipa_writer {
     struct {
         const char *array_name; /* non-NULL inside an array: the XML item name */
         size_t count;           /* members written so far (JSON commas) */
+        const char *elem_name;  /* XML element this level closes (root, object, item) */
     } stack[AIPA_W_MAX_DEPTH];
 };
 
