@@ -12,25 +12,25 @@
 #ifndef AIPA_CONFORM_H
 #define AIPA_CONFORM_H
 
-#include <cjson/cJSON.h>
-
 #include "aipa/common.h"
 #include "aipa/errors.h"
 #include "aipa/render.h"
 
+#include <cjson/cJSON.h>
+
 /* ---- limits (a case file past any of them is rejected) ---- */
-#define AIPA_CASE_MAX_BYTES (256u * 1024u) /* one case file */
-#define AIPA_CASE_MAX_ID 128u
-#define AIPA_CASE_MAX_STEPS 16u
-#define AIPA_CASE_MAX_PARAMS 64u
-#define AIPA_CASE_MAX_OUTCOMES 8u
-#define AIPA_CASE_MAX_CHECKS 32u
-#define AIPA_CASE_MAX_FIXTURES 16u
+#define AIPA_CASE_MAX_BYTES         (256u * 1024u) /* one case file */
+#define AIPA_CASE_MAX_ID            128u
+#define AIPA_CASE_MAX_STEPS         16u
+#define AIPA_CASE_MAX_PARAMS        64u
+#define AIPA_CASE_MAX_OUTCOMES      8u
+#define AIPA_CASE_MAX_CHECKS        32u
+#define AIPA_CASE_MAX_FIXTURES      16u
 #define AIPA_CASE_MAX_FIXTURE_COUNT 64u /* "$count" */
-#define AIPA_CASE_MAX_REPEAT 64u
-#define AIPA_CASE_MAX_TAGS 16u
-#define AIPA_CASE_MAX_EXPANDED (1024u * 1024u) /* %repeat[]% output */
-#define AIPA_SUITE_MAX_CASES 4096u
+#define AIPA_CASE_MAX_REPEAT        64u
+#define AIPA_CASE_MAX_TAGS          16u
+#define AIPA_CASE_MAX_EXPANDED      (1024u * 1024u) /* %repeat[]% output */
+#define AIPA_SUITE_MAX_CASES        4096u
 
 /* Doc editions are the AIPA_ED_* bits of aipa/errors.h. */
 /* "2018-08-02" -> AIPA_ED_2018, "2024-12-20" -> AIPA_ED_2024, else 0. */
@@ -41,16 +41,16 @@ AIPA_API const char *aipa_edition_name(unsigned edition_bit);
 enum aipa_level { AIPA_LEVEL_MUST = 0, AIPA_LEVEL_SHOULD = 1 };
 
 /* ---- variant axes, as bit sets ---- */
-#define AIPA_VSIG_V1 0x01u
-#define AIPA_VSIG_V3 0x02u
-#define AIPA_VSIG_ALL 0x03u
-#define AIPA_VSHAPE_GET 0x01u
+#define AIPA_VSIG_V1           0x01u
+#define AIPA_VSIG_V3           0x02u
+#define AIPA_VSIG_ALL          0x03u
+#define AIPA_VSHAPE_GET        0x01u
 #define AIPA_VSHAPE_POST_QUERY 0x02u
-#define AIPA_VSHAPE_POST_FORM 0x04u
-#define AIPA_VSHAPE_ALL 0x07u
-#define AIPA_VFMT_XML 0x01u
-#define AIPA_VFMT_JSON 0x02u
-#define AIPA_VFMT_ALL 0x03u
+#define AIPA_VSHAPE_POST_FORM  0x04u
+#define AIPA_VSHAPE_ALL        0x07u
+#define AIPA_VFMT_XML          0x01u
+#define AIPA_VFMT_JSON         0x02u
+#define AIPA_VFMT_ALL          0x03u
 
 /* One concrete variant: exactly one bit of each axis (0 in all: "raw"). */
 struct aipa_variant {
@@ -153,12 +153,12 @@ struct aipa_across {
 
 /* Tamper flags (FORMAT.md "Tampering"). */
 #define AIPA_TAMPER_WRONG_SECRET 0x01u
-#define AIPA_TAMPER_UNKNOWN_KEY 0x02u
-#define AIPA_TAMPER_TS_STALE 0x04u
-#define AIPA_TAMPER_TS_FUTURE 0x08u
+#define AIPA_TAMPER_UNKNOWN_KEY  0x02u
+#define AIPA_TAMPER_TS_STALE     0x04u
+#define AIPA_TAMPER_TS_FUTURE    0x08u
 #define AIPA_TAMPER_TS_MALFORMED 0x10u
-#define AIPA_TAMPER_REUSE_NONCE 0x20u
-#define AIPA_TAMPER_UNSIGNED 0x40u
+#define AIPA_TAMPER_REUSE_NONCE  0x20u
+#define AIPA_TAMPER_UNSIGNED     0x40u
 
 struct aipa_tamper {
     unsigned flags;
@@ -178,14 +178,14 @@ struct aipa_raw {
 };
 
 struct aipa_step {
-    char *name;                 /* NULL when absent */
-    struct aipa_case_kv *params;     /* NULL for raw steps */
+    char *name;                  /* NULL when absent */
+    struct aipa_case_kv *params; /* NULL for raw steps */
     size_t param_count;
-    struct aipa_raw *raw;       /* NULL for request steps */
-    char *principal;            /* "default" when absent */
-    struct aipa_variant pin;    /* zero bits on an axis: not pinned */
+    struct aipa_raw *raw;    /* NULL for request steps */
+    char *principal;         /* "default" when absent */
+    struct aipa_variant pin; /* zero bits on an axis: not pinned */
     struct aipa_tamper tamper;
-    unsigned repeat;            /* 1.. */
+    unsigned repeat; /* 1.. */
     bool parallel;
     struct aipa_outcome *outcomes;
     size_t outcome_count;

@@ -1,0 +1,48 @@
+/*
+ * conform_int.h: internals shared by the conform*.c and report*.c files
+ * (not a public interface).
+ */
+#ifndef AIPA_CONFORM_INT_H
+#define AIPA_CONFORM_INT_H
+
+#include "aipa/conform.h"
+
+/* Appends a formatted note to b (NULL-safe); a failed append is ignored. */
+void aipa__note(struct aipa_buf *b, const char *fmt, ...) AIPA_PRINTF(2, 3);
+
+/*
+ * Substitution scanner: walks s, copies literal text into out and calls
+ * resolve(ctx, expr, expr_len, out) for every ${expr}; "$${" is a literal
+ * "${". resolve appends the value (or fails with a reason in why).
+ * AIPA_EPARSE for an unterminated "${".
+ */
+typedef aipa_err (*aipa__subst_fn)(void *ctx, const char *expr, size_t len, struct aipa_buf *out,
+                                   struct aipa_buf *why);
+AIPA_MUST_CHECK aipa_err aipa__subst(const char *s, aipa__subst_fn resolve, void *ctx,
+                                     struct aipa_buf *out, struct aipa_buf *why);
+
+/* The parsed form of one ${...} expression. */
+enum aipa__ref_kind {
+    AIPA_REF_FIXTURE, /* ${vm}, ${vm[3]}, ${vm[i]} */
+    AIPA_REF_INDEX,   /* ${i} */
+    AIPA_REF_STEP,    /* ${step[N].PATH} */
+    AIPA_REF_REGION,  /* ${region} */
+};
+
+struct aipa__ref {
+    enum aipa__ref_kind kind;
+    char name[64];    /* FIXTURE: the fixture name */
+    bool index_is_i;  /* FIXTURE: [i] */
+    size_t index;     /* FIXTURE: [K]; STEP: N */
+    const char *path; /* STEP: into the expression (not NUL-terminated) */
+    size_t path_len;
+};
+
+/* Parses expr[0..len) into r; AIPA_EPARSE with a reason in why. */
+AIPA_MUST_CHECK aipa_err aipa__ref_parse(const char *expr, size_t len, struct aipa__ref *r,
+                                         struct aipa_buf *why);
+
+/* Parses "step[N].PATH" (same_as operands) into *step and *path (into s). */
+AIPA_MUST_CHECK aipa_err aipa__stepref_parse(const char *s, size_t *step, const char **path);
+
+#endif /* AIPA_CONFORM_INT_H */
