@@ -1,0 +1,1028 @@
+/*
+ * The instance model: instances in a hash table, the allocation rules of
+ * AllocatePublicIpAddress for both doc editions, and the lifecycle actions
+ * that make them observable. docs/internals/model.md documents the rules
+ * and their precedence.
+ */
+#include "model_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- names ---- */
+
+static const char *const status_names[] = {
+    [AIPA_ST_PENDING] = "Pending",   [AIPA_ST_RUNNING] = "Running", [AIPA_ST_STARTING] = "Starting",
+    [AIPA_ST_STOPPING] = "Stopping", [AIPA_ST_STOPPED] = "Stopped",
+};
+
+const char *aipa_status_name(enum aipa_status s)
+{
+    if ((size_t)s >= AIPA_ARRAY_LEN(status_names)) {
+        return "Unknown";
+    }
+    return status_names[s];
+}
+
+aipa_err aipa_status_parse(const char *s, enum aipa_status *out)
+{
+    if (s == NULL) {
+        return AIPA_EPARSE;
+    }
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(status_names); i++) {
+        if (strcmp(s, status_names[i]) == 0) {
+            *out = (enum aipa_status)i;
+            return AIPA_OK;
+        }
+    }
+    return AIPA_EPARSE;
+}
+
+const char *aipa__lock_name(unsigned bit)
+{
+    switch (bit) {
+    case AIPA_LOCK_FINANCIAL:
+        return "financial";
+    case AIPA_LOCK_SECURITY:
+        return "security";
+    case AIPA_LOCK_RECYCLING:
+        return "recycling";
+    case AIPA_LOCK_DEDICATEDHOSTFINANCIAL:
+        return "dedicatedhostfinancial";
+    case AIPA_LOCK_REFUNDED:
+        return "refunded";
+    default:
+        return NULL;
+    }
+}
+
+static const enum aipa_code injectable[] = {
+    AIPA_C_ALLOCATE_IP_FAIL,
+    AIPA_C_INVALID_OPERATION_ALLOCATE_FAILED,
+    AIPA_C_NAT_PUBLIC_IP_BINDING_FAILED,
+    AIPA_C_NAT_PUBLIC_IP_ALLOCATE_FAILED,
+    AIPA_C_INTERNAL_ERROR_ACTION,
+};
+
+enum aipa_code aipa__inject_parse(const char *s)
+{
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(injectable); i++) {
+        if (strcmp(s, aipa_code_info(injectable[i])->code) == 0) {
+            return injectable[i];
+        }
+    }
+    return AIPA_C_OK;
+}
+
+const char *aipa__inject_name(enum aipa_code c)
+{
+    const struct aipa_api_error *e = aipa_code_info(c);
+
+    return e == NULL ? "" : e->code;
+}
+
+void aipa__why(struct aipa_buf *why, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (why == NULL) {
+        return;
+    }
+    aipa_buf_reset(why);
+    va_start(ap, fmt);
+    if (aipa_buf_vprintf(why, fmt, ap) != AIPA_OK) {
+        aipa_buf_reset(why); /* the reason is best effort: a full buffer stays empty */
+    }
+    va_end(ap);
+}
+
+bool aipa__id_valid(const char *s, size_t len, size_t max)
+{
+    if (len == 0 || len >= max) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':' || c == '*')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- hashing ---- */
+
+static uint32_t hash_bytes(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a, then a murmur3 finaliser for the low bits */
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= (uint8_t)s[i];
+        h *= 16777619u;
+    }
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
+    return h;
+}
+
+/* ---- string table ---- */
+
+static void strtab_cleanup(struct aipa_strtab *t)
+{
+    aipa_free(t->s);
+    aipa_free(t->kind);
+    aipa_free(t->slots);
+    memset(t, 0, sizeof(*t));
+}
+
+uint16_t aipa__str_find(const struct aipa_strtab *t, const char *s, size_t len)
+{
+    uint32_t mask;
+    uint32_t i;
+
+    if (len == 0 || t->slot_cap == 0 || len >= AIPA_INSTANCE_ID_MAX) {
+        return 0;
+    }
+    mask = t->slot_cap - 1;
+    for (i = hash_bytes(s, len) & mask; t->slots[i] != 0; i = (i + 1) & mask) {
+        const char *e = t->s[t->slots[i]];
+
+        if (strncmp(e, s, len) == 0 && e[len] == '\0') {
+            return (uint16_t)t->slots[i];
+        }
+    }
+    return 0;
+}
+
+static aipa_err strtab_grow(struct aipa_strtab *t)
+{
+    uint32_t ncap = t->cap == 0 ? 16 : t->cap * 2;
+    uint32_t nslots = ncap * 2;
+    char(*ns)[AIPA_INSTANCE_ID_MAX];
+    uint8_t *nk;
+    uint32_t *nsl;
+
+    ns = aipa_realloc(t->s, (size_t)ncap * sizeof(*t->s));
+    if (ns == NULL) {
+        return AIPA_ENOMEM;
+    }
+    t->s = ns;
+    nk = aipa_realloc(t->kind, ncap);
+    if (nk == NULL) {
+        return AIPA_ENOMEM;
+    }
+    t->kind = nk;
+    nsl = aipa_calloc(nslots, sizeof(*nsl));
+    if (nsl == NULL) {
+        return AIPA_ENOMEM;
+    }
+    if (t->count == 0) {
+        t->s[0][0] = '\0'; /* entry 0 is "" */
+        t->kind[0] = 0;
+        t->count = 1;
+    }
+    for (uint32_t k = 1; k < t->count; k++) {
+        uint32_t i = hash_bytes(t->s[k], strlen(t->s[k])) & (nslots - 1);
+
+        while (nsl[i] != 0) {
+            i = (i + 1) & (nslots - 1);
+        }
+        nsl[i] = k;
+    }
+    aipa_free(t->slots);
+    t->slots = nsl;
+    t->slot_cap = nslots;
+    t->cap = ncap;
+    return AIPA_OK;
+}
+
+aipa_err aipa__str_intern(struct aipa_strtab *t, const char *s, size_t len, uint8_t kind,
+                          uint16_t *out)
+{
+    uint16_t found;
+    uint32_t i;
+
+    if (len == 0) {
+        *out = 0;
+        return AIPA_OK;
+    }
+    if (len >= AIPA_INSTANCE_ID_MAX) {
+        return AIPA_EINVAL;
+    }
+    found = aipa__str_find(t, s, len);
+    if (found != 0) {
+        t->kind[found] |= kind;
+        *out = found;
+        return AIPA_OK;
+    }
+    if (t->count >= AIPA_STRTAB_MAX) {
+        return AIPA_ETOOBIG;
+    }
+    if (t->count + 1 > t->cap) {
+        AIPA_TRY(strtab_grow(t));
+    }
+    memcpy(t->s[t->count], s, len);
+    t->s[t->count][len] = '\0';
+    t->kind[t->count] = kind;
+    for (i = hash_bytes(s, len) & (t->slot_cap - 1); t->slots[i] != 0;
+         i = (i + 1) & (t->slot_cap - 1)) {
+    }
+    t->slots[i] = t->count;
+    *out = (uint16_t)t->count;
+    t->count++;
+    return AIPA_OK;
+}
+
+/* ---- state ---- */
+
+aipa_err aipa__state_init(struct aipa_model_state *st, const char *const *cidrs, size_t count,
+                          struct aipa_buf *why)
+{
+    uint16_t region;
+    aipa_err err;
+
+    memset(st, 0, sizeof(*st));
+    err = aipa__pool_init(&st->pool, cidrs, count, why);
+    if (err == AIPA_OK) {
+        /* The default region is entry 1, so a zeroed instance has a region. */
+        err = aipa__str_intern(&st->strs, AIPA_DEFAULT_REGION, strlen(AIPA_DEFAULT_REGION),
+                               AIPA_STR_REGION, &region);
+    }
+    if (err != AIPA_OK) {
+        aipa__state_cleanup(st);
+    }
+    return err;
+}
+
+void aipa__state_cleanup(struct aipa_model_state *st)
+{
+    aipa_free(st->insts);
+    aipa_free(st->table);
+    strtab_cleanup(&st->strs);
+    aipa__pool_cleanup(&st->pool);
+    memset(st, 0, sizeof(*st));
+}
+
+struct aipa_inst *aipa__find(const struct aipa_model_state *st, const char *id, size_t len)
+{
+    uint32_t mask;
+
+    if (st->table_cap == 0 || len == 0 || len >= AIPA_INSTANCE_ID_MAX) {
+        return NULL;
+    }
+    mask = st->table_cap - 1;
+    for (uint32_t i = hash_bytes(id, len) & mask; st->table[i] != 0; i = (i + 1) & mask) {
+        struct aipa_inst *in = &st->insts[st->table[i] - 1];
+
+        if (strncmp(in->id, id, len) == 0 && in->id[len] == '\0') {
+            return in;
+        }
+    }
+    return NULL;
+}
+
+static void table_put(uint32_t *table, uint32_t cap, const char *id, uint32_t value)
+{
+    uint32_t i = hash_bytes(id, strlen(id)) & (cap - 1);
+
+    while (table[i] != 0) {
+        i = (i + 1) & (cap - 1);
+    }
+    table[i] = value;
+}
+
+/* Room for one more instance in the array and the table (load at most 1/2). */
+static aipa_err reserve_one(struct aipa_model_state *st)
+{
+    if (st->count + 1 > st->cap) {
+        uint32_t ncap = st->cap == 0 ? 16 : st->cap * 2;
+        struct aipa_inst *n;
+
+        if (st->cap > UINT32_MAX / 4) {
+            return AIPA_ETOOBIG;
+        }
+        n = aipa_realloc(st->insts, (size_t)ncap * sizeof(*n));
+        if (n == NULL) {
+            return AIPA_ENOMEM;
+        }
+        st->insts = n;
+        st->cap = ncap;
+    }
+    if ((uint64_t)(st->count + 1) * 2 > st->table_cap) {
+        uint32_t ncap = st->table_cap == 0 ? 32 : st->table_cap * 2;
+        uint32_t *t = aipa_calloc(ncap, sizeof(*t));
+
+        if (t == NULL) {
+            return AIPA_ENOMEM;
+        }
+        for (uint32_t k = 0; k < st->count; k++) {
+            table_put(t, ncap, st->insts[k].id, k + 1);
+        }
+        aipa_free(st->table);
+        st->table = t;
+        st->table_cap = ncap;
+    }
+    return AIPA_OK;
+}
+
+void aipa__gen_id(struct aipa_rng *r, char out[AIPA_INSTANCE_ID_MAX])
+{
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    uint64_t a = aipa_rng_next(r);
+    uint64_t b = aipa_rng_next(r);
+
+    out[0] = 'i';
+    out[1] = '-';
+    /* 20 base-36 digits: 10 from each 64-bit draw (36^10 < 2^52). */
+    for (int i = 0; i < 10; i++) {
+        out[2 + i] = digits[a % 36];
+        a /= 36;
+        out[12 + i] = digits[b % 36];
+        b /= 36;
+    }
+    out[22] = '\0';
+}
+
+void aipa__spec_defaults(struct aipa_inst_spec *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->status = AIPA_ST_RUNNING;
+    s->bandwidth = AIPA_DEFAULT_BANDWIDTH;
+    s->effective = true;
+    s->inject = AIPA_C_OK;
+}
+
+aipa_err aipa__state_add(struct aipa_model *m, struct aipa_model_state *st,
+                         const struct aipa_inst_spec *spec, char id_out[AIPA_INSTANCE_ID_MAX],
+                         struct aipa_buf *why)
+{
+    struct aipa_inst in;
+    uint32_t pool_idx = 0;
+    aipa_err err;
+    const char *region = spec->region != NULL ? spec->region : AIPA_DEFAULT_REGION;
+
+    memset(&in, 0, sizeof(in));
+    if ((size_t)st->count >= m->max_instances) {
+        aipa__why(why, "more than %zu instances", m->max_instances);
+        return AIPA_ETOOBIG;
+    }
+    if (spec->id != NULL) {
+        size_t len = strlen(spec->id);
+
+        if (!aipa__id_valid(spec->id, len, AIPA_INSTANCE_ID_MAX)) {
+            aipa__why(why, "InstanceId \"%.40s\" is not 1-31 characters of [A-Za-z0-9._:*-]",
+                      spec->id);
+            return AIPA_EPARSE;
+        }
+        if (aipa__find(st, spec->id, len) != NULL) {
+            aipa__why(why, "InstanceId %s already exists", spec->id);
+            return AIPA_EEXIST;
+        }
+        memcpy(in.id, spec->id, len + 1);
+    } else {
+        /* A collision is astronomically rare; retry a bounded number of times. */
+        int tries = 0;
+
+        do {
+            aipa__gen_id(&m->id_rng, in.id);
+        } while (aipa__find(st, in.id, strlen(in.id)) != NULL && ++tries < 8);
+        if (tries == 8) {
+            aipa__why(why, "could not generate a fresh InstanceId");
+            return AIPA_EEXIST;
+        }
+    }
+    if (spec->public_ip != 0) {
+        char ip[AIPA_IPV4_MAX];
+
+        aipa__ipv4_format(spec->public_ip, ip);
+        if (!aipa__pool_index(&st->pool, spec->public_ip, &pool_idx)) {
+            aipa__why(why, "PublicIpAddress %s of %s is not in the address pool", ip, in.id);
+            return AIPA_EPARSE;
+        }
+        if (aipa__pool_zone(&st->pool, pool_idx) == AIPA_POOL_IN_USE) {
+            aipa__why(why, "PublicIpAddress %s of %s is held by another instance", ip, in.id);
+            return AIPA_EEXIST;
+        }
+    }
+    err = reserve_one(st);
+    if (err == AIPA_OK) {
+        err = aipa__str_intern(&st->strs, region, strlen(region), AIPA_STR_REGION, &in.region);
+    }
+    if (err == AIPA_OK && spec->vlan != NULL) {
+        err = aipa__str_intern(&st->strs, spec->vlan, strlen(spec->vlan), AIPA_STR_VLAN, &in.vlan);
+    }
+    if (err == AIPA_OK && spec->eip_alloc != NULL) {
+        err = aipa__str_intern(&st->strs, spec->eip_alloc, strlen(spec->eip_alloc), AIPA_STR_EIP,
+                               &in.eip_alloc);
+    }
+    if (err != AIPA_OK) {
+        aipa__why(why, "%s",
+                  err == AIPA_ETOOBIG ? "too many distinct RegionId, VlanId and "
+                                        "AllocationId values (at most 65534)"
+                                      : aipa_strerror(err));
+        return err;
+    }
+    in.status = (uint8_t)spec->status;
+    in.bandwidth = spec->bandwidth;
+    in.eip = spec->eip;
+    in.locks = (uint8_t)spec->locks;
+    in.inject = (uint8_t)spec->inject;
+    in.flags = (uint8_t)((spec->vpc ? AIPA_IF_VPC : 0u) | (spec->expired ? AIPA_IF_EXPIRED : 0u) |
+                         (spec->cloudbox ? AIPA_IF_CLOUDBOX : 0u) |
+                         (spec->dedicated ? AIPA_IF_DEDICATED : 0u));
+    if (spec->public_ip != 0) {
+        aipa__pool_take(&st->pool, pool_idx);
+        in.public_ip = spec->public_ip;
+        if (spec->effective) {
+            in.flags |= AIPA_IF_EFFECTIVE;
+        }
+    }
+    st->insts[st->count] = in;
+    st->count++;
+    table_put(st->table, st->table_cap, in.id, st->count);
+    if (id_out != NULL) {
+        memcpy(id_out, in.id, sizeof(in.id));
+    }
+    return AIPA_OK;
+}
+
+/* ---- model ---- */
+
+static void reseed(struct aipa_model *m)
+{
+    aipa_rng_seed(&m->pick_rng, m->seed);
+    aipa_rng_seed(&m->id_rng, m->seed ^ 0x9e3779b97f4a7c15u);
+}
+
+void aipa_model_free(struct aipa_model *m)
+{
+    if (m == NULL) {
+        return;
+    }
+    aipa__state_cleanup(&m->st);
+    for (size_t i = 0; i < m->cfg_cidr_count; i++) {
+        aipa_free(m->cfg_cidrs[i]);
+    }
+    aipa_free(m->cfg_cidrs);
+    aipa_free(m->seed_doc);
+    if (m->lock != NULL) {
+        pthread_mutex_destroy(m->lock);
+        aipa_free(m->lock);
+    }
+    aipa_free(m);
+}
+
+aipa_err aipa_model_new(struct aipa_model **out, const struct aipa_model_config *cfg)
+{
+    aipa_err err = AIPA_ENOMEM;
+    struct aipa_model *m = aipa_calloc(1, sizeof(*m));
+
+    if (m == NULL) {
+        goto out;
+    }
+    m->lock = aipa_malloc(sizeof(*m->lock));
+    if (m->lock == NULL) {
+        goto out;
+    }
+    if (pthread_mutex_init(m->lock, NULL) != 0) {
+        aipa_free(m->lock);
+        m->lock = NULL;
+        goto out;
+    }
+    m->edition = AIPA_ED_2024;
+    m->max_instances = 1000000;
+    if (cfg != NULL) {
+        if (cfg->edition == AIPA_ED_2018 || cfg->edition == AIPA_ED_2024) {
+            m->edition = cfg->edition;
+        } else if (cfg->edition != 0) {
+            err = AIPA_EINVAL;
+            goto out;
+        }
+        m->seed = cfg->seed;
+        if (cfg->max_instances != 0) {
+            m->max_instances =
+                cfg->max_instances < UINT32_MAX / 4 ? cfg->max_instances : UINT32_MAX / 4;
+        }
+        if (cfg->pool_cidrs != NULL && cfg->pool_cidr_count > 0) {
+            m->cfg_cidrs = aipa_calloc(cfg->pool_cidr_count, sizeof(char *));
+            if (m->cfg_cidrs == NULL) {
+                goto out;
+            }
+            for (size_t i = 0; i < cfg->pool_cidr_count; i++) {
+                const char *c = cfg->pool_cidrs[i] != NULL ? cfg->pool_cidrs[i] : "";
+
+                m->cfg_cidrs[i] = aipa_strdup(c);
+                if (m->cfg_cidrs[i] == NULL) {
+                    goto out;
+                }
+                m->cfg_cidr_count = i + 1;
+            }
+        }
+    }
+    reseed(m);
+    err = aipa__state_init(&m->st, (const char *const *)m->cfg_cidrs, m->cfg_cidr_count, NULL);
+    if (err == AIPA_EPARSE) {
+        err = AIPA_EINVAL; /* a bad configured CIDR is the caller's */
+    }
+out:
+    if (err != AIPA_OK) {
+        aipa_model_free(m);
+        m = NULL;
+    }
+    *out = m;
+    return err;
+}
+
+unsigned aipa_model_edition(const struct aipa_model *m)
+{
+    unsigned e;
+
+    pthread_mutex_lock(m->lock);
+    e = m->edition;
+    pthread_mutex_unlock(m->lock);
+    return e;
+}
+
+void aipa_model_set_edition(struct aipa_model *m, unsigned edition)
+{
+    if (edition != AIPA_ED_2018 && edition != AIPA_ED_2024) {
+        return;
+    }
+    pthread_mutex_lock(m->lock);
+    m->edition = edition;
+    pthread_mutex_unlock(m->lock);
+}
+
+aipa_err aipa_model_populate(struct aipa_model *m, size_t n)
+{
+    aipa_err err = AIPA_OK;
+    struct aipa_inst_spec spec;
+
+    aipa__spec_defaults(&spec);
+    pthread_mutex_lock(m->lock);
+    for (size_t i = 0; i < n && err == AIPA_OK; i++) {
+        err = aipa__state_add(m, &m->st, &spec, NULL, NULL);
+    }
+    pthread_mutex_unlock(m->lock);
+    return err;
+}
+
+aipa_err aipa_model_set_pool_free(struct aipa_model *m, size_t free)
+{
+    pthread_mutex_lock(m->lock);
+    aipa__pool_set_free(&m->st.pool, free);
+    pthread_mutex_unlock(m->lock);
+    return AIPA_OK;
+}
+
+size_t aipa_model_pool_free(const struct aipa_model *m)
+{
+    size_t n;
+
+    pthread_mutex_lock(m->lock);
+    n = m->st.pool.nfree;
+    pthread_mutex_unlock(m->lock);
+    return n;
+}
+
+size_t aipa_model_instance_count(const struct aipa_model *m)
+{
+    size_t n;
+
+    pthread_mutex_lock(m->lock);
+    n = m->st.count;
+    pthread_mutex_unlock(m->lock);
+    return n;
+}
+
+/* ---- the rules ---- */
+
+static struct aipa_inst *lookup(struct aipa_model *m, const char *id)
+{
+    return id == NULL ? NULL : aipa__find(&m->st, id, strnlen(id, AIPA_INSTANCE_ID_MAX));
+}
+
+/* Checks that depend on the IpAddress value alone (see model.md, step 1). */
+static enum aipa_code check_ip_value(const struct aipa_alloc_req *req, uint32_t *ip)
+{
+    if (!req->whitelisted) {
+        return AIPA_C_INVALID_IP_ADDRESS_MALFORMED;
+    }
+    if (aipa__ipv4_parse(req->ip_address, strlen(req->ip_address), ip) != AIPA_OK) {
+        return AIPA_C_INVALID_IP_ADDRESS_MALFORMED;
+    }
+    if (!aipa__ipv4_is_public(*ip)) {
+        return AIPA_C_INVALID_IP_ADDRESS_NOT_PUBLIC;
+    }
+    return AIPA_C_OK;
+}
+
+/* Steps 3-8 of model.md: locks, status, placement, EIP, bandwidth. */
+static enum aipa_code check_instance(const struct aipa_inst *in, unsigned ed)
+{
+    if (in->locks & AIPA_LOCK_SECURITY) {
+        return AIPA_C_INSTANCE_LOCKED_FOR_SECURITY;
+    }
+    if ((in->locks &
+         (AIPA_LOCK_FINANCIAL | AIPA_LOCK_DEDICATEDHOSTFINANCIAL | AIPA_LOCK_REFUNDED)) != 0 ||
+        (in->flags & AIPA_IF_EXPIRED) != 0) {
+        return AIPA_C_INSTANCE_EXPIRED_OR_IN_ARREARS;
+    }
+    if ((in->locks & AIPA_LOCK_RECYCLING) != 0 ||
+        (in->status != AIPA_ST_RUNNING && in->status != AIPA_ST_STOPPED)) {
+        return AIPA_C_INCORRECT_INSTANCE_STATUS;
+    }
+    if (ed == AIPA_ED_2024 && (in->flags & AIPA_IF_CLOUDBOX) != 0) {
+        return AIPA_C_OPERATION_DENIED_CLOUDBOX;
+    }
+    if (ed == AIPA_ED_2024 && (in->flags & AIPA_IF_DEDICATED) != 0) {
+        return AIPA_C_OPERATION_DENIED_DEDICATED_REGION;
+    }
+    if (in->eip != 0) {
+        if (in->flags & AIPA_IF_VPC) {
+            return AIPA_C_OPERATION_DENIED_VPC_EIP;
+        }
+        if (ed == AIPA_ED_2024) {
+            return AIPA_C_OPERATION_DENIED_HAS_PUBLIC_IP;
+        }
+    }
+    if (ed == AIPA_ED_2024 && in->bandwidth <= 0) {
+        return AIPA_C_ALLOCATE_IP_INVALID_INSTANCE_BANDWIDTH;
+    }
+    return AIPA_C_OK;
+}
+
+static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_alloc_req *req,
+                                      char ip_out[AIPA_IPV4_MAX])
+{
+    struct aipa_model_state *st = &m->st;
+    unsigned ed = m->edition;
+    bool want_ip = ed == AIPA_ED_2024 && req->ip_address != NULL;
+    bool want_vlan = ed == AIPA_ED_2024 && req->vlan_id != NULL;
+    uint32_t ip = 0;
+    uint32_t idx = 0;
+    struct aipa_inst *in;
+    enum aipa_code c;
+
+    /* 1. IpAddress by value (2024). */
+    if (want_ip) {
+        c = check_ip_value(req, &ip);
+        if (c != AIPA_C_OK) {
+            return c;
+        }
+    }
+    /* 2. The instance. */
+    in = lookup(m, req->instance_id);
+    if (in == NULL) {
+        return AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND;
+    }
+    /* 3-8. */
+    c = check_instance(in, ed);
+    if (c != AIPA_C_OK) {
+        return c;
+    }
+    /* 9. Already allocated. */
+    if (in->public_ip != 0) {
+        if (ed == AIPA_ED_2018) {
+            return AIPA_C_ALLOCATED_ALREADY;
+        }
+        if (want_ip && ip != in->public_ip) {
+            return AIPA_C_ALLOCATED_ALREADY_2;
+        }
+        aipa__ipv4_format(in->public_ip, ip_out);
+        return AIPA_C_OK;
+    }
+    /* 10. VlanId (2024). */
+    if (want_vlan) {
+        uint16_t v = aipa__str_find(&st->strs, req->vlan_id, strnlen(req->vlan_id, AIPA_VLAN_MAX));
+
+        if (v == 0 || (st->strs.kind[v] & AIPA_STR_VLAN) == 0) {
+            return AIPA_C_INVALID_VLAN_ID_NOT_FOUND;
+        }
+        if (in->vlan != v) {
+            return AIPA_C_OPERATION_DENIED_VLAN;
+        }
+    }
+    /* 11. IpAddress against the pool (2024). */
+    if (want_ip) {
+        if (!aipa__pool_index(&st->pool, ip, &idx)) {
+            return AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND;
+        }
+        if (aipa__pool_zone(&st->pool, idx) != AIPA_POOL_FREE) {
+            return AIPA_C_IP_IN_USE;
+        }
+    }
+    /* 12. An injected transient failure, consumed by this attempt. */
+    if (in->inject != AIPA_C_OK) {
+        c = ed == AIPA_ED_2024 ? (enum aipa_code)in->inject : AIPA_C_INTERNAL_ERROR;
+        in->inject = AIPA_C_OK;
+        return c;
+    }
+    /* 13. Exhaustion, then the allocation. */
+    if (want_ip) {
+        aipa__pool_take(&st->pool, idx);
+    } else if (!aipa__pool_take_random(&st->pool, &m->pick_rng, &ip)) {
+        if (want_vlan) {
+            return AIPA_C_OPERATION_DENIED_VLAN;
+        }
+        return ed == AIPA_ED_2018 ? AIPA_C_INSUFFICIENT_PUBLIC_IP
+                                  : AIPA_C_INSUFFICIENT_PUBLIC_IP_2024;
+    }
+    in->public_ip = ip;
+    in->flags &= (uint8_t)~AIPA_IF_EFFECTIVE;
+    st->allocations++;
+    aipa__ipv4_format(ip, ip_out);
+    return AIPA_C_OK;
+}
+
+enum aipa_code aipa_model_allocate(struct aipa_model *m, const struct aipa_alloc_req *req,
+                                   char ip_out[AIPA_IPV4_MAX])
+{
+    enum aipa_code c;
+
+    ip_out[0] = '\0';
+    if (req == NULL) {
+        return AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND;
+    }
+    pthread_mutex_lock(m->lock);
+    c = allocate_locked(m, req, ip_out);
+    pthread_mutex_unlock(m->lock);
+    return c;
+}
+
+static enum aipa_code release_locked(struct aipa_model *m, const char *instance_id,
+                                     const char *ip_address)
+{
+    struct aipa_inst *in = lookup(m, instance_id);
+    uint32_t ip;
+    uint32_t idx;
+
+    if (in == NULL) {
+        return AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND;
+    }
+    if (ip_address == NULL || aipa__ipv4_parse(ip_address, strlen(ip_address), &ip) != AIPA_OK) {
+        return AIPA_C_INVALID_IP_ADDRESS_MALFORMED;
+    }
+    if (in->locks & AIPA_LOCK_SECURITY) {
+        return AIPA_C_INSTANCE_LOCKED_FOR_SECURITY;
+    }
+    if (in->status != AIPA_ST_RUNNING && in->status != AIPA_ST_STOPPED) {
+        return AIPA_C_INCORRECT_INSTANCE_STATUS;
+    }
+    if (in->public_ip == 0 || in->public_ip != ip) {
+        return AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND;
+    }
+    if (aipa__pool_index(&m->st.pool, ip, &idx)) {
+        aipa__pool_put(&m->st.pool, idx);
+    }
+    in->public_ip = 0;
+    in->flags &= (uint8_t)~AIPA_IF_EFFECTIVE;
+    m->st.releases++;
+    return AIPA_C_OK;
+}
+
+enum aipa_code aipa_model_release(struct aipa_model *m, const char *instance_id,
+                                  const char *ip_address)
+{
+    enum aipa_code c;
+
+    pthread_mutex_lock(m->lock);
+    c = release_locked(m, instance_id, ip_address);
+    pthread_mutex_unlock(m->lock);
+    return c;
+}
+
+enum lifecycle { LC_START, LC_STOP, LC_REBOOT };
+
+static enum aipa_code lifecycle(struct aipa_model *m, const char *instance_id, enum lifecycle op)
+{
+    struct aipa_inst *in;
+    enum aipa_code c = AIPA_C_OK;
+
+    pthread_mutex_lock(m->lock);
+    in = lookup(m, instance_id);
+    if (in == NULL) {
+        c = AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND;
+        goto out;
+    }
+    switch (op) {
+    case LC_START:
+        if (in->status != AIPA_ST_STOPPED) {
+            c = AIPA_C_INCORRECT_INSTANCE_STATUS;
+            goto out;
+        }
+        in->status = AIPA_ST_RUNNING;
+        break;
+    case LC_STOP:
+        if (in->status != AIPA_ST_RUNNING) {
+            c = AIPA_C_INCORRECT_INSTANCE_STATUS;
+            goto out;
+        }
+        in->status = AIPA_ST_STOPPED;
+        goto out; /* a stop does not make a new address effective */
+    case LC_REBOOT:
+        if (in->status != AIPA_ST_RUNNING) {
+            c = AIPA_C_INCORRECT_INSTANCE_STATUS;
+            goto out;
+        }
+        break;
+    }
+    if (in->public_ip != 0) {
+        in->flags |= AIPA_IF_EFFECTIVE;
+    }
+out:
+    pthread_mutex_unlock(m->lock);
+    return c;
+}
+
+enum aipa_code aipa_model_start(struct aipa_model *m, const char *instance_id)
+{
+    return lifecycle(m, instance_id, LC_START);
+}
+
+enum aipa_code aipa_model_stop(struct aipa_model *m, const char *instance_id)
+{
+    return lifecycle(m, instance_id, LC_STOP);
+}
+
+enum aipa_code aipa_model_reboot(struct aipa_model *m, const char *instance_id)
+{
+    return lifecycle(m, instance_id, LC_REBOOT);
+}
+
+/* ---- views ---- */
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static void make_view(const struct aipa_model_state *st, const struct aipa_inst *in,
+                      struct aipa_instance_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    copy_str(v->instance_id, sizeof(v->instance_id), in->id);
+    v->status = (enum aipa_status)in->status;
+    v->vpc = (in->flags & AIPA_IF_VPC) != 0;
+    v->internet_max_bandwidth_out = in->bandwidth;
+    if (in->public_ip != 0) {
+        aipa__ipv4_format(in->public_ip, v->public_ip);
+    }
+    v->public_ip_effective = in->public_ip != 0 && (in->flags & AIPA_IF_EFFECTIVE) != 0;
+    if (in->eip != 0) {
+        aipa__ipv4_format(in->eip, v->eip_address);
+    }
+    copy_str(v->eip_allocation_id, sizeof(v->eip_allocation_id), st->strs.s[in->eip_alloc]);
+    v->locks = in->locks;
+    v->expired = (in->flags & AIPA_IF_EXPIRED) != 0;
+    v->cloudbox = (in->flags & AIPA_IF_CLOUDBOX) != 0;
+    v->dedicated_region = (in->flags & AIPA_IF_DEDICATED) != 0;
+    copy_str(v->region_id, sizeof(v->region_id), st->strs.s[in->region]);
+    copy_str(v->vlan_id, sizeof(v->vlan_id), st->strs.s[in->vlan]);
+}
+
+enum aipa_code aipa_model_get(struct aipa_model *m, const char *instance_id,
+                              struct aipa_instance_view *out)
+{
+    struct aipa_inst *in;
+    enum aipa_code c = AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND;
+
+    pthread_mutex_lock(m->lock);
+    in = lookup(m, instance_id);
+    if (in != NULL) {
+        make_view(&m->st, in, out);
+        c = AIPA_C_OK;
+    }
+    pthread_mutex_unlock(m->lock);
+    return c;
+}
+
+enum aipa_code aipa_model_describe(struct aipa_model *m, const char *const *ids, size_t id_count,
+                                   size_t page_number, size_t page_size,
+                                   struct aipa_instance_view *views, size_t cap, size_t *count,
+                                   size_t *total)
+{
+    size_t matched = 0;
+    size_t written = 0;
+    size_t skip;
+
+    if (page_number == 0) {
+        page_number = 1;
+    }
+    if (page_size == 0) {
+        page_size = 10;
+    }
+    skip = (page_number - 1) > SIZE_MAX / page_size ? SIZE_MAX : (page_number - 1) * page_size;
+    pthread_mutex_lock(m->lock);
+    if (id_count > 0) {
+        for (size_t i = 0; i < id_count; i++) {
+            const struct aipa_inst *in = lookup(m, ids[i]);
+
+            if (in == NULL) {
+                continue;
+            }
+            if (matched >= skip && written < page_size && written < cap) {
+                make_view(&m->st, in, &views[written++]);
+            }
+            matched++;
+        }
+    } else {
+        matched = m->st.count;
+        for (size_t k = skip; k < m->st.count && written < page_size && written < cap; k++) {
+            make_view(&m->st, &m->st.insts[k], &views[written++]);
+        }
+    }
+    pthread_mutex_unlock(m->lock);
+    *count = written;
+    *total = matched;
+    return AIPA_C_OK;
+}
+
+/* ---- invariants ---- */
+
+static aipa_err check_locked(struct aipa_model *m, struct aipa_buf *why)
+{
+    const struct aipa_model_state *st = &m->st;
+    const struct aipa_pool *p = &st->pool;
+    uint8_t *seen = NULL;
+    uint32_t held = 0;
+    aipa_err err = aipa__pool_check(p, why);
+
+    if (err != AIPA_OK) {
+        goto out;
+    }
+    err = AIPA_ENOMEM;
+    seen = aipa_calloc((size_t)p->size / 8 + 1, 1);
+    if (seen == NULL) {
+        goto out;
+    }
+    err = AIPA_EINVAL;
+    for (uint32_t k = 0; k < st->count; k++) {
+        const struct aipa_inst *in = &st->insts[k];
+        char ip[AIPA_IPV4_MAX];
+        uint32_t idx;
+
+        if (aipa__find(st, in->id, strlen(in->id)) != in) {
+            aipa__why(why, "instance %s is not found by its id", in->id);
+            goto out;
+        }
+        if (in->status > AIPA_ST_STOPPED || in->region >= st->strs.count ||
+            in->vlan >= st->strs.count || in->eip_alloc >= st->strs.count) {
+            aipa__why(why, "instance %s has an out-of-range field", in->id);
+            goto out;
+        }
+        if (in->public_ip == 0) {
+            if (in->flags & AIPA_IF_EFFECTIVE) {
+                aipa__why(why, "instance %s is effective without an address", in->id);
+                goto out;
+            }
+            continue;
+        }
+        aipa__ipv4_format(in->public_ip, ip);
+        if (!aipa__pool_index(p, in->public_ip, &idx)) {
+            aipa__why(why, "%s holds %s, which is not from the pool", in->id, ip);
+            goto out;
+        }
+        if (seen[idx / 8] & (1u << (idx % 8))) {
+            aipa__why(why, "%s is held by two instances (one is %s)", ip, in->id);
+            goto out;
+        }
+        seen[idx / 8] = (uint8_t)(seen[idx / 8] | (1u << (idx % 8)));
+        if (aipa__pool_zone(p, idx) != AIPA_POOL_IN_USE) {
+            aipa__why(why, "%s is held by %s but is not in the pool's in-use zone", ip, in->id);
+            goto out;
+        }
+        held++;
+    }
+    if (held != aipa__pool_in_use(p)) {
+        aipa__why(why, "instances hold %u addresses, the pool counts %u in use", held,
+                  aipa__pool_in_use(p));
+        goto out;
+    }
+    err = AIPA_OK;
+out:
+    if (err == AIPA_ENOMEM) {
+        aipa__why(why, "out of memory");
+    }
+    aipa_free(seen);
+    return err;
+}
+
+aipa_err aipa_model_check(struct aipa_model *m, struct aipa_buf *why)
+{
+    aipa_err err;
+
+    pthread_mutex_lock(m->lock);
+    err = check_locked(m, why);
+    pthread_mutex_unlock(m->lock);
+    return err;
+}
