@@ -1,0 +1,192 @@
+/*
+ * Target: the V1 signature, aipa_v1_string_to_sign / _signature / _sign /
+ * _verify (reference_impl/src/sign.c), ecs-rpc-wire.md §2.2.
+ *
+ * Input (struct fz): byte 0 picks the method (GET or POST) and a parameter
+ * count; then the secret, then name and value strings ("\\\n"-separated,
+ * see fuzz_common.h); the last two bytes pick which byte to flip.
+ * Oracles:
+ *   - the StringToSign equals an independent construction: parameters but
+ *     Signature, stably sorted by name bytes, pct(name)=pct(value) joined by
+ *     '&', then method&%2F&pct(that);
+ *   - the signature equals Base64(HMAC-SHA1(secret&, sts)) computed here
+ *     with OpenSSL directly;
+ *   - verify(sign(x)) accepts; flipping any one byte of a parameter value,
+ *     of the secret, or changing the method makes it reject.
+ */
+#include "aipa/sign.h"
+#include "aipa/wire.h"
+#include "fuzz_common.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#define MAX_PARAMS 24
+#define MAX_TEXT   512
+
+static void ref_encode(struct aipa_buf *out, const uint8_t *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (size_t i = 0; i < n; i++) {
+        char e[3] = {'%', hex[s[i] >> 4], hex[s[i] & 15]};
+        aipa_err err =
+            ref_unreserved(s[i]) ? aipa_buf_putc(out, (char)s[i]) : aipa_buf_append(out, e, 3);
+        FUZZ_CHECK(err == AIPA_OK, "reference buffer");
+    }
+}
+
+static int name_cmp(const struct aipa_param *a, const struct aipa_param *b)
+{
+    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+    int c = n > 0 ? memcmp(a->name, b->name, n) : 0;
+
+    if (c != 0) {
+        return c;
+    }
+    return a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
+}
+
+/* method&%2F&pct(sorted pct(name)=pct(value) joined by '&') */
+static void ref_sts(const char *method, const struct aipa_params *p, struct aipa_buf *out)
+{
+    const struct aipa_param *order[MAX_PARAMS + 2];
+    size_t n = 0;
+    struct aipa_buf cq;
+
+    for (size_t i = 0; i < p->count; i++) {
+        if (p->items[i].name_len == 9 && memcmp(p->items[i].name, "Signature", 9) == 0) {
+            continue;
+        }
+        /* insertion sort: stable */
+        size_t j = n;
+        while (j > 0 && name_cmp(order[j - 1], &p->items[i]) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = &p->items[i];
+        n++;
+    }
+    aipa_buf_init(&cq, SIZE_MAX / 2);
+    FUZZ_CHECK(aipa_buf_puts(&cq, "") == AIPA_OK, "reference buffer");
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0) {
+            FUZZ_CHECK(aipa_buf_putc(&cq, '&') == AIPA_OK, "reference buffer");
+        }
+        ref_encode(&cq, (const uint8_t *)order[i]->name, order[i]->name_len);
+        FUZZ_CHECK(aipa_buf_putc(&cq, '=') == AIPA_OK, "reference buffer");
+        ref_encode(&cq, (const uint8_t *)order[i]->value, order[i]->value_len);
+    }
+    FUZZ_CHECK(aipa_buf_puts(out, method) == AIPA_OK && aipa_buf_puts(out, "&%2F&") == AIPA_OK,
+               "reference buffer");
+    ref_encode(out, (const uint8_t *)cq.ptr, cq.len);
+    aipa_buf_cleanup(&cq);
+}
+
+static bool verifies(const char *method, const struct aipa_params *p, const char *secret)
+{
+    bool match = true;
+    aipa_err err = aipa_v1_verify(method, p, secret, NULL, &match);
+
+    FUZZ_CHECK(err == AIPA_OK, "verify failed: %s", aipa_errname(err));
+    return match;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct aipa_wire_limits lim = aipa_wire_default_limits();
+    struct fz f = {data, size};
+    struct aipa_params p;
+    struct aipa_buf sts, want;
+    char secret[MAX_TEXT], name[MAX_TEXT], value[MAX_TEXT];
+    char sig[AIPA_V1_SIG_LEN + 1], ref_sig[AIPA_V1_SIG_LEN + 1];
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    size_t secret_len, name_len, value_len, nparams;
+    uint8_t op = fz_u8(&f);
+    const char *method = (op & 1) ? "POST" : "GET";
+    aipa_err err;
+
+    nparams = (size_t)(op >> 1) % (MAX_PARAMS + 1);
+    fz_str(&f, secret, sizeof(secret), &secret_len);
+    secret_len = strlen(secret); /* the secret is a C string: it ends at a NUL */
+    lim.max_params = MAX_PARAMS + 2;
+    aipa_params_init(&p, &lim);
+    for (size_t i = 0; i < nparams && f.n > 0; i++) {
+        fz_str(&f, name, sizeof(name), &name_len);
+        fz_str(&f, value, sizeof(value), &value_len);
+        err = aipa_params_add(&p, name, name_len, value, value_len, AIPA_PARAM_QUERY);
+        FUZZ_CHECK(err == AIPA_OK, "params_add: %s", aipa_errname(err));
+    }
+
+    /* StringToSign against the reference construction */
+    aipa_buf_init(&sts, SIZE_MAX / 2);
+    aipa_buf_init(&want, SIZE_MAX / 2);
+    err = aipa_v1_string_to_sign(method, &p, &sts);
+    FUZZ_CHECK(err == AIPA_OK, "string_to_sign: %s", aipa_errname(err));
+    ref_sts(method, &p, &want);
+    FUZZ_CHECK(sts.len == want.len && memcmp(sts.ptr, want.ptr, want.len) == 0,
+               "StringToSign differs:\n  got  %s\n  want %s", sts.ptr, want.ptr);
+
+    /* the signature against HMAC-SHA1 computed here */
+    err = aipa_v1_signature(secret, sts.ptr, sts.len, sig);
+    FUZZ_CHECK(err == AIPA_OK, "signature: %s", aipa_errname(err));
+    {
+        char key[MAX_TEXT + 1];
+        memcpy(key, secret, secret_len);
+        key[secret_len] = '&';
+        FUZZ_CHECK(HMAC(EVP_sha1(), key, (int)secret_len + 1, (const unsigned char *)sts.ptr,
+                        sts.len, md, &md_len) != NULL &&
+                       md_len == 20,
+                   "reference HMAC");
+        FUZZ_CHECK(EVP_EncodeBlock((unsigned char *)ref_sig, md, 20) == AIPA_V1_SIG_LEN,
+                   "reference base64");
+    }
+    FUZZ_CHECK(strcmp(sig, ref_sig) == 0, "signature %s, reference %s", sig, ref_sig);
+
+    /* verify(sign(x)) accepts */
+    err = aipa_v1_sign(method, &p, secret);
+    FUZZ_CHECK(err == AIPA_OK, "sign: %s", aipa_errname(err));
+    FUZZ_CHECK(strcmp(aipa_params_value(&p, "Signature"), sig) == 0, "sign wrote another value");
+    FUZZ_CHECK(verifies(method, &p, secret), "verify(sign(x)) rejects");
+    FUZZ_CHECK(!verifies((op & 1) ? "GET" : "POST", &p, secret), "the other method verifies");
+
+    /* one flipped byte of a value rejects (the Signature value too) */
+    {
+        size_t total = 0, pick;
+        for (size_t i = 0; i < p.count; i++) {
+            total += p.items[i].value_len;
+        }
+        pick = total > 0 ? fz_u16(&f) % total : 0;
+        for (size_t i = 0; i < p.count && total > 0; i++) {
+            if (pick < p.items[i].value_len) {
+                if (&p.items[i] != aipa_params_get(&p, p.items[i].name) &&
+                    strcmp(p.items[i].name, "Signature") == 0) {
+                    break; /* a second Signature is neither signed nor compared */
+                }
+                uint8_t mask = (uint8_t)(fz_u8(&f) | 1u);
+                p.items[i].value[pick] = (char)(p.items[i].value[pick] ^ mask);
+                FUZZ_CHECK(!verifies(method, &p, secret), "a flipped byte of %s still verifies",
+                           p.items[i].name);
+                p.items[i].value[pick] = (char)(p.items[i].value[pick] ^ mask);
+                break;
+            }
+            pick -= p.items[i].value_len;
+        }
+    }
+    /* one flipped byte of the secret rejects */
+    if (secret_len > 0) {
+        size_t at = fz_u8(&f) % secret_len;
+        uint8_t mask = (uint8_t)(fz_u8(&f) | 1u);
+        if (((uint8_t)secret[at] ^ mask) == 0) {
+            mask ^= 0x80u; /* keep it a C string of the same length */
+        }
+        secret[at] = (char)(secret[at] ^ mask);
+        FUZZ_CHECK(!verifies(method, &p, secret), "a flipped byte of the secret still verifies");
+    }
+
+    aipa_buf_cleanup(&want);
+    aipa_buf_cleanup(&sts);
+    aipa_params_cleanup(&p);
+    return 0;
+}
