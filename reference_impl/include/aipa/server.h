@@ -36,6 +36,7 @@ struct aipa_srv_config {
     unsigned max_connections;
     unsigned connection_timeout_s;
     unsigned threads; /* 0: one per core */
+    bool thread_per_connection; /* MHD thread-per-connection instead of an epoll thread pool */
 
     /* request limits (the handler enforces them too) */
     size_t max_url_len;
@@ -68,6 +69,12 @@ struct aipa_srv_config {
 
     const char *host_id; /* HostId in error bodies, "ecs.aliyuncs.com" by default */
     FILE *log;           /* one line per request; NULL: silent */
+
+    /*
+     * If non-NULL, receives a one-line reason when aipa_srv_new or
+     * aipa_srv_start fails; it must outlive both calls.
+     */
+    struct aipa_buf *error;
 };
 
 /* Fills cfg with the defaults named above (no credentials, no state). */
