@@ -1,0 +1,863 @@
+/*
+ * server.c: the reference server's request handler (aipa_srv_handle) and
+ * the server object. No network here: server_mhd.c puts libmicrohttpd in
+ * front. The order of the checks is documented in docs/serve.md.
+ */
+#define _GNU_SOURCE /* memmem */
+#include "aipa/model.h"
+#include "aipa/render.h"
+#include "aipa/sign.h"
+#include "aipa/wire.h"
+#include "server_int.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define API_VERSION                "2014-05-26"
+#define MAX_RESPONSE               (256u * 1024u * 1024u) /* a state dump of a large model */
+#define MAX_MESSAGE                (1024u * 1024u)        /* a StringToSign can be long */
+#define DESCRIBE_DEFAULT_PAGE_SIZE 10u
+
+/* ---- config and lifecycle ---- */
+
+void aipa_srv_config_defaults(struct aipa_srv_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->listen_addr = "127.0.0.1";
+    cfg->port = 0;
+    cfg->max_connections = AIPA_SRV_DEFAULT_MAX_CONNECTIONS;
+    cfg->connection_timeout_s = AIPA_SRV_DEFAULT_TIMEOUT_S;
+    cfg->threads = 0;
+    cfg->max_url_len = AIPA_SRV_DEFAULT_MAX_URL;
+    cfg->max_header_bytes = AIPA_SRV_DEFAULT_MAX_HEADER_BYTES;
+    cfg->max_body_len = AIPA_SRV_DEFAULT_MAX_BODY;
+    cfg->wire = aipa_wire_default_limits();
+    cfg->max_skew_s = AIPA_SRV_DEFAULT_SKEW_S;
+    cfg->nonce_window_s = AIPA_SRV_DEFAULT_NONCE_WINDOW_S;
+    cfg->nonce_cache_max = AIPA_SRV_DEFAULT_NONCE_MAX;
+    cfg->edition = AIPA_ED_2024;
+    cfg->host_id = "ecs.aliyuncs.com";
+}
+
+void aipa_srv_response_init(struct aipa_srv_response *r)
+{
+    memset(r, 0, sizeof(*r));
+    aipa_buf_init(&r->body, MAX_RESPONSE);
+    r->content_type = AIPA_CT_JSON;
+}
+
+void aipa_srv_response_cleanup(struct aipa_srv_response *r)
+{
+    if (r != NULL) {
+        aipa_buf_cleanup(&r->body);
+    }
+}
+
+static void set_error(struct aipa_buf *e, const char *msg)
+{
+    if (e != NULL) {
+        aipa_buf_reset(e);
+        best_effort(aipa_buf_puts(e, msg));
+    }
+}
+
+static bool dup_opt(char **dst, const char *src)
+{
+    if (src == NULL) {
+        *dst = NULL;
+        return true;
+    }
+    *dst = aipa_strdup(src);
+    return *dst != NULL;
+}
+
+static void free_creds(struct aipa_srv *srv)
+{
+    for (size_t i = 0; i < srv->cred_count; i++) {
+        struct aipa_srv_credential *c = &srv->creds[i];
+
+        if (c->access_key_secret != NULL) {
+            aipa_memzero((char *)(uintptr_t)c->access_key_secret, strlen(c->access_key_secret));
+        }
+        aipa_free((char *)(uintptr_t)c->access_key_id);
+        aipa_free((char *)(uintptr_t)c->access_key_secret);
+    }
+    aipa_free(srv->creds);
+    srv->creds = NULL;
+    srv->cred_count = 0;
+}
+
+static aipa_err copy_creds(struct aipa_srv *srv, const struct aipa_srv_config *cfg)
+{
+    static const struct aipa_srv_credential demo = {AIPA_DEMO_ACCESS_KEY_ID,
+                                                    AIPA_DEMO_ACCESS_KEY_SECRET, true, false};
+    const struct aipa_srv_credential *src = cfg->credentials;
+    size_t n = cfg->credential_count;
+
+    if (n == 0 || src == NULL) {
+        src = &demo;
+        n = 1;
+    }
+    srv->creds = aipa_calloc(n, sizeof(*srv->creds));
+    AIPA_ENSURE(srv->creds != NULL, AIPA_ENOMEM);
+    for (size_t i = 0; i < n; i++) {
+        struct aipa_srv_credential *c = &srv->creds[i];
+
+        AIPA_ENSURE(src[i].access_key_id != NULL && src[i].access_key_secret != NULL, AIPA_EINVAL);
+        srv->cred_count = i + 1;
+        c->access_key_id = aipa_strdup(src[i].access_key_id);
+        c->access_key_secret = aipa_strdup(src[i].access_key_secret);
+        c->active = src[i].active;
+        c->whitelisted = src[i].whitelisted;
+        AIPA_ENSURE(c->access_key_id != NULL && c->access_key_secret != NULL, AIPA_ENOMEM);
+    }
+    return AIPA_OK;
+}
+
+aipa_err aipa_srv_new(struct aipa_srv **out, const struct aipa_srv_config *cfg)
+{
+    aipa_err err = AIPA_ENOMEM;
+    struct aipa_srv *srv = aipa_calloc(1, sizeof(*srv));
+    struct aipa_model_config mc;
+    const char *state;
+    size_t state_len;
+    bool lock_ok = false;
+
+    *out = NULL;
+    if (srv == NULL) {
+        set_error(cfg->error, "out of memory");
+        return AIPA_ENOMEM;
+    }
+    srv->cfg = *cfg;
+    if (!dup_opt(&srv->listen_addr, cfg->listen_addr != NULL ? cfg->listen_addr : "127.0.0.1") ||
+        !dup_opt(&srv->tls_cert_file, cfg->tls_cert_file) ||
+        !dup_opt(&srv->tls_key_file, cfg->tls_key_file) ||
+        !dup_opt(&srv->fixture_token, cfg->fixture_token) ||
+        !dup_opt(&srv->host_id, cfg->host_id != NULL ? cfg->host_id : "ecs.aliyuncs.com")) {
+        goto out;
+    }
+    srv->cfg.listen_addr = srv->listen_addr;
+    srv->cfg.tls_cert_file = srv->tls_cert_file;
+    srv->cfg.tls_key_file = srv->tls_key_file;
+    srv->cfg.fixture_token = srv->fixture_token;
+    srv->cfg.host_id = srv->host_id;
+    if (srv->cfg.fixtures && (srv->fixture_token == NULL || srv->fixture_token[0] == '\0')) {
+        set_error(cfg->error, "the fixture protocol needs a non-empty token");
+        err = AIPA_EINVAL;
+        goto out;
+    }
+    err = copy_creds(srv, cfg);
+    if (err != AIPA_OK) {
+        set_error(cfg->error, "bad credentials");
+        goto out;
+    }
+    srv->cfg.credentials = srv->creds;
+    srv->cfg.credential_count = srv->cred_count;
+
+    state = cfg->state_json != NULL ? cfg->state_json : aipa_srv_default_state();
+    state_len = cfg->state_json != NULL ? cfg->state_json_len : strlen(state);
+    err = AIPA_ENOMEM;
+    srv->state_json = aipa_strndup(state, state_len);
+    if (srv->state_json == NULL) {
+        goto out;
+    }
+    srv->state_json_len = state_len;
+    srv->cfg.state_json = srv->state_json;
+
+    memset(&mc, 0, sizeof(mc));
+    mc.edition = cfg->edition != 0 ? cfg->edition : AIPA_ED_2024;
+    mc.seed = cfg->seed;
+    mc.pool_cidrs = cfg->pool_cidrs;
+    mc.pool_cidr_count = cfg->pool_cidr_count;
+    srv->cfg.pool_cidrs = NULL; /* not kept past new */
+    srv->cfg.pool_cidr_count = 0;
+    err = aipa_model_new(&srv->model, &mc);
+    if (err != AIPA_OK) {
+        set_error(cfg->error, "cannot create the model (bad pool?)");
+        goto out;
+    }
+    err = aipa_model_load_json(srv->model, srv->state_json, srv->state_json_len, cfg->error);
+    if (err != AIPA_OK) {
+        goto out;
+    }
+    err = aipa__nonce_cache_new(
+        &srv->nonces, cfg->nonce_cache_max != 0 ? cfg->nonce_cache_max : AIPA_SRV_DEFAULT_NONCE_MAX,
+        cfg->nonce_window_s);
+    if (err != AIPA_OK) {
+        set_error(cfg->error, "cannot create the nonce cache");
+        goto out;
+    }
+    if (pthread_mutex_init(&srv->rng_lock, NULL) != 0) {
+        err = AIPA_ENOMEM;
+        goto out;
+    }
+    lock_ok = true;
+    /* RequestIds use their own stream so they do not disturb the model's. */
+    aipa_rng_seed(&srv->rng, cfg->seed ^ 0x5245515545535431ull);
+    err = AIPA_OK;
+out:
+    if (err != AIPA_OK) {
+        if (lock_ok) {
+            pthread_mutex_destroy(&srv->rng_lock);
+        }
+        aipa__nonce_cache_free(srv->nonces);
+        aipa_model_free(srv->model);
+        free_creds(srv);
+        aipa_free(srv->listen_addr);
+        aipa_free(srv->tls_cert_file);
+        aipa_free(srv->tls_key_file);
+        aipa_free(srv->fixture_token);
+        aipa_free(srv->host_id);
+        aipa_free(srv->state_json);
+        aipa_free(srv);
+        srv = NULL;
+    }
+    *out = srv;
+    return err;
+}
+
+void aipa_srv_free(struct aipa_srv *srv)
+{
+    if (srv == NULL) {
+        return;
+    }
+    aipa_srv_stop(srv);
+    pthread_mutex_destroy(&srv->rng_lock);
+    aipa__nonce_cache_free(srv->nonces);
+    aipa_model_free(srv->model);
+    free_creds(srv);
+    if (srv->fixture_token != NULL) {
+        aipa_memzero(srv->fixture_token, strlen(srv->fixture_token));
+    }
+    aipa_free(srv->listen_addr);
+    aipa_free(srv->tls_cert_file);
+    aipa_free(srv->tls_key_file);
+    aipa_free(srv->fixture_token);
+    aipa_free(srv->host_id);
+    aipa_free(srv->state_json);
+    aipa_free(srv);
+}
+
+struct aipa_model *aipa_srv_model(struct aipa_srv *srv)
+{
+    return srv->model;
+}
+
+int64_t aipa__srv_now(const struct aipa_srv *srv)
+{
+    if (srv->cfg.now != NULL) {
+        return srv->cfg.now(srv->cfg.now_ctx);
+    }
+    return (int64_t)time(NULL);
+}
+
+void aipa__srv_request_id(struct aipa_srv *srv, char out[37])
+{
+    pthread_mutex_lock(&srv->rng_lock);
+    aipa_rng_uuid(&srv->rng, out);
+    pthread_mutex_unlock(&srv->rng_lock);
+}
+
+const struct aipa_header *aipa__srv_header(const struct aipa_srv_request *req, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (size_t i = 0; i < req->header_count; i++) {
+        const struct aipa_header *h = &req->headers[i];
+
+        if (h->name.len == n && strncasecmp((const char *)h->name.ptr, name, n) == 0) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+void aipa__srv_json_reply(struct aipa_srv_response *resp, unsigned status, const char *body,
+                          size_t len)
+{
+    aipa_buf_reset(&resp->body);
+    resp->content_type = AIPA_CT_JSON;
+    resp->status = status;
+    if (aipa_buf_append(&resp->body, body, len) != AIPA_OK) {
+        aipa_buf_reset(&resp->body);
+        resp->status = 500;
+        best_effort(aipa_buf_puts(&resp->body, "{\"ok\":false,\"error\":\"out of memory\"}"));
+    }
+}
+
+/* ---- the handler ---- */
+
+struct hctx {
+    struct aipa_srv *srv;
+    const struct aipa_srv_request *req;
+    struct aipa_srv_response *resp;
+    enum aipa_format fmt;
+    bool v3;
+    struct aipa_params params;       /* query + form body */
+    struct aipa_params query_params; /* query only, for V3 */
+    const struct aipa_srv_credential *cred;
+};
+
+static void copy_field(char *dst, size_t cap, const char *src, size_t n)
+{
+    if (n >= cap) {
+        n = cap - 1;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* The last resort when even an error body cannot be built. */
+static void internal_failure(struct hctx *h)
+{
+    struct aipa_srv_response *r = h->resp;
+
+    aipa_buf_reset(&r->body);
+    r->status = 500;
+    copy_field(r->code, sizeof(r->code), "InternalError", 13);
+    if (h->fmt == AIPA_FMT_JSON) {
+        r->content_type = AIPA_CT_JSON;
+        best_effort(aipa_buf_puts(&r->body, "{\"Code\":\"InternalError\"}"));
+    } else {
+        r->content_type = AIPA_CT_XML;
+        best_effort(aipa_buf_puts(&r->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                                            "<Error><Code>InternalError</Code></Error>"));
+    }
+}
+
+/*
+ * Answers with error id (status from the table unless status is non-zero);
+ * arg fills the %s of its Code and Message.
+ */
+static void reply_error(struct hctx *h, enum aipa_code id, const char *arg, unsigned status)
+{
+    const struct aipa_api_error *e = aipa_code_info(id);
+    struct aipa_srv_response *r = h->resp;
+    struct aipa_buf code, msg, rec;
+    aipa_err err;
+
+    if (e == NULL) {
+        internal_failure(h);
+        return;
+    }
+    aipa_buf_init(&code, 256);
+    aipa_buf_init(&msg, MAX_MESSAGE);
+    aipa_buf_init(&rec, 512);
+    err = aipa_code_format_code(id, arg, &code);
+    if (err == AIPA_OK) {
+        err = aipa_code_format_message(id, arg, &msg);
+    }
+    if (err == AIPA_OK) {
+        err = aipa_buf_printf(&rec,
+                              "https://api.aliyun.com/troubleshoot?q=%s&product=Ecs&requestId=%s",
+                              code.ptr, r->request_id);
+    }
+    if (err == AIPA_OK) {
+        aipa_buf_reset(&r->body);
+        err = aipa_render_error(h->fmt, r->request_id, h->srv->host_id, code.ptr, msg.ptr, rec.ptr,
+                                &r->body);
+    }
+    if (err == AIPA_OK) {
+        r->status = status != 0 ? status : (unsigned)e->http_status;
+        r->content_type = aipa_content_type(h->fmt);
+        copy_field(r->code, sizeof(r->code), code.ptr, code.len);
+    } else {
+        internal_failure(h);
+    }
+    aipa_buf_cleanup(&code);
+    aipa_buf_cleanup(&msg);
+    aipa_buf_cleanup(&rec);
+}
+
+static void reply_ok(struct hctx *h, aipa_err render_err)
+{
+    if (render_err != AIPA_OK) {
+        internal_failure(h);
+        return;
+    }
+    h->resp->status = 200;
+    h->resp->content_type = aipa_content_type(h->fmt);
+    h->resp->code[0] = '\0';
+}
+
+/* Parses a decimal in [min, max]; false for anything else. */
+static bool parse_uint(const char *s, size_t n, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (n == 0 || n > 20) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+
+        if (d > 9 || v > (max - d) / 10) {
+            return false;
+        }
+        v = v * 10 + d;
+    }
+    if (v < min) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* The value of a required parameter; answers MissingParameter and returns NULL when absent. */
+static const char *required(struct hctx *h, const char *name)
+{
+    const struct aipa_param *p = aipa_params_get(&h->params, name);
+
+    if (p == NULL || p->value_len == 0) {
+        reply_error(h, AIPA_C_MISSING_PARAMETER, name, 0);
+        return NULL;
+    }
+    return p->value;
+}
+
+/* Optional numeric (int64) parameter: answers error id when present and not a number. */
+static bool optional_number(struct hctx *h, const char *name, enum aipa_code id, const char *arg)
+{
+    const struct aipa_param *p = aipa_params_get(&h->params, name);
+    uint64_t v;
+
+    if (p != NULL && !parse_uint(p->value, p->value_len, 0, INT64_MAX, &v)) {
+        reply_error(h, id, arg, 0);
+        return false;
+    }
+    return true;
+}
+
+static void act_allocate(struct hctx *h)
+{
+    struct aipa_alloc_req ar;
+    char ip[AIPA_IPV4_MAX] = "";
+    enum aipa_code code;
+    const char *id = required(h, "InstanceId");
+
+    if (id == NULL) {
+        return;
+    }
+    if (!optional_number(h, "OwnerId", AIPA_C_INVALID_OWNER_ID, NULL) ||
+        !optional_number(h, "ResourceOwnerId", AIPA_C_INVALID_PARAMETER, "ResourceOwnerId")) {
+        return;
+    }
+    if (aipa_params_get(&h->params, "OwnerId") != NULL &&
+        aipa_params_get(&h->params, "OwnerAccount") != NULL) {
+        reply_error(h, AIPA_C_INVALID_OWNER, NULL, 0);
+        return;
+    }
+    memset(&ar, 0, sizeof(ar));
+    ar.instance_id = id;
+    ar.ip_address = aipa_params_value(&h->params, "IpAddress");
+    ar.vlan_id = aipa_params_value(&h->params, "VlanId");
+    /* With auth off there is no caller to look up: treat it as whitelisted. */
+    ar.whitelisted = h->cred != NULL ? h->cred->whitelisted : true;
+    code = aipa_model_allocate(h->srv->model, &ar, ip);
+    if (code != AIPA_C_OK) {
+        reply_error(h, code, NULL, 0);
+        return;
+    }
+    aipa_buf_reset(&h->resp->body);
+    reply_ok(h, aipa_render_allocate(h->fmt, h->resp->request_id, ip, &h->resp->body));
+}
+
+static void act_lifecycle(struct hctx *h, enum aipa_code (*fn)(struct aipa_model *, const char *))
+{
+    enum aipa_code code;
+    const char *id = required(h, "InstanceId");
+
+    if (id == NULL) {
+        return;
+    }
+    code = fn(h->srv->model, id);
+    if (code != AIPA_C_OK) {
+        reply_error(h, code, NULL, 0);
+        return;
+    }
+    aipa_buf_reset(&h->resp->body);
+    reply_ok(h, aipa_render_simple(h->fmt, h->resp->action, h->resp->request_id, &h->resp->body));
+}
+
+static void act_release(struct hctx *h)
+{
+    enum aipa_code code;
+    const char *id = required(h, "InstanceId");
+    const char *ip;
+
+    if (id == NULL) {
+        return;
+    }
+    ip = required(h, "PublicIpAddress");
+    if (ip == NULL) {
+        return;
+    }
+    code = aipa_model_release(h->srv->model, id, ip);
+    if (code != AIPA_C_OK) {
+        reply_error(h, code, NULL, 0);
+        return;
+    }
+    aipa_buf_reset(&h->resp->body);
+    reply_ok(h, aipa_render_simple(h->fmt, h->resp->action, h->resp->request_id, &h->resp->body));
+}
+
+/* Reads InstanceIds (a JSON array of strings) into ids; false after answering an error. */
+static bool parse_instance_ids(struct hctx *h, const struct aipa_param *p, cJSON **doc,
+                               const char **ids, size_t *count)
+{
+    const cJSON *item;
+
+    *count = 0;
+    *doc = cJSON_ParseWithLength(p->value, p->value_len);
+    if (*doc == NULL || !cJSON_IsArray(*doc) ||
+        (size_t)cJSON_GetArraySize(*doc) > AIPA_SRV_MAX_IDS) {
+        reply_error(h, AIPA_C_INVALID_PARAMETER, "InstanceIds", 0);
+        return false;
+    }
+    cJSON_ArrayForEach(item, *doc)
+    {
+        if (!cJSON_IsString(item) || item->valuestring == NULL) {
+            reply_error(h, AIPA_C_INVALID_PARAMETER, "InstanceIds", 0);
+            return false;
+        }
+        ids[(*count)++] = item->valuestring;
+    }
+    return true;
+}
+
+static void act_describe(struct hctx *h)
+{
+    const struct aipa_param *p;
+    const char *ids[AIPA_SRV_MAX_IDS];
+    size_t id_count = 0, count = 0, total = 0;
+    uint64_t page_number = 1, page_size = DESCRIBE_DEFAULT_PAGE_SIZE;
+    struct aipa_instance_view *views = NULL;
+    cJSON *doc = NULL;
+    enum aipa_code code;
+
+    p = aipa_params_get(&h->params, "PageNumber");
+    if (p != NULL && !parse_uint(p->value, p->value_len, 1, INT32_MAX, &page_number)) {
+        reply_error(h, AIPA_C_INVALID_PARAMETER, "PageNumber", 0);
+        goto out;
+    }
+    p = aipa_params_get(&h->params, "PageSize");
+    if (p != NULL && !parse_uint(p->value, p->value_len, 1, AIPA_SRV_MAX_IDS, &page_size)) {
+        reply_error(h, AIPA_C_INVALID_PARAMETER, "PageSize", 0);
+        goto out;
+    }
+    p = aipa_params_get(&h->params, "InstanceIds");
+    if (p != NULL && !parse_instance_ids(h, p, &doc, ids, &id_count)) {
+        goto out;
+    }
+    views = aipa_calloc((size_t)page_size, sizeof(*views));
+    if (views == NULL) {
+        internal_failure(h);
+        goto out;
+    }
+    code =
+        aipa_model_describe(h->srv->model, id_count > 0 ? ids : NULL, id_count, (size_t)page_number,
+                            (size_t)page_size, views, (size_t)page_size, &count, &total);
+    if (code != AIPA_C_OK) {
+        reply_error(h, code, NULL, 0);
+        goto out;
+    }
+    aipa_buf_reset(&h->resp->body);
+    reply_ok(h, aipa_render_describe(h->fmt, h->resp->request_id, views, count, total,
+                                     (size_t)page_number, (size_t)page_size, &h->resp->body));
+out:
+    cJSON_Delete(doc);
+    aipa_free(views);
+}
+
+enum action {
+    ACT_ALLOCATE,
+    ACT_DESCRIBE,
+    ACT_START,
+    ACT_STOP,
+    ACT_REBOOT,
+    ACT_RELEASE,
+    ACT_UNKNOWN,
+};
+
+static const char *const action_names[] = {
+    "AllocatePublicIpAddress", "DescribeInstances",      "StartInstance", "StopInstance",
+    "RebootInstance",          "ReleasePublicIpAddress",
+};
+
+static enum action find_action(const char *s, size_t n)
+{
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(action_names); i++) {
+        if (strlen(action_names[i]) == n && memcmp(action_names[i], s, n) == 0) {
+            return (enum action)i;
+        }
+    }
+    return ACT_UNKNOWN;
+}
+
+static void dispatch(struct hctx *h, enum action a)
+{
+    switch (a) {
+    case ACT_ALLOCATE:
+        act_allocate(h);
+        break;
+    case ACT_DESCRIBE:
+        act_describe(h);
+        break;
+    case ACT_START:
+        act_lifecycle(h, aipa_model_start);
+        break;
+    case ACT_STOP:
+        act_lifecycle(h, aipa_model_stop);
+        break;
+    case ACT_REBOOT:
+        act_lifecycle(h, aipa_model_reboot);
+        break;
+    case ACT_RELEASE:
+        act_release(h);
+        break;
+    case ACT_UNKNOWN:
+        reply_error(h, AIPA_C_INVALID_ACTION_NOT_FOUND, NULL, 0);
+        break;
+    }
+}
+
+/* Format from Accept, else the version's default (V1 XML, V3 JSON). */
+static enum aipa_format default_format(const struct aipa_srv_request *req, bool v3)
+{
+    const struct aipa_header *a = aipa__srv_header(req, "Accept");
+
+    if (a != NULL) {
+        const char *v = (const char *)a->value.ptr;
+        size_t n = a->value.len;
+
+        if (memmem(v, n, "application/json", 16) != NULL) {
+            return AIPA_FMT_JSON;
+        }
+        if (memmem(v, n, "xml", 3) != NULL) {
+            return AIPA_FMT_XML;
+        }
+    }
+    return v3 ? AIPA_FMT_JSON : AIPA_FMT_XML;
+}
+
+static bool is_form(const struct aipa_srv_request *req)
+{
+    const struct aipa_header *ct = aipa__srv_header(req, "Content-Type");
+    static const char form[] = "application/x-www-form-urlencoded";
+    size_t n = sizeof(form) - 1;
+
+    if (ct == NULL || ct->value.len < n || strncasecmp((const char *)ct->value.ptr, form, n) != 0) {
+        return false;
+    }
+    return ct->value.len == n || ct->value.ptr[n] == ';' || ct->value.ptr[n] == ' ';
+}
+
+static bool parse_wire(struct hctx *h, const uint8_t *s, size_t n, enum aipa_param_origin origin)
+{
+    struct aipa_wire_result res;
+    aipa_err err;
+
+    memset(&res, 0, sizeof(res));
+    err = aipa_wire_parse(s, n, AIPA_WIRE_PLUS_IS_SPACE, origin, &h->params, &res);
+    if (err == AIPA_OK) {
+        return true;
+    }
+    if (err == AIPA_ENOMEM || res.code == AIPA_C_OK) {
+        internal_failure(h);
+        return false;
+    }
+    res.detail[sizeof(res.detail) - 1] = '\0';
+    reply_error(h, res.code, res.detail, 0);
+    return false;
+}
+
+/* Action and Version: V3 headers, else the parameters. Copies into buffers. */
+static bool get_common(struct hctx *h, const char *hdr, const char *param, const char **out,
+                       size_t *out_len)
+{
+    if (h->v3) {
+        const struct aipa_header *x = aipa__srv_header(h->req, hdr);
+
+        if (x != NULL && x->value.len > 0) {
+            *out = (const char *)x->value.ptr;
+            *out_len = x->value.len;
+            return true;
+        }
+    }
+    {
+        const struct aipa_param *p = aipa_params_get(&h->params, param);
+
+        if (p != NULL && p->value_len > 0) {
+            *out = p->value;
+            *out_len = p->value_len;
+            return true;
+        }
+    }
+    reply_error(h, AIPA_C_MISSING_PARAMETER, h->v3 ? hdr : param, 0);
+    return false;
+}
+
+static void handle_api(struct hctx *h, struct aipa_slice query)
+{
+    const struct aipa_srv_request *req = h->req;
+    const struct aipa_param *format;
+    const char *action, *version;
+    size_t action_len, version_len;
+    enum action a;
+    struct aipa__auth_in in;
+    struct aipa__auth_out out;
+    aipa_err err;
+
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
+        reply_error(h, AIPA_C_UNSUPPORTED_HTTP_METHOD, NULL, 0);
+        return;
+    }
+    if (!parse_wire(h, query.ptr, query.len, AIPA_PARAM_QUERY)) {
+        return;
+    }
+    if (h->v3 && aipa_params_copy(&h->query_params, &h->params) != AIPA_OK) {
+        internal_failure(h);
+        return;
+    }
+    if (strcmp(req->method, "POST") == 0 && is_form(req) && req->body_len > 0 &&
+        !parse_wire(h, req->body, req->body_len, AIPA_PARAM_BODY)) {
+        return;
+    }
+    format = aipa_params_get(&h->params, "Format");
+    if (format != NULL) {
+        if (strcasecmp(format->value, "json") == 0 && format->value_len == 4) {
+            h->fmt = AIPA_FMT_JSON;
+        } else if (strcasecmp(format->value, "xml") == 0 && format->value_len == 3) {
+            h->fmt = AIPA_FMT_XML;
+        } else {
+            reply_error(h, AIPA_C_INVALID_PARAMETER_FORMAT, NULL, 0);
+            return;
+        }
+    }
+    if (!get_common(h, "x-acs-action", "Action", &action, &action_len)) {
+        return;
+    }
+    copy_field(h->resp->action, sizeof(h->resp->action), action, action_len);
+    if (!get_common(h, "x-acs-version", "Version", &version, &version_len)) {
+        return;
+    }
+    if (version_len != sizeof(API_VERSION) - 1 || memcmp(version, API_VERSION, version_len) != 0) {
+        reply_error(h, AIPA_C_INVALID_VERSION, NULL, 0);
+        return;
+    }
+    a = find_action(action, action_len);
+    if (a == ACT_UNKNOWN) {
+        reply_error(h, AIPA_C_INVALID_ACTION_NOT_FOUND, NULL, 0);
+        return;
+    }
+
+    in.req = req;
+    in.params = &h->params;
+    in.query_params = &h->query_params;
+    in.v3 = h->v3;
+    memset(&out, 0, sizeof(out));
+    aipa_buf_init(&out.sts, MAX_MESSAGE);
+    err = aipa__srv_auth(h->srv, &in, &out);
+    if (err != AIPA_OK) {
+        internal_failure(h);
+    } else if (out.code != AIPA_C_OK) {
+        bool sig =
+            out.code == AIPA_C_SIGNATURE_DOES_NOT_MATCH || out.code == AIPA_C_INCOMPLETE_SIGNATURE;
+
+        reply_error(h, out.code, sig ? (out.sts.ptr != NULL ? out.sts.ptr : "") : out.arg, 0);
+    } else {
+        h->cred = out.cred;
+        dispatch(h, a);
+    }
+    aipa_buf_cleanup(&out.sts);
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static bool starts_with(struct aipa_slice s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    return s.len >= n && memcmp(s.ptr, prefix, n) == 0;
+}
+
+aipa_err aipa_srv_handle(struct aipa_srv *srv, const struct aipa_srv_request *req,
+                         struct aipa_srv_response *resp)
+{
+    return aipa__srv_handle_declared(srv, req, 0, resp);
+}
+
+aipa_err aipa__srv_handle_declared(struct aipa_srv *srv, const struct aipa_srv_request *req,
+                                   size_t declared_body_len, struct aipa_srv_response *resp)
+{
+    struct hctx h;
+    struct aipa_slice path, query = {(const uint8_t *)"", 0};
+    const uint8_t *qmark;
+    int64_t t0 = now_us();
+    size_t header_bytes = 0;
+
+    AIPA_ENSURE(srv != NULL && req != NULL && resp != NULL && req->method != NULL, AIPA_EINVAL);
+    AIPA_ENSURE(req->target != NULL || req->target_len == 0, AIPA_EINVAL);
+    AIPA_ENSURE(req->body != NULL || req->body_len == 0, AIPA_EINVAL);
+
+    memset(&h, 0, sizeof(h));
+    h.srv = srv;
+    h.req = req;
+    h.resp = resp;
+    aipa_params_init(&h.params, &srv->cfg.wire);
+    aipa_params_init(&h.query_params, &srv->cfg.wire);
+    aipa_buf_reset(&resp->body);
+    resp->action[0] = '\0';
+    resp->code[0] = '\0';
+    aipa__srv_request_id(srv, resp->request_id);
+    h.v3 = aipa__srv_header(req, "Authorization") != NULL;
+    h.fmt = default_format(req, h.v3);
+
+    path.ptr = (const uint8_t *)req->target;
+    path.len = req->target_len;
+    qmark = req->target_len > 0 ? memchr(req->target, '?', req->target_len) : NULL;
+    if (qmark != NULL) {
+        path.len = (size_t)(qmark - path.ptr);
+        query.ptr = qmark + 1;
+        query.len = req->target_len - path.len - 1;
+    }
+    for (size_t i = 0; i < req->header_count; i++) {
+        header_bytes += req->headers[i].name.len + req->headers[i].value.len + 4;
+    }
+
+    /* Limits first: they protect every later step. */
+    if (req->target_len > srv->cfg.max_url_len) {
+        reply_error(&h, AIPA_C_INVALID_PARAMETER, "URL", 414);
+    } else if (header_bytes > srv->cfg.max_header_bytes ||
+               req->header_count > AIPA_SRV_MAX_HEADERS) {
+        reply_error(&h, AIPA_C_INVALID_PARAMETER, "Headers", 431);
+    } else if (req->body_len > srv->cfg.max_body_len || declared_body_len > srv->cfg.max_body_len) {
+        reply_error(&h, AIPA_C_INVALID_PARAMETER, "Body", 413);
+    } else if (srv->cfg.fixtures &&
+               (starts_with(path, "/_aipa/") || aipa_slice_eq(path, "/_aipa"))) {
+        aipa__srv_fixture(srv, req, path, resp);
+    } else if (!aipa_slice_eq(path, "/")) {
+        reply_error(&h, AIPA_C_INVALID_ACTION_NOT_FOUND, NULL, 0);
+    } else {
+        handle_api(&h, query);
+    }
+
+    aipa_params_cleanup(&h.params);
+    aipa_params_cleanup(&h.query_params);
+    if (srv->cfg.log != NULL) {
+        fprintf(srv->cfg.log, "%s %s %u %s %" PRId64 "us %s\n", req->method,
+                resp->action[0] != '\0' ? resp->action : "-", resp->status,
+                resp->code[0] != '\0' ? resp->code : "-", now_us() - t0, resp->request_id);
+    }
+    return AIPA_OK;
+}
