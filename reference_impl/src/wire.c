@@ -81,56 +81,58 @@ static const char hex_upper[16] = "0123456789ABCDEF";
 
 /* ---- limits ---- */
 
-struct aipa_wire_limits aipa_wire_default_limits(void) {
-  struct aipa_wire_limits l = {AIPA_WIRE_MAX_TOTAL, AIPA_WIRE_MAX_PARAMS,
-                               AIPA_WIRE_MAX_NAME, AIPA_WIRE_MAX_VALUE};
+struct aipa_wire_limits aipa_wire_default_limits(void)
+{
+    struct aipa_wire_limits l = {AIPA_WIRE_MAX_TOTAL, AIPA_WIRE_MAX_PARAMS, AIPA_WIRE_MAX_NAME,
+                                 AIPA_WIRE_MAX_VALUE};
 
-  return l;
+    return l;
 }
 
 /* ---- UTF-8 ---- */
 
-bool aipa_utf8_valid(const uint8_t *s, size_t n) {
-  size_t i = 0;
+bool aipa_utf8_valid(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
 
-  while (i < n) {
-    uint8_t c = s[i];
-    size_t len = utf8_seq_len[c];
-    uint8_t lo = 0x80;
-    uint8_t hi = 0xBF;
+    while (i < n) {
+        uint8_t c = s[i];
+        size_t len = utf8_seq_len[c];
+        uint8_t lo = 0x80;
+        uint8_t hi = 0xBF;
 
-    if (len == 1) {
-      i++;
-      continue;
+        if (len == 1) {
+            i++;
+            continue;
+        }
+        if (len == 0 || n - i < len) {
+            return false;
+        }
+        /*
+         * The second byte carries the range checks of Unicode Table 3-7:
+         * E0 needs A0.. (no overlong), ED ..9F (no surrogates D800-DFFF),
+         * F0 90.. (no overlong), F4 ..8F (nothing past U+10FFFF).
+         */
+        if (c == 0xE0) {
+            lo = 0xA0;
+        } else if (c == 0xED) {
+            hi = 0x9F;
+        } else if (c == 0xF0) {
+            lo = 0x90;
+        } else if (c == 0xF4) {
+            hi = 0x8F;
+        }
+        if (s[i + 1] < lo || s[i + 1] > hi) {
+            return false;
+        }
+        for (size_t k = 2; k < len; k++) {
+            if (s[i + k] < 0x80 || s[i + k] > 0xBF) {
+                return false;
+            }
+        }
+        i += len;
     }
-    if (len == 0 || n - i < len) {
-      return false;
-    }
-    /*
-     * The second byte carries the range checks of Unicode Table 3-7:
-     * E0 needs A0.. (no overlong), ED ..9F (no surrogates D800-DFFF),
-     * F0 90.. (no overlong), F4 ..8F (nothing past U+10FFFF).
-     */
-    if (c == 0xE0) {
-      lo = 0xA0;
-    } else if (c == 0xED) {
-      hi = 0x9F;
-    } else if (c == 0xF0) {
-      lo = 0x90;
-    } else if (c == 0xF4) {
-      hi = 0x8F;
-    }
-    if (s[i + 1] < lo || s[i + 1] > hi) {
-      return false;
-    }
-    for (size_t k = 2; k < len; k++) {
-      if (s[i + k] < 0x80 || s[i + k] > 0xBF) {
-        return false;
-      }
-    }
-    i += len;
-  }
-  return true;
+    return true;
 }
 
 /* ---- percent codec ---- */
@@ -139,563 +141,578 @@ bool aipa_utf8_valid(const uint8_t *s, size_t n) {
  * Decodes s[0..n) into dst, which has room for n bytes (decoding never
  * grows). AIPA_EPARSE on '%' not followed by two hex digits.
  */
-static aipa_err decode_into(const uint8_t *s, size_t n, unsigned flags,
-                            uint8_t *dst, size_t *dst_len) {
-  size_t i = 0;
-  size_t o = 0;
+static aipa_err decode_into(const uint8_t *s, size_t n, unsigned flags, uint8_t *dst,
+                            size_t *dst_len)
+{
+    size_t i = 0;
+    size_t o = 0;
 
-  while (i < n) {
-    uint8_t c = s[i];
+    while (i < n) {
+        uint8_t c = s[i];
 
-    if (c == '%') {
-      uint8_t h;
-      uint8_t l;
+        if (c == '%') {
+            uint8_t h;
+            uint8_t l;
 
-      if (n - i < 3) {
-        return AIPA_EPARSE;
-      }
-      h = hex_value[s[i + 1]];
-      l = hex_value[s[i + 2]];
-      if (h > 15 || l > 15) {
-        return AIPA_EPARSE;
-      }
-      dst[o++] = (uint8_t)((h << 4) | l);
-      i += 3;
-    } else {
-      dst[o++] = (c == '+' && (flags & AIPA_WIRE_PLUS_IS_SPACE) != 0)
-                     ? (uint8_t)' '
-                     : c;
-      i++;
+            if (n - i < 3) {
+                return AIPA_EPARSE;
+            }
+            h = hex_value[s[i + 1]];
+            l = hex_value[s[i + 2]];
+            if (h > 15 || l > 15) {
+                return AIPA_EPARSE;
+            }
+            dst[o++] = (uint8_t)((h << 4) | l);
+            i += 3;
+        } else {
+            dst[o++] = (c == '+' && (flags & AIPA_WIRE_PLUS_IS_SPACE) != 0) ? (uint8_t)' ' : c;
+            i++;
+        }
     }
-  }
-  *dst_len = o;
-  return AIPA_OK;
+    *dst_len = o;
+    return AIPA_OK;
 }
 
-aipa_err aipa_pct_decode(const uint8_t *s, size_t n, unsigned flags,
-                         struct aipa_buf *out) {
-  aipa_err err;
-  size_t len = 0;
+aipa_err aipa_pct_decode(const uint8_t *s, size_t n, unsigned flags, struct aipa_buf *out)
+{
+    aipa_err err;
+    size_t len = 0;
 
-  if (out == NULL || (s == NULL && n > 0)) {
-    return AIPA_EINVAL;
-  }
-  /* Reserve the worst case (no escapes), decode in place, then commit. */
-  err = aipa_buf_reserve(out, n);
-  if (err != AIPA_OK) {
-    return err;
-  }
-  err = decode_into(s, n, flags, (uint8_t *)out->ptr + out->len, &len);
-  if (err != AIPA_OK) {
+    if (out == NULL || (s == NULL && n > 0)) {
+        return AIPA_EINVAL;
+    }
+    /* Reserve the worst case (no escapes), decode in place, then commit. */
+    err = aipa_buf_reserve(out, n);
+    if (err != AIPA_OK) {
+        return err;
+    }
+    err = decode_into(s, n, flags, (uint8_t *)out->ptr + out->len, &len);
+    if (err != AIPA_OK) {
+        out->ptr[out->len] = '\0';
+        return err;
+    }
+    out->len += len;
     out->ptr[out->len] = '\0';
-    return err;
-  }
-  out->len += len;
-  out->ptr[out->len] = '\0';
-  return AIPA_OK;
+    return AIPA_OK;
 }
 
-aipa_err aipa_pct_encode(const uint8_t *s, size_t n, struct aipa_buf *out) {
-  aipa_err err;
-  size_t need = 0;
-  char *d;
+aipa_err aipa_pct_encode(const uint8_t *s, size_t n, struct aipa_buf *out)
+{
+    aipa_err err;
+    size_t need = 0;
+    char *d;
 
-  if (out == NULL || (s == NULL && n > 0)) {
-    return AIPA_EINVAL;
-  }
-  for (size_t i = 0; i < n; i++) {
-    need += unreserved[s[i]] ? 1u : 3u;
-  }
-  err = aipa_buf_reserve(out, need);
-  if (err != AIPA_OK) {
-    return err;
-  }
-  d = out->ptr + out->len;
-  for (size_t i = 0; i < n; i++) {
-    uint8_t c = s[i];
-
-    if (unreserved[c]) {
-      *d++ = (char)c;
-    } else {
-      *d++ = '%';
-      *d++ = hex_upper[c >> 4];
-      *d++ = hex_upper[c & 15u];
+    if (out == NULL || (s == NULL && n > 0)) {
+        return AIPA_EINVAL;
     }
-  }
-  out->len += need;
-  out->ptr[out->len] = '\0';
-  return AIPA_OK;
+    for (size_t i = 0; i < n; i++) {
+        need += unreserved[s[i]] ? 1u : 3u;
+    }
+    err = aipa_buf_reserve(out, need);
+    if (err != AIPA_OK) {
+        return err;
+    }
+    d = out->ptr + out->len;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = s[i];
+
+        if (unreserved[c]) {
+            *d++ = (char)c;
+        } else {
+            *d++ = '%';
+            *d++ = hex_upper[c >> 4];
+            *d++ = hex_upper[c & 15u];
+        }
+    }
+    out->len += need;
+    out->ptr[out->len] = '\0';
+    return AIPA_OK;
 }
 
 /* ---- the parameter list ---- */
 
-void aipa_params_init(struct aipa_params *p,
-                      const struct aipa_wire_limits *limits) {
-  p->items = NULL;
-  p->count = 0;
-  p->cap = 0;
-  p->limits = limits != NULL ? *limits : aipa_wire_default_limits();
+void aipa_params_init(struct aipa_params *p, const struct aipa_wire_limits *limits)
+{
+    p->items = NULL;
+    p->count = 0;
+    p->cap = 0;
+    p->limits = limits != NULL ? *limits : aipa_wire_default_limits();
 }
 
-static void param_free(struct aipa_param *it) {
-  aipa_free(it->name);
-  aipa_free(it->value);
-  it->name = NULL;
-  it->value = NULL;
+static void param_free(struct aipa_param *it)
+{
+    aipa_free(it->name);
+    aipa_free(it->value);
+    it->name = NULL;
+    it->value = NULL;
 }
 
 /* Frees items [from, count) and shortens the list to from. */
-static void params_truncate(struct aipa_params *p, size_t from) {
-  for (size_t i = from; i < p->count; i++) {
-    param_free(&p->items[i]);
-  }
-  if (from < p->count) {
-    p->count = from;
-  }
+static void params_truncate(struct aipa_params *p, size_t from)
+{
+    for (size_t i = from; i < p->count; i++) {
+        param_free(&p->items[i]);
+    }
+    if (from < p->count) {
+        p->count = from;
+    }
 }
 
-void aipa_params_cleanup(struct aipa_params *p) {
-  if (p == NULL) {
-    return;
-  }
-  params_truncate(p, 0);
-  aipa_free(p->items);
-  p->items = NULL;
-  p->count = 0;
-  p->cap = 0;
+void aipa_params_cleanup(struct aipa_params *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    params_truncate(p, 0);
+    aipa_free(p->items);
+    p->items = NULL;
+    p->count = 0;
+    p->cap = 0;
 }
 
-static aipa_err params_grow(struct aipa_params *p) {
-  size_t cap;
-  struct aipa_param *items;
+static aipa_err params_grow(struct aipa_params *p)
+{
+    size_t cap;
+    struct aipa_param *items;
 
-  if (p->count < p->cap) {
+    if (p->count < p->cap) {
+        return AIPA_OK;
+    }
+    cap = p->cap == 0 ? PARAMS_INITIAL_CAP : p->cap * 2u;
+    if (cap > p->limits.max_params && p->limits.max_params > p->count) {
+        cap = p->limits.max_params; /* never hold more than the limit allows */
+    }
+    if (cap <= p->count || cap > SIZE_MAX / sizeof(*items)) {
+        return AIPA_ETOOBIG;
+    }
+    items = aipa_realloc(p->items, cap * sizeof(*items));
+    if (items == NULL) {
+        return AIPA_ENOMEM;
+    }
+    p->items = items;
+    p->cap = cap;
     return AIPA_OK;
-  }
-  cap = p->cap == 0 ? PARAMS_INITIAL_CAP : p->cap * 2u;
-  if (cap > p->limits.max_params && p->limits.max_params > p->count) {
-    cap = p->limits.max_params; /* never hold more than the limit allows */
-  }
-  if (cap <= p->count || cap > SIZE_MAX / sizeof(*items)) {
-    return AIPA_ETOOBIG;
-  }
-  items = aipa_realloc(p->items, cap * sizeof(*items));
-  if (items == NULL) {
-    return AIPA_ENOMEM;
-  }
-  p->items = items;
-  p->cap = cap;
-  return AIPA_OK;
 }
 
-aipa_err aipa_params_add(struct aipa_params *p, const char *name,
-                         size_t name_len, const char *value, size_t value_len,
-                         enum aipa_param_origin origin) {
-  aipa_err err = AIPA_ENOMEM;
-  char *n = NULL;
-  char *v = NULL;
+aipa_err aipa_params_add(struct aipa_params *p, const char *name, size_t name_len,
+                         const char *value, size_t value_len, enum aipa_param_origin origin)
+{
+    aipa_err err = AIPA_ENOMEM;
+    char *n = NULL;
+    char *v = NULL;
 
-  if (p == NULL || (name == NULL && name_len > 0) ||
-      (value == NULL && value_len > 0)) {
-    return AIPA_EINVAL;
-  }
-  if (p->count >= p->limits.max_params || name_len > p->limits.max_name ||
-      value_len > p->limits.max_value) {
-    return AIPA_ETOOBIG;
-  }
-  err = params_grow(p);
-  if (err != AIPA_OK) {
-    goto out;
-  }
-  err = AIPA_ENOMEM;
-  n = aipa_strndup(name_len > 0 ? name : "", name_len);
-  v = aipa_strndup(value_len > 0 ? value : "", value_len);
-  if (n == NULL || v == NULL) {
-    goto out;
-  }
-  p->items[p->count].name = n;
-  p->items[p->count].name_len = name_len;
-  p->items[p->count].value = v;
-  p->items[p->count].value_len = value_len;
-  p->items[p->count].origin = origin;
-  p->count++;
-  n = NULL;
-  v = NULL;
-  err = AIPA_OK;
+    if (p == NULL || (name == NULL && name_len > 0) || (value == NULL && value_len > 0)) {
+        return AIPA_EINVAL;
+    }
+    if (p->count >= p->limits.max_params || name_len > p->limits.max_name ||
+        value_len > p->limits.max_value) {
+        return AIPA_ETOOBIG;
+    }
+    err = params_grow(p);
+    if (err != AIPA_OK) {
+        goto out;
+    }
+    err = AIPA_ENOMEM;
+    n = aipa_strndup(name_len > 0 ? name : "", name_len);
+    v = aipa_strndup(value_len > 0 ? value : "", value_len);
+    if (n == NULL || v == NULL) {
+        goto out;
+    }
+    p->items[p->count].name = n;
+    p->items[p->count].name_len = name_len;
+    p->items[p->count].value = v;
+    p->items[p->count].value_len = value_len;
+    p->items[p->count].origin = origin;
+    p->count++;
+    n = NULL;
+    v = NULL;
+    err = AIPA_OK;
 out:
-  aipa_free(n);
-  aipa_free(v);
-  return err;
+    aipa_free(n);
+    aipa_free(v);
+    return err;
 }
 
-aipa_err aipa_params_add_cstr(struct aipa_params *p, const char *name,
-                              const char *value) {
-  if (name == NULL || value == NULL) {
-    return AIPA_EINVAL;
-  }
-  return aipa_params_add(p, name, strlen(name), value, strlen(value),
-                         AIPA_PARAM_BUILT);
-}
-
-static bool name_eq(const struct aipa_param *it, const char *name, size_t len) {
-  return it->name_len == len && (len == 0 || memcmp(it->name, name, len) == 0);
-}
-
-static struct aipa_param *find_n(const struct aipa_params *p, const char *name,
-                                 size_t len) {
-  for (size_t i = 0; i < p->count; i++) {
-    if (name_eq(&p->items[i], name, len)) {
-      return &p->items[i];
+aipa_err aipa_params_add_cstr(struct aipa_params *p, const char *name, const char *value)
+{
+    if (name == NULL || value == NULL) {
+        return AIPA_EINVAL;
     }
-  }
-  return NULL;
+    return aipa_params_add(p, name, strlen(name), value, strlen(value), AIPA_PARAM_BUILT);
 }
 
-aipa_err aipa_params_set(struct aipa_params *p, const char *name,
-                         const char *value) {
-  struct aipa_param *it;
-  char *v;
-  size_t vlen;
-
-  if (p == NULL || name == NULL || value == NULL) {
-    return AIPA_EINVAL;
-  }
-  it = find_n(p, name, strlen(name));
-  if (it == NULL) {
-    return aipa_params_add_cstr(p, name, value);
-  }
-  vlen = strlen(value);
-  if (vlen > p->limits.max_value) {
-    return AIPA_ETOOBIG;
-  }
-  v = aipa_strndup(value, vlen);
-  if (v == NULL) {
-    return AIPA_ENOMEM;
-  }
-  aipa_free(it->value);
-  it->value = v;
-  it->value_len = vlen;
-  return AIPA_OK;
+static bool name_eq(const struct aipa_param *it, const char *name, size_t len)
+{
+    return it->name_len == len && (len == 0 || memcmp(it->name, name, len) == 0);
 }
 
-const struct aipa_param *aipa_params_get(const struct aipa_params *p,
-                                         const char *name) {
-  if (p == NULL || name == NULL) {
+static struct aipa_param *find_n(const struct aipa_params *p, const char *name, size_t len)
+{
+    for (size_t i = 0; i < p->count; i++) {
+        if (name_eq(&p->items[i], name, len)) {
+            return &p->items[i];
+        }
+    }
     return NULL;
-  }
-  return find_n(p, name, strlen(name));
 }
 
-const char *aipa_params_value(const struct aipa_params *p, const char *name) {
-  const struct aipa_param *it = aipa_params_get(p, name);
+aipa_err aipa_params_set(struct aipa_params *p, const char *name, const char *value)
+{
+    struct aipa_param *it;
+    char *v;
+    size_t vlen;
 
-  return it != NULL ? it->value : NULL;
-}
-
-size_t aipa_params_remove(struct aipa_params *p, const char *name) {
-  size_t len;
-  size_t kept = 0;
-  size_t removed = 0;
-
-  if (p == NULL || name == NULL) {
-    return 0;
-  }
-  len = strlen(name);
-  for (size_t i = 0; i < p->count; i++) {
-    if (name_eq(&p->items[i], name, len)) {
-      param_free(&p->items[i]);
-      removed++;
-    } else {
-      p->items[kept++] = p->items[i];
+    if (p == NULL || name == NULL || value == NULL) {
+        return AIPA_EINVAL;
     }
-  }
-  p->count = kept;
-  return removed;
+    it = find_n(p, name, strlen(name));
+    if (it == NULL) {
+        return aipa_params_add_cstr(p, name, value);
+    }
+    vlen = strlen(value);
+    if (vlen > p->limits.max_value) {
+        return AIPA_ETOOBIG;
+    }
+    v = aipa_strndup(value, vlen);
+    if (v == NULL) {
+        return AIPA_ENOMEM;
+    }
+    aipa_free(it->value);
+    it->value = v;
+    it->value_len = vlen;
+    return AIPA_OK;
+}
+
+const struct aipa_param *aipa_params_get(const struct aipa_params *p, const char *name)
+{
+    if (p == NULL || name == NULL) {
+        return NULL;
+    }
+    return find_n(p, name, strlen(name));
+}
+
+const char *aipa_params_value(const struct aipa_params *p, const char *name)
+{
+    const struct aipa_param *it = aipa_params_get(p, name);
+
+    return it != NULL ? it->value : NULL;
+}
+
+size_t aipa_params_remove(struct aipa_params *p, const char *name)
+{
+    size_t len;
+    size_t kept = 0;
+    size_t removed = 0;
+
+    if (p == NULL || name == NULL) {
+        return 0;
+    }
+    len = strlen(name);
+    for (size_t i = 0; i < p->count; i++) {
+        if (name_eq(&p->items[i], name, len)) {
+            param_free(&p->items[i]);
+            removed++;
+        } else {
+            p->items[kept++] = p->items[i];
+        }
+    }
+    p->count = kept;
+    return removed;
 }
 
 /* Byte order of names; a proper prefix sorts first. */
-static int name_cmp(const struct aipa_param *a, const struct aipa_param *b) {
-  size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
-  int c = n > 0 ? memcmp(a->name, b->name, n) : 0;
+static int name_cmp(const struct aipa_param *a, const struct aipa_param *b)
+{
+    size_t n = a->name_len < b->name_len ? a->name_len : b->name_len;
+    int c = n > 0 ? memcmp(a->name, b->name, n) : 0;
 
-  if (c != 0) {
-    return c;
-  }
-  return a->name_len < b->name_len ? -1 : (a->name_len > b->name_len ? 1 : 0);
+    if (c != 0) {
+        return c;
+    }
+    return a->name_len < b->name_len ? -1 : (a->name_len > b->name_len ? 1 : 0);
 }
 
 /*
  * Stable sort: insertion sort for short runs (the usual request holds a
  * dozen parameters), merge sort with one scratch array above that.
  */
-static void insertion_sort(struct aipa_param *a, size_t n) {
-  for (size_t i = 1; i < n; i++) {
-    struct aipa_param x = a[i];
-    size_t j = i;
+static void insertion_sort(struct aipa_param *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        struct aipa_param x = a[i];
+        size_t j = i;
 
-    while (j > 0 && name_cmp(&a[j - 1], &x) > 0) {
-      a[j] = a[j - 1];
-      j--;
+        while (j > 0 && name_cmp(&a[j - 1], &x) > 0) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = x;
     }
-    a[j] = x;
-  }
 }
 
-static void merge_sort(struct aipa_param *a, struct aipa_param *tmp, size_t n) {
-  size_t mid;
-  size_t i;
-  size_t j;
-  size_t k = 0;
+static void merge_sort(struct aipa_param *a, struct aipa_param *tmp, size_t n)
+{
+    size_t mid;
+    size_t i;
+    size_t j;
+    size_t k = 0;
 
-  if (n <= 16) {
-    insertion_sort(a, n);
-    return;
-  }
-  mid = n / 2;
-  merge_sort(a, tmp, mid);
-  merge_sort(a + mid, tmp, n - mid);
-  i = 0;
-  j = mid;
-  while (i < mid && j < n) {
-    /* <= keeps equal names in their original order */
-    tmp[k++] = name_cmp(&a[i], &a[j]) <= 0 ? a[i++] : a[j++];
-  }
-  while (i < mid) {
-    tmp[k++] = a[i++];
-  }
-  while (j < n) {
-    tmp[k++] = a[j++];
-  }
-  memcpy(a, tmp, n * sizeof(*a));
+    if (n <= 16) {
+        insertion_sort(a, n);
+        return;
+    }
+    mid = n / 2;
+    merge_sort(a, tmp, mid);
+    merge_sort(a + mid, tmp, n - mid);
+    i = 0;
+    j = mid;
+    while (i < mid && j < n) {
+        /* <= keeps equal names in their original order */
+        tmp[k++] = name_cmp(&a[i], &a[j]) <= 0 ? a[i++] : a[j++];
+    }
+    while (i < mid) {
+        tmp[k++] = a[i++];
+    }
+    while (j < n) {
+        tmp[k++] = a[j++];
+    }
+    memcpy(a, tmp, n * sizeof(*a));
 }
 
-void aipa_params_sort(struct aipa_params *p) {
-  struct aipa_param *tmp;
+void aipa_params_sort(struct aipa_params *p)
+{
+    struct aipa_param *tmp;
 
-  if (p == NULL || p->count < 2) {
-    return;
-  }
-  tmp = p->count > 16 ? aipa_malloc(p->count * sizeof(*tmp)) : NULL;
-  if (tmp == NULL) {
-    insertion_sort(p->items, p->count); /* small, or no memory: still stable */
-    return;
-  }
-  merge_sort(p->items, tmp, p->count);
-  aipa_free(tmp);
+    if (p == NULL || p->count < 2) {
+        return;
+    }
+    tmp = p->count > 16 ? aipa_malloc(p->count * sizeof(*tmp)) : NULL;
+    if (tmp == NULL) {
+        insertion_sort(p->items, p->count); /* small, or no memory: still stable */
+        return;
+    }
+    merge_sort(p->items, tmp, p->count);
+    aipa_free(tmp);
 }
 
-aipa_err aipa_params_copy(struct aipa_params *dst,
-                          const struct aipa_params *src) {
-  aipa_err err = AIPA_OK;
+aipa_err aipa_params_copy(struct aipa_params *dst, const struct aipa_params *src)
+{
+    aipa_err err = AIPA_OK;
 
-  if (dst == NULL || src == NULL) {
-    return AIPA_EINVAL;
-  }
-  aipa_params_init(dst, &src->limits);
-  for (size_t i = 0; i < src->count && err == AIPA_OK; i++) {
-    const struct aipa_param *it = &src->items[i];
+    if (dst == NULL || src == NULL) {
+        return AIPA_EINVAL;
+    }
+    aipa_params_init(dst, &src->limits);
+    for (size_t i = 0; i < src->count && err == AIPA_OK; i++) {
+        const struct aipa_param *it = &src->items[i];
 
-    err = aipa_params_add(dst, it->name, it->name_len, it->value, it->value_len,
-                          it->origin);
-  }
-  if (err != AIPA_OK) {
-    aipa_params_cleanup(dst);
-  }
-  return err;
+        err = aipa_params_add(dst, it->name, it->name_len, it->value, it->value_len, it->origin);
+    }
+    if (err != AIPA_OK) {
+        aipa_params_cleanup(dst);
+    }
+    return err;
 }
 
 /* ---- parsing ---- */
 
-static void result_set(struct aipa_wire_result *res, enum aipa_code code,
-                       const uint8_t *s, size_t n) {
-  size_t cap;
-  size_t o = 0;
+static void result_set(struct aipa_wire_result *res, enum aipa_code code, const uint8_t *s,
+                       size_t n)
+{
+    size_t cap;
+    size_t o = 0;
 
-  if (res == NULL) {
-    return;
-  }
-  res->code = code;
-  res->detail[0] = '\0';
-  if (s == NULL) {
-    return;
-  }
-  cap = sizeof(res->detail) - 1;
-  if (aipa_utf8_valid(s, n)) {
-    /* Keep whole characters; control bytes become '?'. */
-    size_t i = 0;
-
-    while (i < n) {
-      size_t len = utf8_seq_len[s[i]];
-
-      if (len == 0 || len > n - i || o + len > cap) {
-        break;
-      }
-      for (size_t k = 0; k < len; k++) {
-        uint8_t c = s[i + k];
-
-        res->detail[o++] = (char)((c < 0x20 || c == 0x7F) ? '?' : c);
-      }
-      i += len;
+    if (res == NULL) {
+        return;
     }
-  } else {
-    /* Not text: show printable ASCII only so the message stays valid UTF-8. */
-    for (size_t i = 0; i < n && o < cap; i++) {
-      uint8_t c = s[i];
-
-      res->detail[o++] = (char)((c < 0x20 || c > 0x7E) ? '?' : c);
+    res->code = code;
+    res->detail[0] = '\0';
+    if (s == NULL) {
+        return;
     }
-  }
-  res->detail[o] = '\0';
+    cap = sizeof(res->detail) - 1;
+    if (aipa_utf8_valid(s, n)) {
+        /* Keep whole characters; control bytes become '?'. */
+        size_t i = 0;
+
+        while (i < n) {
+            size_t len = utf8_seq_len[s[i]];
+
+            if (len == 0 || len > n - i || o + len > cap) {
+                break;
+            }
+            for (size_t k = 0; k < len; k++) {
+                uint8_t c = s[i + k];
+
+                res->detail[o++] = (char)((c < 0x20 || c == 0x7F) ? '?' : c);
+            }
+            i += len;
+        }
+    } else {
+        /* Not text: show printable ASCII only so the message stays valid UTF-8. */
+        for (size_t i = 0; i < n && o < cap; i++) {
+            uint8_t c = s[i];
+
+            res->detail[o++] = (char)((c < 0x20 || c > 0x7E) ? '?' : c);
+        }
+    }
+    res->detail[o] = '\0';
 }
 
-static void result_set_cstr(struct aipa_wire_result *res, enum aipa_code code,
-                            const char *s) {
-  result_set(res, code, (const uint8_t *)s, strlen(s));
+static void result_set_cstr(struct aipa_wire_result *res, enum aipa_code code, const char *s)
+{
+    result_set(res, code, (const uint8_t *)s, strlen(s));
 }
 
 /* A decoded name or value is acceptable text: no NUL, valid UTF-8. */
-static bool text_ok(const uint8_t *s, size_t n) {
-  return memchr(s, 0, n) == NULL && aipa_utf8_valid(s, n);
+static bool text_ok(const uint8_t *s, size_t n)
+{
+    return memchr(s, 0, n) == NULL && aipa_utf8_valid(s, n);
 }
 
-aipa_err aipa_wire_parse(const uint8_t *s, size_t n, unsigned flags,
-                         enum aipa_param_origin origin, struct aipa_params *out,
-                         struct aipa_wire_result *res) {
-  aipa_err err = AIPA_OK;
-  uint8_t *scratch = NULL;
-  size_t start_count;
-  size_t i = 0;
+aipa_err aipa_wire_parse(const uint8_t *s, size_t n, unsigned flags, enum aipa_param_origin origin,
+                         struct aipa_params *out, struct aipa_wire_result *res)
+{
+    aipa_err err = AIPA_OK;
+    uint8_t *scratch = NULL;
+    size_t start_count;
+    size_t i = 0;
 
-  if (out == NULL || (s == NULL && n > 0)) {
-    return AIPA_EINVAL;
-  }
-  result_set(res, AIPA_C_OK, NULL, 0);
-  start_count = out->count;
-  if (n > out->limits.max_total) {
-    result_set_cstr(res, AIPA_C_INVALID_PARAMETER, "QueryString");
-    err = AIPA_ETOOBIG;
-    goto out;
-  }
-  if (n == 0) {
-    goto out;
-  }
-  /* One scratch area holds a decoded name followed by its decoded value. */
-  scratch = aipa_malloc(n);
-  if (scratch == NULL) {
-    err = AIPA_ENOMEM;
-    goto out;
-  }
-  while (i < n) {
-    const uint8_t *pair = s + i;
-    const uint8_t *amp = memchr(pair, '&', n - i);
-    size_t pair_len = amp != NULL ? (size_t)(amp - pair) : n - i;
-    const uint8_t *eq;
-    size_t raw_name_len;
-    const uint8_t *raw_value;
-    size_t raw_value_len;
-    uint8_t *name;
-    size_t name_len = 0;
-    uint8_t *value;
-    size_t value_len = 0;
+    if (out == NULL || (s == NULL && n > 0)) {
+        return AIPA_EINVAL;
+    }
+    result_set(res, AIPA_C_OK, NULL, 0);
+    start_count = out->count;
+    if (n > out->limits.max_total) {
+        result_set_cstr(res, AIPA_C_INVALID_PARAMETER, "QueryString");
+        err = AIPA_ETOOBIG;
+        goto out;
+    }
+    if (n == 0) {
+        goto out;
+    }
+    /* One scratch area holds a decoded name followed by its decoded value. */
+    scratch = aipa_malloc(n);
+    if (scratch == NULL) {
+        err = AIPA_ENOMEM;
+        goto out;
+    }
+    while (i < n) {
+        const uint8_t *pair = s + i;
+        const uint8_t *amp = memchr(pair, '&', n - i);
+        size_t pair_len = amp != NULL ? (size_t)(amp - pair) : n - i;
+        const uint8_t *eq;
+        size_t raw_name_len;
+        const uint8_t *raw_value;
+        size_t raw_value_len;
+        uint8_t *name;
+        size_t name_len = 0;
+        uint8_t *value;
+        size_t value_len = 0;
 
-    i += pair_len + (amp != NULL ? 1u : 0u);
-    if (pair_len == 0) {
-      continue; /* "a=1&&b=2", a trailing '&' */
-    }
-    eq = memchr(pair, '=', pair_len);
-    raw_name_len = eq != NULL ? (size_t)(eq - pair) : pair_len;
-    raw_value = eq != NULL ? eq + 1 : pair + pair_len;
-    raw_value_len = eq != NULL ? pair_len - raw_name_len - 1 : 0;
+        i += pair_len + (amp != NULL ? 1u : 0u);
+        if (pair_len == 0) {
+            continue; /* "a=1&&b=2", a trailing '&' */
+        }
+        eq = memchr(pair, '=', pair_len);
+        raw_name_len = eq != NULL ? (size_t)(eq - pair) : pair_len;
+        raw_value = eq != NULL ? eq + 1 : pair + pair_len;
+        raw_value_len = eq != NULL ? pair_len - raw_name_len - 1 : 0;
 
-    if (raw_name_len == 0) {
-      result_set_cstr(res, AIPA_C_INVALID_PARAMETER, "");
-      err = AIPA_EPARSE;
-      goto out;
+        if (raw_name_len == 0) {
+            result_set_cstr(res, AIPA_C_INVALID_PARAMETER, "");
+            err = AIPA_EPARSE;
+            goto out;
+        }
+        name = scratch;
+        err = decode_into(pair, raw_name_len, flags, name, &name_len);
+        if (err != AIPA_OK || !text_ok(name, name_len)) {
+            result_set(res, AIPA_C_INVALID_PARAMETER, pair, raw_name_len);
+            err = AIPA_EPARSE;
+            goto out;
+        }
+        if (name_len > out->limits.max_name) {
+            result_set(res, AIPA_C_INVALID_PARAMETER, name, name_len);
+            err = AIPA_ETOOBIG;
+            goto out;
+        }
+        value = scratch + name_len;
+        err = decode_into(raw_value, raw_value_len, flags, value, &value_len);
+        if (err != AIPA_OK || !text_ok(value, value_len)) {
+            result_set(res, AIPA_C_INVALID_PARAMETER, name, name_len);
+            err = AIPA_EPARSE;
+            goto out;
+        }
+        if (value_len > out->limits.max_value) {
+            result_set(res, AIPA_C_INVALID_PARAMETER, name, name_len);
+            err = AIPA_ETOOBIG;
+            goto out;
+        }
+        /* Duplicates count across calls too: query and body are one list. */
+        if (find_n(out, (const char *)name, name_len) != NULL) {
+            result_set(res, AIPA_C_INVALID_PARAMETER, name, name_len);
+            err = AIPA_EPARSE;
+            goto out;
+        }
+        if (out->count >= out->limits.max_params) {
+            result_set_cstr(res, AIPA_C_INVALID_PARAMETER, "ParameterCount");
+            err = AIPA_ETOOBIG;
+            goto out;
+        }
+        err = aipa_params_add(out, (const char *)name, name_len, (const char *)value, value_len,
+                              origin);
+        if (err != AIPA_OK) {
+            goto out;
+        }
     }
-    name = scratch;
-    err = decode_into(pair, raw_name_len, flags, name, &name_len);
-    if (err != AIPA_OK || !text_ok(name, name_len)) {
-      result_set(res, AIPA_C_INVALID_PARAMETER, pair, raw_name_len);
-      err = AIPA_EPARSE;
-      goto out;
-    }
-    if (name_len > out->limits.max_name) {
-      result_set(res, AIPA_C_INVALID_PARAMETER, name, name_len);
-      err = AIPA_ETOOBIG;
-      goto out;
-    }
-    value = scratch + name_len;
-    err = decode_into(raw_value, raw_value_len, flags, value, &value_len);
-    if (err != AIPA_OK || !text_ok(value, value_len)) {
-      result_set(res, AIPA_C_INVALID_PARAMETER, name, name_len);
-      err = AIPA_EPARSE;
-      goto out;
-    }
-    if (value_len > out->limits.max_value) {
-      result_set(res, AIPA_C_INVALID_PARAMETER, name, name_len);
-      err = AIPA_ETOOBIG;
-      goto out;
-    }
-    /* Duplicates count across calls too: query and body are one list. */
-    if (find_n(out, (const char *)name, name_len) != NULL) {
-      result_set(res, AIPA_C_INVALID_PARAMETER, name, name_len);
-      err = AIPA_EPARSE;
-      goto out;
-    }
-    if (out->count >= out->limits.max_params) {
-      result_set_cstr(res, AIPA_C_INVALID_PARAMETER, "ParameterCount");
-      err = AIPA_ETOOBIG;
-      goto out;
-    }
-    err = aipa_params_add(out, (const char *)name, name_len,
-                          (const char *)value, value_len, origin);
-    if (err != AIPA_OK) {
-      goto out;
-    }
-  }
 out:
-  if (err != AIPA_OK) {
-    if (res != NULL && res->code == AIPA_C_OK) {
-      /* Not the peer's fault (memory): the server answers InternalError. */
-      res->code = AIPA_C_INTERNAL_ERROR;
+    if (err != AIPA_OK) {
+        if (res != NULL && res->code == AIPA_C_OK) {
+            /* Not the peer's fault (memory): the server answers InternalError. */
+            res->code = AIPA_C_INTERNAL_ERROR;
+        }
+        params_truncate(out, start_count);
     }
-    params_truncate(out, start_count);
-  }
-  aipa_free(scratch);
-  return err;
+    aipa_free(scratch);
+    return err;
 }
 
-aipa_err aipa_wire_build_query(const struct aipa_params *p,
-                               struct aipa_buf *out) {
-  aipa_err err = AIPA_OK;
-  size_t start;
+aipa_err aipa_wire_build_query(const struct aipa_params *p, struct aipa_buf *out)
+{
+    aipa_err err = AIPA_OK;
+    size_t start;
 
-  if (p == NULL || out == NULL) {
-    return AIPA_EINVAL;
-  }
-  start = out->len;
-  for (size_t i = 0; i < p->count && err == AIPA_OK; i++) {
-    const struct aipa_param *it = &p->items[i];
+    if (p == NULL || out == NULL) {
+        return AIPA_EINVAL;
+    }
+    start = out->len;
+    /* Even an empty list leaves out as a valid (empty) string. */
+    err = aipa_buf_reserve(out, 0);
+    if (err == AIPA_OK) {
+        out->ptr[out->len] = '\0';
+    }
+    for (size_t i = 0; i < p->count && err == AIPA_OK; i++) {
+        const struct aipa_param *it = &p->items[i];
 
-    if (i > 0) {
-      err = aipa_buf_putc(out, '&');
+        if (i > 0) {
+            err = aipa_buf_putc(out, '&');
+        }
+        if (err == AIPA_OK) {
+            err = aipa_pct_encode((const uint8_t *)it->name, it->name_len, out);
+        }
+        if (err == AIPA_OK) {
+            err = aipa_buf_putc(out, '=');
+        }
+        if (err == AIPA_OK) {
+            err = aipa_pct_encode((const uint8_t *)it->value, it->value_len, out);
+        }
     }
-    if (err == AIPA_OK) {
-      err = aipa_pct_encode((const uint8_t *)it->name, it->name_len, out);
+    if (err != AIPA_OK) {
+        /* All or nothing. */
+        out->len = start;
+        if (out->ptr != NULL) {
+            out->ptr[start] = '\0';
+        }
     }
-    if (err == AIPA_OK) {
-      err = aipa_buf_putc(out, '=');
-    }
-    if (err == AIPA_OK) {
-      err = aipa_pct_encode((const uint8_t *)it->value, it->value_len, out);
-    }
-  }
-  if (err != AIPA_OK) {
-    /* All or nothing. */
-    out->len = start;
-    if (out->ptr != NULL) {
-      out->ptr[start] = '\0';
-    }
-  }
-  return err;
+    return err;
 }
