@@ -14,7 +14,7 @@
  *         processing instructions are dropped; whitespace-only text between
  *         elements is ignored. Every XML leaf is a string: "5", not 5.
  *
- * XML is read with libxml2 (XML_PARSE_NONET | XML_PARSE_NONBLANKS, never
+ * XML is read with libxml2 (XML_PARSE_NONET | XML_PARSE_NOBLANKS, never
  * NOENT or DTDLOAD); a document with a DOCTYPE or any entity declaration is
  * rejected before its internal subset is read. Both formats are held to a
  * size limit, a depth limit and (XML) an element-count limit.
