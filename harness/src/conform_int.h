@@ -10,6 +10,9 @@
 /* Appends a formatted note to b (NULL-safe); a failed append is ignored. */
 void aipa__note(struct aipa_buf *b, const char *fmt, ...) AIPA_PRINTF(2, 3);
 
+/* Appends s in double quotes, control bytes and quotes escaped, cut at max bytes. */
+void aipa__quote(struct aipa_buf *b, const char *s, size_t max);
+
 /*
  * Substitution scanner: walks s, copies literal text into out and calls
  * resolve(ctx, expr, expr_len, out) for every ${expr}; "$${" is a literal

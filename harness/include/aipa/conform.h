@@ -17,6 +17,7 @@
 #include "aipa/render.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 
 /* ---- limits (a case file past any of them is rejected) ---- */
 #define AIPA_CASE_MAX_BYTES         (256u * 1024u) /* one case file */
@@ -257,5 +258,272 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_suite_load(struct aipa_suite *s, const ch
 /* Adds one parsed case (the suite takes ownership, also on failure). */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_suite_add(struct aipa_suite *s, struct aipa_case *c);
 AIPA_API void aipa_suite_sort(struct aipa_suite *s);
+
+/* ==== Part 2: matching, running, baselines, reports ==== */
+
+/* The verdicts of FORMAT.md, best first. */
+#define AIPA_VERDICTS(X)                                                                           \
+    X(AIPA_V_PASS, "pass")                                                                         \
+    X(AIPA_V_PASS_NONSTRICT, "pass-nonstrict")                                                     \
+    X(AIPA_V_FAIL, "fail")                                                                         \
+    X(AIPA_V_SKIP, "skip")                                                                         \
+    X(AIPA_V_ERROR, "error")
+
+enum aipa_verdict {
+#define AIPA_VERDICT_ENUM_(id, name) id,
+    AIPA_VERDICTS(AIPA_VERDICT_ENUM_)
+#undef AIPA_VERDICT_ENUM_
+        AIPA_V_COUNT_
+};
+AIPA_API const char *aipa_verdict_name(enum aipa_verdict v);
+/* AIPA_V_COUNT_ when s names none. */
+AIPA_API enum aipa_verdict aipa_verdict_parse(const char *s);
+
+/*
+ * What the runner knows while it runs one case x variant: the instance IDs
+ * of the fixtures, the responses of earlier steps, the repetition number.
+ * The matcher and the request builder resolve ${...} against it.
+ */
+struct aipa_run_env {
+    const struct aipa_case *c;
+    char **fixture_ids[AIPA_CASE_MAX_FIXTURES];   /* [fixture][k]: NUL-terminated IDs */
+    const cJSON *step_roots[AIPA_CASE_MAX_STEPS]; /* parsed first response of each done step */
+    size_t steps_done;
+    size_t rep; /* ${i} */
+    const char *region;
+};
+
+/* Resolves ${...} and expands %hex/%repeat in s into out. AIPA_EPARSE
+ * (reason in why) when a reference has no value. */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_run_env_expand(const struct aipa_run_env *env, const char *s,
+                                                      bool bytes, struct aipa_buf *out,
+                                                      struct aipa_buf *why);
+
+/* One response, as the matcher sees it. */
+struct aipa_observed {
+    long status;             /* 0: no response (transport failure) */
+    const char *transport;   /* non-NULL: why no response arrived */
+    unsigned want_fmt;       /* AIPA_VFMT_XML/JSON the request asked for; 0: no check */
+    unsigned body_fmt;       /* AIPA_VFMT_XML/JSON the body parsed as; 0: did not parse */
+    const cJSON *root;       /* the parsed body (aipa/parse.h tree), NULL if none */
+    const char *parse_error; /* why the body did not parse */
+};
+
+/*
+ * Matches one response against the outcomes of step s that apply under
+ * edition. Returns AIPA_V_PASS, AIPA_V_PASS_NONSTRICT (reason says what was
+ * only nonstrict or soft), AIPA_V_FAIL (reason: expected vs got) or
+ * AIPA_V_ERROR (a ${...} had no value). reason is appended to.
+ */
+AIPA_API enum aipa_verdict aipa_match_response(const struct aipa_step *s, unsigned edition,
+                                               const struct aipa_observed *obs,
+                                               const struct aipa_run_env *env,
+                                               struct aipa_buf *reason);
+/* The across checks of a repeated step over its n responses. */
+AIPA_API enum aipa_verdict aipa_match_across(const struct aipa_step *s, unsigned edition,
+                                             const struct aipa_observed *obs, size_t n,
+                                             struct aipa_buf *reason);
+
+/* ---- profiles (conformance/profiles, FORMAT.md "Profiles") ---- */
+
+#define AIPA_PROFILE_MAX_PRINCIPALS 8
+
+struct aipa_principal {
+    char *name;
+    char *access_key_id;
+    char *secret; /* wiped on cleanup */
+};
+
+struct aipa_profile {
+    char *name;
+    char *target;     /* NULL: none given */
+    char *region;     /* "cn-hangzhou" by default */
+    unsigned edition; /* 0: ask /_aipa/info, else the default */
+    struct aipa_variant_set variants;
+    bool fixture_protocol;
+    char *fixture_token;    /* NULL: none */
+    cJSON *static_fixtures; /* object name -> InstanceId; owned; NULL if none */
+    struct aipa_principal principals[AIPA_PROFILE_MAX_PRINCIPALS];
+    size_t principal_count;
+    long timeout_ms;
+    char **skip; /* --skip patterns from the profile */
+    size_t skip_count;
+};
+
+/* A profile with defaults: all variants, no fixtures, a "default" principal
+ * from $AIPA_ACCESS_KEY_ID / $AIPA_ACCESS_KEY_SECRET when both are set. */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_profile_init(struct aipa_profile *p);
+/* Reads a profile file over the defaults; AIPA_EPARSE with a reason. */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_profile_load(struct aipa_profile *p, const char *path,
+                                                    struct aipa_buf *err);
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_profile_parse(struct aipa_profile *p, const char *json,
+                                                     size_t len, const char *origin,
+                                                     struct aipa_buf *err);
+AIPA_API void aipa_profile_cleanup(struct aipa_profile *p);
+/* Adds or replaces a principal (copies). */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_profile_set_principal(struct aipa_profile *p,
+                                                             const char *name, const char *id,
+                                                             const char *secret);
+AIPA_API const struct aipa_principal *aipa_profile_principal(const struct aipa_profile *p,
+                                                             const char *name);
+
+/* ---- results ---- */
+
+/* One request/response of a run, redacted (no secrets, Signature values,
+ * Authorization or X-Aipa-Token header values). */
+struct aipa_exchange {
+    char *step;     /* "steps[0]" or "steps[0] (allocate) #3" */
+    char *request;  /* method, target, headers, body */
+    char *response; /* status line, headers, body (truncated at 64 KiB) */
+    char *repro;    /* an `aipa call ...` line, or NULL */
+};
+
+struct aipa_result {
+    const struct aipa_case *c; /* borrowed from the suite */
+    unsigned edition;          /* one AIPA_ED_* bit */
+    struct aipa_variant variant;
+    bool case_level; /* a skip of the whole case: variant shown as "-" */
+    enum aipa_verdict verdict;
+    char *reason; /* NULL for a clean pass */
+    double ms;
+    struct aipa_exchange *ex;
+    size_t ex_count;
+    bool known;         /* matched a baseline entry */
+    char *known_reason; /* borrowed from the baseline */
+};
+
+struct aipa_report {
+    struct aipa_result *items;
+    size_t count;
+    size_t cap;
+    char *target;
+    char *profile;
+    unsigned editions;
+    double started; /* seconds since the epoch */
+    double wall_ms;
+    unsigned long requests;
+    /* Baseline entries no failing result matched but a passing one did. */
+    char **fixed;
+    size_t fixed_count;
+    bool have_baseline;
+};
+
+AIPA_API void aipa_report_init(struct aipa_report *r);
+AIPA_API void aipa_report_cleanup(struct aipa_report *r);
+/* Counts of a verdict, for one edition (0: all). known failures counted apart. */
+AIPA_API size_t aipa_report_count(const struct aipa_report *r, unsigned edition,
+                                  enum aipa_verdict v);
+/* 0 nothing beyond the baseline failed, 1 failures, 2 harness errors. */
+AIPA_API int aipa_report_exit_code(const struct aipa_report *r);
+/* "v1-get-xml", or "-" for a case-level result. */
+AIPA_API void aipa_result_variant_name(const struct aipa_result *res,
+                                       char out[AIPA_VARIANT_NAME_MAX]);
+
+/* ---- baseline ---- */
+
+struct aipa_baseline_entry {
+    char *id;      /* fnmatch glob over case ids */
+    char *variant; /* glob over variant names; "*" */
+    unsigned editions;
+    char *reason;
+    bool used;
+};
+
+struct aipa_baseline {
+    struct aipa_baseline_entry *items;
+    size_t count;
+};
+
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_baseline_parse(struct aipa_baseline *b, const char *json,
+                                                      size_t len, const char *origin,
+                                                      struct aipa_buf *err);
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_baseline_load(struct aipa_baseline *b, const char *path,
+                                                     struct aipa_buf *err);
+AIPA_API void aipa_baseline_cleanup(struct aipa_baseline *b);
+/*
+ * Marks every fail/error result that an entry covers as known, and lists in
+ * r->fixed the entries that covered no failing result but at least one
+ * result that now passes.
+ */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_baseline_apply(struct aipa_baseline *b,
+                                                      struct aipa_report *r);
+/* Writes a baseline listing every fail/error of r (for --write-baseline). */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_baseline_write(const struct aipa_report *r,
+                                                      struct aipa_buf *out);
+
+/* ---- re-running failures ---- */
+
+struct aipa_rerun_item {
+    char *id;
+    char *variant; /* "-" for case-level */
+    unsigned edition;
+};
+
+struct aipa_rerun {
+    struct aipa_rerun_item *items;
+    size_t count;
+};
+
+/* Reads the fail and error rows of a JSON report. */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_rerun_load(struct aipa_rerun *rr, const char *path,
+                                                  struct aipa_buf *err);
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_rerun_parse(struct aipa_rerun *rr, const char *json,
+                                                   size_t len, struct aipa_buf *err);
+AIPA_API void aipa_rerun_cleanup(struct aipa_rerun *rr);
+AIPA_API bool aipa_rerun_wants(const struct aipa_rerun *rr, const char *id, const char *variant,
+                               unsigned edition);
+
+/* ---- running ---- */
+
+struct aipa_run_opts {
+    const struct aipa_profile *profile;
+    const char *target;               /* base URL */
+    unsigned edition;                 /* one AIPA_ED_* bit: the edition this run checks */
+    struct aipa_variant_set variants; /* CLI narrowing (all bits: none) */
+    const char *const *only;          /* patterns (aipa_case_matches); none: all */
+    size_t only_count;
+    const char *const *skip;
+    size_t skip_count;
+    const struct aipa_rerun *rerun; /* NULL: everything selected */
+    unsigned jobs;                  /* parallel cases, >= 1 */
+    long timeout_ms;
+    bool strict;                /* SHOULD-level mismatches fail */
+    bool keep_pass_transcripts; /* keep exchanges of passing runs too */
+    /* Called after each result (serialised by the runner). */
+    void (*progress)(void *ctx, const struct aipa_result *res, size_t done, size_t total);
+    void *progress_ctx;
+};
+
+AIPA_API void aipa_run_opts_init(struct aipa_run_opts *o);
+
+/*
+ * Runs every selected case x variant of suite under opts->edition against
+ * opts->target and appends the results to report. Returns AIPA_OK when the
+ * run happened (verdicts say how it went); another code when it could not
+ * start (reason in err).
+ */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_run_suite(const struct aipa_suite *suite,
+                                                 const struct aipa_run_opts *opts,
+                                                 struct aipa_report *report, struct aipa_buf *err);
+
+/* Fixture protocol helpers (against a target with /_aipa/). */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_fixture_info(const char *target, const char *token,
+                                                    unsigned *edition, struct aipa_buf *err);
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_fixture_set_edition(const char *target, const char *token,
+                                                           unsigned edition, struct aipa_buf *err);
+
+/* ---- reports (report_*.c) ---- */
+
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_report_write_json(const struct aipa_report *r,
+                                                         struct aipa_buf *out);
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_report_write_junit(const struct aipa_report *r,
+                                                          struct aipa_buf *out);
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_report_write_html(const struct aipa_report *r,
+                                                         struct aipa_buf *out);
+/* Writes buf to path (atomically: a temporary file renamed). */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_write_file(const char *path, const struct aipa_buf *buf,
+                                                  struct aipa_buf *err);
+/* The console summary table (verdict counts per edition) and failures. */
+AIPA_API void aipa_report_print_summary(const struct aipa_report *r, FILE *f, bool verbose);
 
 #endif /* AIPA_CONFORM_H */

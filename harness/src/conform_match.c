@@ -1,0 +1,668 @@
+/*
+ * The matcher: one response against a step's acceptable outcomes, and the
+ * checks across the responses of a repeated step. Also ${...} resolution
+ * against a run's environment. Everything read from the target is quoted
+ * and truncated before it goes into a reason.
+ */
+#include "aipa/conform.h"
+#include "aipa/parse.h"
+#include "conform_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define REASON_VALUE_MAX 160 /* bytes of a target's value quoted in a reason */
+
+const char *aipa_verdict_name(enum aipa_verdict v)
+{
+    switch (v) {
+#define AIPA_VERDICT_NAME_(id, name)                                                               \
+    case id:                                                                                       \
+        return name;
+        AIPA_VERDICTS(AIPA_VERDICT_NAME_)
+#undef AIPA_VERDICT_NAME_
+    case AIPA_V_COUNT_:
+        break;
+    }
+    return "?";
+}
+
+enum aipa_verdict aipa_verdict_parse(const char *s)
+{
+    for (int v = 0; v < (int)AIPA_V_COUNT_; v++) {
+        if (strcmp(s, aipa_verdict_name((enum aipa_verdict)v)) == 0) {
+            return (enum aipa_verdict)v;
+        }
+    }
+    return AIPA_V_COUNT_;
+}
+
+/* Appends s quoted, control bytes and quotes escaped, cut at max bytes. */
+void aipa__quote(struct aipa_buf *b, const char *s, size_t max)
+{
+    size_t n;
+
+    if (s == NULL) {
+        aipa__note(b, "(none)");
+        return;
+    }
+    n = strlen(s);
+    aipa__note(b, "\"");
+    for (size_t i = 0; i < n && i < max; i++) {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (ch == '"' || ch == '\\') {
+            aipa__note(b, "\\%c", ch);
+        } else if (ch < 0x20 || ch == 0x7f) {
+            aipa__note(b, "\\x%02x", ch);
+        } else {
+            aipa__note(b, "%c", ch);
+        }
+    }
+    aipa__note(b, n > max ? "\"..." : "\"");
+}
+
+/* ---- ${...} resolution ---- */
+
+struct rctx {
+    const struct aipa_run_env *env;
+};
+
+static aipa_err resolve(void *ctx, const char *expr, size_t len, struct aipa_buf *out,
+                        struct aipa_buf *why)
+{
+    const struct aipa_run_env *env = ((struct rctx *)ctx)->env;
+    struct aipa__ref r;
+
+    AIPA_TRY(aipa__ref_parse(expr, len, &r, why));
+    switch (r.kind) {
+    case AIPA_REF_REGION:
+        return aipa_buf_puts(out, env->region != NULL ? env->region : "cn-hangzhou");
+    case AIPA_REF_INDEX:
+        return aipa_buf_printf(out, "%zu", env->rep);
+    case AIPA_REF_FIXTURE: {
+        const struct aipa_case *c = env->c;
+        size_t k = r.index_is_i ? env->rep : r.index;
+
+        for (size_t f = 0; c != NULL && f < c->fixture_count; f++) {
+            if (strcmp(c->fixtures[f].name, r.name) != 0) {
+                continue;
+            }
+            if (k >= c->fixtures[f].count || env->fixture_ids[f] == NULL ||
+                env->fixture_ids[f][k] == NULL) {
+                aipa__note(why, "${%.*s}: no instance %zu", (int)len, expr, k);
+                return AIPA_EPARSE;
+            }
+            return aipa_buf_puts(out, env->fixture_ids[f][k]);
+        }
+        aipa__note(why, "${%s} names no fixture", r.name);
+        return AIPA_EPARSE;
+    }
+    case AIPA_REF_STEP: {
+        char path[256];
+        const cJSON *node;
+        aipa_err e;
+
+        if (r.index >= env->steps_done || env->step_roots[r.index] == NULL ||
+            r.path_len >= sizeof(path)) {
+            aipa__note(why, "${%.*s}: step %zu has no parsed response", (int)len, expr, r.index);
+            return AIPA_EPARSE;
+        }
+        memcpy(path, r.path, r.path_len);
+        path[r.path_len] = '\0';
+        node = aipa_path_get(env->step_roots[r.index], path);
+        e = node != NULL ? aipa_node_scalar_text(node, out) : AIPA_ENOTFOUND;
+        if (e == AIPA_ENOMEM || e == AIPA_ETOOBIG) {
+            return e;
+        }
+        if (e != AIPA_OK) {
+            aipa__note(why, "${%.*s}: no such value in the response of step %zu", (int)len, expr,
+                       r.index);
+            return AIPA_EPARSE;
+        }
+        return AIPA_OK;
+    }
+    }
+    return AIPA_EINVAL;
+}
+
+aipa_err aipa_run_env_expand(const struct aipa_run_env *env, const char *s, bool bytes,
+                             struct aipa_buf *out, struct aipa_buf *why)
+{
+    struct rctx r = {env};
+    struct aipa_buf tmp;
+    aipa_err e;
+
+    if (!bytes) {
+        return aipa__subst(s, resolve, &r, out, why);
+    }
+    aipa_buf_init(&tmp, AIPA_CASE_MAX_EXPANDED);
+    e = aipa__subst(s, resolve, &r, &tmp, why);
+    if (e == AIPA_OK) {
+        e = aipa_case_expand_bytes(tmp.ptr, tmp.len, out);
+        if (e == AIPA_EPARSE) {
+            aipa__note(why, "malformed %%hex or %%repeat form after substitution");
+        }
+    }
+    aipa_buf_cleanup(&tmp);
+    return e;
+}
+
+/* ---- matching one response ---- */
+
+static const char *root_str(const struct aipa_observed *obs, const char *name)
+{
+    return obs->root != NULL ? aipa_path_string(obs->root, name) : NULL;
+}
+
+/* Scalar text of a node into out (reset first); false for objects/arrays/NULL. */
+static bool node_text(const cJSON *node, struct aipa_buf *out)
+{
+    aipa_buf_reset(out);
+    if (node == NULL || aipa_node_scalar_text(node, out) != AIPA_OK) {
+        return false;
+    }
+    if (out->ptr == NULL && aipa_buf_puts(out, "") != AIPA_OK) {
+        return false;
+    }
+    return true;
+}
+
+/* An operand's text with ${...} resolved. */
+static aipa_err operand_text(const struct aipa_run_env *env, const cJSON *op, struct aipa_buf *out,
+                             struct aipa_buf *why)
+{
+    aipa_buf_reset(out);
+    if (cJSON_IsString(op)) {
+        return aipa_run_env_expand(env, op->valuestring, false, out, why);
+    }
+    AIPA_TRY(aipa_node_scalar_text(op, out));
+    if (out->ptr == NULL) {
+        AIPA_TRY(aipa_buf_puts(out, ""));
+    }
+    return AIPA_OK;
+}
+
+static bool is_integer_text(const char *s)
+{
+    size_t i = s[0] == '-' ? 1 : 0;
+
+    if (s[i] == '\0') {
+        return false;
+    }
+    for (; s[i] != '\0'; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Outcome evaluation state. */
+struct oeval {
+    bool hard_ok;
+    size_t score;             /* hard checks that passed, status counting double */
+    struct aipa_buf mismatch; /* hard mismatches */
+    struct aipa_buf soft;     /* soft differences */
+    bool error;               /* a reference could not be resolved */
+};
+
+static void mism(struct oeval *ev, const char *fmt, ...) AIPA_PRINTF(2, 3);
+
+static void mism(struct oeval *ev, const char *fmt, ...)
+{
+    va_list ap;
+
+    ev->hard_ok = false;
+    if (ev->mismatch.len > 0) {
+        aipa__note(&ev->mismatch, "; ");
+    }
+    va_start(ap, fmt);
+    if (aipa_buf_vprintf(&ev->mismatch, fmt, ap) != AIPA_OK) {
+        /* keep what fitted */
+    }
+    va_end(ap);
+}
+
+static void check_field(const struct aipa_check *k, const struct aipa_observed *obs,
+                        const struct aipa_run_env *env, struct oeval *ev)
+{
+    struct aipa_buf path, got, want, why;
+    const cJSON *node = NULL;
+    bool ok = false;
+
+    aipa_buf_init(&path, 4096);
+    aipa_buf_init(&got, 64 * 1024);
+    aipa_buf_init(&want, 64 * 1024);
+    aipa_buf_init(&why, 512);
+    if (aipa_run_env_expand(env, k->path, false, &path, &why) != AIPA_OK) {
+        ev->error = true;
+        mism(ev, "path %s: %s", k->path, why.ptr != NULL ? why.ptr : "unresolved");
+        goto out;
+    }
+    if (obs->root != NULL) {
+        node = aipa_path_get(obs->root, path.ptr);
+    }
+    switch (k->kind) {
+    case AIPA_CHK_PRESENT:
+        ok = node != NULL;
+        break;
+    case AIPA_CHK_ABSENT:
+        ok = node == NULL;
+        break;
+    case AIPA_CHK_LENGTH:
+        ok = obs->root != NULL && aipa_path_array_len(obs->root, path.ptr) == k->length;
+        break;
+    case AIPA_CHK_LIST_EQUALS: {
+        size_t n = obs->root != NULL ? aipa_path_array_len(obs->root, path.ptr) : 0;
+        size_t m = (size_t)cJSON_GetArraySize(k->operand);
+
+        ok = obs->root != NULL && n == m;
+        for (size_t i = 0; ok && i < n; i++) {
+            const cJSON *item = aipa_path_array_item(obs->root, path.ptr, i);
+            const cJSON *op = cJSON_GetArrayItem(k->operand, (int)i);
+
+            if (operand_text(env, op, &want, &why) != AIPA_OK) {
+                ev->error = true;
+                ok = false;
+                break;
+            }
+            ok = node_text(item, &got) && strcmp(got.ptr, want.ptr) == 0;
+        }
+        break;
+    }
+    case AIPA_CHK_EQUALS:
+    case AIPA_CHK_NOT_EQUALS:
+    case AIPA_CHK_PREFIX:
+        if (operand_text(env, k->operand, &want, &why) != AIPA_OK) {
+            ev->error = true;
+            break;
+        }
+        if (!node_text(node, &got)) {
+            ok = false;
+        } else if (k->kind == AIPA_CHK_EQUALS) {
+            ok = strcmp(got.ptr, want.ptr) == 0;
+        } else if (k->kind == AIPA_CHK_NOT_EQUALS) {
+            ok = strcmp(got.ptr, want.ptr) != 0;
+        } else {
+            ok = strncmp(got.ptr, want.ptr, want.len) == 0;
+        }
+        break;
+    case AIPA_CHK_ONE_OF: {
+        const cJSON *op;
+
+        if (!node_text(node, &got)) {
+            break;
+        }
+        cJSON_ArrayForEach(op, k->operand)
+        {
+            if (operand_text(env, op, &want, &why) != AIPA_OK) {
+                ev->error = true;
+                break;
+            }
+            if (strcmp(got.ptr, want.ptr) == 0) {
+                ok = true;
+                break;
+            }
+        }
+        break;
+    }
+    case AIPA_CHK_IS_IPV4:
+        ok = node_text(node, &got) && aipa_is_ipv4(got.ptr, got.len);
+        break;
+    case AIPA_CHK_IS_UUID:
+        ok = node_text(node, &got) && aipa_is_request_id(got.ptr, got.len);
+        break;
+    case AIPA_CHK_IS_INTEGER:
+        ok = node_text(node, &got) && is_integer_text(got.ptr);
+        break;
+    case AIPA_CHK_IS_NONEMPTY:
+        if (cJSON_IsArray(node) || cJSON_IsObject(node)) {
+            ok = node->child != NULL;
+        } else {
+            ok = node_text(node, &got) && got.len > 0;
+        }
+        break;
+    case AIPA_CHK_SAME_AS:
+    case AIPA_CHK_NOT_SAME_AS: {
+        size_t step;
+        const char *rpath;
+        const cJSON *ref = NULL;
+
+        if (aipa__stepref_parse(k->ref, &step, &rpath) == AIPA_OK && step < env->steps_done &&
+            env->step_roots[step] != NULL) {
+            ref = aipa_path_get(env->step_roots[step], rpath);
+        }
+        if (!node_text(ref, &want)) {
+            aipa_buf_reset(&got);
+            mism(ev, "%s: %s has no value to compare with", path.ptr, k->ref);
+            goto out;
+        }
+        if (!node_text(node, &got)) {
+            ok = false;
+        } else {
+            ok = (strcmp(got.ptr, want.ptr) == 0) == (k->kind == AIPA_CHK_SAME_AS);
+        }
+        break;
+    }
+    }
+    if (ev->error) {
+        mism(ev, "%s: %s", path.ptr, why.ptr != NULL ? why.ptr : "unresolved reference");
+    } else if (ok) {
+        ev->score++;
+    } else {
+        struct aipa_buf *m = &ev->mismatch;
+
+        mism(ev, "%s: expected %s", path.ptr, aipa_check_kind_name(k->kind));
+        if (k->kind == AIPA_CHK_LENGTH) {
+            aipa__note(m, " %zu, got %zu", k->length,
+                       obs->root != NULL ? aipa_path_array_len(obs->root, path.ptr) : 0);
+        } else {
+            if (want.len > 0 || k->kind == AIPA_CHK_EQUALS) {
+                aipa__note(m, " ");
+                aipa__quote(m, want.ptr != NULL ? want.ptr : "", REASON_VALUE_MAX);
+            }
+            if (node == NULL) {
+                aipa__note(m, ", got nothing");
+            } else if (node_text(node, &got)) {
+                aipa__note(m, ", got ");
+                aipa__quote(m, got.ptr, REASON_VALUE_MAX);
+            } else {
+                aipa__note(m, ", got %s", aipa_node_type_name(node));
+            }
+        }
+    }
+out:
+    aipa_buf_cleanup(&path);
+    aipa_buf_cleanup(&got);
+    aipa_buf_cleanup(&want);
+    aipa_buf_cleanup(&why);
+}
+
+static const char *fmt_name(unsigned f)
+{
+    return f == AIPA_VFMT_XML ? "XML" : f == AIPA_VFMT_JSON ? "JSON" : "?";
+}
+
+static void eval_outcome(const struct aipa_outcome *o, const struct aipa_observed *obs,
+                         const struct aipa_run_env *env, struct oeval *ev)
+{
+    bool status_ok = false;
+    const char *code = root_str(obs, "Code");
+    const char *msg = root_str(obs, "Message");
+    const char *rid = root_str(obs, "RequestId");
+
+    ev->hard_ok = true;
+    if (obs->transport != NULL) {
+        mism(ev, "no response (%s)", obs->transport);
+        return;
+    }
+    for (size_t i = 0; i < o->status_count; i++) {
+        status_ok = status_ok || obs->status == o->status[i];
+    }
+    if (status_ok) {
+        ev->score += 2;
+    } else {
+        mism(ev, "status %ld", obs->status);
+    }
+    if (obs->want_fmt != 0 && obs->body_fmt != obs->want_fmt) {
+        if (obs->root == NULL) {
+            mism(ev, "asked for %s, body did not parse: %s", fmt_name(obs->want_fmt),
+                 obs->parse_error != NULL ? obs->parse_error : "empty");
+        } else {
+            mism(ev, "asked for %s, got a %s body", fmt_name(obs->want_fmt),
+                 fmt_name(obs->body_fmt));
+        }
+    } else if (obs->want_fmt == 0 && obs->root == NULL && (o->code != NULL || o->check_count > 0)) {
+        mism(ev, "body did not parse: %s", obs->parse_error != NULL ? obs->parse_error : "empty");
+    }
+    if (o->code != NULL) {
+        if (code != NULL && strcmp(code, o->code) == 0) {
+            ev->score++;
+        } else {
+            mism(ev, "Code ");
+            aipa__quote(&ev->mismatch, code, REASON_VALUE_MAX);
+        }
+    } else if (o->code_absent) {
+        if (code == NULL) {
+            ev->score++;
+        } else {
+            mism(ev, "unexpected Code ");
+            aipa__quote(&ev->mismatch, code, REASON_VALUE_MAX);
+        }
+    }
+    for (size_t i = 0; i < o->check_count; i++) {
+        check_field(&o->checks[i], obs, env, ev);
+    }
+    /* RequestId: hard when the outcome asks, soft by default. */
+    if (o->request_id == AIPA_RID_PRESENT && rid == NULL) {
+        mism(ev, "no RequestId");
+    } else if (o->request_id == AIPA_RID_UUID &&
+               (rid == NULL || !aipa_is_request_id(rid, strlen(rid)))) {
+        mism(ev, "RequestId ");
+        aipa__quote(&ev->mismatch, rid, REASON_VALUE_MAX);
+        aipa__note(&ev->mismatch, " is not a UUID");
+    } else if (o->request_id == AIPA_RID_UUID_SOFT && obs->root != NULL &&
+               (rid == NULL || !aipa_is_request_id(rid, strlen(rid)))) {
+        aipa__note(&ev->soft, "%sRequestId ", ev->soft.len > 0 ? "; " : "");
+        aipa__quote(&ev->soft, rid, REASON_VALUE_MAX);
+        aipa__note(&ev->soft, " is not a UUID");
+    }
+    if (o->message != NULL && (msg == NULL || strcmp(msg, o->message) != 0)) {
+        aipa__note(&ev->soft, "%sMessage differs: expected ", ev->soft.len > 0 ? "; " : "");
+        aipa__quote(&ev->soft, o->message, REASON_VALUE_MAX);
+        aipa__note(&ev->soft, ", got ");
+        aipa__quote(&ev->soft, msg, REASON_VALUE_MAX);
+    }
+    if (o->message_prefix != NULL &&
+        (msg == NULL || strncmp(msg, o->message_prefix, strlen(o->message_prefix)) != 0)) {
+        aipa__note(&ev->soft, "%sMessage does not start with ", ev->soft.len > 0 ? "; " : "");
+        aipa__quote(&ev->soft, o->message_prefix, REASON_VALUE_MAX);
+        aipa__note(&ev->soft, ", got ");
+        aipa__quote(&ev->soft, msg, REASON_VALUE_MAX);
+    }
+}
+
+static void outcome_summary(const struct aipa_outcome *o, struct aipa_buf *b)
+{
+    for (size_t i = 0; i < o->status_count; i++) {
+        aipa__note(b, "%s%d", i > 0 ? "|" : "", o->status[i]);
+    }
+    if (o->code != NULL) {
+        aipa__note(b, " %s", o->code);
+    }
+    if (o->check_count > 0) {
+        aipa__note(b, " (+%zu field check%s)", o->check_count, o->check_count > 1 ? "s" : "");
+    }
+    if (o->nonstrict) {
+        aipa__note(b, " [nonstrict]");
+    }
+}
+
+static void observed_summary(const struct aipa_observed *obs, struct aipa_buf *b)
+{
+    const char *code = root_str(obs, "Code");
+    const char *msg = root_str(obs, "Message");
+
+    if (obs->transport != NULL) {
+        aipa__note(b, "no response (%s)", obs->transport);
+        return;
+    }
+    aipa__note(b, "%ld", obs->status);
+    if (code != NULL) {
+        aipa__note(b, " ");
+        aipa__quote(b, code, REASON_VALUE_MAX);
+    }
+    if (msg != NULL) {
+        aipa__note(b, " Message ");
+        aipa__quote(b, msg, REASON_VALUE_MAX);
+    }
+    if (obs->root == NULL) {
+        aipa__note(b, " (body did not parse: %s)",
+                   obs->parse_error != NULL ? obs->parse_error : "empty");
+    }
+}
+
+enum aipa_verdict aipa_match_response(const struct aipa_step *s, unsigned edition,
+                                      const struct aipa_observed *obs,
+                                      const struct aipa_run_env *env, struct aipa_buf *reason)
+{
+    struct oeval best_fail;
+    enum aipa_verdict best = AIPA_V_FAIL;
+    bool have_fail = false, any_error = false;
+    size_t applicable = 0;
+    struct aipa_buf nonstrict_reason;
+
+    aipa_buf_init(&nonstrict_reason, 64 * 1024);
+    memset(&best_fail, 0, sizeof(best_fail));
+    aipa_buf_init(&best_fail.mismatch, 64 * 1024);
+    aipa_buf_init(&best_fail.soft, 64 * 1024);
+    for (size_t i = 0; i < s->outcome_count && best != AIPA_V_PASS; i++) {
+        const struct aipa_outcome *o = &s->outcomes[i];
+        struct oeval ev;
+
+        if ((o->editions & edition) == 0) {
+            continue;
+        }
+        applicable++;
+        memset(&ev, 0, sizeof(ev));
+        aipa_buf_init(&ev.mismatch, 64 * 1024);
+        aipa_buf_init(&ev.soft, 64 * 1024);
+        eval_outcome(o, obs, env, &ev);
+        if (ev.hard_ok && !ev.error) {
+            if (!o->nonstrict && ev.soft.len == 0) {
+                best = AIPA_V_PASS;
+            } else if (best == AIPA_V_FAIL) {
+                best = AIPA_V_PASS_NONSTRICT;
+                aipa_buf_reset(&nonstrict_reason);
+                if (o->nonstrict) {
+                    aipa__note(&nonstrict_reason, "matched the nonstrict outcome ");
+                    outcome_summary(o, &nonstrict_reason);
+                }
+                if (ev.soft.len > 0) {
+                    aipa__note(&nonstrict_reason, "%s%s", o->nonstrict ? "; " : "", ev.soft.ptr);
+                }
+            }
+        } else {
+            any_error = any_error || ev.error;
+            if (!have_fail || ev.score > best_fail.score) {
+                aipa_buf_cleanup(&best_fail.mismatch);
+                aipa_buf_cleanup(&best_fail.soft);
+                best_fail = ev;
+                have_fail = true;
+                continue; /* ownership moved */
+            }
+        }
+        aipa_buf_cleanup(&ev.mismatch);
+        aipa_buf_cleanup(&ev.soft);
+    }
+    if (applicable == 0) {
+        aipa__note(reason, "no outcome applies to edition %s", aipa_edition_name(edition));
+        best = AIPA_V_ERROR;
+    } else if (best == AIPA_V_PASS_NONSTRICT) {
+        aipa__note(reason, "%s", nonstrict_reason.ptr != NULL ? nonstrict_reason.ptr : "");
+    } else if (best == AIPA_V_FAIL) {
+        size_t k = 0;
+
+        aipa__note(reason, "expected ");
+        for (size_t i = 0; i < s->outcome_count; i++) {
+            if ((s->outcomes[i].editions & edition) != 0) {
+                aipa__note(reason, "%s", k++ > 0 ? " or " : "");
+                outcome_summary(&s->outcomes[i], reason);
+            }
+        }
+        aipa__note(reason, "; got ");
+        observed_summary(obs, reason);
+        if (best_fail.mismatch.len > 0) {
+            aipa__note(reason, " [%s]", best_fail.mismatch.ptr);
+        }
+        if (any_error && best_fail.error) {
+            best = AIPA_V_ERROR;
+        }
+    }
+    aipa_buf_cleanup(&best_fail.mismatch);
+    aipa_buf_cleanup(&best_fail.soft);
+    aipa_buf_cleanup(&nonstrict_reason);
+    return best;
+}
+
+/* ---- across ---- */
+
+enum aipa_verdict aipa_match_across(const struct aipa_step *s, unsigned edition,
+                                    const struct aipa_observed *obs, size_t n,
+                                    struct aipa_buf *reason)
+{
+    enum aipa_verdict v = AIPA_V_PASS;
+    struct aipa_buf a, b;
+
+    aipa_buf_init(&a, 64 * 1024);
+    aipa_buf_init(&b, 64 * 1024);
+    for (size_t i = 0; i < s->across_count; i++) {
+        const struct aipa_across *x = &s->across[i];
+
+        if ((x->editions & edition) == 0) {
+            continue;
+        }
+        if (x->kind == AIPA_ACR_DISTINCT || x->kind == AIPA_ACR_SAME) {
+            for (size_t p = 0; p < n; p++) {
+                if (obs[p].root == NULL || !node_text(aipa_path_get(obs[p].root, x->field), &a)) {
+                    continue;
+                }
+                for (size_t q = p + 1; q < n; q++) {
+                    bool eq;
+
+                    if (obs[q].root == NULL ||
+                        !node_text(aipa_path_get(obs[q].root, x->field), &b)) {
+                        continue;
+                    }
+                    eq = strcmp(a.ptr, b.ptr) == 0;
+                    if (eq == (x->kind == AIPA_ACR_DISTINCT)) {
+                        aipa__note(reason, "%sacross: %s of responses #%zu and #%zu %s: ",
+                                   reason->len > 0 ? "; " : "", x->field, p, q,
+                                   eq ? "are equal" : "differ");
+                        aipa__quote(reason, a.ptr, REASON_VALUE_MAX);
+                        if (!eq) {
+                            aipa__note(reason, " vs ");
+                            aipa__quote(reason, b.ptr, REASON_VALUE_MAX);
+                        }
+                        v = AIPA_V_FAIL;
+                        goto next;
+                    }
+                }
+            }
+        } else {
+            size_t count = 0;
+
+            for (size_t p = 0; p < n; p++) {
+                if (x->kind == AIPA_ACR_STATUS) {
+                    count += obs[p].transport == NULL && obs[p].status == x->status;
+                } else {
+                    const char *code = root_str(&obs[p], "Code");
+
+                    count += code != NULL && strcmp(code, x->code) == 0;
+                }
+            }
+            if (count < x->min || count > x->max) {
+                aipa__note(reason, "%sacross: %zu of %zu responses had ",
+                           reason->len > 0 ? "; " : "", count, n);
+                if (x->kind == AIPA_ACR_STATUS) {
+                    aipa__note(reason, "status %d", x->status);
+                } else {
+                    aipa__note(reason, "Code %s", x->code);
+                }
+                if (x->min == x->max) {
+                    aipa__note(reason, ", expected %zu", x->min);
+                } else if (x->max == SIZE_MAX) {
+                    aipa__note(reason, ", expected at least %zu", x->min);
+                } else {
+                    aipa__note(reason, ", expected %zu..%zu", x->min, x->max);
+                }
+                v = AIPA_V_FAIL;
+            }
+        }
+    next:;
+    }
+    aipa_buf_cleanup(&a);
+    aipa_buf_cleanup(&b);
+    return v;
+}
