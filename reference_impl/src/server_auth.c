@@ -292,7 +292,9 @@ static aipa_err auth_v1(struct aipa_srv *srv, const struct aipa__auth_in *in,
     bool match = false;
 
     for (size_t i = 0; i < AIPA_ARRAY_LEN(v1_required); i++) {
-        if (aipa_params_get(p, v1_required[i]) == NULL) {
+        const struct aipa_param *rp = aipa_params_get(p, v1_required[i]);
+
+        if (rp == NULL || rp->value_len == 0) {
             set_code(out, AIPA_C_MISSING_PARAMETER, v1_required[i]);
             return AIPA_OK;
         }
@@ -376,7 +378,9 @@ static aipa_err auth_v3(struct aipa_srv *srv, const struct aipa__auth_in *in,
         return AIPA_OK;
     }
     for (size_t i = 0; i < AIPA_ARRAY_LEN(v3_required); i++) {
-        if (aipa__srv_header(req, v3_required[i]) == NULL) {
+        const struct aipa_header *rh = aipa__srv_header(req, v3_required[i]);
+
+        if (rh == NULL || rh->value.len == 0) {
             set_code(out, AIPA_C_MISSING_PARAMETER, v3_required[i]);
             return AIPA_OK;
         }
