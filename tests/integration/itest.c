@@ -1,21 +1,25 @@
 /* itest.c: see itest.h. */
-#include "itest.h"
-
-#include "aipa/sign.h"
-#include "aipa/wire.h"
-
-#include <cjson/cJSON.h>
-#include <cmocka.h>
-#include <curl/curl.h>
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <cmocka.h> /* after setjmp.h, stdarg.h, stddef.h */
+// clang-format on
+
+#include "itest.h"
+
+#include "aipa/sign.h"
+#include "aipa/wire.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
 
 static const struct aipa_srv_credential it_creds[] = {
     {"testid", IT_SECRET, true, false},

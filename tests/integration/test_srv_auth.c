@@ -2,17 +2,19 @@
  * Every authentication error of docs/serve.md over HTTP, V1 and V3, each
  * followed by a normal request that must still succeed.
  */
-#include "aipa/sign.h"
-#include "aipa/wire.h"
-#include "itest.h"
-
-#include <cmocka.h>
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <cmocka.h> /* after setjmp.h, stdarg.h, stddef.h */
+// clang-format on
+
+#include "aipa/sign.h"
+#include "aipa/wire.h"
+#include "itest.h"
 
 static struct it_server S;
 
