@@ -1,0 +1,1126 @@
+/*
+ * badserver: the reference server behind a fault layer, for testing that
+ * `aipa conform` catches a broken target.
+ *
+ * It runs aipa_srv_handle() (the whole reference handler, fixture protocol
+ * included) behind its own libmicrohttpd front end on 127.0.0.1, port 0
+ * unless --port says otherwise, prints the port on the first line of
+ * stdout, and then breaks every API response in the way --fault names.
+ * Requests under /_aipa/ (the fixture protocol) pass through untouched so
+ * cases can still set up state. It stops by itself after --max-seconds,
+ * or on SIGINT/SIGTERM.
+ *
+ * docs/badserver.md lists the faults and what each demonstrates.
+ */
+#include "aipa/errors.h"
+#include "aipa/render.h"
+#include "aipa/server.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_REQUEST_BODY (1024u * 1024u)
+#define MAX_TARGET       (64u * 1024u)
+#define MAX_RESPONSE     (4u * 1024u * 1024u)
+#define MIB              (1024u * 1024u)
+#define DEFAULT_TOKEN    "aipa-badserver"
+
+/* ---- the faults ---- */
+
+#define FAULTS(X)                                                                                  \
+    X(F_NONE, "none", "behave: every response is the reference server's")                          \
+    X(F_WRONG_STATUS, "wrong-status",                                                              \
+      "error responses keep their body but get another HTTP status (400<->403, 404->403, "         \
+      "5xx swapped)")                                                                              \
+    X(F_WRONG_CODE, "wrong-code",                                                                  \
+      "error responses keep their status but name another Code (IncorrectInstanceStatus, or "      \
+      "InvalidInstanceId.NotFound when that was the Code)")                                        \
+    X(F_ERROR_AS_200, "error-as-200", "error bodies are sent with HTTP status 200")                \
+    X(F_NO_REQUEST_ID, "no-request-id", "RequestId is left out of every body")                     \
+    X(F_BAD_REQUEST_ID, "bad-request-id", "RequestId is not an 8-4-4-4-12 hex UUID")               \
+    X(F_BAD_IP, "bad-ip", "IpAddress in an allocation response is not a dotted-quad IPv4")         \
+    X(F_FIELD_CASE, "field-case", "IpAddress is spelled ipAddress in allocation responses")        \
+    X(F_WRONG_ROOT, "wrong-root", "XML bodies get another root element (<XResult>, <Errors>)")     \
+    X(F_FORGET_IP, "forget-ip",                                                                    \
+      "DescribeInstances never lists a PublicIpAddress: allocations have no visible effect")       \
+    X(F_MALFORMED_XML, "malformed-xml", "XML bodies are cut before the closing root tag")          \
+    X(F_MALFORMED_JSON, "malformed-json", "JSON bodies are cut before the closing brace")          \
+    X(F_ENTITY_BOMB, "entity-bomb",                                                                \
+      "XML bodies carry a DOCTYPE with nested entities (10^9 expansions) referenced in RequestId") \
+    X(F_XXE, "xxe",                                                                                \
+      "XML bodies carry a DOCTYPE with an external DTD and an external entity (file:///etc/"       \
+      "hostname) referenced in RequestId")                                                         \
+    X(F_XML_FOR_JSON, "xml-for-json",                                                              \
+      "when JSON was asked for, the same data comes back as XML with an XML content type")         \
+    X(F_WRONG_CTYPE, "wrong-content-type", "every body is labelled text/html;charset=utf-8")       \
+    X(F_OVERSIZED, "oversized",                                                                    \
+      "responses are --size-mib MiB (default 64) with a Content-Length that says so")              \
+    X(F_ENDLESS, "endless", "responses are a chunked body that never ends")                        \
+    X(F_SLOW, "slow", "responses are held back --delay-ms milliseconds (default 30000)")           \
+    X(F_RESET, "reset", "API requests get their connection reset (RST) with no response")          \
+    X(F_UNENFORCE, "unenforce:<Code>",                                                             \
+      "when the reference would answer <Code>, answer 200 with a plausible IpAddress instead")
+
+enum fault {
+#define FAULT_ENUM_(id, name, desc) id,
+    FAULTS(FAULT_ENUM_)
+#undef FAULT_ENUM_
+};
+
+struct fault_info {
+    enum fault id;
+    const char *name;
+    const char *desc;
+};
+
+static const struct fault_info faults[] = {
+#define FAULT_ROW_(id, name, desc) {id, name, desc},
+    FAULTS(FAULT_ROW_)
+#undef FAULT_ROW_
+};
+
+struct options {
+    enum fault fault;
+    char unenforce_code[64];
+    unsigned max_seconds;
+    unsigned delay_ms;
+    unsigned size_mib;
+    unsigned edition;
+    uint64_t seed;
+    uint16_t port;
+    const char *token;
+    bool verbose;
+};
+
+static struct options opt;
+static struct aipa_srv *srv;
+static atomic_bool stopping;
+static atomic_uint fake_ip_counter;
+
+/* Credentials of the reference profile: an active key, an inactive one, a whitelisted one. */
+static const struct aipa_srv_credential credentials[] = {
+    {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false},
+    {"inactiveid", "inactivesecret", false, false},
+    {"whitelistid", "whitelistsecret", true, true},
+};
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&stopping, true);
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* ---- per-connection request assembly ---- */
+
+struct conn {
+    struct aipa_buf target; /* path and query as on the request line */
+    struct aipa_buf body;
+    bool started;
+    bool too_big;
+};
+
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct conn *cn = aipa_calloc(1, sizeof(*cn));
+
+    (void)cls;
+    (void)c;
+    if (cn == NULL) {
+        return NULL;
+    }
+    aipa_buf_init(&cn->target, MAX_TARGET);
+    aipa_buf_init(&cn->body, MAX_REQUEST_BODY);
+    if (uri == NULL || aipa_buf_puts(&cn->target, uri) != AIPA_OK) {
+        cn->too_big = true;
+    }
+    return cn;
+}
+
+static void request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    struct conn *cn = *con_cls;
+
+    (void)cls;
+    (void)c;
+    (void)toe;
+    if (cn != NULL) {
+        aipa_buf_cleanup(&cn->target);
+        aipa_buf_cleanup(&cn->body);
+        aipa_free(cn);
+        *con_cls = NULL;
+    }
+}
+
+struct header_vec {
+    struct aipa_header items[AIPA_SRV_MAX_HEADERS];
+    size_t count;
+    bool overflow;
+};
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct header_vec *v = cls;
+
+    (void)kind;
+    if (v->count == AIPA_SRV_MAX_HEADERS) {
+        v->overflow = true;
+        return MHD_NO;
+    }
+    v->items[v->count].name = aipa_slice_cstr(key);
+    v->items[v->count].value = aipa_slice_cstr(value != NULL ? value : "");
+    v->count++;
+    return MHD_YES;
+}
+
+/* ---- body helpers ---- */
+
+static bool is_json(const char *content_type)
+{
+    return content_type != NULL && strncmp(content_type, "application/json", 16) == 0;
+}
+
+static bool is_xml(const char *content_type)
+{
+    return content_type != NULL && strncmp(content_type, "text/xml", 8) == 0;
+}
+
+static aipa_err buf_set(struct aipa_buf *b, const char *p, size_t n)
+{
+    aipa_buf_reset(b);
+    return aipa_buf_append(b, p, n);
+}
+
+/* Replaces b with a copy of the libxml2 serialisation of doc. */
+static aipa_err xml_store(xmlDocPtr doc, struct aipa_buf *b)
+{
+    xmlChar *mem = NULL;
+    int size = 0;
+    aipa_err err = AIPA_ENOMEM;
+
+    xmlDocDumpMemoryEnc(doc, &mem, &size, "UTF-8");
+    if (mem != NULL && size >= 0) {
+        err = buf_set(b, (const char *)mem, (size_t)size);
+    }
+    xmlFree(mem);
+    return err;
+}
+
+static xmlNodePtr xml_child(xmlNodePtr parent, const char *name)
+{
+    for (xmlNodePtr n = parent != NULL ? parent->children : NULL; n != NULL; n = n->next) {
+        if (n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)name) == 0) {
+            return n;
+        }
+    }
+    return NULL;
+}
+
+static aipa_err json_store(cJSON *root, struct aipa_buf *b)
+{
+    char *s = cJSON_PrintUnformatted(root);
+    aipa_err err = AIPA_ENOMEM;
+
+    if (s != NULL) {
+        err = buf_set(b, s, strlen(s));
+        cJSON_free(s);
+    }
+    return err;
+}
+
+/*
+ * One structural edit of a body, done with libxml2 or cJSON so that only the
+ * intended part changes. A body that does not parse is left alone.
+ */
+enum edit {
+    EDIT_REMOVE_REQUEST_ID,
+    EDIT_BAD_REQUEST_ID,
+    EDIT_SET_CODE,
+    EDIT_BAD_IP,
+    EDIT_FIELD_CASE,
+    EDIT_ROOT,
+    EDIT_FORGET_IP,
+};
+
+static void xml_edit(xmlNodePtr root, enum edit e, const char *arg)
+{
+    xmlNodePtr n = NULL;
+
+    switch (e) {
+    case EDIT_REMOVE_REQUEST_ID:
+        n = xml_child(root, "RequestId");
+        if (n != NULL) {
+            xmlUnlinkNode(n);
+            xmlFreeNode(n);
+        }
+        break;
+    case EDIT_BAD_REQUEST_ID:
+        n = xml_child(root, "RequestId");
+        if (n != NULL) {
+            xmlNodeSetContent(n, (const xmlChar *)arg);
+        }
+        break;
+    case EDIT_SET_CODE:
+        n = xml_child(root, "Code");
+        if (n != NULL) {
+            xmlNodeSetContent(n, (const xmlChar *)arg);
+        }
+        break;
+    case EDIT_BAD_IP:
+        n = xml_child(root, "IpAddress");
+        if (n != NULL) {
+            xmlNodeSetContent(n, (const xmlChar *)arg);
+        }
+        break;
+    case EDIT_FIELD_CASE:
+        n = xml_child(root, "IpAddress");
+        if (n != NULL) {
+            xmlNodeSetName(n, (const xmlChar *)"ipAddress");
+        }
+        break;
+    case EDIT_ROOT:
+        xmlNodeSetName(root, (const xmlChar *)arg);
+        break;
+    case EDIT_FORGET_IP:
+        n = xml_child(root, "Instances");
+        for (xmlNodePtr i = n != NULL ? n->children : NULL; i != NULL; i = i->next) {
+            xmlNodePtr pub = NULL;
+            xmlNodePtr ip = NULL;
+
+            if (i->type != XML_ELEMENT_NODE || xmlStrcmp(i->name, (const xmlChar *)"Instance")) {
+                continue;
+            }
+            pub = xml_child(i, "PublicIpAddress");
+            while (pub != NULL && (ip = xml_child(pub, "IpAddress")) != NULL) {
+                xmlUnlinkNode(ip);
+                xmlFreeNode(ip);
+            }
+        }
+        break;
+    }
+}
+
+static void json_edit(cJSON *root, enum edit e, const char *arg)
+{
+    cJSON *item = NULL;
+
+    switch (e) {
+    case EDIT_REMOVE_REQUEST_ID:
+        cJSON_DeleteItemFromObjectCaseSensitive(root, "RequestId");
+        break;
+    case EDIT_BAD_REQUEST_ID:
+        if (cJSON_GetObjectItemCaseSensitive(root, "RequestId") != NULL) {
+            (void)cJSON_ReplaceItemInObjectCaseSensitive(root, "RequestId",
+                                                         cJSON_CreateString(arg));
+        }
+        break;
+    case EDIT_SET_CODE:
+        if (cJSON_GetObjectItemCaseSensitive(root, "Code") != NULL) {
+            (void)cJSON_ReplaceItemInObjectCaseSensitive(root, "Code", cJSON_CreateString(arg));
+        }
+        break;
+    case EDIT_BAD_IP:
+        if (cJSON_GetObjectItemCaseSensitive(root, "IpAddress") != NULL) {
+            (void)cJSON_ReplaceItemInObjectCaseSensitive(root, "IpAddress",
+                                                         cJSON_CreateString(arg));
+        }
+        break;
+    case EDIT_FIELD_CASE:
+        item = cJSON_DetachItemFromObjectCaseSensitive(root, "IpAddress");
+        if (item != NULL) {
+            cJSON_AddItemToObject(root, "ipAddress", item);
+        }
+        break;
+    case EDIT_ROOT:
+        break; /* JSON bodies have no root name */
+    case EDIT_FORGET_IP: {
+        cJSON *insts = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(root, "Instances"), "Instance");
+        cJSON *inst = NULL;
+
+        cJSON_ArrayForEach(inst, insts)
+        {
+            cJSON *pub = cJSON_GetObjectItemCaseSensitive(inst, "PublicIpAddress");
+
+            if (cJSON_IsObject(pub)) {
+                (void)cJSON_ReplaceItemInObjectCaseSensitive(pub, "IpAddress", cJSON_CreateArray());
+            }
+        }
+        break;
+    }
+    }
+}
+
+static aipa_err edit_body(struct aipa_srv_response *r, enum edit e, const char *arg)
+{
+    aipa_err err = AIPA_OK;
+
+    if (is_json(r->content_type)) {
+        cJSON *root = cJSON_ParseWithLength(r->body.ptr, r->body.len);
+
+        if (root != NULL) {
+            json_edit(root, e, arg);
+            err = json_store(root, &r->body);
+            cJSON_Delete(root);
+        }
+    } else if (is_xml(r->content_type)) {
+        xmlDocPtr doc = xmlReadMemory(r->body.ptr, (int)r->body.len, NULL, "UTF-8",
+                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+
+        if (doc != NULL) {
+            xmlNodePtr root = xmlDocGetRootElement(doc);
+
+            if (root != NULL) {
+                xml_edit(root, e, arg);
+                err = xml_store(doc, &r->body);
+            }
+            xmlFreeDoc(doc);
+        }
+    }
+    return err;
+}
+
+/* The name of the root element of an XML body ("" if none is found). */
+static void xml_root_name(const struct aipa_buf *b, char *out, size_t cap)
+{
+    const char *p = b->ptr;
+    const char *end = b->ptr + b->len;
+    size_t n = 0;
+
+    out[0] = '\0';
+    while (p < end) {
+        p = memchr(p, '<', (size_t)(end - p));
+        if (p == NULL || p + 1 >= end) {
+            return;
+        }
+        if (p[1] != '?' && p[1] != '!') {
+            break;
+        }
+        p++;
+    }
+    p++;
+    while (p < end && n + 1 < cap && *p != '>' && *p != ' ' && *p != '/' && *p != '\n') {
+        out[n++] = *p++;
+    }
+    out[n] = '\0';
+}
+
+/*
+ * Puts a DOCTYPE (named after the root, then doctype) after the XML
+ * declaration and replaces the text of <RequestId> with ref.
+ */
+static aipa_err xml_with_doctype(struct aipa_buf *b, const char *doctype, const char *ref)
+{
+    char root[128];
+    struct aipa_buf out;
+    aipa_err err = AIPA_OK;
+    const char *decl_end = strstr(b->ptr, "?>");
+    const char *rid = strstr(b->ptr, "<RequestId>");
+    const char *rid_end = rid != NULL ? strstr(rid, "</RequestId>") : NULL;
+    size_t head = decl_end != NULL ? (size_t)(decl_end + 2 - b->ptr) : 0;
+
+    xml_root_name(b, root, sizeof(root));
+    aipa_buf_init(&out, MAX_RESPONSE);
+    err = aipa_buf_append(&out, b->ptr, head);
+    if (err == AIPA_OK) {
+        err = aipa_buf_printf(&out, "\n<!DOCTYPE %s", root);
+    }
+    if (err == AIPA_OK) {
+        err = aipa_buf_puts(&out, doctype);
+    }
+    if (err == AIPA_OK && rid != NULL && rid_end != NULL) {
+        err = aipa_buf_append(&out, b->ptr + head, (size_t)(rid + 11 - (b->ptr + head)));
+        if (err == AIPA_OK) {
+            err = aipa_buf_puts(&out, ref);
+        }
+        if (err == AIPA_OK) {
+            err = aipa_buf_append(&out, rid_end, (size_t)(b->ptr + b->len - rid_end));
+        }
+    } else if (err == AIPA_OK) {
+        err = aipa_buf_append(&out, b->ptr + head, b->len - head);
+    }
+    if (err == AIPA_OK) {
+        err = buf_set(b, out.ptr, out.len);
+    }
+    aipa_buf_cleanup(&out);
+    return err;
+}
+
+static const char entity_bomb_doctype[] =
+    " [\n"
+    " <!ENTITY lol0 \"lol\">\n"
+    " <!ENTITY lol1 \"&lol0;&lol0;&lol0;&lol0;&lol0;&lol0;&lol0;&lol0;&lol0;&lol0;\">\n"
+    " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
+    " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+    " <!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+    " <!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
+    " <!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
+    " <!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
+    " <!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
+    " <!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
+    "]>";
+
+/* Port 9 (discard) on loopback: a harness that fetches the DTD gets nothing. */
+static const char xxe_doctype[] = " SYSTEM \"http://127.0.0.1:9/aipa.dtd\" [\n"
+                                  " <!ENTITY xxe SYSTEM \"file:///etc/hostname\">\n"
+                                  "]>";
+
+/* Cuts an XML body before its last end tag, so the root is never closed. */
+static void xml_cut(struct aipa_buf *b)
+{
+    for (size_t i = b->len; i >= 2; i--) {
+        if (b->ptr[i - 2] == '<' && b->ptr[i - 1] == '/') {
+            b->len = i - 2;
+            b->ptr[b->len] = '\0';
+            return;
+        }
+    }
+}
+
+/* Cuts a JSON body before its closing brace and leaves a dangling member. */
+static aipa_err json_cut(struct aipa_buf *b)
+{
+    while (b->len > 0 && b->ptr[b->len - 1] != '}') {
+        b->len--;
+    }
+    if (b->len > 0) {
+        b->len--;
+    }
+    b->ptr[b->len] = '\0';
+    return aipa_buf_puts(b, ",\"IpAddress\":");
+}
+
+/* JSON -> XML with the render writer: objects nest, arrays repeat their name. */
+static void json_members_to_xml(struct aipa_writer *w, const cJSON *obj, int depth);
+
+static void json_value_to_xml(struct aipa_writer *w, const char *name, const cJSON *v, int depth)
+{
+    char num[64];
+
+    if (cJSON_IsString(v)) {
+        aipa_w_cstr(w, name, v->valuestring);
+    } else if (cJSON_IsNumber(v)) {
+        snprintf(num, sizeof(num), "%.17g", v->valuedouble);
+        aipa_w_cstr(w, name, num);
+    } else if (cJSON_IsBool(v)) {
+        aipa_w_bool(w, name, cJSON_IsTrue(v));
+    } else if (cJSON_IsObject(v)) {
+        aipa_w_obj_begin(w, name);
+        json_members_to_xml(w, v, depth + 1);
+        aipa_w_obj_end(w);
+    } else if (cJSON_IsArray(v)) {
+        const cJSON *item = NULL;
+
+        aipa_w_arr_begin(w, name);
+        cJSON_ArrayForEach(item, v)
+        {
+            if (cJSON_IsObject(item)) {
+                aipa_w_item_obj_begin(w);
+                json_members_to_xml(w, item, depth + 1);
+                aipa_w_item_obj_end(w);
+            } else if (cJSON_IsString(item)) {
+                aipa_w_item_str(w, item->valuestring, strlen(item->valuestring));
+            }
+        }
+        aipa_w_arr_end(w);
+    }
+}
+
+static void json_members_to_xml(struct aipa_writer *w, const cJSON *obj, int depth)
+{
+    const cJSON *m = NULL;
+
+    if (depth >= AIPA_W_MAX_DEPTH - 2) {
+        return;
+    }
+    cJSON_ArrayForEach(m, obj)
+    {
+        if (m->string != NULL) {
+            json_value_to_xml(w, m->string, m, depth);
+        }
+    }
+}
+
+static aipa_err json_to_xml(struct aipa_srv_response *r)
+{
+    cJSON *root = cJSON_ParseWithLength(r->body.ptr, r->body.len);
+    struct aipa_buf out;
+    struct aipa_writer w;
+    char root_name[80];
+    aipa_err err = AIPA_OK;
+
+    if (root == NULL) {
+        return AIPA_OK;
+    }
+    if (r->status >= 400 || r->action[0] == '\0') {
+        snprintf(root_name, sizeof(root_name), "Error");
+    } else {
+        snprintf(root_name, sizeof(root_name), "%sResponse", r->action);
+    }
+    aipa_buf_init(&out, MAX_RESPONSE);
+    aipa_w_begin(&w, &out, AIPA_FMT_XML, root_name);
+    json_members_to_xml(&w, root, 0);
+    err = aipa_w_end(&w);
+    if (err == AIPA_OK) {
+        err = buf_set(&r->body, out.ptr, out.len);
+        r->content_type = AIPA_CT_XML;
+    }
+    aipa_buf_cleanup(&out);
+    cJSON_Delete(root);
+    return err;
+}
+
+static unsigned wrong_status(unsigned s)
+{
+    switch (s) {
+    case 400:
+        return 403;
+    case 403:
+        return 400;
+    case 404:
+        return 403;
+    case 500:
+        return 503;
+    case 503:
+        return 500;
+    default:
+        return s >= 400 ? 400 : s;
+    }
+}
+
+/* ---- streamed bodies (oversized, endless) ---- */
+
+struct stream {
+    uint64_t total; /* UINT64_MAX: endless */
+    char head[256];
+    size_t head_len;
+    char tail[8];
+    size_t tail_len;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    const struct stream *s = cls;
+    size_t n = 0;
+
+    if (atomic_load(&stopping)) {
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    if (s->total != UINT64_MAX && pos >= s->total) {
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    while (n < max) {
+        uint64_t at = pos + n;
+
+        if (s->total != UINT64_MAX && at >= s->total) {
+            break;
+        }
+        if (at < s->head_len) {
+            buf[n] = s->head[at];
+        } else if (s->total != UINT64_MAX && at >= s->total - s->tail_len) {
+            buf[n] = s->tail[at - (s->total - s->tail_len)];
+        } else {
+            buf[n] = 'A';
+        }
+        n++;
+    }
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    aipa_free(cls);
+}
+
+static struct MHD_Response *stream_response(const struct aipa_srv_response *r, bool endless)
+{
+    struct stream *s = aipa_calloc(1, sizeof(*s));
+    struct MHD_Response *mr = NULL;
+    int n = 0;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    if (is_json(r->content_type)) {
+        n = snprintf(s->head, sizeof(s->head), "{\"RequestId\":\"%s\",\"IpAddress\":\"",
+                     r->request_id);
+        memcpy(s->tail, "\"}", 2);
+    } else {
+        n = snprintf(s->head, sizeof(s->head),
+                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?><%sResponse><RequestId>%s"
+                     "</RequestId><IpAddress>",
+                     r->action[0] != '\0' ? r->action : "AllocatePublicIpAddress", r->request_id);
+        memcpy(s->tail, "</X>", 4);
+    }
+    s->head_len = n > 0 && (size_t)n < sizeof(s->head) ? (size_t)n : 0;
+    s->tail_len = strlen(s->tail);
+    s->total = endless ? UINT64_MAX : (uint64_t)opt.size_mib * MIB;
+    if (!endless && s->total < s->head_len + s->tail_len) {
+        s->total = s->head_len + s->tail_len;
+    }
+    mr = MHD_create_response_from_callback(endless ? MHD_SIZE_UNKNOWN : s->total, 64 * 1024,
+                                           stream_read, s, stream_free);
+    if (mr == NULL) {
+        aipa_free(s);
+    }
+    return mr;
+}
+
+/* ---- the fault layer ---- */
+
+static bool is_fixture_request(const char *target)
+{
+    return strncmp(target, "/_aipa/", 7) == 0 || strcmp(target, "/_aipa") == 0;
+}
+
+/*
+ * Applies the configured fault to r in place. Returns false when the
+ * response should not be sent from r (stream, reset), with *kind saying what.
+ */
+enum send_kind { SEND_BODY, SEND_STREAM, SEND_ENDLESS, SEND_RESET };
+
+static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
+{
+    char fake_ip[AIPA_IPV4_MAX];
+    unsigned n = 0;
+
+    *kind = SEND_BODY;
+    switch (opt.fault) {
+    case F_NONE:
+        return AIPA_OK;
+    case F_WRONG_STATUS:
+        r->status = wrong_status(r->status);
+        return AIPA_OK;
+    case F_WRONG_CODE:
+        if (r->status >= 400) {
+            return edit_body(r, EDIT_SET_CODE,
+                             strcmp(r->code, "IncorrectInstanceStatus") == 0
+                                 ? "InvalidInstanceId.NotFound"
+                                 : "IncorrectInstanceStatus");
+        }
+        return AIPA_OK;
+    case F_ERROR_AS_200:
+        if (r->status >= 400) {
+            r->status = 200;
+        }
+        return AIPA_OK;
+    case F_NO_REQUEST_ID:
+        return edit_body(r, EDIT_REMOVE_REQUEST_ID, NULL);
+    case F_BAD_REQUEST_ID:
+        return edit_body(r, EDIT_BAD_REQUEST_ID, "req-0001");
+    case F_BAD_IP:
+        return edit_body(r, EDIT_BAD_IP, "47.96.300.12");
+    case F_FIELD_CASE:
+        return edit_body(r, EDIT_FIELD_CASE, NULL);
+    case F_WRONG_ROOT:
+        if (is_xml(r->content_type)) {
+            char root[96];
+
+            if (r->status >= 400) {
+                snprintf(root, sizeof(root), "Errors");
+            } else {
+                snprintf(root, sizeof(root), "%sResult",
+                         r->action[0] != '\0' ? r->action : "Unknown");
+            }
+            return edit_body(r, EDIT_ROOT, root);
+        }
+        return AIPA_OK;
+    case F_FORGET_IP:
+        if (strcmp(r->action, "DescribeInstances") == 0 && r->status == 200) {
+            return edit_body(r, EDIT_FORGET_IP, NULL);
+        }
+        return AIPA_OK;
+    case F_MALFORMED_XML:
+        if (is_xml(r->content_type)) {
+            xml_cut(&r->body);
+        }
+        return AIPA_OK;
+    case F_MALFORMED_JSON:
+        if (is_json(r->content_type)) {
+            return json_cut(&r->body);
+        }
+        return AIPA_OK;
+    case F_ENTITY_BOMB:
+        if (is_xml(r->content_type)) {
+            return xml_with_doctype(&r->body, entity_bomb_doctype, "&lol9;");
+        }
+        return AIPA_OK;
+    case F_XXE:
+        if (is_xml(r->content_type)) {
+            return xml_with_doctype(&r->body, xxe_doctype, "&xxe;");
+        }
+        return AIPA_OK;
+    case F_XML_FOR_JSON:
+        if (is_json(r->content_type)) {
+            return json_to_xml(r);
+        }
+        return AIPA_OK;
+    case F_WRONG_CTYPE:
+        r->content_type = "text/html;charset=utf-8";
+        return AIPA_OK;
+    case F_OVERSIZED:
+        *kind = SEND_STREAM;
+        return AIPA_OK;
+    case F_ENDLESS:
+        *kind = SEND_ENDLESS;
+        return AIPA_OK;
+    case F_SLOW:
+        for (unsigned waited = 0; waited < opt.delay_ms && !atomic_load(&stopping); waited += 50) {
+            sleep_ms(50);
+        }
+        return AIPA_OK;
+    case F_RESET:
+        *kind = SEND_RESET;
+        return AIPA_OK;
+    case F_UNENFORCE:
+        if (strcmp(r->code, opt.unenforce_code) != 0) {
+            return AIPA_OK;
+        }
+        n = atomic_fetch_add(&fake_ip_counter, 1u);
+        snprintf(fake_ip, sizeof(fake_ip), "47.96.%u.%u", 200u + (n / 250u) % 50u, 1u + n % 250u);
+        r->status = 200;
+        r->code[0] = '\0';
+        r->content_type = is_json(r->content_type) ? AIPA_CT_JSON : AIPA_CT_XML;
+        aipa_buf_reset(&r->body);
+        return aipa_render_allocate(is_json(r->content_type) ? AIPA_FMT_JSON : AIPA_FMT_XML,
+                                    r->request_id, fake_ip, &r->body);
+    }
+    return AIPA_OK;
+}
+
+static enum MHD_Result send_plain(struct MHD_Connection *c, unsigned status, const char *text)
+{
+    struct MHD_Response *mr = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
+                                                              MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret = MHD_NO;
+
+    if (mr != NULL) {
+        (void)MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+        ret = MHD_queue_response(c, status, mr);
+        MHD_destroy_response(mr);
+    }
+    return ret;
+}
+
+static enum MHD_Result reset_connection(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+    if (ci != NULL) {
+        struct linger lg = {1, 0}; /* close() then sends RST, not FIN */
+
+        (void)setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
+    return MHD_NO;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+    struct conn *cn = *con_cls;
+    struct header_vec hv;
+    struct aipa_srv_request req;
+    struct aipa_srv_response resp;
+    struct MHD_Response *mr = NULL;
+    enum send_kind kind = SEND_BODY;
+    enum MHD_Result ret = MHD_NO;
+    bool fixture = false;
+
+    (void)cls;
+    (void)url;
+    (void)version;
+    if (cn == NULL) {
+        return MHD_NO;
+    }
+    if (!cn->started) {
+        cn->started = true;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        if (!cn->too_big && aipa_buf_append(&cn->body, upload_data, *upload_data_size) != AIPA_OK) {
+            cn->too_big = true;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (cn->too_big) {
+        return send_plain(c, 413, "request too large for badserver\n");
+    }
+
+    memset(&hv, 0, sizeof(hv));
+    (void)MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hv);
+    req.method = method;
+    req.target = cn->target.ptr != NULL ? cn->target.ptr : "/";
+    req.target_len = cn->target.ptr != NULL ? cn->target.len : 1;
+    req.headers = hv.items;
+    req.header_count = hv.count;
+    req.body = (const uint8_t *)cn->body.ptr;
+    req.body_len = cn->body.len;
+    fixture = is_fixture_request(req.target);
+
+    aipa_srv_response_init(&resp);
+    if (aipa_srv_handle(srv, &req, &resp) != AIPA_OK) {
+        ret = send_plain(c, 500, "reference handler failed\n");
+        goto out;
+    }
+    if (!fixture && apply_fault(&resp, &kind) != AIPA_OK) {
+        ret = send_plain(c, 500, "badserver fault layer failed\n");
+        goto out;
+    }
+    if (opt.verbose) {
+        fprintf(stderr, "badserver: %s %.*s -> %u %s%s\n", method,
+                (int)(req.target_len > 200 ? 200 : req.target_len), req.target, resp.status,
+                resp.code, fixture ? " (fixture)" : "");
+    }
+    switch (kind) {
+    case SEND_RESET:
+        ret = reset_connection(c);
+        goto out;
+    case SEND_STREAM:
+    case SEND_ENDLESS:
+        mr = stream_response(&resp, kind == SEND_ENDLESS);
+        break;
+    case SEND_BODY:
+        mr = MHD_create_response_from_buffer(resp.body.len, resp.body.ptr, MHD_RESPMEM_MUST_COPY);
+        break;
+    }
+    if (mr == NULL) {
+        ret = MHD_NO;
+        goto out;
+    }
+    if (resp.content_type != NULL) {
+        (void)MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type);
+    }
+    ret = MHD_queue_response(c, resp.status, mr);
+    MHD_destroy_response(mr);
+out:
+    aipa_srv_response_cleanup(&resp);
+    return ret;
+}
+
+/* ---- command line ---- */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: badserver --fault NAME [options]\n"
+            "\n"
+            "The aipa reference server behind a fault layer, on 127.0.0.1. Prints the port\n"
+            "on the first line of stdout; stops after --max-seconds or on SIGINT/SIGTERM.\n"
+            "Fixture requests (/_aipa/...) always pass through untouched.\n"
+            "\n"
+            "options:\n"
+            "  --fault NAME         one fault (below); default none\n"
+            "  --max-seconds N      stop after N seconds (default 120, at most 3600)\n"
+            "  --port N             listen port (default 0: any free port)\n"
+            "  --edition E          2018-08-02 or 2024-12-20 (default 2024-12-20)\n"
+            "  --seed N             reference model seed (default 1)\n"
+            "  --fixture-token T    X-Aipa-Token for the fixture protocol (default " DEFAULT_TOKEN
+            ")\n"
+            "  --delay-ms N         the slow fault's delay (default 30000)\n"
+            "  --size-mib N         the oversized fault's body size (default 64)\n"
+            "  --verbose            one line per request on stderr\n"
+            "  --list-faults        print the faults and exit\n"
+            "\n"
+            "faults:\n");
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(faults); i++) {
+        fprintf(f, "  %-20s %s\n", faults[i].name, faults[i].desc);
+    }
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end = NULL;
+    unsigned long v = 0;
+
+    if (s == NULL || *s < '0' || *s > '9') {
+        return false;
+    }
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_fault(const char *s)
+{
+    if (strncmp(s, "unenforce:", 10) == 0) {
+        size_t n = strlen(s + 10);
+
+        if (n == 0 || n >= sizeof(opt.unenforce_code)) {
+            return false;
+        }
+        memcpy(opt.unenforce_code, s + 10, n + 1);
+        opt.fault = F_UNENFORCE;
+        return true;
+    }
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(faults); i++) {
+        if (faults[i].id != F_UNENFORCE && strcmp(s, faults[i].name) == 0) {
+            opt.fault = faults[i].id;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int parse_args(int argc, char **argv)
+{
+    unsigned long v = 0;
+
+    opt.fault = F_NONE;
+    opt.max_seconds = 120;
+    opt.delay_ms = 30000;
+    opt.size_mib = 64;
+    opt.edition = AIPA_ED_2024;
+    opt.seed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--list-faults") == 0) {
+            for (size_t k = 0; k < AIPA_ARRAY_LEN(faults); k++) {
+                printf("%s\t%s\n", faults[k].name, faults[k].desc);
+            }
+            return 0;
+        } else if (strcmp(a, "--verbose") == 0) {
+            opt.verbose = true;
+            continue;
+        }
+        if (val == NULL) {
+            fprintf(stderr, "badserver: %s needs a value\n", a);
+            return 2;
+        }
+        i++;
+        if (strcmp(a, "--fault") == 0) {
+            if (!parse_fault(val)) {
+                fprintf(stderr, "badserver: unknown fault '%s' (see --list-faults)\n", val);
+                return 2;
+            }
+        } else if (strcmp(a, "--max-seconds") == 0 && parse_uint(val, 3600, &v) && v > 0) {
+            opt.max_seconds = (unsigned)v;
+        } else if (strcmp(a, "--port") == 0 && parse_uint(val, 65535, &v)) {
+            opt.port = (uint16_t)v;
+        } else if (strcmp(a, "--edition") == 0 && strcmp(val, "2018-08-02") == 0) {
+            opt.edition = AIPA_ED_2018;
+        } else if (strcmp(a, "--edition") == 0 && strcmp(val, "2024-12-20") == 0) {
+            opt.edition = AIPA_ED_2024;
+        } else if (strcmp(a, "--seed") == 0 && parse_uint(val, ULONG_MAX, &v)) {
+            opt.seed = v;
+        } else if (strcmp(a, "--fixture-token") == 0) {
+            opt.token = val;
+        } else if (strcmp(a, "--delay-ms") == 0 && parse_uint(val, 600000, &v)) {
+            opt.delay_ms = (unsigned)v;
+        } else if (strcmp(a, "--size-mib") == 0 && parse_uint(val, 4096, &v) && v > 0) {
+            opt.size_mib = (unsigned)v;
+        } else {
+            fprintf(stderr, "badserver: bad option or value: %s %s\n", a, val);
+            return 2;
+        }
+    }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct aipa_srv_config cfg;
+    struct MHD_Daemon *d = NULL;
+    struct sockaddr_in addr;
+    const union MHD_DaemonInfo *info = NULL;
+    struct sigaction sa;
+    struct aipa_buf why;
+    time_t start = 0;
+    int rc = parse_args(argc, argv);
+
+    if (rc >= 0) {
+        return rc;
+    }
+    rc = 2;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    (void)sigaction(SIGINT, &sa, NULL);
+    (void)sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    (void)sigaction(SIGPIPE, &sa, NULL);
+    xmlInitParser();
+    aipa_buf_init(&why, 4096);
+
+    aipa_srv_config_defaults(&cfg);
+    cfg.credentials = credentials;
+    cfg.credential_count = AIPA_ARRAY_LEN(credentials);
+    cfg.edition = opt.edition;
+    cfg.seed = opt.seed;
+    cfg.fixtures = true;
+    cfg.fixture_token = opt.token != NULL ? opt.token : DEFAULT_TOKEN;
+    cfg.error = &why;
+    if (aipa_srv_new(&srv, &cfg) != AIPA_OK) {
+        fprintf(stderr, "badserver: cannot create the reference server: %s\n",
+                why.len > 0 ? why.ptr : "(no reason given)");
+        goto out;
+    }
+
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(opt.port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, request_completed,
+        NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)64, MHD_OPTION_END);
+    if (d == NULL) {
+        fprintf(stderr, "badserver: cannot listen on 127.0.0.1:%u\n", (unsigned)opt.port);
+        goto out;
+    }
+    info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    if (info == NULL || info->port == 0) {
+        fprintf(stderr, "badserver: cannot tell the bound port\n");
+        goto out;
+    }
+    printf("%u\n", (unsigned)info->port);
+    fflush(stdout);
+    start = time(NULL);
+    while (!atomic_load(&stopping) && time(NULL) - start < (time_t)opt.max_seconds) {
+        sleep_ms(100);
+    }
+    atomic_store(&stopping, true);
+    rc = 0;
+out:
+    if (d != NULL) {
+        MHD_stop_daemon(d);
+    }
+    aipa_srv_free(srv);
+    xmlCleanupParser();
+    aipa_buf_cleanup(&why);
+    return rc;
+}

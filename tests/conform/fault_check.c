@@ -1,0 +1,755 @@
+/*
+ * fault_check: one conformance scenario against the misbehaving server.
+ *
+ * Starts badserver with one --fault, runs `aipa conform --target` at it with
+ * a JSON report, and asserts on the report: the cases the fault breaks end
+ * with the expected verdict and a reason that names the break, the runner
+ * exits 1 or 2 (never a signal), and nothing hangs. The scenario "none"
+ * asserts the opposite: the whole suite passes against the well-behaved
+ * server. Every wait is bounded; both children are killed on the way out.
+ *
+ *   fault_check --aipa PATH --badserver PATH --cases DIR --workdir DIR SCENARIO
+ *   fault_check --list
+ *   fault_check --same-list NAME...   (checks the ctest list against the table)
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define MAX_ARGS   48
+#define MAX_EXPECT 4
+#define MAX_REPORT (64L * 1024L * 1024L)
+
+/* Verdict sets. */
+#define V_PASS      0x01u
+#define V_NONSTRICT 0x02u
+#define V_FAIL      0x04u
+#define V_SKIP      0x08u
+#define V_ERROR     0x10u
+#define V_BROKEN    (V_FAIL | V_ERROR)
+
+struct expect_row {
+    const char *id;      /* a case id; NULL ends the list */
+    unsigned verdicts;   /* every non-skip result of the case must be one of these */
+    const char *reasons; /* '|'-separated; each such result's reason names one (any case) */
+};
+
+struct scenario {
+    const char *name;
+    const char *fault;
+    const char *edition;         /* "2018-08-02", "2024-12-20" or NULL: both runs */
+    const char *only;            /* --only pattern, or NULL for the whole suite */
+    const char *server_args[4];  /* extra badserver options */
+    const char *conform_args[4]; /* extra aipa conform options */
+    struct expect_row expect[MAX_EXPECT];
+    unsigned max_seconds; /* the whole aipa conform run */
+};
+
+#define E18        "2018-08-02"
+#define E24        "2024-12-20"
+#define SHAPE_XML  "response/allocate/shape-xml"
+#define SHAPE_JSON "response/allocate/shape-json"
+
+/* An unenforced rule: the reference's Code becomes a 200, the case must fail on it. */
+#define UNENFORCE(code, ed, id)                                                                    \
+    {                                                                                              \
+        "unenforce-" code, "unenforce:" code, ed, id, {NULL}, {NULL},                              \
+            {{id, V_FAIL, "status|200|" code}}, 60                                                 \
+    }
+
+static const struct scenario scenarios[] = {
+    /* The well-behaved server: everything passes, in both editions. */
+    {"none", "none", NULL, NULL, {NULL}, {NULL}, {{NULL, 0, NULL}}, 100},
+    {"wrong-status",
+     "wrong-status",
+     E24,
+     "allocate/status/starting-is-rejected",
+     {NULL},
+     {NULL},
+     {{"allocate/status/starting-is-rejected", V_FAIL, "status|403|400"}},
+     60},
+    {"wrong-code",
+     "wrong-code",
+     E24,
+     "allocate/params/unknown-instance-id",
+     {NULL},
+     {NULL},
+     {{"allocate/params/unknown-instance-id", V_FAIL, "IncorrectInstanceStatus|Code"}},
+     60},
+    {"error-as-200",
+     "error-as-200",
+     E24,
+     "allocate/lock/security-is-denied",
+     {NULL},
+     {NULL},
+     {{"allocate/lock/security-is-denied", V_FAIL, "status|200"}},
+     60},
+    {"no-request-id",
+     "no-request-id",
+     E24,
+     SHAPE_JSON,
+     {NULL},
+     {NULL},
+     {{SHAPE_JSON, V_FAIL, "RequestId"}},
+     60},
+    {"bad-request-id",
+     "bad-request-id",
+     E24,
+     SHAPE_JSON,
+     {NULL},
+     {NULL},
+     {{SHAPE_JSON, V_FAIL, "RequestId|uuid"}},
+     60},
+    {"bad-ip",
+     "bad-ip",
+     E24,
+     SHAPE_JSON,
+     {NULL},
+     {NULL},
+     {{SHAPE_JSON, V_FAIL, "IpAddress|ipv4"}},
+     60},
+    {"field-case",
+     "field-case",
+     E24,
+     SHAPE_JSON,
+     {NULL},
+     {NULL},
+     {{SHAPE_JSON, V_FAIL, "IpAddress"}},
+     60},
+    {"wrong-root",
+     "wrong-root",
+     E24,
+     SHAPE_XML,
+     {NULL},
+     {NULL},
+     {{SHAPE_XML, V_FAIL, "root|AllocatePublicIpAddressResult|element"}},
+     60},
+    {"forget-ip",
+     "forget-ip",
+     E24,
+     "allocate/state/effective-after-start",
+     {NULL},
+     {NULL},
+     {{"allocate/state/effective-after-start", V_FAIL, "PublicIpAddress|length"}},
+     60},
+    {"malformed-xml",
+     "malformed-xml",
+     E24,
+     SHAPE_XML,
+     {NULL},
+     {NULL},
+     {{SHAPE_XML, V_FAIL, "XML|parse"}},
+     60},
+    {"malformed-json",
+     "malformed-json",
+     E24,
+     SHAPE_JSON,
+     {NULL},
+     {NULL},
+     {{SHAPE_JSON, V_FAIL, "JSON|parse"}},
+     60},
+    {"entity-bomb",
+     "entity-bomb",
+     E24,
+     SHAPE_XML,
+     {NULL},
+     {NULL},
+     {{SHAPE_XML, V_FAIL, "DOCTYPE|entity|DTD"}},
+     60},
+    {"xxe", "xxe", E24, SHAPE_XML, {NULL}, {NULL}, {{SHAPE_XML, V_FAIL, "DOCTYPE|entity|DTD"}}, 60},
+    {"xml-for-json",
+     "xml-for-json",
+     E24,
+     SHAPE_JSON,
+     {NULL},
+     {NULL},
+     {{SHAPE_JSON, V_FAIL, "XML|format|content"}},
+     60},
+    {"wrong-content-type",
+     "wrong-content-type",
+     E24,
+     SHAPE_JSON,
+     {NULL},
+     {NULL},
+     {{SHAPE_JSON, V_FAIL | V_NONSTRICT, "content"}},
+     60},
+    {"oversized",
+     "oversized",
+     E24,
+     SHAPE_JSON,
+     {NULL},
+     {NULL},
+     {{SHAPE_JSON, V_BROKEN, "large|limit|size|exceed|MiB|bytes"}},
+     60},
+    {"endless",
+     "endless",
+     E24,
+     SHAPE_JSON,
+     {NULL},
+     {NULL},
+     {{SHAPE_JSON, V_BROKEN, "large|limit|size|exceed|MiB|bytes|time"}},
+     60},
+    {"slow",
+     "slow",
+     E24,
+     SHAPE_JSON,
+     {"--delay-ms", "4000", NULL},
+     {"--timeout", "1000", NULL},
+     {{SHAPE_JSON, V_BROKEN, "time"}},
+     90},
+    {"reset",
+     "reset",
+     E24,
+     SHAPE_JSON,
+     {NULL},
+     {NULL},
+     {{SHAPE_JSON, V_BROKEN, "reset|connection|reply|recv|closed|transport"}},
+     60},
+    UNENFORCE("IncorrectInstanceStatus", E24, "allocate/status/starting-is-rejected"),
+    UNENFORCE("InstanceLockedForSecurity", E24, "allocate/lock/security-is-denied"),
+    UNENFORCE("InstanceExpiredOrInArrears", E24, "allocate/lock/financial-is-denied"),
+    UNENFORCE("OperationDenied", E24, "allocate/network/vpc-with-eip-is-denied"),
+    UNENFORCE("AllocatedAlready", E18, "allocate/state/allocate-twice"),
+    UNENFORCE("InsufficientPublicIp", E24, "allocate/pool/exhausted"),
+    UNENFORCE("InvalidInstanceId.NotFound", E24, "allocate/params/unknown-instance-id"),
+    UNENFORCE("AllocateIpInvalidInstanceBandwidth", E24, "allocate/bandwidth/zero-is-denied"),
+    UNENFORCE("OperationDenied.CloudboxNotSupport", E24, "allocate/placement/cloudbox-is-denied"),
+    UNENFORCE("OperationDenied.DedicatedRegionNotSupported", E24,
+              "allocate/placement/dedicated-region-is-denied"),
+    UNENFORCE("InvalidIpAddress.Malformed", E24, "allocate/ipaddress/malformed"),
+    UNENFORCE("InvalidIpAddress.NotPublic", E24, "allocate/ipaddress/not-public"),
+    UNENFORCE("InvalidIpAddress.NotFound", E24, "allocate/ipaddress/not-in-pool"),
+    UNENFORCE("IpInUse", E24, "allocate/ipaddress/in-use"),
+    UNENFORCE("InvalidVlanId.NotFound", E24, "allocate/vlan/unknown-vlan"),
+    UNENFORCE("AllocateIp.Fail", E24, "allocate/transient/allocate-ip-fail"),
+    UNENFORCE("MissingInstanceId", E24, "allocate/params/missing-instance-id"),
+    UNENFORCE("SignatureDoesNotMatch", E24, "auth/signature/wrong-secret"),
+    UNENFORCE("IncompleteSignature", E24, "auth/signature/unsigned"),
+    UNENFORCE("InvalidAccessKeyId.NotFound", E24, "auth/key/unknown"),
+    UNENFORCE("InvalidAccessKeyId.Inactive", E24, "auth/key/inactive"),
+    UNENFORCE("InvalidTimeStamp.Expired", E24, "auth/timestamp/stale"),
+    UNENFORCE("InvalidTimeStamp.Format", E24, "auth/timestamp/malformed"),
+    UNENFORCE("SignatureNonceUsed", E24, "auth/nonce/reuse-on-allocate"),
+    UNENFORCE("InvalidSignatureMethod", E24, "auth/method/invalid-signature-method"),
+    UNENFORCE("InvalidVersion", E24, "common/version/wrong"),
+    UNENFORCE("InvalidAction.NotFound", E24, "allocate/params/unknown-action"),
+    UNENFORCE("UnsupportedHTTPMethod", E24, "common/http/unsupported-method"),
+};
+
+static int failures;
+
+static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void check(bool ok, const char *fmt, ...)
+{
+    va_list ap;
+
+    printf("%s: ", ok ? "ok" : "FAIL");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+    if (!ok) {
+        failures++;
+    }
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* Waits at most timeout_s for pid; -1 if it is still running (then it is killed). */
+static int wait_bounded(pid_t pid, double timeout_s, bool *signalled)
+{
+    double end = now_s() + timeout_s;
+    int st = 0;
+
+    *signalled = false;
+    for (;;) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+
+        if (r == pid) {
+            if (WIFSIGNALED(st)) {
+                *signalled = true;
+                return 128 + WTERMSIG(st);
+            }
+            return WEXITSTATUS(st);
+        }
+        if (r < 0 && errno != EINTR) {
+            return -2;
+        }
+        if (now_s() > end) {
+            kill(pid, SIGKILL);
+            (void)waitpid(pid, &st, 0);
+            return -1;
+        }
+        sleep_ms(20);
+    }
+}
+
+/* Starts badserver and reads the port from its first stdout line. */
+static pid_t start_badserver(const char *exe, const struct scenario *sc, const char *edition,
+                             unsigned *port)
+{
+    const char *argv[MAX_ARGS];
+    size_t n = 0;
+    int fds[2];
+    posix_spawn_file_actions_t fa;
+    pid_t pid = -1;
+    char line[64];
+    size_t len = 0;
+    double end = 0;
+
+    argv[n++] = exe;
+    argv[n++] = "--fault";
+    argv[n++] = sc->fault;
+    argv[n++] = "--edition";
+    argv[n++] = edition;
+    argv[n++] = "--max-seconds";
+    argv[n++] = "180";
+    argv[n++] = "--seed";
+    argv[n++] = "7";
+    for (size_t i = 0; i < 4 && sc->server_args[i] != NULL; i++) {
+        argv[n++] = sc->server_args[i];
+    }
+    argv[n] = NULL;
+    if (pipe(fds) != 0) {
+        return -1;
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    if (posix_spawn(&pid, exe, &fa, NULL, (char *const *)(uintptr_t)argv, environ) != 0) {
+        pid = -1;
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    end = now_s() + 10.0;
+    while (pid > 0 && len + 1 < sizeof(line) && now_s() < end) {
+        struct pollfd p = {fds[0], POLLIN, 0};
+        ssize_t r = 0;
+
+        if (poll(&p, 1, 100) <= 0) {
+            continue;
+        }
+        r = read(fds[0], line + len, 1);
+        if (r <= 0) {
+            break;
+        }
+        if (line[len] == '\n') {
+            break;
+        }
+        len++;
+    }
+    line[len] = '\0';
+    close(fds[0]);
+    *port = (unsigned)strtoul(line, NULL, 10);
+    if (pid > 0 && (*port == 0 || *port > 65535)) {
+        kill(pid, SIGKILL);
+        (void)waitpid(pid, NULL, 0);
+        pid = -1;
+    }
+    return pid;
+}
+
+static void stop_child(pid_t pid)
+{
+    bool sig = false;
+
+    if (pid <= 0) {
+        return;
+    }
+    kill(pid, SIGTERM);
+    if (wait_bounded(pid, 10.0, &sig) == -1) {
+        fprintf(stderr, "fault_check: badserver ignored SIGTERM; killed\n");
+    }
+}
+
+static char *read_file(const char *path, long max)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n = 0;
+
+    if (f == NULL) {
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n <= max &&
+        fseek(f, 0, SEEK_SET) == 0) {
+        buf = malloc((size_t)n + 1);
+        if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+            free(buf);
+            buf = NULL;
+        }
+        if (buf != NULL) {
+            buf[n] = '\0';
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+static bool write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    bool ok = f != NULL && fputs(text, f) >= 0;
+
+    if (f != NULL && fclose(f) != 0) {
+        ok = false;
+    }
+    return ok;
+}
+
+static unsigned verdict_bit(const char *v)
+{
+    if (v == NULL) {
+        return 0;
+    }
+    if (strcmp(v, "pass") == 0) {
+        return V_PASS;
+    }
+    if (strcmp(v, "pass-nonstrict") == 0) {
+        return V_NONSTRICT;
+    }
+    if (strcmp(v, "fail") == 0) {
+        return V_FAIL;
+    }
+    if (strcmp(v, "skip") == 0) {
+        return V_SKIP;
+    }
+    if (strcmp(v, "error") == 0) {
+        return V_ERROR;
+    }
+    return 0;
+}
+
+static const char *str_member(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* True when reason contains one of the '|'-separated words (case-insensitive). */
+static bool reason_names(const char *reason, const char *words)
+{
+    char w[128];
+    const char *p = words;
+
+    if (reason == NULL) {
+        return false;
+    }
+    while (*p != '\0') {
+        size_t n = strcspn(p, "|");
+
+        if (n > 0 && n < sizeof(w)) {
+            memcpy(w, p, n);
+            w[n] = '\0';
+            for (const char *r = reason; *r != '\0'; r++) {
+                if (strncasecmp(r, w, n) == 0) {
+                    return true;
+                }
+            }
+        }
+        p += n;
+        if (*p == '|') {
+            p++;
+        }
+    }
+    return false;
+}
+
+/* The results array of a JSON report. */
+static const cJSON *report_results(const cJSON *root)
+{
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "results");
+
+    return cJSON_IsArray(r) ? r : NULL;
+}
+
+static void check_report(const struct scenario *sc, const char *edition, const char *path)
+{
+    char *text = read_file(path, MAX_REPORT);
+    cJSON *root = text != NULL ? cJSON_Parse(text) : NULL;
+    const cJSON *results = root != NULL ? report_results(root) : NULL;
+    const cJSON *item = NULL;
+    size_t total = 0;
+    size_t bad = 0;
+
+    check(results != NULL, "[%s %s] the JSON report %s has a results list", sc->name, edition,
+          path);
+    if (results == NULL) {
+        goto out;
+    }
+    cJSON_ArrayForEach(item, results)
+    {
+        const char *id = str_member(item, "id");
+        const char *verdict = str_member(item, "verdict");
+        const char *reason = str_member(item, "reason");
+        const char *variant = str_member(item, "variant");
+        unsigned v = verdict_bit(verdict);
+
+        total++;
+        if (sc->expect[0].id == NULL) {
+            /* The well-behaved server: nothing may fail or error. */
+            if ((v & (V_PASS | V_NONSTRICT | V_SKIP)) == 0) {
+                bad++;
+                check(false, "[%s %s] %s %s: %s (%s)", sc->name, edition, id ? id : "?",
+                      variant ? variant : "?", verdict ? verdict : "?", reason ? reason : "");
+            }
+            continue;
+        }
+        for (size_t k = 0; k < MAX_EXPECT && sc->expect[k].id != NULL; k++) {
+            const struct expect_row *e = &sc->expect[k];
+
+            if (id == NULL || strcmp(id, e->id) != 0 || v == V_SKIP) {
+                continue;
+            }
+            if ((v & e->verdicts) == 0 || !reason_names(reason, e->reasons)) {
+                bad++;
+                check(false,
+                      "[%s %s] %s %s: got %s, reason \"%s\"; want a verdict in 0x%x "
+                      "naming one of \"%s\"",
+                      sc->name, edition, id, variant ? variant : "?", verdict ? verdict : "?",
+                      reason ? reason : "", e->verdicts, e->reasons);
+            }
+        }
+    }
+    if (sc->expect[0].id == NULL) {
+        check(total > 0 && bad == 0, "[%s %s] %zu results, none fail or error", sc->name, edition,
+              total);
+        goto out;
+    }
+    for (size_t k = 0; k < MAX_EXPECT && sc->expect[k].id != NULL; k++) {
+        size_t seen = 0;
+
+        cJSON_ArrayForEach(item, results)
+        {
+            const char *id = str_member(item, "id");
+
+            if (id != NULL && strcmp(id, sc->expect[k].id) == 0 &&
+                verdict_bit(str_member(item, "verdict")) != V_SKIP) {
+                seen++;
+            }
+        }
+        check(seen > 0, "[%s %s] %s ran (%zu variants) and every one was caught (%zu wrong)",
+              sc->name, edition, sc->expect[k].id, seen, bad);
+    }
+out:
+    cJSON_Delete(root);
+    free(text);
+}
+
+static void run_edition(const struct scenario *sc, const char *edition, const char *aipa,
+                        const char *badserver, const char *cases, const char *dir)
+{
+    char target[64];
+    char report[4096];
+    char profile[4096];
+    const char *argv[MAX_ARGS];
+    size_t n = 0;
+    unsigned port = 0;
+    pid_t srv = start_badserver(badserver, sc, edition, &port);
+    pid_t pid = -1;
+    bool sig = false;
+    int rc = 0;
+    double t0 = 0;
+
+    check(srv > 0, "[%s %s] badserver --fault %s started (port %u)", sc->name, edition, sc->fault,
+          port);
+    if (srv <= 0) {
+        return;
+    }
+    snprintf(target, sizeof(target), "http://127.0.0.1:%u/", port);
+    snprintf(report, sizeof(report), "%s/%s-%s.json", dir, sc->name, edition);
+    snprintf(profile, sizeof(profile), "%s/profile.json", dir);
+    (void)unlink(report);
+    argv[n++] = aipa;
+    argv[n++] = "conform";
+    argv[n++] = "--target";
+    argv[n++] = target;
+    argv[n++] = "--profile";
+    argv[n++] = profile;
+    argv[n++] = "--cases";
+    argv[n++] = cases;
+    argv[n++] = "--edition";
+    argv[n++] = edition;
+    argv[n++] = "--json";
+    argv[n++] = report;
+    if (sc->only != NULL) {
+        argv[n++] = "--only";
+        argv[n++] = sc->only;
+    }
+    for (size_t i = 0; i < 4 && sc->conform_args[i] != NULL; i++) {
+        argv[n++] = sc->conform_args[i];
+    }
+    argv[n] = NULL;
+    t0 = now_s();
+    if (posix_spawn(&pid, aipa, NULL, NULL, (char *const *)(uintptr_t)argv, environ) != 0) {
+        pid = -1;
+    }
+    check(pid > 0, "[%s %s] aipa conform started", sc->name, edition);
+    if (pid > 0) {
+        rc = wait_bounded(pid, (double)sc->max_seconds, &sig);
+        check(rc != -1, "[%s %s] aipa conform finished within %u s (took %.1f s)", sc->name,
+              edition, sc->max_seconds, now_s() - t0);
+        check(!sig, "[%s %s] aipa conform was not killed by a signal (status %d)", sc->name,
+              edition, rc);
+        if (sc->expect[0].id == NULL) {
+            check(rc == 0, "[%s %s] aipa conform exits 0 against the well-behaved server (got %d)",
+                  sc->name, edition, rc);
+        } else {
+            check(rc == 1 || rc == 2,
+                  "[%s %s] aipa conform exits 1 or 2 on a broken target "
+                  "(got %d)",
+                  sc->name, edition, rc);
+        }
+        if (rc >= 0 && !sig) {
+            check_report(sc, edition, report);
+        }
+    }
+    stop_child(srv);
+}
+
+static const char profile_json[] =
+    "{\n"
+    "  \"name\": \"badserver\",\n"
+    "  \"fixtures\": { \"protocol\": true, \"token_env\": \"AIPA_FIXTURE_TOKEN\" },\n"
+    "  \"credentials\": {\n"
+    "    \"default\": { \"id_env\": \"AIPA_ACCESS_KEY_ID\", \"secret_env\": "
+    "\"AIPA_ACCESS_KEY_SECRET\" },\n"
+    "    \"whitelisted\": { \"id_env\": \"AIPA_WL_KEY_ID\", \"secret_env\": "
+    "\"AIPA_WL_KEY_SECRET\" },\n"
+    "    \"inactive\": { \"id_env\": \"AIPA_INACTIVE_KEY_ID\", \"secret_env\": "
+    "\"AIPA_INACTIVE_KEY_SECRET\" }\n"
+    "  },\n"
+    "  \"timeout_ms\": 5000\n"
+    "}\n";
+
+/* --same-list NAME...: exit 0 when the names are exactly the scenarios (the ctest list). */
+static int same_list(int n, char **names)
+{
+    size_t count = sizeof(scenarios) / sizeof(scenarios[0]);
+    int missing = 0;
+
+    for (size_t k = 0; k < count; k++) {
+        bool found = false;
+
+        for (int i = 0; i < n && !found; i++) {
+            found = strcmp(names[i], scenarios[k].name) == 0;
+        }
+        if (!found) {
+            printf("scenario %s has no ctest\n", scenarios[k].name);
+            missing++;
+        }
+    }
+    if ((size_t)n != count) {
+        printf("%d names given, %zu scenarios exist\n", n, count);
+        missing++;
+    }
+    return missing == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *aipa = NULL, *badserver = NULL, *cases = NULL, *workdir = NULL, *name = NULL;
+    const struct scenario *sc = NULL;
+    char dir[4096];
+    char profile[4200];
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+
+        if (strcmp(a, "--list") == 0) {
+            for (size_t k = 0; k < sizeof(scenarios) / sizeof(scenarios[0]); k++) {
+                printf("%s\n", scenarios[k].name);
+            }
+            return 0;
+        }
+        if (strcmp(a, "--same-list") == 0) {
+            return same_list(argc - i - 1, argv + i + 1);
+        }
+        if (i + 1 < argc && strcmp(a, "--aipa") == 0) {
+            aipa = argv[++i];
+        } else if (i + 1 < argc && strcmp(a, "--badserver") == 0) {
+            badserver = argv[++i];
+        } else if (i + 1 < argc && strcmp(a, "--cases") == 0) {
+            cases = argv[++i];
+        } else if (i + 1 < argc && strcmp(a, "--workdir") == 0) {
+            workdir = argv[++i];
+        } else if (a[0] != '-' && name == NULL) {
+            name = a;
+        } else {
+            fprintf(stderr, "fault_check: bad argument %s\n", a);
+            return 2;
+        }
+    }
+    if (aipa == NULL || badserver == NULL || cases == NULL || workdir == NULL || name == NULL) {
+        fprintf(stderr, "usage: fault_check --aipa PATH --badserver PATH --cases DIR "
+                        "--workdir DIR SCENARIO | --list\n");
+        return 2;
+    }
+    for (size_t k = 0; k < sizeof(scenarios) / sizeof(scenarios[0]); k++) {
+        if (strcmp(scenarios[k].name, name) == 0) {
+            sc = &scenarios[k];
+        }
+    }
+    if (sc == NULL) {
+        fprintf(stderr, "fault_check: unknown scenario %s (see --list)\n", name);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(dir, sizeof(dir), "%s/%s", workdir, sc->name);
+    (void)mkdir(workdir, 0755);
+    (void)mkdir(dir, 0755);
+    snprintf(profile, sizeof(profile), "%s/profile.json", dir);
+    if (!write_text(profile, profile_json)) {
+        fprintf(stderr, "fault_check: cannot write %s\n", profile);
+        return 2;
+    }
+    /* badserver's built-in credentials (tests/conform/badserver.c). */
+    setenv("AIPA_ACCESS_KEY_ID", "testid", 1);
+    setenv("AIPA_ACCESS_KEY_SECRET", "testsecret", 1);
+    setenv("AIPA_WL_KEY_ID", "whitelistid", 1);
+    setenv("AIPA_WL_KEY_SECRET", "whitelistsecret", 1);
+    setenv("AIPA_INACTIVE_KEY_ID", "inactiveid", 1);
+    setenv("AIPA_INACTIVE_KEY_SECRET", "inactivesecret", 1);
+    setenv("AIPA_FIXTURE_TOKEN", "aipa-badserver", 1);
+    if (sc->edition != NULL) {
+        run_edition(sc, sc->edition, aipa, badserver, cases, dir);
+    } else {
+        run_edition(sc, E18, aipa, badserver, cases, dir);
+        run_edition(sc, E24, aipa, badserver, cases, dir);
+    }
+    printf("%s: %s\n", sc->name, failures == 0 ? "all checks passed" : "FAILED");
+    return failures == 0 ? 0 : 1;
+}
