@@ -124,7 +124,170 @@ def gen_wire():
         write("fuzz_form", "case-%s-%d" % (slug(cid), i), b"\xbf" + q.encode())
 
 
-GENERATORS = {"wire": gen_wire}
+def fzs(*parts):
+    """Strings in the struct fz layout of fuzz_common.h: "\\\n"-separated, '\\' doubled."""
+    out = b""
+    for i, p in enumerate(parts):
+        if isinstance(p, str):
+            p = p.encode("utf-8", "surrogateescape")
+        out += p.replace(b"\\", b"\\\\") + (b"\\\n" if i + 1 < len(parts) else b"")
+    return out
+
+
+V1_VECTOR = [("AccessKeyId", "testid"), ("Action", "AllocatePublicIpAddress"), ("Format", "JSON"),
+             ("InstanceId", "i-bp1gtjxuuvwj17zr0001"), ("SignatureMethod", "HMAC-SHA1"),
+             ("SignatureNonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"), ("SignatureVersion", "1.0"),
+             ("Timestamp", "2016-02-23T12:46:24Z"), ("Version", "2014-05-26")]
+
+
+def gen_sign():
+    def v1(name, method_post, params, secret="testsecret", tail=b"\x05\x00\x03\x07"):
+        op = bytes([(len(params) << 1) | (1 if method_post else 0)])
+        flat = [secret] + [x for kv in params for x in kv]
+        write("fuzz_sign_v1", name, op + fzs(*flat) + b"\\\n" + tail)
+    v1("vector-get", False, V1_VECTOR)
+    v1("vector-post", True, V1_VECTOR)
+    v1("vector-awkward", False, V1_VECTOR + [("OwnerAccount", "a b*c~d!'()+/\u00e9")])
+    v1("describe-regions", False, [("AccessKeyId", "testid"), ("Action", "DescribeRegions"), ("Format", "XML"),
+                                   ("SignatureMethod", "HMAC-SHA1"),
+                                   ("SignatureNonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"),
+                                   ("SignatureVersion", "1.0"), ("Timestamp", "2016-02-23T12:46:24Z"),
+                                   ("Version", "2014-05-26")])
+    v1("go-empty-signaturetype", False, V1_VECTOR + [("SignatureType", "")])
+    v1("signature-present", False, V1_VECTOR + [("Signature", "n+p2Y9hWVUI6T6dMgSkrl1F+DgM=")])
+    v1("two-signatures", True, [("Signature", "a"), ("A", "1"), ("Signature", "b")])
+    v1("empty", False, [], secret="")
+    v1("binary", True, [("\x00\xff", "\x01\x80"), ("a", "")], secret="s\x7f")
+
+    # fuzz_sign_v3: op = method | nh << 1 | nq << 4; uri, secret, akid, hash, headers, query, sel, raw auth
+    empty_hash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    def v3(name, post, uri, headers, query, sel, raw_auth, secret="testsecret", akid="testid"):
+        op = bytes([(1 if post else 0) | (len(headers) << 1) | (len(query) << 4)])
+        flat = [uri, secret, akid, empty_hash] + [x for kv in headers for x in kv] + [x for kv in query for x in kv]
+        write("fuzz_sign_v3", name, op + fzs(*flat) + b"\\\n" + bytes([sel]) + raw_auth.encode())
+    vec_h = [("host", "ecs.aliyuncs.com"), ("x-acs-action", "AllocatePublicIpAddress"),
+             ("x-acs-version", "2014-05-26"), ("x-acs-date", "2023-10-26T09:01:01Z"),
+             ("x-acs-signature-nonce", "d410180a5abf7fe235dd9b74aca91fc0"), ("x-acs-content-sha256", empty_hash)]
+    auth = ("ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;"
+            "x-acs-signature-nonce;x-acs-version,Signature=7cd8ac92bdcb593cc63e73084d2407ab369d9d2a5c1d84e3e40bea4022b3f243")
+    v3("vector", True, "/", vec_h, [("InstanceId", "i-bp1gtjxuuvwj17zr0001")], 0x3f, auth)
+    cap_h = [("host", "127.0.0.1:18080"), ("x-acs-version", "2014-05-26"), ("x-acs-action", "AllocatePublicIpAddress"),
+             ("x-acs-date", "2026-11-27T07:51:22Z"), ("accept", "application/json"),
+             ("x-acs-content-sha256", empty_hash), ("x-acs-credentials-provider", "static_ak")]
+    v3("captured-b", True, "/", cap_h,
+       [("InstanceId", "i-bp1gtjxuuvwj17zr0001"), ("IpAddress", "112.124.1.2"), ("OwnerAccount", "a b*c~d!'()+/\u00e9"),
+        ("OwnerId", "1234567890123"), ("ResourceOwnerAccount", "roa@x.com"), ("ResourceOwnerId", "42"), ("VlanId", "720")],
+       0x6f, "ACS3-HMAC-SHA256  Credential=k , Signature=ab,SignedHeaders=host")
+    v3("repeated-header", False, "/", [("X-Acs-A", " 1 "), ("x-acs-a", "\t2"), ("Host", "h")], [], 0x07,
+       "ACS3-HMAC-SHA256 Credential=a,Credential=b")
+    v3("bad-signed-name", False, "/", [("bad name", "v")], [], 0x01, "x")
+    v3("no-signed", False, "/", [("host", "h")], [("a", "b")], 0x00, "ACS3-HMAC-SHA256 Credential=x,SignedHeaders=;,Signature=y")
+
+
+def gen_model():
+    # ops (fuzz_model.c): 0 create a,b,c | 2 allocate who,ip,misc | 4 release who,ip | 5 start | 6 stop
+    # | 7 reboot who | 8 set_pool_free n | 9 dump/load | 10 reset | 11 edition
+    run = bytes([0, 0x00, 0x02, 0x00])            # Running classic bandwidth 5
+    stopped = bytes([0, 0x01, 0x02, 0x00])
+    vpc_eip = bytes([0, 0x18, 0x02, 0x00])
+    locked = bytes([0, 0x00, 0x06, 0x00])          # security lock
+    flaky = bytes([0, 0x00, 0x02, 0x01])           # AipaNextAllocateError
+    zero_bw = bytes([0, 0x00, 0x00, 0x00])
+    vlan = bytes([0, 0x20, 0x02, 0x00])
+    for ed in (0, 1):
+        e = bytes([ed])
+        write("fuzz_model", "ed%d-allocate-twice" % ed, e + run + b"\x02\x00\x00\x00" + b"\x02\x00\x00\x00")
+        write("fuzz_model", "ed%d-allocate-start-release" % ed,
+              e + stopped + b"\x02\x00\x00\x00\x05\x00\x04\x00\x05\x09")
+        write("fuzz_model", "ed%d-rules" % ed, e + vpc_eip + locked + flaky + zero_bw + vlan +
+              b"".join(bytes([2, i, 0, 0]) for i in range(6)) + b"\x02\x00\x00\x00")
+        write("fuzz_model", "ed%d-exhaust" % ed, e + run * 3 + b"\x08\x01" +
+              b"".join(bytes([2, i, 0, 0]) for i in range(3)) + b"\x09\x0a\x0b")
+        write("fuzz_model", "ed%d-named-ip" % ed, e + run + vlan + b"\x08\x03" +
+              b"\x02\x00\x09\x04\x02\x01\x01\x05\x02\x01\x02\x04\x02\x01\x03\x04\x02\x01\x04\x04\x02\x01\x19\x05")
+        write("fuzz_model", "ed%d-lifecycle" % ed, e + run + stopped + b"\x05\x00\x05\x01\x06\x00\x07\x01\x07\x00\x06\x05")
+
+
+CAPTURED_HEADERS_V3 = [
+    "host: 127.0.0.1:18080", "x-acs-version: 2014-05-26", "x-acs-action: AllocatePublicIpAddress",
+    "user-agent: AlibabaCloud (linux; x64) Node.js/v20.20.2 Core/1.0.1 TeaDSL/2"]
+EMPTY_SHA = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def srv_req(method, target, headers, body=""):
+    return fzs(method, target, *headers, "", body)
+
+
+def gen_server():
+    a = srv_req("POST", "/?" + Q_V3_A, CAPTURED_HEADERS_V3 + [
+        "x-acs-date: 2026-11-27T07:51:21Z",
+        "x-acs-signature-nonce: 5c692507df90cfef3803ed0d120d1deb10bd77c39231b6e765891efd3556b6e4",
+        "accept: application/json", "x-acs-content-sha256: " + EMPTY_SHA, "x-acs-credentials-provider: static_ak",
+        "Authorization: ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-action;x-acs-content-sha256;"
+        "x-acs-credentials-provider;x-acs-date;x-acs-signature-nonce;x-acs-version,"
+        "Signature=579d9bdc75d351be974cc9bd4707154ff224c2a67b25bbb150a1f865267ec988",
+        "Connection: keep-alive", "Content-Length: 0"])
+    b = srv_req("POST", "/?" + Q_V3_B, CAPTURED_HEADERS_V3 + [
+        "x-acs-date: 2026-11-27T07:51:22Z",
+        "x-acs-signature-nonce: 38adbed8bc11cb8db6a5250e168454e516887c602fd622b63a97995d8fac6d81",
+        "accept: application/json", "x-acs-content-sha256: " + EMPTY_SHA, "x-acs-credentials-provider: static_ak",
+        "Authorization: ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-action;x-acs-content-sha256;"
+        "x-acs-credentials-provider;x-acs-date;x-acs-signature-nonce;x-acs-version,"
+        "Signature=253ff6c0b380548c2ea7a4c05f26fb1bfe97438ac4b1448a02704e01f9563c27",
+        "Connection: keep-alive", "Content-Length: 0"])
+    c = srv_req("POST", "/?" + Q_V1_C, CAPTURED_HEADERS_V3 + ["x-acs-credentials-provider: static_ak",
+                                                               "Connection: keep-alive", "Content-Length: 0"])
+    d = srv_req("GET", "/?" + Q_V1_D, ["x-sdk-client: Node.js(v20.20.2), @alicloud/pop-core: 1.8.0",
+                                       "x-acs-action: AllocatePublicIpAddress", "x-acs-version: 2014-05-26",
+                                       "Host: 127.0.0.1:18080", "Connection: keep-alive"])
+    e = srv_req("POST", "/", ["x-acs-action: AllocatePublicIpAddress", "x-acs-version: 2014-05-26",
+                              "content-type: application/x-www-form-urlencoded", "Host: 127.0.0.1:18080",
+                              "Content-Length: 308"], B_V1_E)
+    caps = {"v3-a": a, "v3-b-all-params": b, "v1-c-tea": c, "v1-d-popcore-get": d, "v1-e-popcore-form": e}
+    for name, r in caps.items():
+        write("fuzz_server", "auth-" + name, b"\x00" + r)          # 2024, auth on
+        write("fuzz_server", "auth-2018-" + name, b"\x02" + r)     # 2018, auth on
+    write("fuzz_server", "auth-replay-nonce", b"\x00" + d + b"\\\n" + d)
+    unsigned = lambda q, m="GET", h=(): srv_req(m, "/?" + q + "&Version=2014-05-26", list(h))
+    flows = {
+        "allocate-describe": [unsigned("Action=AllocatePublicIpAddress&InstanceId=i-aipa-running&Format=JSON"),
+                              unsigned("Action=RebootInstance&InstanceId=i-aipa-running"),
+                              unsigned("Action=DescribeInstances&InstanceIds=%5B%22i-aipa-running%22%5D")],
+        "allocate-release": [unsigned("Action=AllocatePublicIpAddress&InstanceId=i-aipa-stopped-vpc"),
+                             unsigned("Action=ReleasePublicIpAddress&InstanceId=i-aipa-running&IpAddress=47.96.0.1"),
+                             unsigned("Action=StartInstance&InstanceId=i-aipa-stopped-vpc&Format=xml")],
+        "errors": [unsigned("Action=AllocatePublicIpAddress&InstanceId=i-aipa-locked"),
+                   unsigned("Action=AllocatePublicIpAddress&InstanceId=i-aipa-vpc-eip&IpAddress=10.0.0.1"),
+                   unsigned("Action=AllocatePublicIpAddress", "POST"),
+                   unsigned("Action=NoSuchAction&Format=JSON", "PUT")],
+        "form-post": [srv_req("POST", "/?Format=JSON", ["Content-Type: application/x-www-form-urlencoded; charset=UTF-8"],
+                              "Action=AllocatePublicIpAddress&InstanceId=i-aipa-no-bandwidth&Version=2014-05-26")],
+        "describe-paging": [unsigned("Action=DescribeInstances&PageNumber=2&PageSize=3&Format=JSON"),
+                            unsigned("Action=DescribeInstances&PageSize=0")],
+        "bad-wire": [unsigned("Action=AllocatePublicIpAddress&InstanceId=%zz"), unsigned("a=1&a=2"),
+                     srv_req("GET", "/other", [], "")],
+    }
+    for name, reqs in flows.items():
+        write("fuzz_server", "noauth-" + name, b"\x01" + b"\\\n".join(reqs))
+        write("fuzz_server", "noauth-2018-" + name, b"\x03" + b"\\\n".join(reqs))
+    tok = "X-Aipa-Token: t"
+    fixtures = [srv_req("POST", "/_aipa/reset", [tok]),
+                srv_req("POST", "/_aipa/instances", [tok, "Content-Type: application/json"],
+                        '{"Status":"Stopped","InstanceNetworkType":"vpc","InternetMaxBandwidthOut":0,'
+                        '"AipaNextAllocateError":"AllocateIp.Fail"}'),
+                srv_req("PUT", "/_aipa/pool", [tok], '{"Free":0}'),
+                srv_req("GET", "/_aipa/state", [tok])]
+    write("fuzz_server", "fixtures", b"\x05" + b"\\\n".join(fixtures))
+    write("fuzz_server", "fixtures-bad-token", b"\x05" + srv_req("POST", "/_aipa/reset", ["X-Aipa-Token: x"]) +
+          b"\\\n" + srv_req("GET", "/_aipa/edition", [tok]) + b"\\\n" + srv_req("PUT", "/_aipa/edition", [tok], '"2018-08-02"'))
+    import re
+    for cid, i, req in case_requests():
+        # fixtures are not created here: every ${...} names an instance of the default state
+        req = {k: re.sub(r"\$\{[^}]*\}", "i-aipa-running", v) for k, v in req.items()}
+        write("fuzz_server", "case-%s-%d" % (slug(cid), i), b"\x01" + unsigned(qs(req)))
+
+
+GENERATORS = {"wire": gen_wire, "sign": gen_sign, "model": gen_model, "server": gen_server}
 
 if __name__ == "__main__":
     only = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--only" else None
