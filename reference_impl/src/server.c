@@ -432,6 +432,11 @@ static bool optional_number(struct hctx *h, const char *name, enum aipa_code id,
     return true;
 }
 
+static const char *nonempty(const char *s)
+{
+    return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
 static void act_allocate(struct hctx *h)
 {
     struct aipa_alloc_req ar;
@@ -453,8 +458,9 @@ static void act_allocate(struct hctx *h)
     }
     memset(&ar, 0, sizeof(ar));
     ar.instance_id = id;
-    ar.ip_address = aipa_params_value(&h->params, "IpAddress");
-    ar.vlan_id = aipa_params_value(&h->params, "VlanId");
+    /* An empty optional parameter is treated as absent, as the gateway does with empty values. */
+    ar.ip_address = nonempty(aipa_params_value(&h->params, "IpAddress"));
+    ar.vlan_id = nonempty(aipa_params_value(&h->params, "VlanId"));
     /* With auth off there is no caller to look up: treat it as whitelisted. */
     ar.whitelisted = h->cred != NULL ? h->cred->whitelisted : true;
     code = aipa_model_allocate(h->srv->model, &ar, ip);
