@@ -287,7 +287,42 @@ def gen_server():
         write("fuzz_server", "case-%s-%d" % (slug(cid), i), b"\x01" + unsigned(qs(req)))
 
 
-GENERATORS = {"wire": gen_wire, "sign": gen_sign, "model": gen_model, "server": gen_server}
+def gen_render():
+    # mode 0: a writer program (fuzz_render.c): op = name<<3 | kind; 0/1 string, 2 int (|0x80 bool),
+    # 3 object, 4 array, 5-7 close
+    def op(kind, name=0, flag=0):
+        return bytes([(name << 3) | kind | flag])
+    describe = (b"\x00" + bytes([0]) + op(0, 0) + fzs("F2EF6A3B-E345-46B9-931E-0EA094818567") + b"\\\n" +
+                op(2, 8) + b"\x7f\xff\xff\xff" + op(3, 4) + op(4, 5) + op(3) + op(0, 9) + fzs("Running") +
+                b"\\\n" + op(4, 1) + op(0) + fzs("47.96.0.1") + b"\\\n" + op(5) + op(5) + op(5) + op(5))
+    write("fuzz_render", "program-describe", describe)
+    write("fuzz_render", "program-awkward-text",
+          b"\x00\x01" + op(0, 3) + fzs("a<b>&c\"d'e\r\n\t\x00\x01\x7f\xc3\xa9\xed\xa0\x80\xef\xbf\xbe\xff]]>"))
+    write("fuzz_render", "program-empty-array", b"\x00\x02" + op(4, 1) + op(5) + op(3, 2) + op(5) + op(2, 6, 0x80) + b"\x01")
+    write("fuzz_render", "program-deep", b"\x00\x03" + op(3, 6) * 12 + op(0, 7) + fzs("x"))
+    for i, (a, b, c, d, e) in enumerate([
+            ("540CFF28-407A-40B5-B6A5-74B000000000", "ecs.aliyuncs.com", "MissingParameter.CommandId",
+             "The input parameter \u201cCommandId\u201d that is required for processing this request is not supplied.",
+             "https://error-center.aliyun.com/status/search?Keyword=InvalidVersion&source=PopGw"),
+            ("r", "h", "SignatureDoesNotMatch", "Specified signature is not matched with our calculation. "
+             "server string to sign is:GET&%2F&AccessKeyId%3Dtestid", "<![CDATA[x]]>")]):
+        write("fuzz_render", "error-%d" % i, b"\x01\x00" + fzs(a, b, c, d, e))
+    write("fuzz_render", "allocate", b"\x01\x01" + fzs("473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E", "112.124.10.20", "", "", ""))
+    write("fuzz_render", "simple", b"\x01\x02" + fzs("473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E", "", "StopInstance", "", ""))
+
+
+def gen_case():
+    for path in sorted(glob.glob(os.path.join(ROOT, "conformance", "cases", "**", "*.json"), recursive=True)):
+        rel = os.path.relpath(path, os.path.join(ROOT, "conformance", "cases"))
+        with open(path, "rb") as f:
+            write("fuzz_case", "case-" + slug(rel[:-5]), b"\x00" + f.read())
+    for name, v in {"hex": "i-%hex[%FF%FE]hex%", "repeat": "%repeat[3 x ab%20]%", "plain": "i-aipa-running",
+                    "bad-hex": "%hex[%F]hex%", "big-repeat": "%repeat[100000000 x a]%", "percent": "100%"}.items():
+        write("fuzz_case", "expand-" + name, b"\x01" + v.encode())
+
+
+GENERATORS = {"wire": gen_wire, "sign": gen_sign, "model": gen_model, "server": gen_server,
+              "render": gen_render, "case": gen_case}
 
 if __name__ == "__main__":
     only = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--only" else None
