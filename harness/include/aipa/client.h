@@ -25,6 +25,7 @@
 #define AIPA_CLIENT_H
 
 #include "aipa/common.h"
+#include "aipa/sign.h"
 #include "aipa/wire.h"
 
 /* ---- configuration ---- */
@@ -111,6 +112,7 @@ struct aipa_built {
     /* For reports: the StringToSign (V1, V3) and canonical request (V3). */
     struct aipa_buf string_to_sign;
     struct aipa_buf canonical_request;
+    char signature[AIPA_V3_SIG_LEN + 1]; /* V1 base64 or V3 hex; "" when unsigned */
     bool tampered; /* the tamper hook ran (repro lines say so) */
 };
 
