@@ -8,7 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-3}"
-cmake --preset release >/dev/null
-cmake --build --preset release --target bench_sign -j 2 >/dev/null
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+if ! { cmake --preset release && cmake --build --preset release --target bench_sign -j 2; } >"$log" 2>&1; then
+  grep -E 'error|FAILED' "$log" >&2 || cat "$log" >&2
+  echo "bench_sign.sh: the release build failed" >&2
+  exit 1
+fi
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -m), $(nproc) cores, $(openssl version | cut -d' ' -f1-2)"
 exec build/release/tests/bench_sign "$secs"
