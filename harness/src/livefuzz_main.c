@@ -1,11 +1,376 @@
-/* PLACEHOLDER until the subcommand lands: replaced by its owner. */
-#include <stdio.h>
-
+/*
+ * livefuzz_main.c: the `aipa fuzz` command line (docs/livefuzz.md is its manual).
+ */
 #include "aipa/cli.h"
+#include "aipa/errors.h"
+#include "aipa/livefuzz.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_LIST 64
+
+static const char usage[] =
+    "usage: aipa fuzz [--target URL] [options]\n"
+    "\n"
+    "Live and differential fuzzing of an AllocatePublicIpAddress endpoint. Requests come\n"
+    "from the API's grammar (the six served actions and unknown ones, dictionaries,\n"
+    "conformance cases, boundary values) with stacked seeded mutations; every response\n"
+    "is judged by the oracles and, through the fixture protocol, against the in-process\n"
+    "reference model started from the same state. Each distinct finding (oracle, status,\n"
+    "Code) is minimized and saved as a case file that `aipa conform --cases DIR` replays.\n"
+    "\n"
+    "  --target URL          endpoint, e.g. http://127.0.0.1:8080 (default: an embedded\n"
+    "                        reference server on an ephemeral loopback port)\n"
+    "  --allow-remote        allow a target that is not a loopback address\n"
+    "  --requests N          fuzz requests to send (default 1000)\n"
+    "  --time S              stop after S seconds (default 60)\n"
+    "  --rate R              at most R requests per second (default: unpaced)\n"
+    "  --seed N              generator seed (default 1); same seed and same target\n"
+    "                        behaviour give the same requests\n"
+    "  --seq-len K           requests per sequence between fixture resets (default 16)\n"
+    "  --timeout-ms MS       per-request timeout; no answer is a 'timeout' finding\n"
+    "                        (default 5000)\n"
+    "  --token T             fixture protocol token (X-Aipa-Token; default\n"
+    "                        $AIPA_FIXTURE_TOKEN)\n"
+    "  --no-fixtures         the target has no fixture protocol: no resets, no\n"
+    "                        differential oracle\n"
+    "  --instance ID         with --no-fixtures: an existing instance for ${vmN}\n"
+    "                        (repeatable)\n"
+    "  --no-diff             keep the fixture protocol but skip the differential oracle\n"
+    "  --edition ED          2018-08-02 or 2024-12-20: switch the target to it (default:\n"
+    "                        the target's own, read from /_aipa/info)\n"
+    "  --access-key-id ID    default $AIPA_ACCESS_KEY_ID, else the demo key 'testid'\n"
+    "  --whitelisted         the key may pass IpAddress (tells the reference model)\n"
+    "  --dict FILE           libFuzzer/AFL dictionary of extra names and values\n"
+    "                        (repeatable; default: fuzz/*.dict of the source tree)\n"
+    "  --seed-cases DIR      take names and values from the case files under DIR\n"
+    "                        (repeatable; default: conformance/cases of the source tree)\n"
+    "  --no-minimize         report findings as found, without minimizing them\n"
+    "  --min-budget N        replays spent minimizing one finding (default 300)\n"
+    "  --out DIR             write DIR/findings.json, DIR/findings.sarif, DIR/cases/\n"
+    "  --json FILE           findings as JSON\n"
+    "  --sarif FILE          findings as SARIF 2.1.0 (one result per bucket)\n"
+    "  --cases DIR           case files, one per finding, under DIR/found/\n"
+    "  --quiet               no progress lines\n"
+    "  --verbose             a line for each new finding as it is hit\n"
+    "  --help                this text\n"
+    "\n"
+    "The secret is read from $AIPA_ACCESS_KEY_SECRET (default: the demo 'testsecret').\n"
+    "Exit status: 0 no findings, 1 findings, 2 usage, configuration or harness error.\n";
+
+enum {
+    OPT_TARGET = 256,
+    OPT_ALLOW_REMOTE,
+    OPT_REQUESTS,
+    OPT_TIME,
+    OPT_RATE,
+    OPT_SEED,
+    OPT_SEQ_LEN,
+    OPT_TIMEOUT,
+    OPT_TOKEN,
+    OPT_NO_FIXTURES,
+    OPT_INSTANCE,
+    OPT_NO_DIFF,
+    OPT_EDITION,
+    OPT_AKID,
+    OPT_WHITELISTED,
+    OPT_DICT,
+    OPT_SEED_CASES,
+    OPT_NO_MINIMIZE,
+    OPT_MIN_BUDGET,
+    OPT_OUT,
+    OPT_JSON,
+    OPT_SARIF,
+    OPT_CASES,
+    OPT_QUIET,
+    OPT_VERBOSE,
+    OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+    {"target", required_argument, NULL, OPT_TARGET},
+    {"allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE},
+    {"requests", required_argument, NULL, OPT_REQUESTS},
+    {"time", required_argument, NULL, OPT_TIME},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"seq-len", required_argument, NULL, OPT_SEQ_LEN},
+    {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
+    {"token", required_argument, NULL, OPT_TOKEN},
+    {"no-fixtures", no_argument, NULL, OPT_NO_FIXTURES},
+    {"instance", required_argument, NULL, OPT_INSTANCE},
+    {"no-diff", no_argument, NULL, OPT_NO_DIFF},
+    {"edition", required_argument, NULL, OPT_EDITION},
+    {"access-key-id", required_argument, NULL, OPT_AKID},
+    {"whitelisted", no_argument, NULL, OPT_WHITELISTED},
+    {"dict", required_argument, NULL, OPT_DICT},
+    {"seed-cases", required_argument, NULL, OPT_SEED_CASES},
+    {"no-minimize", no_argument, NULL, OPT_NO_MINIMIZE},
+    {"min-budget", required_argument, NULL, OPT_MIN_BUDGET},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"sarif", required_argument, NULL, OPT_SARIF},
+    {"cases", required_argument, NULL, OPT_CASES},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    unsigned long long v;
+
+    if (s == NULL || *s == '\0' || *s == '-') {
+        return false;
+    }
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+        return false;
+    }
+    *out = (uint64_t)v;
+    return true;
+}
+
+static bool parse_double(const char *s, double min, double max, double *out)
+{
+    char *end = NULL;
+    double v;
+
+    if (s == NULL || *s == '\0') {
+        return false;
+    }
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(v >= min) || !(v <= max)) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int bad(const char *opt, const char *val)
+{
+    fprintf(stderr, "aipa fuzz: bad value for --%s: '%s'\n(see aipa fuzz --help)\n", opt,
+            val != NULL ? val : "");
+    return 2;
+}
 
 int aipa_fuzz_main(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "aipa %s: not built yet\n", argv[0]);
-    return 2;
+    struct aipa_lf_config cfg;
+    const char *dicts[MAX_LIST];
+    size_t dict_n = 0;
+    const char *case_dirs[MAX_LIST];
+    size_t case_n = 0;
+    const char *instances[AIPA_LF_MAX_FIXTURES];
+    size_t inst_n = 0;
+    bool quiet = false;
+    char default_dicts[8][1024];
+    size_t default_dict_n = 0;
+    char default_cases[1024];
+    uint64_t u;
+    int c;
+
+    aipa_lf_config_defaults(&cfg);
+    cfg.argv0 = "aipa";
+    if (getenv("AIPA_FIXTURE_TOKEN") != NULL && getenv("AIPA_FIXTURE_TOKEN")[0] != '\0') {
+        cfg.token = getenv("AIPA_FIXTURE_TOKEN");
+    }
+    if (getenv("AIPA_ACCESS_KEY_ID") != NULL && getenv("AIPA_ACCESS_KEY_ID")[0] != '\0') {
+        cfg.access_key_id = getenv("AIPA_ACCESS_KEY_ID");
+    }
+    if (getenv("AIPA_ACCESS_KEY_SECRET") != NULL && getenv("AIPA_ACCESS_KEY_SECRET")[0] != '\0') {
+        cfg.access_key_secret = getenv("AIPA_ACCESS_KEY_SECRET");
+    }
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_TARGET:
+            cfg.target = optarg;
+            break;
+        case OPT_ALLOW_REMOTE:
+            cfg.allow_remote = true;
+            break;
+        case OPT_REQUESTS:
+            if (!parse_u64(optarg, 0, UINT64_MAX / 2, &cfg.requests)) {
+                return bad("requests", optarg);
+            }
+            break;
+        case OPT_TIME:
+            if (!parse_double(optarg, 0.0, 1e9, &cfg.time_s)) {
+                return bad("time", optarg);
+            }
+            break;
+        case OPT_RATE:
+            if (!parse_double(optarg, 0.0, 1e9, &cfg.rate)) {
+                return bad("rate", optarg);
+            }
+            break;
+        case OPT_SEED:
+            if (!parse_u64(optarg, 0, UINT64_MAX, &cfg.seed)) {
+                return bad("seed", optarg);
+            }
+            break;
+        case OPT_SEQ_LEN:
+            if (!parse_u64(optarg, 1, 64, &u)) {
+                return bad("seq-len", optarg);
+            }
+            cfg.seq_len = (size_t)u;
+            break;
+        case OPT_TIMEOUT:
+            if (!parse_u64(optarg, 1, 3600000, &u)) {
+                return bad("timeout-ms", optarg);
+            }
+            cfg.timeout_ms = (long)u;
+            break;
+        case OPT_TOKEN:
+            cfg.token = optarg;
+            break;
+        case OPT_NO_FIXTURES:
+            cfg.fixtures = false;
+            cfg.diff = false;
+            break;
+        case OPT_INSTANCE:
+            if (inst_n >= AIPA_LF_MAX_FIXTURES) {
+                return bad("instance", "too many (16 at most)");
+            }
+            instances[inst_n++] = optarg;
+            break;
+        case OPT_NO_DIFF:
+            cfg.diff = false;
+            break;
+        case OPT_EDITION:
+            if (strcmp(optarg, "2018-08-02") == 0) {
+                cfg.edition = AIPA_ED_2018;
+            } else if (strcmp(optarg, "2024-12-20") == 0) {
+                cfg.edition = AIPA_ED_2024;
+            } else {
+                return bad("edition", optarg);
+            }
+            break;
+        case OPT_AKID:
+            cfg.access_key_id = optarg;
+            break;
+        case OPT_WHITELISTED:
+            cfg.whitelisted = true;
+            break;
+        case OPT_DICT:
+            if (dict_n >= MAX_LIST || !is_file(optarg)) {
+                return bad("dict", optarg);
+            }
+            dicts[dict_n++] = optarg;
+            break;
+        case OPT_SEED_CASES:
+            if (case_n >= MAX_LIST || !is_dir(optarg)) {
+                return bad("seed-cases", optarg);
+            }
+            case_dirs[case_n++] = optarg;
+            break;
+        case OPT_NO_MINIMIZE:
+            cfg.minimize = false;
+            break;
+        case OPT_MIN_BUDGET:
+            if (!parse_u64(optarg, 1, 100000, &u)) {
+                return bad("min-budget", optarg);
+            }
+            cfg.min_budget = (size_t)u;
+            break;
+        case OPT_OUT:
+            cfg.out_dir = optarg;
+            break;
+        case OPT_JSON:
+            cfg.json_path = optarg;
+            break;
+        case OPT_SARIF:
+            cfg.sarif_path = optarg;
+            break;
+        case OPT_CASES:
+            cfg.cases_dir = optarg;
+            break;
+        case OPT_QUIET:
+            quiet = true;
+            break;
+        case OPT_VERBOSE:
+            cfg.verbose = true;
+            break;
+        case OPT_HELP:
+            fputs(usage, stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "aipa fuzz: %s needs a value\n(see aipa fuzz --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        default:
+            fprintf(stderr, "aipa fuzz: unknown option '%s'\n(see aipa fuzz --help)\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "aipa fuzz: unexpected argument '%s'\n(see aipa fuzz --help)\n",
+                argv[optind]);
+        return 2;
+    }
+    if (inst_n > 0 && cfg.fixtures) {
+        fprintf(stderr, "aipa fuzz: --instance needs --no-fixtures\n");
+        return 2;
+    }
+    if (cfg.target == NULL && !cfg.fixtures) {
+        fprintf(stderr, "aipa fuzz: the embedded server always has the fixture protocol\n");
+        return 2;
+    }
+    cfg.instances = instances;
+    cfg.instance_count = inst_n;
+#ifdef AIPA_SOURCE_DIR
+    /* the source tree's dictionaries and cases, when they are there */
+    if (dict_n == 0) {
+        static const char *const names[] = {"fuzz_query.dict", "fuzz_form.dict", "fuzz_server.dict",
+                                            "fuzz_sign_v1.dict"};
+        for (size_t i = 0; i < AIPA_ARRAY_LEN(names) && default_dict_n < 8; i++) {
+            snprintf(default_dicts[default_dict_n], sizeof(default_dicts[0]), "%s/fuzz/%s",
+                     AIPA_SOURCE_DIR, names[i]);
+            if (is_file(default_dicts[default_dict_n])) {
+                dicts[dict_n++] = default_dicts[default_dict_n++];
+            }
+        }
+    }
+    if (case_n == 0) {
+        snprintf(default_cases, sizeof(default_cases), "%s/conformance/cases", AIPA_SOURCE_DIR);
+        if (is_dir(default_cases)) {
+            case_dirs[case_n++] = default_cases;
+        }
+    }
+#else
+    (void)default_dicts;
+    (void)default_dict_n;
+    (void)default_cases;
+#endif
+    cfg.dicts = dicts;
+    cfg.dict_count = dict_n;
+    cfg.seed_case_dirs = case_dirs;
+    cfg.seed_case_dir_count = case_n;
+    cfg.progress = quiet ? NULL : stderr;
+    return aipa_lf_run(&cfg, NULL);
 }

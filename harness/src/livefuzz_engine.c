@@ -1,0 +1,1376 @@
+/*
+ * livefuzz_engine.c: the campaign loop of `aipa fuzz`.
+ *
+ * The target is driven over HTTP with libcurl (one keep-alive connection);
+ * the reference model runs in-process (aipa_srv_handle, no network) with a
+ * clock that reads the same second the request was signed for, so both
+ * verify the same signature and see the same Timestamp. Requests run in
+ * sequences: before each, both sides are reset through the fixture protocol
+ * (/_aipa/reset, /_aipa/pool, /_aipa/instances) and get the same instance
+ * fixtures; ${vmN} maps to each side's own InstanceId. Each new
+ * (oracle, status, Code) bucket is confirmed by a replay from a fresh state,
+ * minimized (ddmin over the earlier steps, then over the parameters, then
+ * request-level simplifications and value shrinking) and saved as a case.
+ */
+#include "aipa/livefuzz.h"
+#include "aipa/server.h"
+#include "livefuzz_int.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The instance states every sequence starts with (DescribeInstances field names). */
+static const char *const fixture_states[] = {
+    "{\"Status\":\"Running\"}",
+    "{\"Status\":\"Stopped\"}",
+    "{\"Status\":\"Starting\"}",
+    "{\"Status\":\"Running\",\"OperationLocks\":{\"LockReason\":[{\"LockReason\":\"security\"}]}}",
+    "{\"Status\":\"Running\",\"OperationLocks\":{\"LockReason\":[{\"LockReason\":\"financial\"}]}}",
+    "{\"Status\":\"Running\",\"InstanceNetworkType\":\"vpc\",\"EipAddress\":{\"AllocationId\":"
+    "\"eip-fuzz0001\",\"IpAddress\":\"47.100.1.1\"}}",
+    "{\"Status\":\"Running\",\"InternetMaxBandwidthOut\":0}",
+    "{\"Status\":\"Stopping\"}",
+    "{\"Status\":\"Running\",\"InstanceNetworkType\":\"vpc\"}",
+    "{\"Status\":\"Pending\"}",
+};
+#define FIXTURE_COUNT AIPA_ARRAY_LEN(fixture_states)
+
+struct lf_side {
+    char ids[AIPA_LF_MAX_FIXTURES][AIPA_INSTANCE_ID_MAX];
+    const char *idp[AIPA_LF_MAX_FIXTURES];
+    size_t id_count;
+    char prev_nonce[72];
+};
+
+struct engine {
+    const struct aipa_lf_config *cfg;
+    CURL *curl;
+    char base[512]; /* scheme://host[:port] */
+    char host[300]; /* host[:port], the Host header */
+    struct aipa_srv *ref;
+    struct aipa_srv *embedded;
+    int64_t ref_now;
+    char token[96];
+    bool diff;
+    bool fixtures;
+    unsigned edition;
+    struct lf_side ts, rs;
+    struct aipa_lf_gen gen;
+    char salt[24];
+    uint64_t nonce_n;
+    long pool_free;
+    struct aipa_lf_req hist[LF_MAX_SEQ];
+    size_t hist_n;
+    struct lf_finding findings[LF_MAX_FINDINGS];
+    size_t finding_count;
+    uint64_t dropped;
+    struct aipa_lf_stats *stats;
+    struct aipa_lf_wire wt, wr;
+    struct aipa_lf_resp rt, rr;
+    bool harness_failed;
+    char harness_error[256];
+    double last_progress;
+    double start;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t ref_clock(void *ctx)
+{
+    return *(const int64_t *)ctx;
+}
+
+void aipa_lf_config_defaults(struct aipa_lf_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->requests = 1000;
+    cfg->time_s = 60;
+    cfg->seed = 1;
+    cfg->seq_len = 16;
+    cfg->timeout_ms = 5000;
+    cfg->access_key_id = AIPA_DEMO_ACCESS_KEY_ID;
+    cfg->access_key_secret = AIPA_DEMO_ACCESS_KEY_SECRET;
+    cfg->diff = true;
+    cfg->fixtures = true;
+    cfg->minimize = true;
+    cfg->min_budget = 300;
+    cfg->argv0 = "aipa";
+}
+
+bool aipa_lf_host_is_loopback(const char *host)
+{
+    if (host == NULL) {
+        return false;
+    }
+    if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 || strcmp(host, "[::1]") == 0) {
+        return true;
+    }
+    /* 127.0.0.0/8, written as a dotted quad */
+    unsigned a, b, c, d;
+    char tail;
+    if (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 &&
+        c < 256 && d < 256) {
+        return true;
+    }
+    return false;
+}
+
+/* ---- transport ---- */
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
+{
+    struct aipa_lf_resp *r = ud;
+    size_t n = size * nmemb;
+
+    if (!r->truncated && aipa_buf_append(&r->body, p, n) != AIPA_OK) {
+        r->truncated = true; /* keep reading (and dropping) so the connection stays usable */
+    }
+    return n;
+}
+
+static bool has_header(const char *lines, size_t len, const char *name)
+{
+    size_t nl = strlen(name);
+    const char *p = lines;
+    const char *end = lines + len;
+
+    while (p != NULL && p < end) {
+        if ((size_t)(end - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            return true;
+        }
+        const char *q = memchr(p, '\n', (size_t)(end - p));
+        p = q != NULL ? q + 1 : NULL;
+    }
+    return false;
+}
+
+static void target_send(struct engine *e, const char *method, const char *target,
+                        const char *headers, size_t headers_len, const char *body, size_t body_len,
+                        struct aipa_lf_resp *resp)
+{
+    struct curl_slist *hl = NULL;
+    struct aipa_buf url;
+    struct aipa_buf line;
+    CURLcode rc;
+    CURL *c = e->curl;
+    bool ok = true;
+
+    aipa_buf_reset(&resp->body);
+    resp->status = 0;
+    resp->content_type[0] = '\0';
+    resp->timed_out = false;
+    resp->transport_error = false;
+    resp->truncated = false;
+    resp->error[0] = '\0';
+    aipa_buf_init(&url, AIPA_LF_MAX_WIRE + 1024);
+    aipa_buf_init(&line, 64u * 1024u);
+    if (aipa_buf_puts(&url, e->base) != AIPA_OK || aipa_buf_puts(&url, target) != AIPA_OK) {
+        resp->transport_error = true;
+        snprintf(resp->error, sizeof(resp->error), "URL too long");
+        goto out;
+    }
+    curl_easy_reset(c);
+    for (const char *p = headers; p != NULL && p < headers + headers_len;) {
+        const char *q = memchr(p, '\n', (size_t)(headers + headers_len - p));
+        size_t n = q != NULL ? (size_t)(q - p) : (size_t)(headers + headers_len - p);
+        aipa_buf_reset(&line);
+        if (n > 0 && aipa_buf_append(&line, p, n) == AIPA_OK) {
+            struct curl_slist *nhl = curl_slist_append(hl, line.ptr);
+            ok = ok && nhl != NULL;
+            hl = nhl != NULL ? nhl : hl;
+        }
+        p = q != NULL ? q + 1 : NULL;
+    }
+    /* libcurl's own defaults would make the target see other headers than the reference */
+    if (!has_header(headers, headers_len, "Accept")) {
+        hl = curl_slist_append(hl, "Accept:");
+    }
+    if (!has_header(headers, headers_len, "Content-Type")) {
+        hl = curl_slist_append(hl, "Content-Type:");
+    }
+    hl = curl_slist_append(hl, "Expect:");
+    if (!ok || hl == NULL) {
+        resp->transport_error = true;
+        snprintf(resp->error, sizeof(resp->error), "out of memory");
+        goto out;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url.ptr);
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, e->cfg->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     e->cfg->timeout_ms < 5000 ? e->cfg->timeout_ms : 5000L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+    if (strcmp(method, "GET") == 0 && body_len == 0) {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    }
+    rc = curl_easy_perform(c);
+    if (rc == CURLE_OK) {
+        char *ct = NULL;
+        long status = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+        resp->status = status;
+        snprintf(resp->content_type, sizeof(resp->content_type), "%s", ct != NULL ? ct : "");
+    } else if (rc == CURLE_URL_MALFORMAT) {
+        /* libcurl refused to send it: a harness problem, never the target's */
+        resp->error[0] = '\0';
+        snprintf(resp->error, sizeof(resp->error), "not sent: %s", curl_easy_strerror(rc));
+        resp->transport_error = true;
+        resp->status = -1;
+    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+        resp->timed_out = true;
+        snprintf(resp->error, sizeof(resp->error), "no response within %ld ms", e->cfg->timeout_ms);
+    } else {
+        resp->transport_error = true;
+        snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(rc));
+    }
+out:
+    curl_slist_free_all(hl);
+    aipa_buf_cleanup(&url);
+    aipa_buf_cleanup(&line);
+}
+
+static void ref_send(struct engine *e, const char *method, const char *target, size_t target_len,
+                     const struct aipa_lf_wire *w, const char *headers, size_t headers_len,
+                     const char *body, size_t body_len, struct aipa_lf_resp *resp)
+{
+    struct aipa_header hs[AIPA_SRV_MAX_HEADERS];
+    size_t hn = 0;
+    struct aipa_srv_request q;
+    struct aipa_srv_response sr;
+
+    aipa_buf_reset(&resp->body);
+    resp->status = 0;
+    resp->content_type[0] = '\0';
+    resp->timed_out = resp->transport_error = resp->truncated = false;
+    resp->error[0] = '\0';
+    if (w != NULL) {
+        hn = aipa_lf_wire_headers(w, hs, AIPA_ARRAY_LEN(hs));
+    } else {
+        struct aipa_lf_wire tmp;
+        memset(&tmp, 0, sizeof(tmp));
+        tmp.headers.ptr = (char *)(uintptr_t)headers;
+        tmp.headers.len = headers_len;
+        hn = aipa_lf_wire_headers(&tmp, hs, AIPA_ARRAY_LEN(hs));
+    }
+    q.method = method;
+    q.target = target;
+    q.target_len = target_len;
+    q.headers = hs;
+    q.header_count = hn;
+    q.body = (const uint8_t *)body;
+    q.body_len = body_len;
+    aipa_srv_response_init(&sr);
+    if (aipa_srv_handle(e->ref, &q, &sr) == AIPA_OK) {
+        resp->status = (long)sr.status;
+        snprintf(resp->content_type, sizeof(resp->content_type), "%s",
+                 sr.content_type != NULL ? sr.content_type : "");
+        if (sr.body.len > 0 && aipa_buf_append(&resp->body, sr.body.ptr, sr.body.len) != AIPA_OK) {
+            resp->truncated = true;
+        }
+    } else {
+        resp->transport_error = true;
+        snprintf(resp->error, sizeof(resp->error), "the reference model failed");
+    }
+    aipa_srv_response_cleanup(&sr);
+}
+
+/* ---- fixture protocol ---- */
+
+static aipa_err fixture_call(struct engine *e, bool ref, const char *method, const char *path,
+                             const char *json, struct aipa_lf_resp *resp)
+{
+    char headers[512];
+    int n = snprintf(headers, sizeof(headers), "Host: %s\nX-Aipa-Token: %s\n%s", e->host, e->token,
+                     json != NULL ? "Content-Type: application/json\n" : "");
+    size_t blen = json != NULL ? strlen(json) : 0;
+
+    if (n < 0 || (size_t)n >= sizeof(headers)) {
+        return AIPA_EINVAL;
+    }
+    if (ref) {
+        ref_send(e, method, path, strlen(path), NULL, headers, (size_t)n, json, blen, resp);
+    } else {
+        target_send(e, method, path, headers, (size_t)n, json, blen, resp);
+        e->stats->total_requests++;
+    }
+    if (resp->status < 200 || resp->status > 299) {
+        snprintf(e->harness_error, sizeof(e->harness_error),
+                 "fixture protocol: %s %s on the %s answered %ld%s%.120s", method, path,
+                 ref ? "reference" : "target", resp->status, resp->error[0] ? ": " : " ",
+                 resp->error[0] ? resp->error : (resp->body.ptr != NULL ? resp->body.ptr : ""));
+        return AIPA_EIO;
+    }
+    return AIPA_OK;
+}
+
+static aipa_err json_string_member(const struct aipa_lf_resp *resp, const char *name, char *out,
+                                   size_t cap)
+{
+    cJSON *doc =
+        cJSON_ParseWithLength(resp->body.ptr != NULL ? resp->body.ptr : "", resp->body.len);
+    const cJSON *v = doc != NULL ? cJSON_GetObjectItemCaseSensitive(doc, name) : NULL;
+    aipa_err err = AIPA_EPARSE;
+
+    if (cJSON_IsString(v) && v->valuestring != NULL && strlen(v->valuestring) < cap) {
+        snprintf(out, cap, "%s", v->valuestring);
+        err = AIPA_OK;
+    }
+    cJSON_Delete(doc);
+    return err;
+}
+
+static aipa_err setup_side(struct engine *e, bool ref, struct lf_side *side, long pool)
+{
+    AIPA_TRY(fixture_call(e, ref, "POST", "/_aipa/reset", NULL, ref ? &e->rr : &e->rt));
+    if (pool >= 0) {
+        char body[64];
+        snprintf(body, sizeof(body), "{\"Free\":%ld}", pool);
+        AIPA_TRY(fixture_call(e, ref, "PUT", "/_aipa/pool", body, ref ? &e->rr : &e->rt));
+    }
+    for (size_t i = 0; i < FIXTURE_COUNT; i++) {
+        struct aipa_lf_resp *r = ref ? &e->rr : &e->rt;
+        AIPA_TRY(fixture_call(e, ref, "POST", "/_aipa/instances", fixture_states[i], r));
+        if (json_string_member(r, "InstanceId", side->ids[i], sizeof(side->ids[i])) != AIPA_OK) {
+            snprintf(e->harness_error, sizeof(e->harness_error),
+                     "fixture protocol: POST /_aipa/instances on the %s gave no InstanceId",
+                     ref ? "reference" : "target");
+            return AIPA_EPARSE;
+        }
+        side->idp[i] = side->ids[i];
+    }
+    side->id_count = FIXTURE_COUNT;
+    side->prev_nonce[0] = '\0';
+    return AIPA_OK;
+}
+
+static aipa_err setup_sequence(struct engine *e, long pool)
+{
+    e->ts.prev_nonce[0] = '\0';
+    e->rs.prev_nonce[0] = '\0';
+    if (e->fixtures) {
+        AIPA_TRY(setup_side(e, false, &e->ts, pool));
+    }
+    if (e->diff) {
+        AIPA_TRY(setup_side(e, true, &e->rs, pool));
+    }
+    return AIPA_OK;
+}
+
+/* ---- one request on both sides ---- */
+
+static void next_nonce(struct engine *e, char out[72])
+{
+    snprintf(out, 72, "%s%016" PRIx64, e->salt, ++e->nonce_n);
+}
+
+static size_t run_one(struct engine *e, const struct aipa_lf_req *req, struct aipa_lf_hit *hits,
+                      size_t cap, bool *rendered)
+{
+    char nonce[72];
+    struct aipa_lf_sign_ctx ctx;
+    int64_t t = (int64_t)time(NULL);
+
+    *rendered = false;
+    next_nonce(e, nonce);
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.access_key_id = e->cfg->access_key_id;
+    ctx.access_key_secret = e->cfg->access_key_secret;
+    ctx.now = t;
+    ctx.nonce = nonce;
+    ctx.host = e->host;
+    ctx.prev_nonce = e->ts.prev_nonce;
+    ctx.ids = e->ts.idp;
+    ctx.id_count = e->ts.id_count;
+    if (aipa_lf_render(req, &ctx, &e->wt) != AIPA_OK) {
+        return 0; /* too large to build: not sent */
+    }
+    if (e->diff) {
+        ctx.prev_nonce = e->rs.prev_nonce;
+        ctx.ids = e->rs.idp;
+        ctx.id_count = e->rs.id_count;
+        if (aipa_lf_render(req, &ctx, &e->wr) != AIPA_OK) {
+            return 0;
+        }
+    }
+    *rendered = true;
+    target_send(e, e->wt.method, e->wt.target.ptr, e->wt.headers.ptr, e->wt.headers.len,
+                e->wt.body.ptr, e->wt.body.len, &e->rt);
+    e->stats->total_requests++;
+    if (e->rt.status == -1) {
+        *rendered = false;
+        return 0;
+    }
+    if (e->wt.nonce[0] != '\0') {
+        snprintf(e->ts.prev_nonce, sizeof(e->ts.prev_nonce), "%s", e->wt.nonce);
+    }
+    if (e->diff) {
+        e->ref_now = t;
+        ref_send(e, e->wr.method, e->wr.target.ptr, e->wr.target.len, &e->wr, NULL, 0,
+                 e->wr.body.ptr, e->wr.body.len, &e->rr);
+        if (e->wr.nonce[0] != '\0') {
+            snprintf(e->rs.prev_nonce, sizeof(e->rs.prev_nonce), "%s", e->wr.nonce);
+        }
+    }
+    return aipa_lf_judge(req, &e->wt, &e->rt, e->diff ? &e->rr : NULL, hits, cap);
+}
+
+static void hit_key(const struct aipa_lf_hit *h, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s|%ld|%s", aipa_lf_oracle_name(h->oracle), h->status, h->code);
+}
+
+static bool hits_have(const struct aipa_lf_hit *hits, size_t n, const char *key)
+{
+    char k[200];
+    for (size_t i = 0; i < n && i < LF_MAX_HITS; i++) {
+        hit_key(&hits[i], k, sizeof(k));
+        if (strcmp(k, key) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- replay and minimization ---- */
+
+struct replay_out {
+    struct lf_outcome *ref; /* per step; may be NULL */
+};
+
+/* Replays steps from a fresh state; true when the last one still hits key. */
+static bool replay(struct engine *e, struct lf_finding *f, const struct aipa_lf_req *steps,
+                   size_t n, struct lf_outcome *record)
+{
+    struct aipa_lf_hit hits[LF_MAX_HITS];
+    size_t nh = 0;
+    bool rendered;
+
+    f->replays++;
+    if (n == 0 || setup_sequence(e, f->pool_free) != AIPA_OK) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        nh = run_one(e, &steps[i], hits, LF_MAX_HITS, &rendered);
+        if (record != NULL) {
+            struct lf_outcome *o = &record[i];
+            struct aipa_lf_summary s;
+            const struct aipa_lf_resp *src = e->diff ? &e->rr : &e->rt;
+            memset(o, 0, sizeof(*o));
+            aipa_lf_summarize(src, &s);
+            o->status = src->status;
+            snprintf(o->code, sizeof(o->code), "%s", s.code);
+            o->fmt = s.declared;
+            /* the Message, for leak findings */
+            cJSON *doc = NULL;
+            if (s.declared == AIPA_LF_FMT_JSON) {
+                doc = cJSON_ParseWithLength(src->body.ptr != NULL ? src->body.ptr : "",
+                                            src->body.len);
+                const cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, "Message");
+                if (cJSON_IsString(m)) {
+                    snprintf(o->message, sizeof(o->message), "%s", m->valuestring);
+                }
+                cJSON_Delete(doc);
+            } else if (s.declared == AIPA_LF_FMT_XML && src->body.ptr != NULL) {
+                const char *a = strstr(src->body.ptr, "<Message>");
+                const char *b = a != NULL ? strstr(a, "</Message>") : NULL;
+                if (a != NULL && b != NULL && (size_t)(b - a - 9) < sizeof(o->message) &&
+                    memchr(a + 9, '&', (size_t)(b - a - 9)) == NULL) {
+                    snprintf(o->message, sizeof(o->message), "%.*s", (int)(b - a - 9), a + 9);
+                }
+            }
+        }
+        if (!rendered) {
+            return false;
+        }
+    }
+    return hits_have(hits, nh, f->key);
+}
+
+struct min_ctx {
+    struct engine *e;
+    struct lf_finding *f;
+    struct aipa_lf_req *scratch; /* f->step_count entries */
+    int mode;                    /* 0: steps, 1: parameters of the last step */
+};
+
+static bool budget_left(const struct engine *e, const struct lf_finding *f)
+{
+    return f->replays < e->cfg->min_budget && !e->harness_failed;
+}
+
+static bool min_test(const size_t *keep, size_t k, void *vctx)
+{
+    struct min_ctx *m = vctx;
+    struct lf_finding *f = m->f;
+    size_t n = 0;
+
+    if (m->mode == 0) {
+        /* keep[] indexes the earlier steps; the last step always stays */
+        for (size_t i = 0; i < k; i++) {
+            if (aipa_lf_req_copy(&m->scratch[n++], &f->steps[keep[i]]) != AIPA_OK) {
+                return false;
+            }
+        }
+        if (aipa_lf_req_copy(&m->scratch[n++], &f->steps[f->step_count - 1]) != AIPA_OK) {
+            return false;
+        }
+    } else {
+        for (size_t i = 0; i + 1 < f->step_count; i++) {
+            if (aipa_lf_req_copy(&m->scratch[n++], &f->steps[i]) != AIPA_OK) {
+                return false;
+            }
+        }
+        struct aipa_lf_req *last = &m->scratch[n++];
+        const struct aipa_lf_req *src = &f->steps[f->step_count - 1];
+        if (aipa_lf_req_copy(last, src) != AIPA_OK) {
+            return false;
+        }
+        aipa_lf_req_clear(last);
+        memcpy(last->method, src->method, sizeof(last->method));
+        last->auth = src->auth;
+        last->mut = src->mut;
+        memcpy(last->content_type, src->content_type, sizeof(last->content_type));
+        memcpy(last->accept, src->accept, sizeof(last->accept));
+        for (size_t i = 0; i < k; i++) {
+            const struct aipa_lf_param *p = &src->params[keep[i]];
+            if (aipa_lf_req_add(last, p->name, p->name_len, p->value, p->value_len, p->flags) !=
+                AIPA_OK) {
+                return false;
+            }
+        }
+    }
+    if (m->f->replays >= m->e->cfg->min_budget) {
+        return false;
+    }
+    return replay(m->e, f, m->scratch, n, NULL);
+}
+
+/* Replays the sequence with the last step replaced by cand; keeps it when the bucket still hits. */
+static bool try_last(struct engine *e, struct lf_finding *f, struct aipa_lf_req *scratch,
+                     const struct aipa_lf_req *cand)
+{
+    size_t n = f->step_count;
+
+    if (!budget_left(e, f)) {
+        return false;
+    }
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (aipa_lf_req_copy(&scratch[i], &f->steps[i]) != AIPA_OK) {
+            return false;
+        }
+    }
+    if (aipa_lf_req_copy(&scratch[n - 1], cand) != AIPA_OK) {
+        return false;
+    }
+    if (replay(e, f, scratch, n, NULL)) {
+        return aipa_lf_req_copy(&f->steps[n - 1], cand) == AIPA_OK;
+    }
+    return false;
+}
+
+static bool is_fixture_ref(const struct aipa_lf_param *p)
+{
+    return p->value_len >= 6 && memcmp(p->value, "${vm", 4) == 0 &&
+           p->value[p->value_len - 1] == '}' && memchr(p->value, '"', p->value_len) == NULL;
+}
+
+static void simplify_last(struct engine *e, struct lf_finding *f, struct aipa_lf_req *scratch)
+{
+    struct aipa_lf_req cand;
+    struct aipa_lf_req *last;
+
+    aipa_lf_req_init(&cand);
+#define LAST (&f->steps[f->step_count - 1])
+#define TRY(edit)                                                                                  \
+    do {                                                                                           \
+        if (aipa_lf_req_copy(&cand, LAST) == AIPA_OK) {                                            \
+            edit;                                                                                  \
+            (void)try_last(e, f, scratch, &cand);                                                  \
+        }                                                                                          \
+    } while (0)
+
+    last = LAST;
+    for (unsigned bit = 1; bit != 0 && bit <= 0x8000u; bit <<= 1) {
+        if (LAST->mut & bit) {
+            TRY(cand.mut &= ~bit);
+        }
+    }
+    if (LAST->auth != AIPA_LF_AUTH_V1) {
+        TRY(cand.auth = AIPA_LF_AUTH_V1);
+    }
+    if (strcmp(LAST->method, "GET") != 0) {
+        TRY(snprintf(cand.method, sizeof(cand.method), "GET"));
+        if (strcmp(LAST->method, "GET") != 0 && strcmp(LAST->method, "POST") != 0) {
+            TRY(snprintf(cand.method, sizeof(cand.method), "POST"));
+        }
+    }
+    if (LAST->content_type[0] != '\0') {
+        TRY(cand.content_type[0] = '\0');
+    }
+    if (LAST->accept[0] != '\0' && LAST->auth != AIPA_LF_AUTH_V3) {
+        TRY(cand.accept[0] = '\0');
+    }
+    bool any_body = false;
+    for (size_t i = 0; i < LAST->count; i++) {
+        any_body = any_body || (LAST->params[i].flags & AIPA_LF_P_BODY);
+    }
+    if (any_body) {
+        TRY(for (size_t i = 0; i < cand.count; i++) { cand.params[i].flags &= ~AIPA_LF_P_BODY; });
+    }
+    for (size_t i = 0; i < LAST->count; i++) {
+        if (LAST->params[i].flags & AIPA_LF_P_RAW) {
+            TRY(cand.params[i].flags &= ~AIPA_LF_P_RAW);
+        }
+    }
+    /* values: empty, then halves */
+    for (size_t i = 0; i < LAST->count && budget_left(e, f); i++) {
+        if (is_fixture_ref(&LAST->params[i]) || LAST->params[i].value_len == 0) {
+            continue;
+        }
+        if (aipa_lf_req_copy(&cand, LAST) == AIPA_OK && i < cand.count) {
+            cand.params[i].value[0] = '\0';
+            cand.params[i].value_len = 0;
+            if (try_last(e, f, scratch, &cand)) {
+                continue;
+            }
+        }
+        /* the shortest prefix that still triggers it (binary search on the length) */
+        size_t lo = 0, hi = LAST->params[i].value_len; /* hi triggers; lo: "" did not */
+        for (int round = 0; round < 24 && hi - lo > 1 && budget_left(e, f); round++) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (aipa_lf_req_copy(&cand, LAST) != AIPA_OK || i >= cand.count) {
+                break;
+            }
+            cand.params[i].value[mid] = '\0';
+            cand.params[i].value_len = mid;
+            if (try_last(e, f, scratch, &cand)) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+    }
+    (void)last;
+#undef TRY
+#undef LAST
+    aipa_lf_req_cleanup(&cand);
+}
+
+/* Confirms, minimizes and records the final replay of a new finding. */
+static void minimize(struct engine *e, struct lf_finding *f)
+{
+    struct aipa_lf_req scratch[LF_MAX_SEQ];
+    struct min_ctx m;
+    size_t keep[AIPA_LF_MAX_PARAMS];
+    size_t kn = 0;
+
+    for (size_t i = 0; i < LF_MAX_SEQ; i++) {
+        aipa_lf_req_init(&scratch[i]);
+    }
+    f->reproduced = replay(e, f, f->steps, f->step_count, NULL);
+    if (!f->reproduced) {
+        f->reproduced = replay(e, f, f->steps, f->step_count, NULL);
+    }
+    if (f->reproduced && e->cfg->minimize) {
+        m.e = e;
+        m.f = f;
+        m.scratch = scratch;
+        /* the earlier steps */
+        if (f->step_count > 1) {
+            m.mode = 0;
+            if (aipa_lf_ddmin(f->step_count - 1, min_test, &m, e->cfg->min_budget, keep, &kn,
+                              NULL) == AIPA_OK) {
+                struct aipa_lf_req *ns = aipa_calloc(kn + 1, sizeof(*ns));
+                if (ns != NULL) {
+                    bool ok = true;
+                    for (size_t i = 0; i <= kn; i++) {
+                        aipa_lf_req_init(&ns[i]);
+                        ok = ok && aipa_lf_req_copy(
+                                       &ns[i], &f->steps[i < kn ? keep[i] : f->step_count - 1]) ==
+                                       AIPA_OK;
+                    }
+                    if (ok) {
+                        for (size_t i = 0; i < f->step_count; i++) {
+                            aipa_lf_req_cleanup(&f->steps[i]);
+                        }
+                        aipa_free(f->steps);
+                        f->steps = ns;
+                        f->step_count = kn + 1;
+                    } else {
+                        for (size_t i = 0; i <= kn; i++) {
+                            aipa_lf_req_cleanup(&ns[i]);
+                        }
+                        aipa_free(ns);
+                    }
+                }
+            }
+        }
+        /* the parameters of the last step */
+        struct aipa_lf_req *last = &f->steps[f->step_count - 1];
+        if (last->count > 0 && last->count <= AIPA_LF_MAX_PARAMS && budget_left(e, f)) {
+            m.mode = 1;
+            if (aipa_lf_ddmin(last->count, min_test, &m, e->cfg->min_budget, keep, &kn, NULL) ==
+                    AIPA_OK &&
+                kn < last->count) {
+                struct aipa_lf_req nr;
+                aipa_lf_req_init(&nr);
+                if (aipa_lf_req_copy(&nr, last) == AIPA_OK) {
+                    aipa_lf_req_clear(&nr);
+                    memcpy(nr.method, last->method, sizeof(nr.method));
+                    nr.auth = last->auth;
+                    nr.mut = last->mut;
+                    memcpy(nr.content_type, last->content_type, sizeof(nr.content_type));
+                    memcpy(nr.accept, last->accept, sizeof(nr.accept));
+                    bool ok = true;
+                    for (size_t i = 0; i < kn && ok; i++) {
+                        const struct aipa_lf_param *p = &last->params[keep[i]];
+                        ok = aipa_lf_req_add(&nr, p->name, p->name_len, p->value, p->value_len,
+                                             p->flags) == AIPA_OK;
+                    }
+                    if (ok && aipa_lf_req_copy(last, &nr) != AIPA_OK) {
+                        /* last is left as it was on failure: nothing lost */
+                    }
+                }
+                aipa_lf_req_cleanup(&nr);
+            }
+        }
+        simplify_last(e, f, scratch);
+        f->minimized = true;
+    }
+    /* the final replay gives the outcomes the case file records */
+    f->ref_outcomes = aipa_calloc(f->step_count, sizeof(*f->ref_outcomes));
+    if (f->ref_outcomes != NULL) {
+        bool again = replay(e, f, f->steps, f->step_count, f->ref_outcomes);
+        f->reproduced = f->reproduced && again;
+        snprintf(f->method, sizeof(f->method), "%s", e->wt.method);
+        f->wire_target = aipa_strndup(e->wt.target.ptr != NULL ? e->wt.target.ptr : "",
+                                      e->wt.target.len < 4096 ? e->wt.target.len : 4096);
+        f->wire_body = aipa_strndup(e->wt.body.ptr != NULL ? e->wt.body.ptr : "",
+                                    e->wt.body.len < 4096 ? e->wt.body.len : 4096);
+        f->resp_excerpt = aipa_strndup(e->rt.body.ptr != NULL ? e->rt.body.ptr : "",
+                                       e->rt.body.len < 1024 ? e->rt.body.len : 1024);
+    }
+    for (size_t i = 0; i < LF_MAX_SEQ; i++) {
+        aipa_lf_req_cleanup(&scratch[i]);
+    }
+}
+
+/* ---- the reproduction line ---- */
+
+/* Appends s single-quoted for POSIX sh. */
+static aipa_err sh_quote(struct aipa_buf *out, const char *s, size_t n)
+{
+    AIPA_TRY(aipa_buf_putc(out, '\''));
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\'') {
+            AIPA_TRY(aipa_buf_puts(out, "'\\''"));
+        } else {
+            AIPA_TRY(aipa_buf_putc(out, s[i]));
+        }
+    }
+    return aipa_buf_putc(out, '\'');
+}
+
+/*
+ * A curl command that resends the exact bytes of the final replay (its
+ * Signature and Authorization redacted: they were valid for that second
+ * only). The case file is the durable reproduction.
+ */
+static void make_repro(struct engine *e, struct lf_finding *f)
+{
+    struct aipa_buf out;
+    struct aipa_header hs[AIPA_SRV_MAX_HEADERS];
+    size_t hn = aipa_lf_wire_headers(&e->wt, hs, AIPA_ARRAY_LEN(hs));
+    aipa_err err;
+
+    aipa_buf_init(&out, 256u * 1024u);
+    err = aipa_buf_printf(&out, "curl -sS -X %s ", e->wt.method);
+    if (err == AIPA_OK) {
+        struct aipa_buf url;
+        aipa_buf_init(&url, AIPA_LF_MAX_WIRE + 600);
+        err = aipa_buf_puts(&url, e->base);
+        if (err == AIPA_OK) {
+            char *t = NULL;
+            const char *src = e->wt.target.ptr != NULL ? e->wt.target.ptr : "/";
+            const char *sig = strstr(src, "Signature=");
+            if (sig != NULL) {
+                const char *end = strchr(sig, '&');
+                err = aipa_buf_append(&url, src, (size_t)(sig - src) + 10);
+                if (err == AIPA_OK) {
+                    err = aipa_buf_puts(&url, "REDACTED");
+                }
+                if (err == AIPA_OK && end != NULL) {
+                    err = aipa_buf_puts(&url, end);
+                }
+            } else {
+                err = aipa_buf_puts(&url, src);
+            }
+            (void)t;
+        }
+        if (err == AIPA_OK) {
+            err = sh_quote(&out, url.ptr, url.len);
+        }
+        aipa_buf_cleanup(&url);
+    }
+    for (size_t i = 0; i < hn && err == AIPA_OK; i++) {
+        struct aipa_buf h;
+        if (aipa_slice_eq_ci(hs[i].name, "Host")) {
+            continue;
+        }
+        aipa_buf_init(&h, 8192);
+        err = aipa_buf_append(&h, hs[i].name.ptr, hs[i].name.len);
+        if (err == AIPA_OK) {
+            err = aipa_buf_puts(&h, ": ");
+        }
+        if (err == AIPA_OK) {
+            err = aipa_slice_eq_ci(hs[i].name, "Authorization")
+                      ? aipa_buf_puts(&h, "REDACTED")
+                      : aipa_buf_append(&h, hs[i].value.ptr, hs[i].value.len);
+        }
+        if (err == AIPA_OK) {
+            err = aipa_buf_puts(&out, " -H ");
+        }
+        if (err == AIPA_OK) {
+            err = sh_quote(&out, h.ptr, h.len);
+        }
+        aipa_buf_cleanup(&h);
+    }
+    if (err == AIPA_OK && e->wt.body.len > 0) {
+        err = aipa_buf_puts(&out, " --data-binary ");
+        if (err == AIPA_OK) {
+            err = sh_quote(&out, e->wt.body.ptr, e->wt.body.len);
+        }
+    }
+    if (err == AIPA_OK) {
+        size_t n = 0;
+        f->repro = aipa_buf_steal(&out, &n);
+    }
+    aipa_buf_cleanup(&out);
+}
+
+/* ---- the campaign ---- */
+
+static struct lf_finding *find_bucket(struct engine *e, const char *key)
+{
+    for (size_t i = 0; i < e->finding_count; i++) {
+        if (strcmp(e->findings[i].key, key) == 0) {
+            return &e->findings[i];
+        }
+    }
+    return NULL;
+}
+
+static void progress(struct engine *e, bool final)
+{
+    FILE *p = e->cfg->progress;
+    double t = now_s();
+    bool tty;
+
+    if (p == NULL) {
+        return;
+    }
+    tty = isatty(fileno(p)) != 0;
+    if (!final && t - e->last_progress < (tty ? 0.25 : 5.0)) {
+        return;
+    }
+    e->last_progress = t;
+    double el = t - e->start;
+    fprintf(p,
+            "%sfuzz: %" PRIu64 " requests (%" PRIu64
+            " with setup and replays), %.0f req/s, %zu finding%s, %.1f s%s",
+            tty ? "\r" : "", e->stats->requests, e->stats->total_requests,
+            el > 0 ? (double)e->stats->total_requests / el : 0.0, e->finding_count,
+            e->finding_count == 1 ? "" : "s", el, tty && !final ? "   " : "\n");
+    fflush(p);
+}
+
+static void record_hits(struct engine *e, const struct aipa_lf_hit *hits, size_t nh,
+                        bool *new_found)
+{
+    for (size_t i = 0; i < nh && i < LF_MAX_HITS; i++) {
+        char key[200];
+        struct lf_finding *f;
+        hit_key(&hits[i], key, sizeof(key));
+        e->stats->hits++;
+        f = find_bucket(e, key);
+        if (f != NULL) {
+            f->count++;
+            continue;
+        }
+        if (e->finding_count >= LF_MAX_FINDINGS) {
+            e->dropped++;
+            continue;
+        }
+        f = &e->findings[e->finding_count];
+        memset(f, 0, sizeof(*f));
+        snprintf(f->key, sizeof(f->key), "%s", key);
+        f->oracle = hits[i].oracle;
+        f->status = hits[i].status;
+        snprintf(f->code, sizeof(f->code), "%s", hits[i].code);
+        f->ref_status = hits[i].ref_status;
+        snprintf(f->ref_code, sizeof(f->ref_code), "%s", hits[i].ref_code);
+        snprintf(f->detail, sizeof(f->detail), "%s", hits[i].detail);
+        f->count = 1;
+        f->first_request = e->stats->requests;
+        f->pool_free = e->pool_free;
+        f->steps = aipa_calloc(e->hist_n + 1, sizeof(*f->steps));
+        if (f->steps == NULL) {
+            continue;
+        }
+        bool ok = true;
+        for (size_t k = 0; k <= e->hist_n; k++) {
+            aipa_lf_req_init(&f->steps[k]);
+            ok = ok && aipa_lf_req_copy(&f->steps[k], &e->hist[k]) == AIPA_OK;
+        }
+        f->step_count = e->hist_n + 1;
+        f->orig_steps = f->step_count;
+        f->orig_params = e->hist[e->hist_n].count;
+        if (!ok) {
+            continue;
+        }
+        e->finding_count++;
+        *new_found = true;
+        if (e->cfg->verbose && e->cfg->progress != NULL) {
+            fprintf(e->cfg->progress, "%sfuzz: new finding %s: %s\n",
+                    isatty(fileno(e->cfg->progress)) ? "\r" : "", f->key, f->detail);
+        }
+    }
+}
+
+static void free_findings(struct engine *e)
+{
+    for (size_t i = 0; i < e->finding_count; i++) {
+        struct lf_finding *f = &e->findings[i];
+        for (size_t k = 0; k < f->step_count; k++) {
+            aipa_lf_req_cleanup(&f->steps[k]);
+        }
+        aipa_free(f->steps);
+        aipa_free(f->ref_outcomes);
+        aipa_free(f->wire_target);
+        aipa_free(f->wire_body);
+        aipa_free(f->resp_excerpt);
+        aipa_free(f->repro);
+    }
+}
+
+static aipa_err parse_target(struct engine *e, const char *url, bool allow_remote)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    aipa_err err = AIPA_EINVAL;
+
+    if (u == NULL) {
+        return AIPA_ENOMEM;
+    }
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        snprintf(e->harness_error, sizeof(e->harness_error), "--target: cannot parse URL \"%s\"",
+                 url);
+        goto out;
+    }
+    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        snprintf(e->harness_error, sizeof(e->harness_error), "--target: only http and https");
+        goto out;
+    }
+    if (!allow_remote && !aipa_lf_host_is_loopback(host)) {
+        snprintf(e->harness_error, sizeof(e->harness_error),
+                 "--target %s is not a loopback address; pass --allow-remote to fuzz it", host);
+        goto out;
+    }
+    (void)curl_url_get(u, CURLUPART_PORT, &port, 0);
+    snprintf(e->host, sizeof(e->host), "%s%s%s", host, port != NULL ? ":" : "",
+             port != NULL ? port : "");
+    snprintf(e->base, sizeof(e->base), "%s://%s", scheme, e->host);
+    err = AIPA_OK;
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return err;
+}
+
+static aipa_err start_embedded(struct engine *e)
+{
+    struct aipa_srv_config sc;
+
+    aipa_srv_config_defaults(&sc);
+    sc.listen_addr = "127.0.0.1";
+    sc.port = 0;
+    sc.fixtures = true;
+    sc.fixture_token = e->token;
+    sc.seed = e->cfg->seed;
+    sc.edition = e->cfg->edition != 0 ? e->cfg->edition : AIPA_ED_2024;
+    sc.threads = 1;
+    AIPA_TRY(aipa_srv_new(&e->embedded, &sc));
+    if (aipa_srv_start(e->embedded) != AIPA_OK) {
+        snprintf(e->harness_error, sizeof(e->harness_error),
+                 "could not start the embedded reference server");
+        return AIPA_EIO;
+    }
+    snprintf(e->host, sizeof(e->host), "127.0.0.1:%u", (unsigned)aipa_srv_port(e->embedded));
+    snprintf(e->base, sizeof(e->base), "http://%s", e->host);
+    return AIPA_OK;
+}
+
+/* The target's edition and seed state, so the reference starts equal. */
+static aipa_err sync_reference(struct engine *e)
+{
+    struct aipa_srv_config sc;
+    struct aipa_srv_credential cred;
+    char ed[32] = "";
+
+    if (e->fixtures) {
+        AIPA_TRY(fixture_call(e, false, "GET", "/_aipa/info", NULL, &e->rt));
+        if (json_string_member(&e->rt, "Edition", ed, sizeof(ed)) == AIPA_OK && e->edition == 0) {
+            e->edition = strcmp(ed, "2018-08-02") == 0 ? AIPA_ED_2018 : AIPA_ED_2024;
+        }
+        if (e->cfg->edition != 0 && e->cfg->edition != e->edition) {
+            /* the user asked for an edition: switch the target to it */
+            char body[64];
+            snprintf(body, sizeof(body), "{\"Edition\":\"%s\"}",
+                     e->cfg->edition == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20");
+            AIPA_TRY(fixture_call(e, false, "PUT", "/_aipa/edition", body, &e->rt));
+            e->edition = e->cfg->edition;
+        }
+    }
+    if (e->edition == 0) {
+        e->edition = e->cfg->edition != 0 ? e->cfg->edition : AIPA_ED_2024;
+    }
+    if (!e->diff) {
+        return AIPA_OK;
+    }
+    aipa_srv_config_defaults(&sc);
+    sc.fixtures = true;
+    sc.fixture_token = e->token;
+    sc.edition = e->edition;
+    sc.seed = e->cfg->seed;
+    sc.now = ref_clock;
+    sc.now_ctx = &e->ref_now;
+    if (strcmp(e->cfg->access_key_id, AIPA_DEMO_ACCESS_KEY_ID) != 0 ||
+        strcmp(e->cfg->access_key_secret, AIPA_DEMO_ACCESS_KEY_SECRET) != 0) {
+        cred.access_key_id = e->cfg->access_key_id;
+        cred.access_key_secret = e->cfg->access_key_secret;
+        cred.active = true;
+        cred.whitelisted = e->cfg->whitelisted;
+        sc.credentials = &cred;
+        sc.credential_count = 1;
+    }
+    AIPA_TRY(aipa_srv_new(&e->ref, &sc));
+    /* the target's seed state becomes the reference's */
+    if (e->fixtures) {
+        struct aipa_buf why;
+        AIPA_TRY(fixture_call(e, false, "POST", "/_aipa/reset", NULL, &e->rt));
+        AIPA_TRY(fixture_call(e, false, "GET", "/_aipa/state", NULL, &e->rt));
+        aipa_buf_init(&why, 512);
+        if (aipa_model_load_json(aipa_srv_model(e->ref),
+                                 e->rt.body.ptr != NULL ? e->rt.body.ptr : "", e->rt.body.len,
+                                 &why) != AIPA_OK &&
+            e->cfg->progress != NULL) {
+            fprintf(e->cfg->progress,
+                    "fuzz: warning: the target's state does not load into the reference (%s); "
+                    "the reference keeps its built-in state\n",
+                    why.ptr != NULL ? why.ptr : "?");
+        }
+        aipa_buf_cleanup(&why);
+    }
+    return AIPA_OK;
+}
+
+static void random_salt(char out[24])
+{
+    uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    x ^= (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull;
+    struct aipa_rng r;
+    aipa_rng_seed(&r, x);
+    snprintf(out, 24, "%016" PRIx64, aipa_rng_next(&r));
+}
+
+static void join_path(char *out, size_t cap, const char *dir, const char *name)
+{
+    snprintf(out, cap, "%s/%s", dir, name);
+}
+
+static int finish(struct engine *e, int status)
+{
+    const struct aipa_lf_config *cfg = e->cfg;
+    char jpath[1024] = "", spath[1024] = "", cdir[1024] = "";
+    const char *json_path = cfg->json_path;
+    const char *sarif_path = cfg->sarif_path;
+    const char *cases_dir = cfg->cases_dir;
+    struct lf_report_info info;
+
+    if (cfg->out_dir != NULL) {
+        if (aipa__lf_mkdirs(cfg->out_dir) != AIPA_OK) {
+            fprintf(stderr, "aipa fuzz: cannot create %s: %s\n", cfg->out_dir, strerror(errno));
+            return 2;
+        }
+        if (json_path == NULL) {
+            join_path(jpath, sizeof(jpath), cfg->out_dir, "findings.json");
+            json_path = jpath;
+        }
+        if (sarif_path == NULL) {
+            join_path(spath, sizeof(spath), cfg->out_dir, "findings.sarif");
+            sarif_path = spath;
+        }
+        if (cases_dir == NULL) {
+            join_path(cdir, sizeof(cdir), cfg->out_dir, "cases");
+            cases_dir = cdir;
+        }
+    }
+    for (size_t i = 0; i < e->finding_count; i++) {
+        struct lf_finding *f = &e->findings[i];
+        if (cases_dir != NULL && f->ref_outcomes != NULL) {
+            if (aipa__lf_write_case(f, cases_dir, e->edition, fixture_states, FIXTURE_COUNT,
+                                    e->fixtures, cfg) != AIPA_OK) {
+                fprintf(stderr, "aipa fuzz: cannot write the case of %s under %s\n", f->key,
+                        cases_dir);
+                status = 2;
+            }
+        }
+    }
+    memset(&info, 0, sizeof(info));
+    info.cfg = cfg;
+    info.target = e->base;
+    info.edition = e->edition;
+    info.diff = e->diff;
+    info.fixtures = e->fixtures;
+    info.stats = e->stats;
+    info.findings = e->findings;
+    info.finding_count = e->finding_count;
+    info.dropped_buckets = e->dropped;
+    if (json_path != NULL && aipa__lf_write_json(&info, json_path) != AIPA_OK) {
+        fprintf(stderr, "aipa fuzz: cannot write %s\n", json_path);
+        status = 2;
+    }
+    if (sarif_path != NULL && aipa__lf_write_sarif(&info, sarif_path) != AIPA_OK) {
+        fprintf(stderr, "aipa fuzz: cannot write %s\n", sarif_path);
+        status = 2;
+    }
+    if (cfg->progress != NULL) {
+        for (size_t i = 0; i < e->finding_count; i++) {
+            const struct lf_finding *f = &e->findings[i];
+            fprintf(cfg->progress, "finding %zu: %s (%" PRIu64 " hit%s): %s\n", i + 1, f->key,
+                    f->count, f->count == 1 ? "" : "s", f->detail);
+            fprintf(cfg->progress, "  minimized: %zu step%s, %zu parameter%s (from %zu, %zu)%s\n",
+                    f->step_count, f->step_count == 1 ? "" : "s",
+                    f->step_count > 0 ? f->steps[f->step_count - 1].count : 0,
+                    f->step_count > 0 && f->steps[f->step_count - 1].count == 1 ? "" : "s",
+                    f->orig_steps, f->orig_params, f->reproduced ? "" : "; did NOT reproduce");
+            if (f->case_path[0] != '\0') {
+                fprintf(cfg->progress, "  case: %s\n", f->case_path);
+            }
+            if (f->repro != NULL) {
+                size_t rl = strlen(f->repro);
+                fprintf(cfg->progress, "  reproduce: %.*s%s\n", (int)(rl > 400 ? 400 : rl),
+                        f->repro, rl > 400 ? " ... (the whole line is in the JSON report)" : "");
+            }
+        }
+    }
+    if (status == 0 && e->finding_count > 0) {
+        status = 1;
+    }
+    return status;
+}
+
+int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
+{
+    struct engine *e = aipa_calloc(1, sizeof(*e));
+    struct aipa_lf_stats local;
+    struct aipa_lf_hit hits[LF_MAX_HITS];
+    int status = 2;
+    size_t seq_len;
+
+    if (stats == NULL) {
+        stats = &local;
+    }
+    memset(stats, 0, sizeof(*stats));
+    if (e == NULL) {
+        fprintf(stderr, "aipa fuzz: out of memory\n");
+        return 2;
+    }
+    e->cfg = cfg;
+    e->stats = stats;
+    e->pool_free = -1;
+    e->diff = cfg->diff && cfg->fixtures;
+    e->fixtures = cfg->fixtures;
+    e->start = now_s();
+    seq_len = cfg->seq_len == 0 ? 1 : cfg->seq_len > LF_MAX_SEQ ? LF_MAX_SEQ : cfg->seq_len;
+    for (size_t i = 0; i < LF_MAX_SEQ; i++) {
+        aipa_lf_req_init(&e->hist[i]);
+    }
+    aipa_lf_wire_init(&e->wt);
+    aipa_lf_wire_init(&e->wr);
+    aipa_lf_resp_init(&e->rt);
+    aipa_lf_resp_init(&e->rr);
+    random_salt(e->salt);
+    if (cfg->token != NULL) {
+        snprintf(e->token, sizeof(e->token), "%s", cfg->token);
+    } else {
+        snprintf(e->token, sizeof(e->token), "fuzz-%s", e->salt);
+    }
+    e->curl = curl_easy_init();
+    if (e->curl == NULL) {
+        snprintf(e->harness_error, sizeof(e->harness_error), "libcurl failed to start");
+        goto out;
+    }
+    if (cfg->target == NULL) {
+        if (start_embedded(e) != AIPA_OK) {
+            goto out;
+        }
+    } else if (parse_target(e, cfg->target, cfg->allow_remote) != AIPA_OK) {
+        goto out;
+    }
+    if (e->fixtures && cfg->token == NULL && cfg->target != NULL) {
+        snprintf(e->harness_error, sizeof(e->harness_error),
+                 "the fixture protocol needs --token (or AIPA_FIXTURE_TOKEN); pass --no-fixtures "
+                 "to fuzz without it (and without the differential oracle)");
+        goto out;
+    }
+    if (sync_reference(e) != AIPA_OK) {
+        goto out;
+    }
+    if (!e->fixtures) {
+        for (size_t i = 0; i < cfg->instance_count && i < AIPA_LF_MAX_FIXTURES; i++) {
+            snprintf(e->ts.ids[i], sizeof(e->ts.ids[i]), "%s", cfg->instances[i]);
+            e->ts.idp[i] = e->ts.ids[i];
+            e->ts.id_count = i + 1;
+        }
+    }
+    aipa_lf_gen_init(&e->gen, cfg->seed, e->fixtures ? FIXTURE_COUNT : e->ts.id_count);
+    for (size_t i = 0; i < cfg->dict_count; i++) {
+        if (aipa_lf_gen_load_dict(&e->gen, cfg->dicts[i]) != AIPA_OK) {
+            snprintf(e->harness_error, sizeof(e->harness_error), "cannot read dictionary %s",
+                     cfg->dicts[i]);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < cfg->seed_case_dir_count; i++) {
+        if (aipa_lf_gen_load_cases(&e->gen, cfg->seed_case_dirs[i], NULL) != AIPA_OK) {
+            snprintf(e->harness_error, sizeof(e->harness_error), "cannot read cases under %s",
+                     cfg->seed_case_dirs[i]);
+            goto out;
+        }
+    }
+    if (cfg->progress != NULL) {
+        fprintf(cfg->progress,
+                "fuzz: target %s%s, edition %s, seed %" PRIu64 ", differential %s, %zu "
+                "dictionary values\n",
+                e->base, cfg->target == NULL ? " (embedded reference server)" : "",
+                e->edition == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20", cfg->seed,
+                e->diff ? "on" : "off", e->gen.value_count);
+    }
+
+    e->hist_n = seq_len; /* start with a fresh sequence */
+    while (stats->requests < cfg->requests && now_s() - e->start < cfg->time_s &&
+           !e->harness_failed) {
+        bool rendered = false;
+        bool new_found = false;
+        size_t nh;
+
+        if (e->hist_n >= seq_len) {
+            e->hist_n = 0;
+            /* now and then a nearly exhausted pool, so InsufficientPublicIp is reachable */
+            e->pool_free =
+                aipa_rng_below(&e->gen.rng, 100) < 10 ? (long)aipa_rng_below(&e->gen.rng, 3) : -1;
+            if (setup_sequence(e, e->pool_free) != AIPA_OK) {
+                e->harness_failed = true;
+                break;
+            }
+            stats->sequences++;
+        }
+        if (aipa_lf_generate(&e->gen, &e->hist[e->hist_n]) != AIPA_OK) {
+            snprintf(e->harness_error, sizeof(e->harness_error), "out of memory");
+            e->harness_failed = true;
+            break;
+        }
+        if (cfg->rate > 0) {
+            double due = e->start + (double)stats->requests / cfg->rate;
+            double wait = due - now_s();
+            if (wait > 0) {
+                struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+                nanosleep(&ts, NULL);
+            }
+        }
+        nh = run_one(e, &e->hist[e->hist_n], hits, LF_MAX_HITS, &rendered);
+        if (!rendered) {
+            continue; /* the same slot gets a new request */
+        }
+        stats->requests++;
+        record_hits(e, hits, nh, &new_found);
+        if (new_found) {
+            /* minimization resets both sides: the sequence ends here */
+            for (size_t i = 0; i < e->finding_count; i++) {
+                struct lf_finding *f = &e->findings[i];
+                if (f->ref_outcomes == NULL && f->steps != NULL && !e->harness_failed) {
+                    minimize(e, f);
+                    make_repro(e, f);
+                }
+            }
+            e->hist_n = seq_len;
+        } else {
+            e->hist_n++;
+        }
+        progress(e, false);
+    }
+    stats->buckets = e->finding_count;
+    stats->elapsed_s = now_s() - e->start;
+    progress(e, true);
+    if (e->harness_failed && e->finding_count == 0) {
+        goto out;
+    }
+    if (e->harness_failed) {
+        /* a target that stops answering mid-run is reported with what was found */
+        fprintf(stderr, "aipa fuzz: stopped early: %s\n", e->harness_error);
+        e->harness_error[0] = '\0';
+    }
+    status = finish(e, 0);
+out:
+    if (status == 2 && e->harness_error[0] != '\0') {
+        fprintf(stderr, "aipa fuzz: %s\n", e->harness_error);
+    }
+    free_findings(e);
+    aipa_lf_gen_cleanup(&e->gen);
+    for (size_t i = 0; i < LF_MAX_SEQ; i++) {
+        aipa_lf_req_cleanup(&e->hist[i]);
+    }
+    aipa_lf_wire_cleanup(&e->wt);
+    aipa_lf_wire_cleanup(&e->wr);
+    aipa_lf_resp_cleanup(&e->rt);
+    aipa_lf_resp_cleanup(&e->rr);
+    if (e->curl != NULL) {
+        curl_easy_cleanup(e->curl);
+    }
+    aipa_srv_free(e->ref);
+    if (e->embedded != NULL) {
+        aipa_srv_stop(e->embedded);
+        aipa_srv_free(e->embedded);
+    }
+    aipa_free(e);
+    return status;
+}
