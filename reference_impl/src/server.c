@@ -432,6 +432,34 @@ static bool optional_number(struct hctx *h, const char *name, enum aipa_code id,
     return true;
 }
 
+/*
+ * InstanceId: required, and well formed (1-31 of [A-Za-z0-9._:*-], the ids the
+ * model can hold); else MissingParameter or InvalidInstanceId.Malformed.
+ */
+static const char *instance_id(struct hctx *h)
+{
+    const char *id = required(h, "InstanceId");
+    size_t n;
+
+    if (id == NULL) {
+        return NULL;
+    }
+    n = strlen(id);
+    for (size_t i = 0; i < n && n < AIPA_INSTANCE_ID_MAX; i++) {
+        char c = id[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '*' || c == '-')) {
+            n = AIPA_INSTANCE_ID_MAX;
+        }
+    }
+    if (n >= AIPA_INSTANCE_ID_MAX) {
+        reply_error(h, AIPA_C_INVALID_INSTANCE_ID_MALFORMED, NULL, 0);
+        return NULL;
+    }
+    return id;
+}
+
 static const char *nonempty(const char *s)
 {
     return s != NULL && s[0] != '\0' ? s : NULL;
@@ -442,7 +470,7 @@ static void act_allocate(struct hctx *h)
     struct aipa_alloc_req ar;
     char ip[AIPA_IPV4_MAX] = "";
     enum aipa_code code;
-    const char *id = required(h, "InstanceId");
+    const char *id = instance_id(h);
 
     if (id == NULL) {
         return;
@@ -475,7 +503,7 @@ static void act_allocate(struct hctx *h)
 static void act_lifecycle(struct hctx *h, enum aipa_code (*fn)(struct aipa_model *, const char *))
 {
     enum aipa_code code;
-    const char *id = required(h, "InstanceId");
+    const char *id = instance_id(h);
 
     if (id == NULL) {
         return;
@@ -492,7 +520,7 @@ static void act_lifecycle(struct hctx *h, enum aipa_code (*fn)(struct aipa_model
 static void act_release(struct hctx *h)
 {
     enum aipa_code code;
-    const char *id = required(h, "InstanceId");
+    const char *id = instance_id(h);
     const char *ip;
 
     if (id == NULL) {

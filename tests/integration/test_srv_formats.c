@@ -225,6 +225,17 @@ static void actions_dispatch(void **state)
         assert_int_equal(r.status, 404);
         assert_non_null(strstr(r.body, "InvalidInstanceId.NotFound"));
     }
+    /* Malformed ids (too long for any instance, or bad characters) are 400, not 404. */
+    it_v1(&S, "GET", false, IT_SECRET,
+          KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId",
+             "i-0123456789abcdef0123456789abcdef"),
+          &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"InvalidInstanceId.Malformed\""));
+    it_v1(&S, "GET", false, IT_SECRET,
+          KV("Action", "StartInstance", "Format", "JSON", "InstanceId", "i-a/b"), &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "\"InvalidInstanceId.Malformed\""));
     it_v1(&S, "GET", false, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", "i-aipa-running"),
           &r);
