@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 /* clang-format on */
+#include "aipa/cli.h"
 #include "aipa/client.h"
 #include "aipa/parse.h"
 #include "aipa/sign.h"
@@ -1090,6 +1091,180 @@ static void test_repro_line(void **state)
     aipa_client_free(c);
 }
 
+/* ---- aipa call / aipa sign ---- */
+
+/* Runs a subcommand with stdout captured into out (and stderr into err). */
+static int run_cli(int (*fn)(int, char **), const char *const *args, size_t n, struct aipa_buf *out,
+                   struct aipa_buf *err)
+{
+    char *argv[32];
+    FILE *fo = tmpfile();
+    FILE *fe = tmpfile();
+
+    assert_true(n < 32);
+    assert_non_null(fo);
+    assert_non_null(fe);
+    for (size_t i = 0; i < n; i++) {
+        argv[i] = strdup(args[i]);
+    }
+    argv[n] = NULL;
+    fflush(stdout);
+    fflush(stderr);
+    int so = dup(STDOUT_FILENO);
+    int se = dup(STDERR_FILENO);
+    dup2(fileno(fo), STDOUT_FILENO);
+    dup2(fileno(fe), STDERR_FILENO);
+    int rc = fn((int)n, argv);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(so, STDOUT_FILENO);
+    dup2(se, STDERR_FILENO);
+    close(so);
+    close(se);
+    FILE *fs[2] = {fo, fe};
+    struct aipa_buf *bs[2] = {out, err};
+    for (int k = 0; k < 2; k++) {
+        char buf[4096];
+        size_t got;
+        aipa_buf_reset(bs[k]);
+        rewind(fs[k]);
+        while ((got = fread(buf, 1, sizeof(buf), fs[k])) > 0) {
+            assert_int_equal(aipa_buf_append(bs[k], buf, got), AIPA_OK);
+        }
+        assert_int_equal(aipa_buf_putc(bs[k], '\0'), AIPA_OK);
+        fclose(fs[k]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(argv[i]);
+    }
+    return rc;
+}
+
+#define RUN(fn, ...)                                                                               \
+    run_cli(fn, (const char *const[]){__VA_ARGS__},                                                \
+            sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *), &out, &err)
+
+static void test_cli_sign(void **state)
+{
+    (void)state;
+    struct aipa_buf out, err;
+    aipa_buf_init(&out, 1 << 20);
+    aipa_buf_init(&err, 1 << 20);
+    assert_int_equal(setenv("AIPA_ACCESS_KEY_SECRET", SECRET, 1), 0);
+
+    assert_int_equal(RUN(aipa_sign_main, "sign", "--access-key-id", AKID, "--timestamp",
+                         "2016-02-23T12:46:24Z", "--nonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf",
+                         "--format", "xml", "Action=DescribeRegions"),
+                     0);
+    assert_non_null(strstr(out.ptr, "StringToSign:\nGET&%2F&AccessKeyId%3Dtestid%26Action%3D"
+                                    "DescribeRegions%26Format%3DXML%26"));
+    assert_non_null(strstr(out.ptr, "Signature: OLeaidS1JvxuMvnyHOwuJ+uX5qY=\n"));
+    assert_null(strstr(out.ptr, SECRET));
+
+    assert_int_equal(RUN(aipa_sign_main, "sign", "--sig", "v3", "--method", "POST",
+                         "--access-key-id", AKID, "--timestamp", "2023-10-26T09:01:01Z", "--nonce",
+                         "d410180a5abf7fe235dd9b74aca91fc0", "Action=AllocatePublicIpAddress",
+                         "InstanceId=i-bp1gtjxuuvwj17zr0001"),
+                     0);
+    assert_non_null(strstr(out.ptr,
+                           "CanonicalRequest:\nPOST\n/\nInstanceId=i-bp1gtjxuuvwj17zr0001\n"
+                           "host:ecs.aliyuncs.com\n"));
+    assert_non_null(strstr(
+        out.ptr, "Signature: 7cd8ac92bdcb593cc63e73084d2407ab369d9d2a5c1d84e3e40bea4022b3f243\n"));
+
+    /* The secret from a file (first line only). */
+    char path[] = "/tmp/aipa-test-secret-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "testsecret\nignored\n", 19), 19);
+    close(fd);
+    assert_int_equal(unsetenv("AIPA_ACCESS_KEY_SECRET"), 0);
+    assert_int_equal(RUN(aipa_sign_main, "sign", "--secret-file", path, "--access-key-id", AKID,
+                         "--timestamp", "2016-02-23T12:46:24Z", "--nonce",
+                         "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf", "--format", "xml",
+                         "Action=DescribeRegions"),
+                     0);
+    assert_non_null(strstr(out.ptr, "Signature: OLeaidS1JvxuMvnyHOwuJ+uX5qY=\n"));
+    unlink(path);
+
+    /* No secret anywhere, bad options, bad params: usage errors. */
+    assert_int_equal(RUN(aipa_sign_main, "sign", "--access-key-id", AKID, "Action=X"), 2);
+    assert_non_null(strstr(err.ptr, "no secret"));
+    assert_int_equal(RUN(aipa_sign_main, "sign", "--sig", "v9", "Action=X"), 2);
+    assert_int_equal(RUN(aipa_sign_main, "sign", "--bogus"), 2);
+    assert_int_equal(setenv("AIPA_ACCESS_KEY_SECRET", SECRET, 1), 0);
+    assert_int_equal(RUN(aipa_sign_main, "sign", "--access-key-id", AKID, "NoEquals"), 2);
+    assert_int_equal(RUN(aipa_sign_main, "sign", "--help"), 0);
+    assert_non_null(strstr(out.ptr, "usage: aipa sign"));
+    aipa_buf_cleanup(&out);
+    aipa_buf_cleanup(&err);
+}
+
+static void test_cli_call(void **state)
+{
+    (void)state;
+    struct echo_srv *s = srv_start();
+    struct aipa_buf out, err;
+    aipa_buf_init(&out, 1 << 20);
+    aipa_buf_init(&err, 1 << 20);
+    assert_int_equal(setenv("AIPA_ACCESS_KEY_SECRET", SECRET, 1), 0);
+    assert_int_equal(setenv("AIPA_ACCESS_KEY_ID", AKID, 1), 0);
+    assert_int_equal(setenv("AIPA_TEST_WRONG", "not-the-secret", 1), 0);
+
+    /* Verified: HTTP 200, exit 0; status line, headers, blank line, body. */
+    assert_int_equal(RUN(aipa_call_main, "call", "--target", s->url, "--sig", "v3", "--method",
+                         "POST", "--format", "json", "Action=AllocatePublicIpAddress",
+                         "InstanceId=i-1"),
+                     0);
+    assert_true(strncmp(out.ptr, "HTTP 200\n", 9) == 0);
+    assert_non_null(strstr(out.ptr, "Content-Type: application/json;charset=utf-8\n"));
+    assert_non_null(strstr(out.ptr, "\n\n{\"verified\":true"));
+    /* Form body, V1. */
+    assert_int_equal(RUN(aipa_call_main, "call", "--target", s->url, "--form", "--body-only",
+                         "Action=DescribeInstances"),
+                     0);
+    assert_true(strncmp(out.ptr, "{\"verified\":true", 16) == 0);
+    /* A wrong secret from another variable: the server refuses, exit 1. */
+    assert_int_equal(RUN(aipa_call_main, "call", "--target", s->url, "--secret-env",
+                         "AIPA_TEST_WRONG", "Action=DescribeInstances"),
+                     1);
+    assert_true(strncmp(out.ptr, "HTTP 401\n", 9) == 0);
+    /* Raw mode needs no key. */
+    assert_int_equal(
+        RUN(aipa_call_main, "call", "--target", s->url, "--raw-target", "/?x=%41", "--body-only"),
+        1);
+    assert_non_null(strstr(out.ptr, "\"target\":\"/?x=%41\""));
+    /* The repro line names the environment, never the secret. */
+    assert_int_equal(RUN(aipa_call_main, "call", "--target", s->url, "--repro", "--nonce", "n",
+                         "Action=DescribeInstances"),
+                     0);
+    assert_non_null(strstr(out.ptr, "aipa call --target '"));
+    assert_null(strstr(out.ptr, SECRET));
+    /* Usage and transport errors: exit 2. */
+    assert_int_equal(RUN(aipa_call_main, "call", "Action=DescribeInstances"), 2);
+    assert_non_null(strstr(err.ptr, "--target"));
+    assert_int_equal(RUN(aipa_call_main, "call", "--target", "ftp://127.0.0.1/", "Action=X"), 2);
+    assert_int_equal(
+        RUN(aipa_call_main, "call", "--target", s->url, "--sig", "v3", "--form", "Action=X"), 2);
+    assert_int_equal(
+        RUN(aipa_call_main, "call", "--target", s->url, "--timeout-ms", "abc", "Action=X"), 2);
+    uint16_t port;
+    int fd = listen_silent(&port);
+    close(fd);
+    char dead[64];
+    (void)snprintf(dead, sizeof(dead), "http://127.0.0.1:%u", (unsigned)port);
+    assert_int_equal(RUN(aipa_call_main, "call", "--target", dead, "Action=X"), 2);
+    assert_non_null(strstr(err.ptr, "transport error (connect)"));
+    assert_int_equal(unsetenv("AIPA_ACCESS_KEY_ID"), 0);
+    assert_int_equal(RUN(aipa_call_main, "call", "--target", s->url, "Action=X"), 2);
+    assert_non_null(strstr(err.ptr, "AccessKeyId"));
+    assert_int_equal(RUN(aipa_call_main, "call", "--help"), 0);
+    assert_non_null(strstr(out.ptr, "usage: aipa call"));
+    aipa_buf_cleanup(&out);
+    aipa_buf_cleanup(&err);
+    srv_stop(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1104,6 +1279,8 @@ int main(void)
         cmocka_unit_test(test_raw_mode),
         cmocka_unit_test(test_target_validation),
         cmocka_unit_test(test_repro_line),
+        cmocka_unit_test(test_cli_sign),
+        cmocka_unit_test(test_cli_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
