@@ -321,8 +321,63 @@ def gen_case():
         write("fuzz_case", "expand-" + name, b"\x01" + v.encode())
 
 
+XML_BODIES = {
+    "error-doc": '<?xml version="1.0" encoding="UTF-8"?><!--Result root node-->\n<Error>\n    <RequestId>540CFF28-407A-40B5-B6A5-74B000000000</RequestId>\n'
+                 '    <HostId>ecs.aliyuncs.com</HostId>\n    <Code>MissingParameter.CommandId</Code>\n'
+                 '    <Message>The input parameter \u201cCommandId\u201d that is required for processing this request is not supplied.</Message>\n</Error>',
+    "error-cdata": "<?xml version='1.0' encoding='UTF-8'?><Error><RequestId>93ABDCE5-4D1A-4861-B38E-D31BDC709E4B</RequestId>"
+                   "<HostId>dypnsapi.aliyuncs.com</HostId><Code>InvalidVersion</Code><Message>Specified parameter Version is not valid.</Message>"
+                   "<Recommend><![CDATA[https://error-center.aliyun.com/status/search?Keyword=InvalidVersion&source=PopGw]]></Recommend></Error>",
+    "allocate": '<?xml version="1.0" encoding="UTF-8"?><AllocatePublicIpAddressResponse>\n      <RequestId>F2EF6A3B-E345-46B9-931E-0EA094818567</RequestId>\n'
+                '      <IpAddress>112.124.10.20</IpAddress>\n</AllocatePublicIpAddressResponse>',
+    "describe": '<?xml version="1.0" encoding="UTF-8"?><DescribeInstancesResponse><RequestId>473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E</RequestId>'
+                '<TotalCount>2</TotalCount><PageNumber>1</PageNumber><PageSize>10</PageSize><Instances><Instance><InstanceId>i-a</InstanceId>'
+                '<Status>Running</Status><PublicIpAddress><IpAddress>47.96.0.1</IpAddress></PublicIpAddress><EipAddress><IpAddress></IpAddress>'
+                '</EipAddress><OperationLocks><LockReason/></OperationLocks></Instance><Instance><InstanceId>i-b</InstanceId><Status>Stopped</Status>'
+                '<PublicIpAddress/></Instance></Instances></DescribeInstancesResponse>',
+    "xxe": '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><Error><Code>&x;</Code></Error>',
+    "billion-laughs": '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+                      '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><l>&c;</l>',
+    "external-dtd": '<?xml version="1.0"?><!DOCTYPE Error SYSTEM "http://127.0.0.1:1/x.dtd"><Error/>',
+    "entities": '<Error><Code>a&amp;b&lt;&#x41;&#65;&gt;</Code><Message>&undefined;</Message></Error>',
+    "deep": "<a>" * 40 + "x" + "</a>" * 40,
+    "many": "<r>" + "<i>1</i>" * 200 + "</r>",
+    "mixed": "<r>text<a>1</a>more<a>2</a><b x='1'><!--c--><?pi x?></b>  </r>",
+    "utf16-decl": '<?xml version="1.0" encoding="UTF-16"?><r/>',
+    "bom": "\ufeff<r>1</r>",
+}
+JSON_BODIES = {
+    "error": '{"RequestId":"6BE56E05-0000-0000-0000-000000000000","HostId":"ecs.ap-southeast-3.aliyuncs.com","Code":"InvalidImageId.NotFound",'
+             '"Message":"The specified ImageId does not exist.","Recommend":"https://api.alibabacloud.com/troubleshoot?intl_lang=EN_US&q=InvalidImageId.NotFound"}',
+    "error-spaced": '{"Message": "Specified parameter Version is not valid.","RequestId": "948256E2-4AFC-423B-BC4C-A367E37582FD","HostId": "ecs.aliyuncs.com","Code": "InvalidVersion"}',
+    "allocate": '{\n    "RequestId": "F2EF6A3B-E345-46B9-931E-0EA094818567",\n    "IpAddress": "112.124.10.20"\n}',
+    "describe": '{"RequestId":"473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E","TotalCount":1,"PageNumber":1,"PageSize":10,"Instances":{"Instance":['
+                '{"InstanceId":"i-a","Status":"Running","PublicIpAddress":{"IpAddress":["47.96.0.1"]},"OperationLocks":{"LockReason":[]},'
+                '"InternetMaxBandwidthOut":5,"Vpc":false,"X":null,"F":1.5e3}]}}',
+    "escapes": '{"a":"\\u00e9\\ud83d\\ude00\\\"\\\\\\/\\b\\f\\n\\r\\t","b":"\\u0000","c":"\\ud800"}',
+    "deep": "[" * 40 + "]" * 40,
+    "trailing": '{"a":1} x',
+    "bom": '\ufeff{"a":[1,2,{"b":"c"}]}',
+    "numbers": '[0,-0,1e999,-1e-999,123456789012345678901234567890,0.1]',
+    "scalar": '"5"',
+}
+PATHS = ["RequestId", "Code", "Instances.Instance[0].PublicIpAddress.IpAddress", "Instances.Instance[1].Status",
+         "Instances.Instance", "[0]", "a[2].b", "a..b", "a[", "", "PublicIpAddress.IpAddress[0]", "IpAddress"]
+
+
+def gen_parse():
+    for i, (name, body) in enumerate(XML_BODIES.items()):
+        write("fuzz_parse_xml", name, bytes([i % 4 << 2]) + fzs(PATHS[i % len(PATHS)], body))
+    write("fuzz_parse_xml", "describe-small-limits", b"\x02" + fzs("Instances", XML_BODIES["describe"]))
+    write("fuzz_parse_xml", "deep-limit", b"\x01" + fzs("a", XML_BODIES["deep"]))
+    for i, (name, body) in enumerate(JSON_BODIES.items()):
+        write("fuzz_parse_json", name, bytes([i % 4 << 2]) + fzs(PATHS[i % len(PATHS)], body))
+    write("fuzz_parse_json", "deep-limit", b"\x01" + fzs("a", JSON_BODIES["deep"]))
+    write("fuzz_parse_json", "small-body", b"\x03" + fzs("RequestId", JSON_BODIES["describe"]))
+
+
 GENERATORS = {"wire": gen_wire, "sign": gen_sign, "model": gen_model, "server": gen_server,
-              "render": gen_render, "case": gen_case}
+              "render": gen_render, "case": gen_case, "parse": gen_parse}
 
 if __name__ == "__main__":
     only = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--only" else None

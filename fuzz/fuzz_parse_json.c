@@ -1,0 +1,108 @@
+/*
+ * Target: aipa_parse_body on JSON bodies, aipa_detect_format, and the path
+ * and value helpers (harness/src/parse.c). Response bodies come from targets
+ * the harness does not trust.
+ *
+ * Input: see fuzz_parse_common.h. Oracles:
+ *   - the outcome contract (OK/EPARSE/ETOOBIG; a one-line reason on failure;
+ *     no tree on failure), and the limits: a body past max_bytes or deeper
+ *     than max_depth never parses;
+ *   - differential against cJSON used directly: a body that is valid UTF-8,
+ *     holds no NUL, no raw control byte and no \u0000 in a string, is within
+ *     the limits and that cJSON parses whole must parse, to the same tree;
+ *     a body cJSON rejects must be rejected;
+ *   - paths: lookup, get, string, array_len/array_item agree with each
+ *     other; aipa_is_ipv4 and aipa_is_request_id agree with references.
+ */
+#include "fuzz_parse_common.h"
+
+static bool json_clean(const uint8_t *s, size_t n) {
+  bool in_str = false;
+
+  if (!ref_utf8_valid(s, n) || memchr(s, 0, n) != NULL) {
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!in_str) {
+      in_str = s[i] == '"';
+      continue;
+    }
+    if (s[i] < 0x20) {
+      return false;
+    }
+    if (s[i] == '\\') {
+      if (n - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0) {
+        return false;
+      }
+      i++;
+    } else if (s[i] == '"') {
+      in_str = false;
+    }
+  }
+  return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static const char *const types[] = {NULL, "application/json;charset=utf-8",
+                                      "text/plain", "text/xml"};
+  struct fz f = {data, size};
+  uint8_t opt = fz_u8(&f);
+  struct aipa_parse_limits lim = parse_limits(opt);
+  const char *ct = types[(opt >> 2) & 3u];
+  char path[256];
+  struct aipa_doc d;
+  struct aipa_buf why;
+  const uint8_t *body;
+  size_t len;
+  aipa_err err;
+
+  fz_str(&f, path, sizeof(path), NULL);
+  body = f.p;
+  len = f.n;
+  (void)aipa_detect_format(ct, body, len);
+  aipa_doc_init(&d);
+  aipa_buf_init(&why, 4096);
+  err = aipa_parse_body(AIPA_BODY_JSON, ct, body, len, &lim, &d, &why);
+  check_outcome(err, &d, &why, len, &lim);
+  if (err == AIPA_OK) {
+    FUZZ_CHECK(d.format == AIPA_BODY_JSON && d.root_name[0] == '\0',
+               "JSON doc fields");
+    FUZZ_CHECK(tree_depth(d.root) <= lim.max_depth + 1,
+               "tree of depth %zu passed limit %zu", tree_depth(d.root),
+               lim.max_depth);
+  }
+
+  /* differential against cJSON (BOM aside) */
+  {
+    size_t start =
+        len >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF ? 3
+                                                                          : 0;
+    const char *end = NULL;
+    cJSON *ref = cJSON_ParseWithLengthOpts((const char *)body + start,
+                                           len - start, &end, 0);
+    bool whole = false;
+    if (ref != NULL) {
+      size_t off = (size_t)(end - (const char *)body);
+      while (off < len && (body[off] == ' ' || body[off] == '\t' ||
+                           body[off] == '\n' || body[off] == '\r')) {
+        off++;
+      }
+      whole = off == len;
+    }
+    if (ref == NULL || !whole) {
+      FUZZ_CHECK(err != AIPA_OK, "accepted a body cJSON rejects");
+    } else if (len <= lim.max_bytes && tree_depth(ref) <= lim.max_depth &&
+               json_clean(body, len)) {
+      FUZZ_CHECK(err == AIPA_OK, "rejected a clean body within the limits: %s",
+                 why.ptr != NULL ? why.ptr : "");
+      FUZZ_CHECK(tree_eq(ref, d.root), "the tree differs from cJSON's");
+    }
+    cJSON_Delete(ref);
+  }
+  if (err == AIPA_OK) {
+    check_paths(d.root, path);
+  }
+  aipa_doc_cleanup(&d);
+  aipa_buf_cleanup(&why);
+  return 0;
+}
