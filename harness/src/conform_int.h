@@ -13,6 +13,10 @@ void aipa__note(struct aipa_buf *b, const char *fmt, ...) AIPA_PRINTF(2, 3);
 /* Appends s in double quotes, control bytes and quotes escaped, cut at max bytes. */
 void aipa__quote(struct aipa_buf *b, const char *s, size_t max);
 
+/* A copy of s in which every byte that does not start a well-formed UTF-8
+ * sequence becomes U+FFFD, so reports are always valid UTF-8 (NULL: ENOMEM). */
+char *aipa__utf8_dup(const char *s);
+
 /*
  * Substitution scanner: walks s, copies literal text into out and calls
  * resolve(ctx, expr, expr_len, out) for every ${expr}; "$${" is a literal

@@ -1,11 +1,708 @@
-/* PLACEHOLDER until the subcommand lands: replaced by its owner. */
-#include <stdio.h>
-
+/*
+ * `aipa conform`: load the suites, pick the target (or start the reference
+ * server in-process), run every case x variant under each edition, apply
+ * the baseline, write the reports, and exit 0 / 1 / 2.
+ */
 #include "aipa/cli.h"
+#include "aipa/client.h"
+#include "aipa/conform.h"
+#include "aipa/server.h"
+#include "conform_int.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PATTERNS 64
+
+static void usage(FILE *f)
+{
+    fprintf(
+        f,
+        "usage: aipa conform [options]\n"
+        "\n"
+        "Runs the conformance cases (conformance/FORMAT.md) against --target, or, with no\n"
+        "target, against the reference server started in-process on 127.0.0.1 (both doc\n"
+        "editions unless --edition says otherwise).\n"
+        "\n"
+        "target\n"
+        "  --target URL          endpoint to check (http:// or https://)\n"
+        "  --profile FILE        target profile (conformance/profiles/*.json)\n"
+        "  --edition E           2018-08-02, 2024-12-20 or all (default: embedded all;\n"
+        "                        a target: profile, /_aipa/info, else 2024-12-20)\n"
+        "  --timeout SECONDS     per request (default 10)\n"
+        "  --seed N              seed of the embedded server (IDs, addresses)\n"
+        "selection\n"
+        "  --cases DIR           case directory or file (default: $AIPA_CASES, the source\n"
+        "                        tree's conformance/cases, or one next to the binary)\n"
+        "  --only PAT            only cases whose id matches the glob, or tag:NAME (repeatable)\n"
+        "  --skip PAT            skip those (repeatable)\n"
+        "  --variants LIST       e.g. v1,json or v3-post-query-json (comma-separated)\n"
+        "  --rerun-failed FILE   only the fail/error rows of an earlier JSON report\n"
+        "  --list                list the selected cases and send nothing\n"
+        "gating\n"
+        "  --baseline FILE       known failures with reasons: exit 1 only on new failures\n"
+        "  --write-baseline FILE write the failures of this run as a baseline\n"
+        "  --strict              SHOULD-level differences fail instead of pass-nonstrict\n"
+        "reports\n"
+        "  --junit FILE  --json FILE  --html FILE\n"
+        "  --report-dir DIR      all three: DIR/junit.xml, DIR/report.json, DIR/report.html\n"
+        "  -j, --jobs N          cases in parallel (default 1)\n"
+        "  -q, --quiet           only the summary\n"
+        "  -v, --verbose         transcripts of failures on the console\n"
+        "  -h, --help\n"
+        "\n"
+        "Credentials come from $AIPA_ACCESS_KEY_ID / $AIPA_ACCESS_KEY_SECRET or the profile's\n"
+        "named variables; $AIPA_FIXTURE_TOKEN enables the fixture protocol on a target.\n"
+        "Exit status: 0 nothing failed beyond the baseline, 1 conformance failures,\n"
+        "2 usage, configuration or harness error.\n");
+}
+
+struct cli {
+    const char *target;
+    const char *profile;
+    const char *cases;
+    const char *edition;
+    const char *only[MAX_PATTERNS];
+    size_t only_count;
+    const char *skip[MAX_PATTERNS];
+    size_t skip_count;
+    const char *variants;
+    const char *rerun;
+    const char *baseline;
+    const char *write_baseline;
+    const char *junit, *json, *html, *report_dir;
+    double timeout_s;
+    unsigned long long seed;
+    unsigned jobs;
+    bool list, quiet, verbose, strict;
+};
+
+/* ---- console progress ---- */
+
+struct progress {
+    bool tty;
+    bool quiet;
+    size_t failed;
+};
+
+static void on_result(void *ctx, const struct aipa_result *res, size_t done, size_t total)
+{
+    struct progress *p = ctx;
+    bool bad = res->verdict == AIPA_V_FAIL || res->verdict == AIPA_V_ERROR;
+
+    p->failed += bad;
+    if (p->quiet) {
+        return;
+    }
+    if (p->tty) {
+        fprintf(stderr, "\r\033[K[%zu/%zu] %zu failed  %.50s", done, total, p->failed, res->c->id);
+        fflush(stderr);
+    } else if (bad) {
+        char vname[AIPA_VARIANT_NAME_MAX];
+
+        aipa_result_variant_name(res, vname);
+        fprintf(stderr, "%s %s [%s, %s]: %.300s\n", aipa_verdict_name(res->verdict), res->c->id,
+                vname, aipa_edition_name(res->edition), res->reason != NULL ? res->reason : "");
+    }
+}
+
+/* ---- finding the cases ---- */
+
+static bool is_dir(const char *p)
+{
+    struct stat st;
+
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static const char *default_cases(char *buf, size_t cap)
+{
+    const char *env = getenv("AIPA_CASES");
+    char exe[PATH_MAX];
+    ssize_t n;
+
+    if (env != NULL && env[0] != '\0') {
+        return env;
+    }
+#ifdef AIPA_SOURCE_DIR
+    snprintf(buf, cap, "%s/conformance/cases", AIPA_SOURCE_DIR);
+    if (is_dir(buf)) {
+        return buf;
+    }
+#endif
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        char *slash;
+
+        exe[n] = '\0';
+        slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            snprintf(buf, cap, "%s/conformance/cases", exe);
+            if (is_dir(buf)) {
+                return buf;
+            }
+            snprintf(buf, cap, "%s/../conformance/cases", exe);
+            if (is_dir(buf)) {
+                return buf;
+            }
+            snprintf(buf, cap, "%s/../share/aipa/conformance/cases", exe);
+            if (is_dir(buf)) {
+                return buf;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* ---- option parsing ---- */
+
+static int parse_args(int argc, char **argv, struct cli *o)
+{
+    enum {
+        O_TARGET = 256,
+        O_PROFILE,
+        O_CASES,
+        O_EDITION,
+        O_ONLY,
+        O_SKIP,
+        O_VARIANTS,
+        O_RERUN,
+        O_BASELINE,
+        O_WRITE_BASELINE,
+        O_JUNIT,
+        O_JSON,
+        O_HTML,
+        O_REPORT_DIR,
+        O_TIMEOUT,
+        O_SEED,
+        O_LIST,
+        O_STRICT,
+    };
+    static const struct option longopts[] = {
+        {"target", required_argument, NULL, O_TARGET},
+        {"profile", required_argument, NULL, O_PROFILE},
+        {"cases", required_argument, NULL, O_CASES},
+        {"edition", required_argument, NULL, O_EDITION},
+        {"only", required_argument, NULL, O_ONLY},
+        {"skip", required_argument, NULL, O_SKIP},
+        {"variants", required_argument, NULL, O_VARIANTS},
+        {"rerun-failed", required_argument, NULL, O_RERUN},
+        {"baseline", required_argument, NULL, O_BASELINE},
+        {"write-baseline", required_argument, NULL, O_WRITE_BASELINE},
+        {"junit", required_argument, NULL, O_JUNIT},
+        {"json", required_argument, NULL, O_JSON},
+        {"html", required_argument, NULL, O_HTML},
+        {"report-dir", required_argument, NULL, O_REPORT_DIR},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"seed", required_argument, NULL, O_SEED},
+        {"list", no_argument, NULL, O_LIST},
+        {"strict", no_argument, NULL, O_STRICT},
+        {"jobs", required_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+
+    memset(o, 0, sizeof(*o));
+    o->jobs = 1;
+    o->timeout_s = 10;
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "j:qvh", longopts, NULL)) != -1) {
+        char *end = NULL;
+
+        switch (ch) {
+        case O_TARGET:
+            o->target = optarg;
+            break;
+        case O_PROFILE:
+            o->profile = optarg;
+            break;
+        case O_CASES:
+            o->cases = optarg;
+            break;
+        case O_EDITION:
+            o->edition = optarg;
+            break;
+        case O_ONLY:
+        case O_SKIP:
+            if ((ch == O_ONLY ? o->only_count : o->skip_count) >= MAX_PATTERNS) {
+                fprintf(stderr, "aipa conform: at most %d --only/--skip patterns each\n",
+                        MAX_PATTERNS);
+                return 2;
+            }
+            if (ch == O_ONLY) {
+                o->only[o->only_count++] = optarg;
+            } else {
+                o->skip[o->skip_count++] = optarg;
+            }
+            break;
+        case O_VARIANTS:
+            o->variants = optarg;
+            break;
+        case O_RERUN:
+            o->rerun = optarg;
+            break;
+        case O_BASELINE:
+            o->baseline = optarg;
+            break;
+        case O_WRITE_BASELINE:
+            o->write_baseline = optarg;
+            break;
+        case O_JUNIT:
+            o->junit = optarg;
+            break;
+        case O_JSON:
+            o->json = optarg;
+            break;
+        case O_HTML:
+            o->html = optarg;
+            break;
+        case O_REPORT_DIR:
+            o->report_dir = optarg;
+            break;
+        case O_TIMEOUT:
+            errno = 0;
+            o->timeout_s = strtod(optarg, &end);
+            if (errno != 0 || end == optarg || *end != '\0' || !(o->timeout_s > 0) ||
+                o->timeout_s > 600) {
+                fprintf(stderr, "aipa conform: --timeout takes seconds, 0 < s <= 600\n");
+                return 2;
+            }
+            break;
+        case O_SEED:
+            errno = 0;
+            o->seed = strtoull(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0') {
+                fprintf(stderr, "aipa conform: --seed takes an unsigned integer\n");
+                return 2;
+            }
+            break;
+        case O_LIST:
+            o->list = true;
+            break;
+        case O_STRICT:
+            o->strict = true;
+            break;
+        case 'j': {
+            unsigned long j;
+
+            errno = 0;
+            j = strtoul(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || j < 1 || j > 64) {
+                fprintf(stderr, "aipa conform: -j takes 1..64\n");
+                return 2;
+            }
+            o->jobs = (unsigned)j;
+            break;
+        }
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            fprintf(stderr, "aipa conform: unknown or incomplete option '%s'\n\n",
+                    argv[optind - 1]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "aipa conform: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    return -1;
+}
+
+/* ---- listing ---- */
+
+static void list_cases(const struct aipa_suite *s, const struct cli *o)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->count; i++) {
+        const struct aipa_case *c = s->cases[i];
+        bool any = o->only_count == 0;
+
+        for (size_t k = 0; !any && k < o->only_count; k++) {
+            any = aipa_case_matches(c, o->only[k]);
+        }
+        for (size_t k = 0; any && k < o->skip_count; k++) {
+            any = !aipa_case_matches(c, o->skip[k]);
+        }
+        if (!any) {
+            continue;
+        }
+        n++;
+        printf("%-60s %-6s %s%s%s", c->id, c->level == AIPA_LEVEL_MUST ? "MUST" : "SHOULD",
+               (c->editions & AIPA_ED_2018) ? "2018" : "", c->editions == AIPA_ED_ALL ? "," : "",
+               (c->editions & AIPA_ED_2024) ? "2024" : "");
+        for (size_t t = 0; t < c->tag_count; t++) {
+            printf("%s%s", t == 0 ? "  tags:" : ",", c->tags[t]);
+        }
+        if (c->disabled != NULL) {
+            printf("  (disabled: %s)", c->disabled);
+        }
+        printf("\n    %s\n", c->title);
+    }
+    printf("%zu case(s)\n", n);
+}
+
+/* ---- reports ---- */
+
+static int write_reports(const struct cli *o, const struct aipa_report *rep)
+{
+    struct {
+        const char *path;
+        const char *dir_name;
+        aipa_err (*fn)(const struct aipa_report *, struct aipa_buf *);
+    } outs[] = {
+        {o->junit, "junit.xml", aipa_report_write_junit},
+        {o->json, "report.json", aipa_report_write_json},
+        {o->html, "report.html", aipa_report_write_html},
+    };
+    int rc = 0;
+
+    if (o->report_dir != NULL && mkdir(o->report_dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "aipa conform: %s: %s\n", o->report_dir, strerror(errno));
+        return 2;
+    }
+    for (size_t k = 0; k < 2 * AIPA_ARRAY_LEN(outs); k++) {
+        size_t i = k % AIPA_ARRAY_LEN(outs);
+        struct aipa_buf body, err, path;
+        aipa_err e;
+
+        aipa_buf_init(&path, PATH_MAX);
+        if (k < AIPA_ARRAY_LEN(outs)) {
+            if (outs[i].path == NULL) {
+                continue;
+            }
+            e = aipa_buf_puts(&path, outs[i].path);
+        } else {
+            if (o->report_dir == NULL) {
+                continue;
+            }
+            e = aipa_buf_printf(&path, "%s/%s", o->report_dir, outs[i].dir_name);
+        }
+        aipa_buf_init(&body, 1024u * 1024u * 1024u);
+        aipa_buf_init(&err, 4096);
+        if (e == AIPA_OK) {
+            e = outs[i].fn(rep, &body);
+        }
+        if (e == AIPA_OK) {
+            e = aipa_write_file(path.ptr, &body, &err);
+        }
+        if (e != AIPA_OK) {
+            fprintf(stderr, "aipa conform: writing %s: %s\n", path.ptr != NULL ? path.ptr : "?",
+                    err.ptr != NULL ? err.ptr : aipa_strerror(e));
+            rc = 2;
+        }
+        aipa_buf_cleanup(&body);
+        aipa_buf_cleanup(&err);
+        aipa_buf_cleanup(&path);
+    }
+    if (o->write_baseline != NULL) {
+        struct aipa_buf body, err;
+
+        aipa_buf_init(&body, 256u * 1024u * 1024u);
+        aipa_buf_init(&err, 4096);
+        if (aipa_baseline_write(rep, &body) != AIPA_OK ||
+            aipa_write_file(o->write_baseline, &body, &err) != AIPA_OK) {
+            fprintf(stderr, "aipa conform: writing %s failed %s\n", o->write_baseline,
+                    err.ptr != NULL ? err.ptr : "");
+            rc = 2;
+        }
+        aipa_buf_cleanup(&body);
+        aipa_buf_cleanup(&err);
+    }
+    return rc;
+}
+
+/* ---- the embedded reference server ---- */
+
+struct embedded {
+    struct aipa_srv *srv;
+    char token[33];
+    char wl_secret[33];
+    char inactive_secret[33];
+    char url[64];
+};
+
+static aipa_err embedded_start(struct embedded *em, unsigned edition, uint64_t seed,
+                               struct aipa_profile *p, struct aipa_buf *err)
+{
+    struct aipa_srv_config cfg;
+    struct aipa_srv_credential creds[3];
+
+    memset(em, 0, sizeof(*em));
+    AIPA_TRY(aipa_client_nonce(em->token));
+    AIPA_TRY(aipa_client_nonce(em->wl_secret));
+    AIPA_TRY(aipa_client_nonce(em->inactive_secret));
+    creds[0] = (struct aipa_srv_credential){AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET,
+                                            true, false};
+    creds[1] = (struct aipa_srv_credential){"aipa-whitelisted", em->wl_secret, true, true};
+    creds[2] = (struct aipa_srv_credential){"aipa-inactive", em->inactive_secret, false, false};
+    aipa_srv_config_defaults(&cfg);
+    cfg.listen_addr = "127.0.0.1";
+    cfg.port = 0;
+    cfg.credentials = creds;
+    cfg.credential_count = 3;
+    cfg.edition = edition;
+    cfg.seed = seed;
+    cfg.fixtures = true;
+    cfg.fixture_token = em->token;
+    cfg.error = err;
+    AIPA_TRY(aipa_srv_new(&em->srv, &cfg));
+    if (aipa_srv_start(em->srv) != AIPA_OK) {
+        aipa_srv_free(em->srv);
+        em->srv = NULL;
+        return AIPA_EIO;
+    }
+    snprintf(em->url, sizeof(em->url), "http://127.0.0.1:%u", (unsigned)aipa_srv_port(em->srv));
+    p->fixture_protocol = true;
+    aipa_free(p->fixture_token);
+    p->fixture_token = aipa_strdup(em->token);
+    aipa_free(p->name);
+    p->name = aipa_strdup("embedded reference server");
+    if (p->fixture_token == NULL || p->name == NULL) {
+        return AIPA_ENOMEM;
+    }
+    AIPA_TRY(aipa_profile_set_principal(p, "default", AIPA_DEMO_ACCESS_KEY_ID,
+                                        AIPA_DEMO_ACCESS_KEY_SECRET));
+    AIPA_TRY(aipa_profile_set_principal(p, "whitelisted", "aipa-whitelisted", em->wl_secret));
+    return aipa_profile_set_principal(p, "inactive", "aipa-inactive", em->inactive_secret);
+}
+
+static void embedded_stop(struct embedded *em)
+{
+    if (em->srv != NULL) {
+        aipa_srv_stop(em->srv);
+        aipa_srv_free(em->srv);
+        em->srv = NULL;
+    }
+    aipa_memzero(em->token, sizeof(em->token));
+    aipa_memzero(em->wl_secret, sizeof(em->wl_secret));
+    aipa_memzero(em->inactive_secret, sizeof(em->inactive_secret));
+}
+
+/* ---- main ---- */
 
 int aipa_conform_main(int argc, char **argv)
 {
-    (void)argc;
-    fprintf(stderr, "aipa %s: not built yet\n", argv[0]);
-    return 2;
+    struct cli o;
+    struct aipa_suite suite;
+    struct aipa_profile prof;
+    struct aipa_report rep;
+    struct aipa_baseline base;
+    struct aipa_rerun rerun;
+    struct aipa_run_opts ro;
+    struct aipa_buf err;
+    struct embedded em;
+    struct progress prog;
+    char cases_buf[PATH_MAX + 64];
+    const char *cases;
+    const char *target = NULL;
+    unsigned editions = 0;
+    int rc = parse_args(argc, argv, &o);
+    bool load_bad = false;
+    aipa_err e;
+
+    if (rc >= 0) {
+        return rc;
+    }
+    rc = 2;
+    aipa_suite_init(&suite);
+    aipa_report_init(&rep);
+    memset(&base, 0, sizeof(base));
+    memset(&rerun, 0, sizeof(rerun));
+    memset(&em, 0, sizeof(em));
+    aipa_buf_init(&err, 1u << 20);
+    if (aipa_profile_init(&prof) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: out of memory\n");
+        goto out;
+    }
+
+    cases = o.cases != NULL ? o.cases : default_cases(cases_buf, sizeof(cases_buf));
+    if (cases == NULL) {
+        fprintf(stderr, "aipa conform: no case directory found; pass --cases DIR or set "
+                        "AIPA_CASES\n");
+        goto out;
+    }
+    e = aipa_suite_load(&suite, cases, &err);
+    if (e != AIPA_OK) {
+        fprintf(stderr, "aipa conform: bad case files (they are not run):\n%s",
+                err.ptr != NULL ? err.ptr : "");
+        load_bad = true;
+        if (e != AIPA_EPARSE) {
+            goto out;
+        }
+        aipa_buf_reset(&err);
+    }
+    if (o.list) {
+        list_cases(&suite, &o);
+        rc = load_bad ? 2 : 0;
+        goto out;
+    }
+    if (o.profile != NULL && aipa_profile_load(&prof, o.profile, &err) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: %s\n", err.ptr != NULL ? err.ptr : o.profile);
+        goto out;
+    }
+    if (o.baseline != NULL && aipa_baseline_load(&base, o.baseline, &err) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: %s\n", err.ptr != NULL ? err.ptr : o.baseline);
+        goto out;
+    }
+    if (o.rerun != NULL && aipa_rerun_load(&rerun, o.rerun, &err) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: %s: %s\n", o.rerun, err.ptr != NULL ? err.ptr : "");
+        goto out;
+    }
+    aipa_run_opts_init(&ro);
+    if (o.variants != NULL && aipa_variant_filter_parse(o.variants, &ro.variants) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: --variants: use v1, v3, get, post-query, post-form, xml, "
+                        "json or full names like v1-get-xml, comma-separated\n");
+        goto out;
+    }
+    if (o.edition != NULL && strcmp(o.edition, "all") == 0) {
+        editions = AIPA_ED_ALL;
+    } else if (o.edition != NULL) {
+        editions = aipa_edition_parse(o.edition);
+        if (editions == 0) {
+            fprintf(stderr, "aipa conform: --edition: 2018-08-02, 2024-12-20 or all\n");
+            goto out;
+        }
+    }
+
+    target = o.target != NULL ? o.target : prof.target;
+    if (target == NULL) {
+        /* The embedded default: the reference server on an ephemeral loopback port. */
+        if (editions == 0) {
+            editions = AIPA_ED_ALL;
+        }
+        if (embedded_start(&em, (editions & AIPA_ED_2018) ? AIPA_ED_2018 : AIPA_ED_2024, o.seed,
+                           &prof, &err) != AIPA_OK) {
+            fprintf(stderr, "aipa conform: cannot start the reference server: %s\n",
+                    err.ptr != NULL ? err.ptr : "");
+            goto out;
+        }
+        target = em.url;
+    } else {
+        const char *tok = getenv("AIPA_FIXTURE_TOKEN");
+
+        if (o.profile == NULL && tok != NULL && tok[0] != '\0') {
+            prof.fixture_protocol = true;
+            prof.fixture_token = aipa_strdup(tok);
+        }
+        if (aipa_profile_principal(&prof, "default") == NULL) {
+            fprintf(stderr, "aipa conform: no credentials: set AIPA_ACCESS_KEY_ID and "
+                            "AIPA_ACCESS_KEY_SECRET, or name them in the profile\n");
+            goto out;
+        }
+        if (editions == 0) {
+            editions = prof.edition;
+        }
+        if (editions == 0 && prof.fixture_protocol) {
+            unsigned ed = 0;
+
+            if (aipa_fixture_info(target, prof.fixture_token, &ed, &err) == AIPA_OK) {
+                editions = ed;
+            } else {
+                fprintf(stderr, "aipa conform: warning: %s\n", err.ptr != NULL ? err.ptr : "");
+                aipa_buf_reset(&err);
+            }
+        }
+        if (editions == 0) {
+            editions = AIPA_ED_2024;
+            if (!o.quiet) {
+                fprintf(stderr, "aipa conform: edition unknown; checking 2024-12-20 (use "
+                                "--edition)\n");
+            }
+        }
+        if (editions == AIPA_ED_ALL && !prof.fixture_protocol) {
+            fprintf(stderr, "aipa conform: --edition all needs the fixture protocol to switch "
+                            "the target's edition\n");
+            goto out;
+        }
+    }
+
+    rep.target = aipa_strdup(target);
+    rep.profile = aipa_strdup(prof.name != NULL ? prof.name : "default");
+    rep.started = (double)time(NULL);
+    memset(&prog, 0, sizeof(prog));
+    prog.tty = isatty(STDERR_FILENO) != 0;
+    prog.quiet = o.quiet;
+    ro.profile = &prof;
+    ro.target = target;
+    ro.only = o.only;
+    ro.only_count = o.only_count;
+    ro.skip = o.skip;
+    ro.skip_count = o.skip_count;
+    ro.rerun = o.rerun != NULL ? &rerun : NULL;
+    ro.jobs = o.jobs;
+    ro.timeout_ms = (long)(o.timeout_s * 1000.0);
+    if (prof.timeout_ms > 0 && o.timeout_s == 10) {
+        ro.timeout_ms = prof.timeout_ms;
+    }
+    ro.strict = o.strict;
+    ro.progress = on_result;
+    ro.progress_ctx = &prog;
+    for (unsigned ed = AIPA_ED_2018; ed <= AIPA_ED_2024; ed <<= 1) {
+        size_t before = rep.count;
+
+        if ((editions & ed) == 0) {
+            continue;
+        }
+        if (editions == AIPA_ED_ALL &&
+            aipa_fixture_set_edition(target, prof.fixture_token, ed, &err) != AIPA_OK) {
+            fprintf(stderr, "aipa conform: cannot switch the edition: %s\n",
+                    err.ptr != NULL ? err.ptr : "");
+            goto out;
+        }
+        ro.edition = ed;
+        if (aipa_run_suite(&suite, &ro, &rep, &err) != AIPA_OK) {
+            fprintf(stderr, "\naipa conform: %s\n", err.ptr != NULL ? err.ptr : "run failed");
+            goto out;
+        }
+        if (prog.tty && !o.quiet) {
+            fprintf(stderr, "\r\033[K%s: %zu results\n", aipa_edition_name(ed), rep.count - before);
+        }
+    }
+    if (o.baseline != NULL && aipa_baseline_apply(&base, &rep) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: out of memory applying the baseline\n");
+        goto out;
+    }
+    aipa_report_print_summary(&rep, stdout, o.verbose);
+    rc = aipa_report_exit_code(&rep);
+    {
+        int wrc = write_reports(&o, &rep);
+
+        if (wrc > rc) {
+            rc = wrc;
+        }
+    }
+    if (load_bad) {
+        rc = 2;
+    }
+out:
+    embedded_stop(&em);
+    aipa_report_cleanup(&rep);
+    aipa_baseline_cleanup(&base);
+    aipa_rerun_cleanup(&rerun);
+    aipa_suite_cleanup(&suite);
+    aipa_profile_cleanup(&prof);
+    aipa_buf_cleanup(&err);
+    return rc;
 }
