@@ -936,6 +936,11 @@ static aipa_err load_tamper(struct lctx *x, const char *where, const cJSON *v,
                             "parameters in request)",
                             t->set[i].name);
             }
+            if (strcmp(t->set[i].name, "Signature") == 0) {
+                return fail(x, w,
+                            "the Signature is computed; use \"secret\": \"wrong\" or "
+                            "\"omit\": [\"Signature\"]");
+            }
             if (!v3_has_form(t->set[i].name)) {
                 t->v1_only = true;
             }
