@@ -3,6 +3,14 @@
  * malformed case file gets a clear error naming the JSON path; variants,
  * the %hex/%repeat forms, ${...} substitution, selection patterns, suites.
  */
+/* cmocka needs the four headers before it. */
+/* clang-format off */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+/* clang-format on */
 #include "aipa/conform.h"
 
 #include <cmocka.h>
