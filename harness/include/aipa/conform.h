@@ -388,8 +388,8 @@ struct aipa_result {
     double ms;
     struct aipa_exchange *ex;
     size_t ex_count;
-    bool known;         /* matched a baseline entry */
-    char *known_reason; /* borrowed from the baseline */
+    bool known;               /* matched a baseline entry */
+    const char *known_reason; /* borrowed from the baseline */
 };
 
 struct aipa_report {
