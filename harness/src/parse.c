@@ -9,6 +9,7 @@
 #include <libxml/tree.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *aipa_body_format_name(enum aipa_body_format f)
@@ -205,6 +206,68 @@ static aipa_err json_prescan(const uint8_t *s, size_t n, size_t max_depth, struc
     return AIPA_OK;
 }
 
+static int cmp_member_name(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a;
+    const cJSON *y = *(const cJSON *const *)b;
+    return strcmp(x->string, y->string);
+}
+
+/*
+ * The first member name that occurs twice in one object anywhere in the tree,
+ * or NULL. Duplicates are refused rather than resolved: cJSON lookups would
+ * see the first value while the SDKs (JSON.parse, Go, Python) keep the last,
+ * so any choice here could disagree with what a client of the target sees.
+ * Recursion is bounded by the depth limit checked before parsing.
+ */
+static const char *duplicate_member(const cJSON *n, aipa_err *err)
+{
+    const cJSON *c;
+    size_t count = 0;
+
+    cJSON_ArrayForEach(c, n)
+    {
+        const char *dup = duplicate_member(c, err);
+        if (dup != NULL || *err != AIPA_OK) {
+            return dup;
+        }
+        count++;
+    }
+    if (!cJSON_IsObject(n) || count < 2) {
+        return NULL;
+    }
+    if (count <= 8) {
+        for (const cJSON *a = n->child; a != NULL; a = a->next) {
+            for (const cJSON *b = a->next; b != NULL; b = b->next) {
+                if (strcmp(a->string, b->string) == 0) {
+                    return a->string;
+                }
+            }
+        }
+        return NULL;
+    }
+    /* Larger objects: sort the names, O(n log n) even for a hostile 8 MiB object. */
+    const cJSON **names = aipa_malloc(count * sizeof(*names));
+    if (names == NULL) {
+        *err = AIPA_ENOMEM;
+        return NULL;
+    }
+    size_t i = 0;
+    cJSON_ArrayForEach(c, n)
+    {
+        names[i++] = c;
+    }
+    qsort(names, count, sizeof(*names), cmp_member_name);
+    const char *dup = NULL;
+    for (i = 1; i < count && dup == NULL; i++) {
+        if (strcmp(names[i - 1]->string, names[i]->string) == 0) {
+            dup = names[i]->string;
+        }
+    }
+    aipa_free(names);
+    return dup;
+}
+
 static aipa_err parse_json(const uint8_t *body, size_t len, const struct aipa_parse_limits *lim,
                            struct aipa_doc *d, struct aipa_buf *why)
 {
@@ -241,6 +304,23 @@ static aipa_err parse_json(const uint8_t *body, size_t len, const struct aipa_pa
     if (off < len) {
         cJSON_Delete(root);
         return fail(why, AIPA_EPARSE, "JSON: trailing data at offset %zu", off);
+    }
+    aipa_err derr = AIPA_OK;
+    const char *dup = duplicate_member(root, &derr);
+    if (dup != NULL || derr != AIPA_OK) {
+        char shown[65];
+        size_t k = 0;
+        /* The name is peer data: keep the reason on one printable line. */
+        for (; dup != NULL && dup[k] != '\0' && k < sizeof(shown) - 1; k++) {
+            unsigned char ch = (unsigned char)dup[k];
+            shown[k] = (ch < 0x20 || ch == 0x7F || ch == '"') ? '?' : (char)ch;
+        }
+        shown[k] = '\0';
+        aipa_err e = derr != AIPA_OK
+                         ? fail(why, derr, "out of memory checking member names")
+                         : fail(why, AIPA_EPARSE, "JSON: duplicate member \"%s\"", shown);
+        cJSON_Delete(root);
+        return e;
     }
     d->format = AIPA_BODY_JSON;
     d->root = root;

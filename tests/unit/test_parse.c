@@ -382,6 +382,38 @@ static void test_invalid_utf8_and_nul(void **state)
     parse_bad("text/xml", "<Error><Code>&#0;</Code></Error>", AIPA_EPARSE, "XML not well-formed");
 }
 
+/* A member twice: the SDKs keep the last, cJSON the first; neither is safe to pick. */
+static void test_duplicate_members(void **state)
+{
+    (void)state;
+    parse_bad("application/json", "{\"Code\":\"A\",\"Message\":\"m\",\"Code\":\"B\"}", AIPA_EPARSE,
+              "JSON: duplicate member \"Code\"");
+    parse_bad("application/json", "{\"a\":[{\"x\":1,\"x\":2}]}", AIPA_EPARSE,
+              "duplicate member \"x\"");
+    /* A large object takes the sorting path; the reason stays one printable line. */
+    struct aipa_buf b;
+    aipa_buf_init(&b, 1 << 20);
+    assert_int_equal(aipa_buf_puts(&b, "{"), AIPA_OK);
+    for (int i = 0; i < 5000; i++) {
+        assert_int_equal(aipa_buf_printf(&b, "\"k%d\":%d,", i, i), AIPA_OK);
+    }
+    assert_int_equal(aipa_buf_puts(&b, "\"k\\n\\\"1\":0,\"k\\n\\\"1\":1}"), AIPA_OK);
+    parse_bad("application/json", b.ptr, AIPA_EPARSE, "duplicate member \"k??1\"");
+    /* Without the duplicate it parses; equal names in different objects are fine. */
+    aipa_buf_reset(&b);
+    assert_int_equal(aipa_buf_puts(&b, "{"), AIPA_OK);
+    for (int i = 0; i < 5000; i++) {
+        assert_int_equal(aipa_buf_printf(&b, "\"k%d\":{\"v\":%d},", i, i), AIPA_OK);
+    }
+    assert_int_equal(aipa_buf_puts(&b, "\"v\":0}"), AIPA_OK);
+    struct aipa_doc d;
+    aipa_doc_init(&d);
+    parse_ok(&d, NULL, b.ptr);
+    assert_int_equal(cJSON_GetNumberValue(aipa_path_get(d.root, "k4999.v")), 4999);
+    aipa_doc_cleanup(&d);
+    aipa_buf_cleanup(&b);
+}
+
 static void test_trailing_garbage(void **state)
 {
     (void)state;
@@ -609,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_invalid_utf8_and_nul),
+        cmocka_unit_test(test_duplicate_members),
         cmocka_unit_test(test_trailing_garbage),
         cmocka_unit_test(test_size_limits),
         cmocka_unit_test(test_detect_format),

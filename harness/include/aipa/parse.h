@@ -5,7 +5,9 @@
  * matchers use one path language for XML and JSON. The tree type is cJSON:
  *
  *   JSON  parsed as is (cJSON_ParseWithLengthOpts; the whole input must be
- *         consumed, trailing whitespace aside).
+ *         consumed, trailing whitespace aside). An object with a member name
+ *         twice is rejected (cJSON would answer the first, the SDKs use the
+ *         last), as are NUL, raw control bytes in strings and \u0000.
  *   XML   the root element's name goes to doc->root_name, and the root
  *         element becomes the tree: an element with element children is an
  *         object; children that share a name become an array in document
