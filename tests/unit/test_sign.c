@@ -657,6 +657,17 @@ static void capture_e_v1_popcore_form_body(void **state)
     assert_int_equal(aipa_v1_verify(r.method, &r.params, SECRET, &sts, &match), AIPA_OK);
     assert_true(match);
     assert_true(strncmp(sts.ptr, "POST&%2F&AccessKeyId%3Dtestid%26", 32) == 0);
+    /* The spec prints only its start; the rest is (d)'s with the method and nonce of (e). */
+    {
+        char want[sizeof(capture_d_sts) + 1];
+        char *nonce;
+
+        (void)snprintf(want, sizeof(want), "POST%s", capture_d_sts + 3);
+        nonce = strstr(want, "b65680084034a0f7bd0dd7ed3da30bd5");
+        assert_non_null(nonce);
+        memcpy(nonce, "59cbd0423d7532bbbdb52b83c869efbd", 32);
+        assert_string_equal(sts.ptr, want);
+    }
     aipa_buf_cleanup(&sts);
     raw_cleanup(&r);
     check_v1_capture(capture_e, sizeof(capture_e) - 1, NULL, "Oz+Xc1BFNqwrr6afRCguBYVDAAM=");
