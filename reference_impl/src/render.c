@@ -497,15 +497,14 @@ aipa_err aipa_render_allocate(enum aipa_format f, const char *request_id, const 
     return aipa_w_end(&w);
 }
 
-/* Action names become element names: keep them to [A-Za-z0-9], 1..64 bytes. */
+/* Action names become element names: ASCII letters and digits only, at least one. */
 static bool action_name_ok(const char *action)
 {
     size_t n = 0;
 
     for (; action[n] != '\0'; n++) {
         char c = action[n];
-        if (n >= 64 ||
-            !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
             return false;
         }
     }
@@ -516,15 +515,32 @@ aipa_err aipa_render_simple(enum aipa_format f, const char *action, const char *
                             struct aipa_buf *out)
 {
     struct aipa_writer w;
-    char root[64 + sizeof("Response")];
 
     if (action == NULL || !action_name_ok(action)) {
         return AIPA_EINVAL;
     }
-    (void)snprintf(root, sizeof(root), "%sResponse", action);
-    aipa_w_begin(&w, out, f, root);
+    if (f == AIPA_FMT_JSON) {
+        aipa_w_begin(&w, out, f, action); /* JSON has no root name */
+        aipa_w_cstr(&w, "RequestId", request_id);
+        return aipa_w_end(&w);
+    }
+    /*
+     * XML: the root is the action name and "Response". Written here rather
+     * than through aipa_w_begin, which would need the joined name in storage
+     * of some fixed size; this way any action name the caller has fits.
+     */
+    memset(&w, 0, sizeof(w));
+    w.out = out;
+    w.fmt = AIPA_FMT_XML;
+    w.err = out != NULL ? AIPA_OK : AIPA_EINVAL;
+    puts_(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><");
+    puts_(&w, action);
+    puts_(&w, "Response>");
     aipa_w_cstr(&w, "RequestId", request_id);
-    return aipa_w_end(&w);
+    put(&w, "</", 2);
+    puts_(&w, action);
+    puts_(&w, "Response>");
+    return w.err;
 }
 
 static const struct {

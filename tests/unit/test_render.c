@@ -139,6 +139,20 @@ static void test_simple_exact(void **state)
     aipa_buf_reset(&b);
     assert_int_equal(aipa_render_simple(AIPA_FMT_JSON, "StartInstance", "R-1", &b), AIPA_OK);
     assert_string_equal(b.ptr, "{\"RequestId\":\"R-1\"}");
+    /* Any length of action name (it is not copied into fixed storage). */
+    char longname[301];
+    memset(longname, 'A', 300);
+    longname[300] = '\0';
+    aipa_buf_reset(&b);
+    assert_int_equal(aipa_render_simple(AIPA_FMT_XML, longname, "R-1", &b), AIPA_OK);
+    xmlDocPtr doc = xml_parse(&b);
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    assert_int_equal(strlen((const char *)root->name), 308);
+    assert_string_equal((const char *)root->name + 300, "Response");
+    xmlChar *rid = xml_text(root, "RequestId");
+    assert_string_equal((const char *)rid, "R-1");
+    xmlFree(rid);
+    xmlFreeDoc(doc);
     /* An action name is an element name: refuse anything but letters and digits. */
     aipa_buf_reset(&b);
     assert_int_equal(aipa_render_simple(AIPA_FMT_XML, "Bad<Action>", "R-1", &b), AIPA_EINVAL);
