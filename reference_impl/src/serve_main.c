@@ -40,8 +40,9 @@ static const char usage[] =
     "  --fixture-token T       token for X-Aipa-Token (default: random, printed at start)\n"
     "  --max-connections N     concurrent connections (default 1024)\n"
     "  --timeout S             idle seconds before a connection is closed (default 10)\n"
-    "  --threads N             worker threads (default: one per core)\n"
-    "  --thread-per-connection one thread per connection instead of an epoll pool\n"
+    "  --threading MODE        per-connection (default: one thread per connection) or\n"
+    "                          pool (an epoll thread pool)\n"
+    "  --threads N             threads of the pool (default: one per core)\n"
     "  --log FILE|-|off        one line per request (default stderr; '-' is stdout)\n"
     "  --help                  this text\n";
 
@@ -78,7 +79,7 @@ static const struct option long_opts[] = {
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"threads", required_argument, NULL, OPT_THREADS},
-    {"thread-per-connection", no_argument, NULL, OPT_TPC},
+    {"threading", required_argument, NULL, OPT_TPC},
     {"log", required_argument, NULL, OPT_LOG},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -350,7 +351,14 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
             }
             break;
         case OPT_TPC:
-            o->cfg.thread_per_connection = true;
+            if (strcmp(optarg, "per-connection") == 0) {
+                o->cfg.thread_per_connection = true;
+            } else if (strcmp(optarg, "pool") == 0) {
+                o->cfg.thread_per_connection = false;
+            } else {
+                fprintf(stderr, "aipa serve: --threading is per-connection or pool\n");
+                return 2;
+            }
             break;
         case OPT_LOG:
             o->log_path = optarg;

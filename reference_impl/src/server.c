@@ -32,6 +32,8 @@ void aipa_srv_config_defaults(struct aipa_srv_config *cfg)
     cfg->max_connections = AIPA_SRV_DEFAULT_MAX_CONNECTIONS;
     cfg->connection_timeout_s = AIPA_SRV_DEFAULT_TIMEOUT_S;
     cfg->threads = 0;
+    /* Faster than the epoll pool in scripts/bench_server.sh (docs/BENCHMARKS.md). */
+    cfg->thread_per_connection = true;
     cfg->max_url_len = AIPA_SRV_DEFAULT_MAX_URL;
     cfg->max_header_bytes = AIPA_SRV_DEFAULT_MAX_HEADER_BYTES;
     cfg->max_body_len = AIPA_SRV_DEFAULT_MAX_BODY;

@@ -20,6 +20,11 @@
 /* Room in the per-connection pool beyond the URL and header limits. */
 #define POOL_MARGIN (32u * 1024u)
 #define MAX_PEM     (1024u * 1024u)
+/*
+ * Worker stacks: the deepest path is cJSON parsing a hostile InstanceIds or
+ * fixture body (nesting limit 1000, a few hundred bytes a level).
+ */
+#define THREAD_STACK (1024u * 1024u)
 
 struct conn_req {
     struct aipa_srv *srv;
@@ -278,6 +283,7 @@ aipa_err aipa_srv_start(struct aipa_srv *srv)
                                         (intptr_t)srv->cfg.connection_timeout_s, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)pool, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE, THREAD_STACK, NULL};
     if (!srv->cfg.thread_per_connection && threads > 1) {
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL};
     }

@@ -225,16 +225,21 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void short_timeout_pool(struct aipa_srv_config *cfg)
+{
+    cfg->connection_timeout_s = 2;
+    cfg->thread_per_connection = false;
+}
+
 /* Slowloris: many connections that never finish their headers. */
-static void slow_clients_do_not_block_others(void **state)
+static void slow_clients(void (*tweak)(struct aipa_srv_config *))
 {
     struct it_server s;
     int fds[SLOW_CLIENTS];
     size_t open_count = 0;
     double t0;
 
-    (void)state;
-    it_start(&s, short_timeout);
+    it_start(&s, tweak);
     for (size_t i = 0; i < SLOW_CLIENTS; i++) {
         static const char partial[] = "GET /?Action=DescribeInstances HTTP/1.1\r\nHost: x\r\nX-A";
 
@@ -270,6 +275,18 @@ static void slow_clients_do_not_block_others(void **state)
     }
     still_serving(&s);
     it_stop(&s);
+}
+
+static void slow_clients_thread_per_connection(void **state)
+{
+    (void)state;
+    slow_clients(short_timeout);
+}
+
+static void slow_clients_epoll_pool(void **state)
+{
+    (void)state;
+    slow_clients(short_timeout_pool);
 }
 
 static void few_connections(struct aipa_srv_config *cfg)
@@ -311,7 +328,8 @@ int main(void)
         cmocka_unit_test(oversized_headers),
         cmocka_unit_test(oversized_body),
         cmocka_unit_test(too_many_parameters),
-        cmocka_unit_test(slow_clients_do_not_block_others),
+        cmocka_unit_test(slow_clients_thread_per_connection),
+        cmocka_unit_test(slow_clients_epoll_pool),
         cmocka_unit_test(connection_limit),
     };
 

@@ -35,8 +35,9 @@ struct aipa_srv_config {
     const char *tls_cert_file, *tls_key_file; /* both set: HTTPS */
     unsigned max_connections;
     unsigned connection_timeout_s;
-    unsigned threads; /* 0: one per core */
-    bool thread_per_connection; /* MHD thread-per-connection instead of an epoll thread pool */
+    unsigned threads; /* epoll pool size; 0: one per core */
+    /* true (the default): a thread per connection; false: an epoll thread pool of `threads` */
+    bool thread_per_connection;
 
     /* request limits (the handler enforces them too) */
     size_t max_url_len;

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Requests per second of `aipa serve --auth=off` beside nginx serving a fixed
+# body (docs/BENCHMARKS.md, "Server"). wrk: 2 threads, 64 keep-alive
+# connections, AllocatePublicIpAddress requests cycling over many instances
+# (scripts/bench/allocate.lua), loaded from a generated state file.
+# aipa runs twice: thread per connection (the default) and the epoll thread pool.
+#
+# Usage: scripts/bench_server.sh [seconds per run, default 10] [instances, default 2000]
+# Env:   BUILD_DIR (default build/release, configured with the release preset)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-10}"
+instances="${2:-2000}"
+build="${BUILD_DIR:-build/release}"
+workers="$(nproc)"
+tmp="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+for tool in wrk nginx; do
+  command -v "$tool" >/dev/null || { echo "bench_server.sh: $tool not found" >&2; exit 1; }
+done
+if [ "$build" = build/release ]; then
+  cmake --preset release >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; exit 1; }
+fi
+if ! cmake --build "$build" --target aipa -j 2 >"$tmp/build.log" 2>&1; then
+  grep -E 'error|FAILED' "$tmp/build.log" >&2 || cat "$tmp/build.log" >&2
+  echo "bench_server.sh: the build failed" >&2
+  exit 1
+fi
+
+# The state: $instances Running classic instances i-bench000001...
+{
+  printf '{"Pool":{"Cidrs":["47.96.0.0/16"]},"Instances":['
+  for ((i = 1; i <= instances; i++)); do
+    [ "$i" -gt 1 ] && printf ','
+    printf '{"InstanceId":"i-bench%06d"}' "$i"
+  done
+  printf ']}\n'
+} >"$tmp/state.json"
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Starts aipa serve with extra args; sets $port.
+start_aipa() {
+  "$build/aipa" serve --auth=off --log off --state "$tmp/state.json" --threads "$workers" \
+    --listen 127.0.0.1:0 "$@" >"$tmp/aipa.out" 2>"$tmp/aipa.err" &
+  pids+=("$!")
+  for _ in $(seq 1 100); do
+    if [ -s "$tmp/aipa.out" ]; then break; fi
+    sleep 0.05
+  done
+  port="$(head -1 "$tmp/aipa.out" | sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p')"
+  [ -n "$port" ] || { cat "$tmp/aipa.err" >&2; exit 1; }
+}
+
+stop_last() {
+  local p="${pids[-1]}"
+  kill "$p" 2>/dev/null || true
+  wait "$p" 2>/dev/null || true
+  unset 'pids[-1]'
+}
+
+# Runs wrk against $1; prints requests/s.
+run_wrk() {
+  AIPA_BENCH_INSTANCES="$instances" wrk -t2 -c64 -d"${secs}s" --latency \
+    -s scripts/bench/allocate.lua "http://127.0.0.1:$1/" >"$tmp/wrk.out" 2>&1
+  if grep -q 'Non-2xx' "$tmp/wrk.out"; then
+    echo "bench_server.sh: non-2xx answers:" >&2
+    cat "$tmp/wrk.out" >&2
+    exit 1
+  fi
+  awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.out"
+}
+
+latency() {
+  awk '/^ +99%/ {print $2}' "$tmp/wrk.out"
+}
+
+# nginx
+nport="$(free_port)"
+sed -e "s|@WORKERS@|$workers|" -e "s|@DIR@|$tmp|g" -e "s|@PORT@|$nport|" \
+  scripts/bench/nginx.conf.in >"$tmp/nginx.conf"
+nginx -p "$tmp" -c "$tmp/nginx.conf" &
+pids+=("$!")
+for _ in $(seq 1 100); do
+  curl -s -o /dev/null "http://127.0.0.1:$nport/" && break
+  sleep 0.05
+done
+nginx_rps="$(run_wrk "$nport")"
+nginx_p99="$(latency)"
+stop_last
+
+# aipa serve, epoll thread pool of $workers threads
+start_aipa --threading pool
+curl -s -o /dev/null "http://127.0.0.1:$port/?Action=AllocatePublicIpAddress&Version=2014-05-26&InstanceId=i-bench000001"
+aipa_rps="$(run_wrk "$port")"
+aipa_p99="$(latency)"
+stop_last
+
+# aipa serve, thread per connection (the default)
+start_aipa --threading per-connection
+tpc_rps="$(run_wrk "$port")"
+tpc_p99="$(latency)"
+stop_last
+
+echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -m), $(nproc) cores; wrk -t2 -c64 -d${secs}s keep-alive;" \
+  "$instances instances; $workers server workers"
+printf '%-38s %12s %10s %8s\n' "server" "requests/s" "p99" "vs nginx"
+printf '%-38s %12.0f %10s %8s\n' "nginx $(nginx -v 2>&1 | sed 's|.*/||') (fixed body)" "$nginx_rps" "$nginx_p99" "1.00"
+printf '%-38s %12.0f %10s %8.2f\n' "aipa serve --auth=off (epoll pool)" "$aipa_rps" "$aipa_p99" \
+  "$(awk -v a="$aipa_rps" -v n="$nginx_rps" 'BEGIN {print a / n}')"
+printf '%-38s %12.0f %10s %8.2f\n' "aipa serve --auth=off (thread/conn)" "$tpc_rps" "$tpc_p99" \
+  "$(awk -v a="$tpc_rps" -v n="$nginx_rps" 'BEGIN {print a / n}')"
