@@ -313,13 +313,15 @@ struct runner {
     pthread_mutex_t lock;
     size_t done, total;
     unsigned long requests;
+    unsigned long fx_requests;
 };
 
 struct job {
     const struct aipa_case *c;
     struct aipa_variant v;
     struct aipa_result *res;
-    bool serial;
+    bool serial; /* touches global state: reset before every run, never in parallel */
+    bool first;  /* the case's first variant: the serial phase resets before it */
 };
 
 /* Per-run state. */
@@ -335,6 +337,7 @@ struct run {
     struct aipa_buf reason;
     bool nonstrict;
     unsigned long requests;
+    unsigned long fx_requests;
 };
 
 /* Replaces every occurrence of each principal's secret in s by "[redacted]". */
@@ -737,6 +740,8 @@ static aipa_err prepare(struct run *r, size_t si, size_t rep, struct built_req *
             br->req.nonce = br->set_nonce.ptr;
         }
         for (size_t i = 0; i < t->omit_count && no < AIPA_ARRAY_LEN(br->omit); i++) {
+            /* An omitted name may also be one the case itself sends (Action): drop both. */
+            aipa_params_remove(&br->params, t->omit[i]);
             br->omit[no++] = br->req.sig == AIPA_SIG_V3 ? v3_name(t->omit[i]) : t->omit[i];
         }
         br->req.omit = br->omit;
@@ -1024,6 +1029,7 @@ static enum aipa_verdict setup_fixtures(struct run *r, bool reset, struct aipa_b
         }
         goto out;
     }
+    r->fx_requests += (reset ? 1u : 0u) + (c->pool_free >= 0 ? 1u : 0u);
     if (reset && fixture_expect(r->cl, r->rn->target, tok, "POST", "/_aipa/reset", "{}", 200,
                                 &reply, why) != AIPA_OK) {
         v = AIPA_V_ERROR;
@@ -1056,6 +1062,8 @@ static enum aipa_verdict setup_fixtures(struct run *r, bool reset, struct aipa_b
             const cJSON *id;
             aipa_err e = fixture_call(r->cl, r->rn->target, tok, "POST", "/_aipa/instances", body,
                                       &status, &reply, why);
+
+            r->fx_requests++;
 
             if (e == AIPA_OK) {
                 doc = cJSON_ParseWithLength(reply.ptr, reply.len);
@@ -1126,7 +1134,12 @@ static void run_job(struct runner *rn, struct aipa_client *cl, struct job *j)
     for (size_t i = 0; i < AIPA_CASE_MAX_STEPS; i++) {
         aipa_doc_init(&r.docs[i]);
     }
-    v = setup_fixtures(&r, rn->reset_each || j->serial, &why);
+    /*
+     * Reset before each case (its first variant); later variants make their
+     * own instances, so they need no reset unless the case touches global
+     * state (the pool, fixed IDs or addresses).
+     */
+    v = setup_fixtures(&r, (rn->reset_each && j->first) || j->serial, &why);
     if (v != AIPA_V_PASS) {
         aipa__note(&r.reason, "%s%s", v == AIPA_V_ERROR ? "fixture setup failed: " : "",
                    why.ptr != NULL ? why.ptr : "");
@@ -1173,6 +1186,7 @@ static void run_job(struct runner *rn, struct aipa_client *cl, struct job *j)
     aipa_buf_cleanup(&why);
     pthread_mutex_lock(&rn->lock);
     rn->requests += r.requests;
+    rn->fx_requests += r.fx_requests;
     rn->done++;
     if (rn->o->progress != NULL) {
         rn->o->progress(rn->o->progress_ctx, j->res, rn->done, rn->total);
@@ -1491,7 +1505,9 @@ aipa_err aipa_run_suite(const struct aipa_suite *suite, const struct aipa_run_op
                 }
                 jobs = pj;
             }
-            jobs[nj++] = (struct job){c, vs[k], NULL, needs_serial(c)};
+            jobs[nj] = (struct job){c, vs[k], NULL, needs_serial(c), false};
+            jobs[nj].first = nj == 0 || jobs[nj - 1].c != c;
+            nj++;
         }
     }
     if (e != AIPA_OK) {
@@ -1555,6 +1571,7 @@ aipa_err aipa_run_suite(const struct aipa_suite *suite, const struct aipa_run_op
     }
 out:
     report->requests += rn.requests;
+    report->fixture_requests += rn.fx_requests;
     report->wall_ms += now_ms() - t0;
     report->editions |= o->edition;
     pthread_mutex_destroy(&rn.lock);

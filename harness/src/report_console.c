@@ -9,6 +9,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#define CONSOLE_LINE_MAX 600 /* longer reasons and repro lines are cut (full in the JSON report)   \
+                              */
+
+static void print_cut(FILE *f, const char *prefix, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n <= CONSOLE_LINE_MAX) {
+        fprintf(f, "%s%s\n", prefix, s);
+    } else {
+        fprintf(f, "%s%.*s ... [%zu bytes; the JSON report has all of it]\n", prefix,
+                CONSOLE_LINE_MAX, s, n);
+    }
+}
+
 static void print_result(FILE *f, const struct aipa_result *res, bool verbose)
 {
     char vname[AIPA_VARIANT_NAME_MAX];
@@ -17,7 +32,7 @@ static void print_result(FILE *f, const struct aipa_result *res, bool verbose)
     fprintf(f, "%s %s [%s, %s]%s\n", aipa_verdict_name(res->verdict), res->c->id, vname,
             aipa_edition_name(res->edition), res->known ? " (known failure)" : "");
     if (res->reason != NULL) {
-        fprintf(f, "    %s\n", res->reason);
+        print_cut(f, "    ", res->reason);
     }
     if (res->known && res->known_reason != NULL) {
         fprintf(f, "    baseline: %s\n", res->known_reason);
@@ -32,7 +47,7 @@ static void print_result(FILE *f, const struct aipa_result *res, bool verbose)
         }
         /* The last exchange is the one that failed; earlier ones set it up. */
         if (x->repro != NULL && (verbose || i + 1 == res->ex_count)) {
-            fprintf(f, "    reproduce: %s\n", x->repro);
+            print_cut(f, "    reproduce: ", x->repro);
         }
     }
 }
@@ -83,6 +98,7 @@ void aipa_report_print_summary(const struct aipa_report *r, FILE *f, bool verbos
                 aipa_report_count(r, ed, AIPA_V_FAIL), aipa_report_count(r, ed, AIPA_V_SKIP),
                 aipa_report_count(r, ed, AIPA_V_ERROR), known);
     }
-    fprintf(f, "%lu requests in %.0f ms against %s; exit status %d\n", r->requests, r->wall_ms,
-            r->target != NULL ? r->target : "?", aipa_report_exit_code(r));
+    fprintf(f, "%lu requests (+%lu fixture requests) in %.0f ms against %s; exit status %d\n",
+            r->requests, r->fixture_requests, r->wall_ms, r->target != NULL ? r->target : "?",
+            aipa_report_exit_code(r));
 }

@@ -401,7 +401,8 @@ struct aipa_report {
     unsigned editions;
     double started; /* seconds since the epoch */
     double wall_ms;
-    unsigned long requests;
+    unsigned long requests;         /* case requests sent */
+    unsigned long fixture_requests; /* fixture-protocol requests sent */
     /* Baseline entries no failing result matched but a passing one did. */
     char **fixed;
     size_t fixed_count;
