@@ -52,6 +52,7 @@ struct lf_side {
 struct engine {
     const struct aipa_lf_config *cfg;
     CURL *curl;
+    CURLM *multi;
     char base[512]; /* scheme://host[:port] */
     char host[300]; /* host[:port], the Host header */
     struct aipa_srv *ref;
@@ -98,7 +99,7 @@ void aipa_lf_config_defaults(struct aipa_lf_config *cfg)
     cfg->requests = 1000;
     cfg->time_s = 60;
     cfg->seed = 1;
-    cfg->seq_len = 16;
+    cfg->seq_len = 32;
     cfg->timeout_ms = 5000;
     cfg->access_key_id = AIPA_DEMO_ACCESS_KEY_ID;
     cfg->access_key_secret = AIPA_DEMO_ACCESS_KEY_SECRET;
@@ -156,17 +157,29 @@ static bool has_header(const char *lines, size_t len, const char *name)
     return false;
 }
 
-static void target_send(struct engine *e, const char *method, const char *target,
-                        const char *headers, size_t headers_len, const char *body, size_t body_len,
-                        struct aipa_lf_resp *resp)
-{
-    struct curl_slist *hl = NULL;
+/*
+ * A transfer to the target runs on the multi interface in two halves, so
+ * that the reference model can answer the same request in-process while
+ * the target's answer is on its way (target_begin, then the reference, then
+ * target_finish). One easy handle, one keep-alive connection.
+ */
+struct xfer {
+    struct curl_slist *hl;
     struct aipa_buf url;
-    struct aipa_buf line;
-    CURLcode rc;
-    CURL *c = e->curl;
-    bool ok = true;
+    struct aipa_lf_resp *resp;
+    bool active;
+};
 
+static void xfer_done(struct xfer *x)
+{
+    curl_slist_free_all(x->hl);
+    x->hl = NULL;
+    aipa_buf_cleanup(&x->url);
+    x->active = false;
+}
+
+static void resp_reset(struct aipa_lf_resp *resp)
+{
     aipa_buf_reset(&resp->body);
     resp->status = 0;
     resp->content_type[0] = '\0';
@@ -174,11 +187,26 @@ static void target_send(struct engine *e, const char *method, const char *target
     resp->transport_error = false;
     resp->truncated = false;
     resp->error[0] = '\0';
-    aipa_buf_init(&url, AIPA_LF_MAX_WIRE + 1024);
+}
+
+static void target_begin(struct engine *e, struct xfer *x, const char *method, const char *target,
+                         const char *headers, size_t headers_len, const char *body, size_t body_len,
+                         struct aipa_lf_resp *resp)
+{
+    struct aipa_buf line;
+    CURL *c = e->curl;
+    bool ok = true;
+    int running = 0;
+
+    resp_reset(resp);
+    memset(x, 0, sizeof(*x));
+    x->resp = resp;
+    aipa_buf_init(&x->url, AIPA_LF_MAX_WIRE + 1024);
     aipa_buf_init(&line, 64u * 1024u);
-    if (aipa_buf_puts(&url, e->base) != AIPA_OK || aipa_buf_puts(&url, target) != AIPA_OK) {
+    if (aipa_buf_puts(&x->url, e->base) != AIPA_OK || aipa_buf_puts(&x->url, target) != AIPA_OK) {
         resp->transport_error = true;
-        snprintf(resp->error, sizeof(resp->error), "URL too long");
+        resp->status = -1;
+        snprintf(resp->error, sizeof(resp->error), "not sent: URL too long");
         goto out;
     }
     curl_easy_reset(c);
@@ -187,26 +215,29 @@ static void target_send(struct engine *e, const char *method, const char *target
         size_t n = q != NULL ? (size_t)(q - p) : (size_t)(headers + headers_len - p);
         aipa_buf_reset(&line);
         if (n > 0 && aipa_buf_append(&line, p, n) == AIPA_OK) {
-            struct curl_slist *nhl = curl_slist_append(hl, line.ptr);
+            struct curl_slist *nhl = curl_slist_append(x->hl, line.ptr);
             ok = ok && nhl != NULL;
-            hl = nhl != NULL ? nhl : hl;
+            x->hl = nhl != NULL ? nhl : x->hl;
         }
         p = q != NULL ? q + 1 : NULL;
     }
     /* libcurl's own defaults would make the target see other headers than the reference */
-    if (!has_header(headers, headers_len, "Accept")) {
-        hl = curl_slist_append(hl, "Accept:");
+    if (ok && !has_header(headers, headers_len, "Accept")) {
+        x->hl = curl_slist_append(x->hl, "Accept:");
     }
-    if (!has_header(headers, headers_len, "Content-Type")) {
-        hl = curl_slist_append(hl, "Content-Type:");
+    if (ok && x->hl != NULL && !has_header(headers, headers_len, "Content-Type")) {
+        x->hl = curl_slist_append(x->hl, "Content-Type:");
     }
-    hl = curl_slist_append(hl, "Expect:");
-    if (!ok || hl == NULL) {
+    if (ok && x->hl != NULL) {
+        x->hl = curl_slist_append(x->hl, "Expect:");
+    }
+    if (!ok || x->hl == NULL) {
         resp->transport_error = true;
-        snprintf(resp->error, sizeof(resp->error), "out of memory");
+        resp->status = -1;
+        snprintf(resp->error, sizeof(resp->error), "not sent: out of memory");
         goto out;
     }
-    curl_easy_setopt(c, CURLOPT_URL, url.ptr);
+    curl_easy_setopt(c, CURLOPT_URL, x->url.ptr);
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROXY, "");
@@ -214,7 +245,7 @@ static void target_send(struct engine *e, const char *method, const char *target
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, e->cfg->timeout_ms);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                      e->cfg->timeout_ms < 5000 ? e->cfg->timeout_ms : 5000L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->hl);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
     if (strcmp(method, "GET") == 0 && body_len == 0) {
@@ -224,7 +255,51 @@ static void target_send(struct engine *e, const char *method, const char *target
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     }
-    rc = curl_easy_perform(c);
+    if (curl_multi_add_handle(e->multi, c) != CURLM_OK) {
+        resp->transport_error = true;
+        resp->status = -1;
+        snprintf(resp->error, sizeof(resp->error), "not sent: libcurl multi failed");
+        goto out;
+    }
+    x->active = true;
+    (void)curl_multi_perform(e->multi, &running); /* connect (or reuse) and send */
+out:
+    aipa_buf_cleanup(&line);
+    if (!x->active) {
+        xfer_done(x);
+    }
+}
+
+static void target_finish(struct engine *e, struct xfer *x)
+{
+    struct aipa_lf_resp *resp = x->resp;
+    CURLcode rc = CURLE_OK;
+    int running = 1;
+    CURL *c = e->curl;
+
+    if (!x->active) {
+        return;
+    }
+    /* libcurl enforces CURLOPT_TIMEOUT_MS; the loop ends when the transfer does */
+    while (running > 0) {
+        if (curl_multi_perform(e->multi, &running) != CURLM_OK) {
+            break;
+        }
+        if (running > 0 && curl_multi_poll(e->multi, NULL, 0, 100, NULL) != CURLM_OK) {
+            break;
+        }
+    }
+    for (;;) {
+        int left = 0;
+        CURLMsg *m = curl_multi_info_read(e->multi, &left);
+        if (m == NULL) {
+            break;
+        }
+        if (m->msg == CURLMSG_DONE && m->easy_handle == c) {
+            rc = m->data.result;
+        }
+    }
+    curl_multi_remove_handle(e->multi, c);
     if (rc == CURLE_OK) {
         char *ct = NULL;
         long status = 0;
@@ -232,9 +307,12 @@ static void target_send(struct engine *e, const char *method, const char *target
         curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
         resp->status = status;
         snprintf(resp->content_type, sizeof(resp->content_type), "%s", ct != NULL ? ct : "");
+        if (status == 0) {
+            resp->transport_error = true;
+            snprintf(resp->error, sizeof(resp->error), "no HTTP status line");
+        }
     } else if (rc == CURLE_URL_MALFORMAT) {
         /* libcurl refused to send it: a harness problem, never the target's */
-        resp->error[0] = '\0';
         snprintf(resp->error, sizeof(resp->error), "not sent: %s", curl_easy_strerror(rc));
         resp->transport_error = true;
         resp->status = -1;
@@ -245,10 +323,17 @@ static void target_send(struct engine *e, const char *method, const char *target
         resp->transport_error = true;
         snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(rc));
     }
-out:
-    curl_slist_free_all(hl);
-    aipa_buf_cleanup(&url);
-    aipa_buf_cleanup(&line);
+    xfer_done(x);
+}
+
+static void target_send(struct engine *e, const char *method, const char *target,
+                        const char *headers, size_t headers_len, const char *body, size_t body_len,
+                        struct aipa_lf_resp *resp)
+{
+    struct xfer x;
+
+    target_begin(e, &x, method, target, headers, headers_len, body, body_len, resp);
+    target_finish(e, &x);
 }
 
 static void ref_send(struct engine *e, const char *method, const char *target, size_t target_len,
@@ -264,6 +349,8 @@ static void ref_send(struct engine *e, const char *method, const char *target, s
     resp->status = 0;
     resp->content_type[0] = '\0';
     resp->timed_out = resp->transport_error = resp->truncated = false;
+    resp->trusted = false;
+    resp->code[0] = '\0';
     resp->error[0] = '\0';
     if (w != NULL) {
         hn = aipa_lf_wire_headers(w, hs, AIPA_ARRAY_LEN(hs));
@@ -284,6 +371,8 @@ static void ref_send(struct engine *e, const char *method, const char *target, s
     aipa_srv_response_init(&sr);
     if (aipa_srv_handle(e->ref, &q, &sr) == AIPA_OK) {
         resp->status = (long)sr.status;
+        resp->trusted = true;
+        snprintf(resp->code, sizeof(resp->code), "%s", sr.code);
         snprintf(resp->content_type, sizeof(resp->content_type), "%s",
                  sr.content_type != NULL ? sr.content_type : "");
         if (sr.body.len > 0 && aipa_buf_append(&resp->body, sr.body.ptr, sr.body.len) != AIPA_OK) {
@@ -391,6 +480,7 @@ static size_t run_one(struct engine *e, const struct aipa_lf_req *req, struct ai
     char nonce[72];
     struct aipa_lf_sign_ctx ctx;
     int64_t t = (int64_t)time(NULL);
+    struct xfer x;
 
     *rendered = false;
     next_nonce(e, nonce);
@@ -415,8 +505,18 @@ static size_t run_one(struct engine *e, const struct aipa_lf_req *req, struct ai
         }
     }
     *rendered = true;
-    target_send(e, e->wt.method, e->wt.target.ptr, e->wt.headers.ptr, e->wt.headers.len,
-                e->wt.body.ptr, e->wt.body.len, &e->rt);
+    target_begin(e, &x, e->wt.method, e->wt.target.ptr, e->wt.headers.ptr, e->wt.headers.len,
+                 e->wt.body.ptr, e->wt.body.len, &e->rt);
+    /* the reference answers while the target's answer travels */
+    if (e->diff && x.active) {
+        e->ref_now = t;
+        ref_send(e, e->wr.method, e->wr.target.ptr, e->wr.target.len, &e->wr, NULL, 0,
+                 e->wr.body.ptr, e->wr.body.len, &e->rr);
+        if (e->wr.nonce[0] != '\0') {
+            snprintf(e->rs.prev_nonce, sizeof(e->rs.prev_nonce), "%s", e->wr.nonce);
+        }
+    }
+    target_finish(e, &x);
     e->stats->total_requests++;
     if (e->rt.status == -1) {
         *rendered = false;
@@ -424,14 +524,6 @@ static size_t run_one(struct engine *e, const struct aipa_lf_req *req, struct ai
     }
     if (e->wt.nonce[0] != '\0') {
         snprintf(e->ts.prev_nonce, sizeof(e->ts.prev_nonce), "%s", e->wt.nonce);
-    }
-    if (e->diff) {
-        e->ref_now = t;
-        ref_send(e, e->wr.method, e->wr.target.ptr, e->wr.target.len, &e->wr, NULL, 0,
-                 e->wr.body.ptr, e->wr.body.len, &e->rr);
-        if (e->wr.nonce[0] != '\0') {
-            snprintf(e->rs.prev_nonce, sizeof(e->rs.prev_nonce), "%s", e->wr.nonce);
-        }
     }
     return aipa_lf_judge(req, &e->wt, &e->rt, e->diff ? &e->rr : NULL, hits, cap);
 }
@@ -1235,7 +1327,8 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
         snprintf(e->token, sizeof(e->token), "fuzz-%s", e->salt);
     }
     e->curl = curl_easy_init();
-    if (e->curl == NULL) {
+    e->multi = curl_multi_init();
+    if (e->curl == NULL || e->multi == NULL) {
         snprintf(e->harness_error, sizeof(e->harness_error), "libcurl failed to start");
         goto out;
     }
@@ -1365,6 +1458,9 @@ out:
     aipa_lf_resp_cleanup(&e->rr);
     if (e->curl != NULL) {
         curl_easy_cleanup(e->curl);
+    }
+    if (e->multi != NULL) {
+        curl_multi_cleanup(e->multi);
     }
     aipa_srv_free(e->ref);
     if (e->embedded != NULL) {

@@ -73,6 +73,16 @@ void aipa_lf_summarize(const struct aipa_lf_resp *resp, struct aipa_lf_summary *
     const uint8_t *body = (const uint8_t *)(resp->body.ptr != NULL ? resp->body.ptr : "");
 
     memset(out, 0, sizeof(*out));
+    if (resp->trusted) {
+        /* the in-process reference: its Code is known and its bodies are well-formed */
+        out->declared = strncmp(ct, "application/json", 16) == 0 ? AIPA_LF_FMT_JSON
+                        : strncmp(ct, "text/xml", 8) == 0        ? AIPA_LF_FMT_XML
+                                                                 : AIPA_LF_FMT_OTHER;
+        out->parsed = true;
+        out->has_request_id = true;
+        copy_str(out->code, sizeof(out->code), resp->code);
+        return;
+    }
     if (ct[0] == '\0') {
         out->declared = AIPA_LF_FMT_NONE;
     } else {
@@ -374,7 +384,10 @@ size_t aipa_lf_judge(const struct aipa_lf_req *req, const struct aipa_lf_wire *w
         char what[64];
         const char *marker = NULL;
         aipa_buf_init(&sent, 4u * AIPA_LF_MAX_WIRE);
-        if (sent_text(req, wire, &sent) == AIPA_OK) {
+        /* first without the request (cheap, and almost always clean), then the echo test */
+        if (aipa_lf_leak_marker(resp->body.ptr, resp->body.len, "", 0, what, sizeof(what)) !=
+                NULL &&
+            sent_text(req, wire, &sent) == AIPA_OK) {
             marker =
                 aipa_lf_leak_marker(resp->body.ptr, resp->body.len,
                                     sent.ptr != NULL ? sent.ptr : "", sent.len, what, sizeof(what));

@@ -199,6 +199,12 @@ struct aipa_lf_resp {
     bool transport_error;
     bool truncated; /* the body was longer than the cap */
     char error[160];
+    /*
+     * Set for the in-process reference's answers: code holds its Code, and
+     * the body is not parsed again (only the leak echo test reads it).
+     */
+    bool trusted;
+    char code[80];
 };
 
 AIPA_API void aipa_lf_resp_init(struct aipa_lf_resp *r);
