@@ -59,6 +59,7 @@ struct scenario {
     const char *conform_args[4]; /* extra aipa conform options */
     struct expect_row expect[MAX_EXPECT];
     unsigned max_seconds; /* the whole aipa conform run */
+    bool serve;           /* target `aipa serve --fixtures`, not badserver */
 };
 
 #define E18        "2018-08-02"
@@ -70,12 +71,14 @@ struct scenario {
 #define UNENFORCE(code, ed, id)                                                                    \
     {                                                                                              \
         "unenforce-" code, "unenforce:" code, ed, id, {NULL}, {NULL},                              \
-            {{id, V_FAIL, "status|200|" code}}, 60                                                 \
+            {{id, V_FAIL, "status|200|" code}}, 60, false                                          \
     }
 
 static const struct scenario scenarios[] = {
     /* The well-behaved server: everything passes, in both editions. */
-    {"none", "none", NULL, NULL, {NULL}, {NULL}, {{NULL, 0, NULL}}, 100},
+    {"none", "none", NULL, NULL, {NULL}, {NULL}, {{NULL, 0, NULL}}, 100, false},
+    /* The same through the reference's own front end: `aipa serve --fixtures`. */
+    {"serve", "none", NULL, NULL, {NULL}, {NULL}, {{NULL, 0, NULL}}, 100, true},
     {"wrong-status",
      "wrong-status",
      E24,
@@ -83,7 +86,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{"allocate/status/starting-is-rejected", V_FAIL, "status|403|400"}},
-     60},
+     60,
+     false},
     {"wrong-code",
      "wrong-code",
      E24,
@@ -91,7 +95,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{"allocate/params/unknown-instance-id", V_FAIL, "IncorrectInstanceStatus|Code"}},
-     60},
+     60,
+     false},
     {"error-as-200",
      "error-as-200",
      E24,
@@ -99,7 +104,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{"allocate/lock/security-is-denied", V_FAIL, "status|200"}},
-     60},
+     60,
+     false},
     {"no-request-id",
      "no-request-id",
      E24,
@@ -107,7 +113,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{SHAPE_JSON, V_FAIL, "RequestId"}},
-     60},
+     60,
+     false},
     {"bad-request-id",
      "bad-request-id",
      E24,
@@ -115,7 +122,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{SHAPE_JSON, V_FAIL, "RequestId|uuid"}},
-     60},
+     60,
+     false},
     {"bad-ip",
      "bad-ip",
      E24,
@@ -123,7 +131,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{SHAPE_JSON, V_FAIL, "IpAddress|ipv4"}},
-     60},
+     60,
+     false},
     {"field-case",
      "field-case",
      E24,
@@ -131,7 +140,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{SHAPE_JSON, V_FAIL, "IpAddress"}},
-     60},
+     60,
+     false},
     {"wrong-root",
      "wrong-root",
      E24,
@@ -139,7 +149,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{SHAPE_XML, V_FAIL, "root|AllocatePublicIpAddressResult|element"}},
-     60},
+     60,
+     false},
     {"forget-ip",
      "forget-ip",
      E24,
@@ -147,7 +158,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{"allocate/state/effective-after-start", V_FAIL, "PublicIpAddress|length"}},
-     60},
+     60,
+     false},
     {"malformed-xml",
      "malformed-xml",
      E24,
@@ -155,7 +167,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{SHAPE_XML, V_FAIL, "XML|parse"}},
-     60},
+     60,
+     false},
     {"malformed-json",
      "malformed-json",
      E24,
@@ -163,7 +176,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{SHAPE_JSON, V_FAIL, "JSON|parse"}},
-     60},
+     60,
+     false},
     {"entity-bomb",
      "entity-bomb",
      E24,
@@ -171,8 +185,17 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{SHAPE_XML, V_FAIL, "DOCTYPE|entity|DTD"}},
-     60},
-    {"xxe", "xxe", E24, SHAPE_XML, {NULL}, {NULL}, {{SHAPE_XML, V_FAIL, "DOCTYPE|entity|DTD"}}, 60},
+     60,
+     false},
+    {"xxe",
+     "xxe",
+     E24,
+     SHAPE_XML,
+     {NULL},
+     {NULL},
+     {{SHAPE_XML, V_FAIL, "DOCTYPE|entity|DTD"}},
+     60,
+     false},
     {"xml-for-json",
      "xml-for-json",
      E24,
@@ -180,7 +203,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{SHAPE_JSON, V_FAIL, "XML|format|content"}},
-     60},
+     60,
+     false},
     {"wrong-content-type",
      "wrong-content-type",
      E24,
@@ -188,7 +212,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{SHAPE_JSON, V_FAIL | V_NONSTRICT, "content"}},
-     60},
+     60,
+     false},
     {"oversized",
      "oversized",
      E24,
@@ -196,7 +221,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{SHAPE_JSON, V_BROKEN, "large|limit|size|exceed|MiB|bytes"}},
-     60},
+     60,
+     false},
     {"endless",
      "endless",
      E24,
@@ -204,7 +230,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{SHAPE_JSON, V_BROKEN, "large|limit|size|exceed|MiB|bytes|time"}},
-     60},
+     60,
+     false},
     {"slow",
      "slow",
      E24,
@@ -212,7 +239,8 @@ static const struct scenario scenarios[] = {
      {"--delay-ms", "4000", NULL},
      {"--timeout", "1", NULL},
      {{SHAPE_JSON, V_BROKEN, "time"}},
-     90},
+     90,
+     false},
     {"reset",
      "reset",
      E24,
@@ -220,7 +248,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {NULL},
      {{SHAPE_JSON, V_BROKEN, "reset|connection|reply|recv|closed|transport"}},
-     60},
+     60,
+     false},
     UNENFORCE("IncorrectInstanceStatus", E24, "allocate/status/starting-is-rejected"),
     UNENFORCE("InstanceLockedForSecurity", E24, "allocate/lock/security-is-denied"),
     UNENFORCE("InstanceExpiredOrInArrears", E24, "allocate/lock/financial-is-denied"),
@@ -242,7 +271,8 @@ static const struct scenario scenarios[] = {
      {NULL},
      {"--strict", NULL},
      {{"allocate/ipaddress/not-in-pool", V_FAIL, "status|200|InvalidIpAddress.NotFound"}},
-     60},
+     60,
+     false},
     UNENFORCE("IpInUse", E24, "allocate/ipaddress/in-use"),
     UNENFORCE("InvalidVlanId.NotFound", E24, "allocate/vlan/unknown-vlan"),
     UNENFORCE("AllocateIp.Fail", E24, "allocate/transient/allocate-ip-fail"),
@@ -324,10 +354,27 @@ static int wait_bounded(pid_t pid, double timeout_s, bool *signalled)
     }
 }
 
-/* Starts badserver and reads the port from its first stdout line. */
-static pid_t start_badserver(const char *exe, const struct scenario *sc, const char *edition,
-                             unsigned *port)
+/* badserver's built-in credentials, for `aipa serve --credentials`. */
+static const char credentials_json[] =
+    "[\n"
+    "  {\"AccessKeyId\": \"testid\", \"AccessKeySecret\": \"testsecret\", \"Status\": "
+    "\"Active\", \"Whitelisted\": false},\n"
+    "  {\"AccessKeyId\": \"whitelistid\", \"AccessKeySecret\": \"whitelistsecret\", "
+    "\"Status\": \"Active\", \"Whitelisted\": true},\n"
+    "  {\"AccessKeyId\": \"inactiveid\", \"AccessKeySecret\": \"inactivesecret\", "
+    "\"Status\": \"Inactive\", \"Whitelisted\": false}\n"
+    "]\n";
+
+static bool write_text(const char *path, const char *text);
+
+/*
+ * Starts badserver (or `aipa serve` for a serve scenario) and reads the port
+ * from its first stdout line ("PORT", or "listening on http://ADDR:PORT").
+ */
+static pid_t start_server(const char *exe, const char *aipa, const struct scenario *sc,
+                          const char *edition, const char *dir, unsigned *port)
 {
+    char creds[4200];
     const char *argv[MAX_ARGS];
     size_t n = 0;
     int fds[2];
@@ -336,14 +383,34 @@ static pid_t start_badserver(const char *exe, const struct scenario *sc, const c
     char line[64];
     size_t len = 0;
     double end = 0;
+    const char *colon = NULL;
 
-    argv[n++] = exe;
-    argv[n++] = "--fault";
-    argv[n++] = sc->fault;
+    if (sc->serve) {
+        snprintf(creds, sizeof(creds), "%s/credentials.json", dir);
+        if (!write_text(creds, credentials_json)) {
+            return -1;
+        }
+        exe = aipa;
+        argv[n++] = aipa;
+        argv[n++] = "serve";
+        argv[n++] = "--listen";
+        argv[n++] = "127.0.0.1:0";
+        argv[n++] = "--fixtures";
+        argv[n++] = "--fixture-token";
+        argv[n++] = "aipa-badserver";
+        argv[n++] = "--credentials";
+        argv[n++] = creds;
+        argv[n++] = "--log";
+        argv[n++] = "off";
+    } else {
+        argv[n++] = exe;
+        argv[n++] = "--fault";
+        argv[n++] = sc->fault;
+        argv[n++] = "--max-seconds";
+        argv[n++] = "180";
+    }
     argv[n++] = "--edition";
     argv[n++] = edition;
-    argv[n++] = "--max-seconds";
-    argv[n++] = "180";
     argv[n++] = "--seed";
     argv[n++] = "7";
     for (size_t i = 0; i < 4 && sc->server_args[i] != NULL; i++) {
@@ -380,7 +447,8 @@ static pid_t start_badserver(const char *exe, const struct scenario *sc, const c
     }
     line[len] = '\0';
     close(fds[0]);
-    *port = (unsigned)strtoul(line, NULL, 10);
+    colon = strrchr(line, ':');
+    *port = (unsigned)strtoul(colon != NULL ? colon + 1 : line, NULL, 10);
     if (pid > 0 && (*port == 0 || *port > 65535)) {
         kill(pid, SIGKILL);
         (void)waitpid(pid, NULL, 0);
@@ -586,14 +654,14 @@ static void run_edition(const struct scenario *sc, const char *edition, const ch
     const char *argv[MAX_ARGS];
     size_t n = 0;
     unsigned port = 0;
-    pid_t srv = start_badserver(badserver, sc, edition, &port);
+    pid_t srv = start_server(badserver, aipa, sc, edition, dir, &port);
     pid_t pid = -1;
     bool sig = false;
     int rc = 0;
     double t0 = 0;
 
-    check(srv > 0, "[%s %s] badserver --fault %s started (port %u)", sc->name, edition, sc->fault,
-          port);
+    check(srv > 0, "[%s %s] %s started (port %u)", sc->name, edition,
+          sc->serve ? "aipa serve --fixtures" : sc->fault, port);
     if (srv <= 0) {
         return;
     }
