@@ -473,6 +473,25 @@ bad:
 
 /* ---- the loader ---- */
 
+/*
+ * Formats a JSON path for messages into a fixed buffer. A path cut short
+ * only shortens a message, so truncation is fine.
+ */
+static void wpath(char *buf, size_t cap, const char *fmt, ...) AIPA_PRINTF(3, 4);
+
+static void wpath(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vsnprintf(buf, cap, fmt, ap) < 0) {
+        buf[0] = '\0';
+    }
+    va_end(ap);
+}
+
+#define WPATH(buf, ...) wpath(buf, sizeof(buf), __VA_ARGS__)
+
 struct lctx {
     const char *origin;
     struct aipa_buf *err;
@@ -675,7 +694,7 @@ static aipa_err load_fixtures(struct lctx *x, const cJSON *v)
         struct aipa_fixture *f = &x->c->fixtures[x->c->fixture_count];
         const cJSON *cnt;
 
-        snprintf(where, sizeof(where), "fixtures.%.60s", it->string);
+        WPATH(where, "fixtures.%.60s", it->string);
         if (!is_ident(it->string, strlen(it->string))) {
             return fail(x, where, "fixture names are [A-Za-z][A-Za-z0-9_]* (at most 63 bytes)");
         }
@@ -799,7 +818,7 @@ static aipa_err load_kvs(struct lctx *x, const char *where, const cJSON *v, size
     {
         struct aipa_case_kv *kv = &(*out)[*count];
 
-        snprintf(w, sizeof(w), "%s.%.60s", where, it->string);
+        WPATH(w, "%s.%.60s", where, it->string);
         if (it->string[0] == '\0') {
             return fail(x, where, "empty name");
         }
@@ -922,7 +941,7 @@ static aipa_err load_tamper(struct lctx *x, const char *where, const cJSON *v,
         }
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "set")) != NULL) {
-        snprintf(w, sizeof(w), "%s.set", where);
+        WPATH(w, "%s.set", where);
         AIPA_TRY(load_kvs(x, w, it, AIPA_ARRAY_LEN(common_names), true, &t->set, &t->set_count));
         for (size_t i = 0; i < t->set_count; i++) {
             bool known = false;
@@ -967,7 +986,7 @@ static aipa_err load_raw(struct lctx *x, const char *where, const cJSON *v, stru
     if (r == NULL) {
         return AIPA_ENOMEM;
     }
-    snprintf(w, sizeof(w), "%s.method", where);
+    WPATH(w, "%s.method", where);
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "method")) != NULL) {
         AIPA_TRY(dup_str(x, w, it, true, &r->method));
         for (const char *p = r->method; *p != '\0'; p++) {
@@ -978,7 +997,7 @@ static aipa_err load_raw(struct lctx *x, const char *where, const cJSON *v, stru
     } else if ((r->method = aipa_strdup("GET")) == NULL) {
         return AIPA_ENOMEM;
     }
-    snprintf(w, sizeof(w), "%s.target", where);
+    WPATH(w, "%s.target", where);
     it = cJSON_GetObjectItemCaseSensitive(v, "target");
     if (it == NULL) {
         return fail(x, where, "target is required (path and query as sent, e.g. \"/?A=b\")");
@@ -986,10 +1005,10 @@ static aipa_err load_raw(struct lctx *x, const char *where, const cJSON *v, stru
     AIPA_TRY(dup_str(x, w, it, true, &r->target));
     AIPA_TRY(validate_text(x, w, r->target, true));
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "headers")) != NULL) {
-        snprintf(w, sizeof(w), "%s.headers", where);
+        WPATH(w, "%s.headers", where);
         AIPA_TRY(load_kvs(x, w, it, 32, true, &r->headers, &r->header_count));
     }
-    snprintf(w, sizeof(w), "%s.body", where);
+    WPATH(w, "%s.body", where);
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "body")) != NULL) {
         AIPA_TRY(dup_str(x, w, it, false, &r->body));
         AIPA_TRY(validate_text(x, w, r->body, true));
@@ -1172,7 +1191,7 @@ static aipa_err load_outcome(struct lctx *x, const char *where, const cJSON *v,
     AIPA_TRY(check_keys(x, where, v, keys, AIPA_ARRAY_LEN(keys)));
     o->editions = x->c->editions;
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "editions")) != NULL) {
-        snprintf(w, sizeof(w), "%s.editions", where);
+        WPATH(w, "%s.editions", where);
         AIPA_TRY(load_editions(x, w, it, &o->editions));
         if ((o->editions & ~x->c->editions) != 0) {
             return fail(x, w, "names an edition the case does not hold for");
@@ -1182,18 +1201,18 @@ static aipa_err load_outcome(struct lctx *x, const char *where, const cJSON *v,
         if (cJSON_IsString(it) && strcmp(it->valuestring, "nonstrict") == 0) {
             o->nonstrict = true;
         } else if (!cJSON_IsString(it) || strcmp(it->valuestring, "strict") != 0) {
-            snprintf(w, sizeof(w), "%s.grade", where);
+            WPATH(w, "%s.grade", where);
             return fail(x, w, "must be \"strict\" or \"nonstrict\"");
         }
     }
-    snprintf(w, sizeof(w), "%s.status", where);
+    WPATH(w, "%s.status", where);
     it = cJSON_GetObjectItemCaseSensitive(v, "status");
     if (it == NULL) {
         return fail(x, where, "status is required");
     }
     AIPA_TRY(load_status(x, w, it, o->status, &o->status_count, AIPA_OUTCOME_MAX_STATUS));
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "Code")) != NULL) {
-        snprintf(w, sizeof(w), "%s.Code", where);
+        WPATH(w, "%s.Code", where);
         if (cJSON_IsNull(it)) {
             o->code_absent = true;
         } else {
@@ -1201,11 +1220,11 @@ static aipa_err load_outcome(struct lctx *x, const char *where, const cJSON *v,
         }
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "Message")) != NULL) {
-        snprintf(w, sizeof(w), "%s.Message", where);
+        WPATH(w, "%s.Message", where);
         AIPA_TRY(dup_str(x, w, it, false, &o->message));
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "MessagePrefix")) != NULL) {
-        snprintf(w, sizeof(w), "%s.MessagePrefix", where);
+        WPATH(w, "%s.MessagePrefix", where);
         AIPA_TRY(dup_str(x, w, it, true, &o->message_prefix));
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "RequestId")) != NULL) {
@@ -1218,7 +1237,7 @@ static aipa_err load_outcome(struct lctx *x, const char *where, const cJSON *v,
         } else if (strcmp(s, "any") == 0) {
             o->request_id = AIPA_RID_ANY;
         } else {
-            snprintf(w, sizeof(w), "%s.RequestId", where);
+            WPATH(w, "%s.RequestId", where);
             return fail(x, w, "must be \"uuid\", \"present\" or \"any\"");
         }
     }
@@ -1226,7 +1245,7 @@ static aipa_err load_outcome(struct lctx *x, const char *where, const cJSON *v,
         const cJSON *f;
         size_t n;
 
-        snprintf(w, sizeof(w), "%s.fields", where);
+        WPATH(w, "%s.fields", where);
         if (!cJSON_IsObject(it)) {
             return fail(x, w, "must be an object of path -> check");
         }
@@ -1242,7 +1261,7 @@ static aipa_err load_outcome(struct lctx *x, const char *where, const cJSON *v,
         {
             struct aipa_check *k = &o->checks[o->check_count++];
 
-            snprintf(w, sizeof(w), "%s.fields.%.80s", where, f->string);
+            WPATH(w, "%s.fields.%.80s", where, f->string);
             if (f->string[0] == '\0' || strstr(f->string, "..") != NULL || f->string[0] == '.' ||
                 f->string[strlen(f->string) - 1] == '.') {
                 return fail(x, w, "malformed path");
@@ -1272,14 +1291,14 @@ static aipa_err load_across(struct lctx *x, const char *where, const cJSON *v,
     AIPA_TRY(check_keys(x, where, v, keys, AIPA_ARRAY_LEN(keys)));
     a->editions = x->c->editions;
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "editions")) != NULL) {
-        snprintf(w, sizeof(w), "%s.editions", where);
+        WPATH(w, "%s.editions", where);
         AIPA_TRY(load_editions(x, w, it, &a->editions));
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "field")) != NULL) {
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(v, "distinct");
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(v, "same");
 
-        snprintf(w, sizeof(w), "%s.field", where);
+        WPATH(w, "%s.field", where);
         AIPA_TRY(dup_str(x, w, it, true, &a->field));
         if (cJSON_IsTrue(d) && s == NULL) {
             a->kind = AIPA_ACR_DISTINCT;
@@ -1293,14 +1312,14 @@ static aipa_err load_across(struct lctx *x, const char *where, const cJSON *v,
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "status")) != NULL) {
         size_t one = 0;
 
-        snprintf(w, sizeof(w), "%s.status", where);
+        WPATH(w, "%s.status", where);
         if (cJSON_IsArray(it)) {
             return fail(x, w, "must be one integer");
         }
         AIPA_TRY(load_status(x, w, it, &a->status, &one, 1));
         a->kind = AIPA_ACR_STATUS;
     } else if ((it = cJSON_GetObjectItemCaseSensitive(v, "Code")) != NULL) {
-        snprintf(w, sizeof(w), "%s.Code", where);
+        WPATH(w, "%s.Code", where);
         AIPA_TRY(dup_str(x, w, it, true, &a->code));
         a->kind = AIPA_ACR_CODE;
     } else {
@@ -1342,14 +1361,14 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
     char where[64], w[128];
     unsigned covered = 0;
 
-    snprintf(where, sizeof(where), "steps[%zu]", x->step);
+    WPATH(where, "steps[%zu]", x->step);
     if (!cJSON_IsObject(v)) {
         return fail(x, where, "must be an object");
     }
     AIPA_TRY(check_keys(x, where, v, keys, AIPA_ARRAY_LEN(keys)));
     s->repeat = 1;
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "name")) != NULL) {
-        snprintf(w, sizeof(w), "%s.name", where);
+        WPATH(w, "%s.name", where);
         AIPA_TRY(dup_str(x, w, it, true, &s->name));
     }
     req = cJSON_GetObjectItemCaseSensitive(v, "request");
@@ -1358,7 +1377,7 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
         return fail(x, where, "needs exactly one of \"request\" and \"raw\"");
     }
     if (req != NULL) {
-        snprintf(w, sizeof(w), "%s.request", where);
+        WPATH(w, "%s.request", where);
         AIPA_TRY(load_kvs(x, w, req, AIPA_CASE_MAX_PARAMS, true, &s->params, &s->param_count));
         bool has_action = false;
 
@@ -1369,7 +1388,7 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
             return fail(x, w, "Action is required (omit it with tamper.omit to test its absence)");
         }
     } else {
-        snprintf(w, sizeof(w), "%s.raw", where);
+        WPATH(w, "%s.raw", where);
         AIPA_TRY(load_raw(x, w, raw, &s->raw));
         if (cJSON_GetObjectItemCaseSensitive(v, "pin") != NULL ||
             cJSON_GetObjectItemCaseSensitive(v, "tamper") != NULL ||
@@ -1378,7 +1397,7 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
         }
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "principal")) != NULL) {
-        snprintf(w, sizeof(w), "%s.principal", where);
+        WPATH(w, "%s.principal", where);
         AIPA_TRY(dup_str(x, w, it, true, &s->principal));
         if (!is_ident(s->principal, strlen(s->principal))) {
             return fail(x, w, "must be a name ([A-Za-z][A-Za-z0-9_]*)");
@@ -1390,7 +1409,7 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
         static const char *const pkeys[] = {"signature", "shape", "format"};
         const cJSON *p;
 
-        snprintf(w, sizeof(w), "%s.pin", where);
+        WPATH(w, "%s.pin", where);
         if (!cJSON_IsObject(it) || cJSON_GetArraySize(it) == 0) {
             return fail(x, w, "must be an object with signature, shape and/or format");
         }
@@ -1409,7 +1428,7 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
         }
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "tamper")) != NULL) {
-        snprintf(w, sizeof(w), "%s.tamper", where);
+        WPATH(w, "%s.tamper", where);
         AIPA_TRY(load_tamper(x, w, it, &s->tamper));
         if (s->tamper.v1_only && s->pin.sig == AIPA_VSIG_V3) {
             return fail(x, w, "has no V3 form but the step pins v3");
@@ -1418,7 +1437,7 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "repeat")) != NULL) {
         if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > AIPA_CASE_MAX_REPEAT ||
             it->valuedouble != (double)(unsigned)it->valuedouble) {
-            snprintf(w, sizeof(w), "%s.repeat", where);
+            WPATH(w, "%s.repeat", where);
             return fail(x, w, "must be an integer 1..%u", AIPA_CASE_MAX_REPEAT);
         }
         s->repeat = (unsigned)it->valuedouble;
@@ -1428,13 +1447,13 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "parallel")) != NULL) {
         if (!cJSON_IsBool(it)) {
-            snprintf(w, sizeof(w), "%s.parallel", where);
+            WPATH(w, "%s.parallel", where);
             return fail(x, w, "must be true or false");
         }
         s->parallel = cJSON_IsTrue(it);
     }
     it = cJSON_GetObjectItemCaseSensitive(v, "expect");
-    snprintf(w, sizeof(w), "%s.expect", where);
+    WPATH(w, "%s.expect", where);
     if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0 ||
         (size_t)cJSON_GetArraySize(it) > AIPA_CASE_MAX_OUTCOMES) {
         return fail(x, w, "must be a list of 1..%u acceptable outcomes", AIPA_CASE_MAX_OUTCOMES);
@@ -1444,7 +1463,7 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
         return AIPA_ENOMEM;
     }
     for (const cJSON *o = it->child; o != NULL; o = o->next) {
-        snprintf(w, sizeof(w), "%s.expect[%zu]", where, s->outcome_count);
+        WPATH(w, "%s.expect[%zu]", where, s->outcome_count);
         s->outcome_count++; /* counted first so a failed load is still freed */
         AIPA_TRY(load_outcome(x, w, o, &s->outcomes[s->outcome_count - 1]));
         covered |= s->outcomes[s->outcome_count - 1].editions;
@@ -1452,12 +1471,12 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
     if ((covered & x->c->editions) != x->c->editions) {
         unsigned missing = x->c->editions & ~covered;
 
-        snprintf(w, sizeof(w), "%s.expect", where);
+        WPATH(w, "%s.expect", where);
         return fail(x, w, "no outcome for edition %s",
                     aipa_edition_name(missing & AIPA_ED_2018 ? AIPA_ED_2018 : AIPA_ED_2024));
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "across")) != NULL) {
-        snprintf(w, sizeof(w), "%s.across", where);
+        WPATH(w, "%s.across", where);
         if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0 || cJSON_GetArraySize(it) > 8) {
             return fail(x, w, "must be a list of 1..8 checks");
         }
@@ -1469,7 +1488,7 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
             return AIPA_ENOMEM;
         }
         for (const cJSON *a = it->child; a != NULL; a = a->next) {
-            snprintf(w, sizeof(w), "%s.across[%zu]", where, s->across_count);
+            WPATH(w, "%s.across[%zu]", where, s->across_count);
             AIPA_TRY(load_across(x, w, a, &s->across[s->across_count++]));
         }
     }
