@@ -313,6 +313,19 @@ static void copy_field(char *dst, size_t cap, const char *src, size_t n)
     dst[n] = '\0';
 }
 
+void aipa__srv_printable(char *dst, size_t cap, const char *src, size_t n)
+{
+    if (n >= cap) {
+        n = cap - 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+
+        dst[i] = c > 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    dst[n] = '\0';
+}
+
 /* The last resort when even an error body cannot be built. */
 static void internal_failure(struct hctx *h)
 {
@@ -777,7 +790,8 @@ static void handle_api(struct hctx *h, struct aipa_slice query)
     if (!get_common(h, "x-acs-action", "Action", &action, &action_len)) {
         return;
     }
-    copy_field(h->resp->action, sizeof(h->resp->action), action, action_len);
+    /* Client bytes: printable only, since they reach the log line. */
+    aipa__srv_printable(h->resp->action, sizeof(h->resp->action), action, action_len);
     if (!get_common(h, "x-acs-version", "Version", &version, &version_len)) {
         return;
     }
@@ -891,7 +905,10 @@ aipa_err aipa__srv_handle_declared(struct aipa_srv *srv, const struct aipa_srv_r
     aipa_params_cleanup(&h.params);
     aipa_params_cleanup(&h.query_params);
     if (srv->cfg.log != NULL) {
-        fprintf(srv->cfg.log, "%s %s %u %s %" PRId64 "us %s\n", req->method,
+        char method[16];
+
+        aipa__srv_printable(method, sizeof(method), req->method, strlen(req->method));
+        fprintf(srv->cfg.log, "%s %s %u %s %" PRId64 "us %s\n", method,
                 resp->action[0] != '\0' ? resp->action : "-", resp->status,
                 resp->code[0] != '\0' ? resp->code : "-", now_us() - t0, resp->request_id);
     }

@@ -198,8 +198,7 @@ void aipa__srv_fixture(struct aipa_srv *srv, const struct aipa_srv_request *req,
     const struct route *r = NULL;
     bool path_known = false;
 
-    snprintf(resp->action, sizeof(resp->action), "%.*s", (int)(path.len > 40 ? 40 : path.len),
-             (const char *)path.ptr);
+    aipa__srv_printable(resp->action, sizeof(resp->action), (const char *)path.ptr, path.len);
     if (tok == NULL || !aipa_ct_equal(tok->value.ptr, tok->value.len, srv->fixture_token,
                                       strlen(srv->fixture_token))) {
         fail(resp, 403, "BadToken", "missing or wrong X-Aipa-Token");

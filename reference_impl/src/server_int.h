@@ -85,6 +85,9 @@ void aipa__srv_request_id(struct aipa_srv *srv, char out[37]);
 aipa_err aipa__srv_handle_declared(struct aipa_srv *srv, const struct aipa_srv_request *req,
                                    size_t declared_body_len, struct aipa_srv_response *resp);
 
+/* Copies n bytes of src as a string, bytes outside 0x21..0x7e as '?' (for logs). */
+void aipa__srv_printable(char *dst, size_t cap, const char *src, size_t n);
+
 /* A header's value by case-insensitive name; NULL if absent. */
 const struct aipa_header *aipa__srv_header(const struct aipa_srv_request *req, const char *name);
 
