@@ -71,6 +71,9 @@
     X(F_ENDLESS, "endless", "responses are a chunked body that never ends")                        \
     X(F_SLOW, "slow", "responses are held back --delay-ms milliseconds (default 30000)")           \
     X(F_RESET, "reset", "API requests get their connection reset (RST) with no response")          \
+    X(F_TRICKLE, "trickle", "headers at once, then the body one byte every 200 ms")                \
+    X(F_FIXTURE_500, "fixture-500",                                                                \
+      "fixture requests (/_aipa/) answer 500: the target's test hooks are broken")                 \
     X(F_UNENFORCE, "unenforce:<Code>",                                                             \
       "when the reference would answer <Code>, answer 200 with a plausible IpAddress instead")
 
@@ -649,6 +652,59 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+/* The trickle fault: the real body, one byte per call, 200 ms apart. */
+struct trickle {
+    char *body;
+    size_t len;
+};
+
+static ssize_t trickle_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    const struct trickle *t = cls;
+
+    if (pos >= t->len) {
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    for (unsigned waited = 0; waited < 200 && !atomic_load(&stopping); waited += 50) {
+        sleep_ms(50);
+    }
+    if (atomic_load(&stopping) || max == 0) {
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    buf[0] = t->body[pos];
+    return 1;
+}
+
+static void trickle_free(void *cls)
+{
+    struct trickle *t = cls;
+
+    if (t != NULL) {
+        aipa_free(t->body);
+        aipa_free(t);
+    }
+}
+
+static struct MHD_Response *trickle_response(struct aipa_srv_response *r)
+{
+    struct trickle *t = aipa_calloc(1, sizeof(*t));
+    struct MHD_Response *mr = NULL;
+
+    if (t == NULL) {
+        return NULL;
+    }
+    t->body = aipa_buf_steal(&r->body, &t->len);
+    if (t->body == NULL) {
+        aipa_free(t);
+        return NULL;
+    }
+    mr = MHD_create_response_from_callback(t->len, 1, trickle_read, t, trickle_free);
+    if (mr == NULL) {
+        trickle_free(t);
+    }
+    return mr;
+}
+
 static void stream_free(void *cls)
 {
     aipa_free(cls);
@@ -699,7 +755,7 @@ static bool is_fixture_request(const char *target)
  * Applies the configured fault to r in place. Returns false when the
  * response should not be sent from r (stream, reset), with *kind saying what.
  */
-enum send_kind { SEND_BODY, SEND_STREAM, SEND_ENDLESS, SEND_RESET };
+enum send_kind { SEND_BODY, SEND_STREAM, SEND_ENDLESS, SEND_RESET, SEND_TRICKLE };
 
 static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
 {
@@ -791,6 +847,11 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
             sleep_ms(50);
         }
         return AIPA_OK;
+    case F_TRICKLE:
+        *kind = SEND_TRICKLE;
+        return AIPA_OK;
+    case F_FIXTURE_500:
+        return AIPA_OK; /* handled before the reference sees the request */
     case F_RESET:
         *kind = SEND_RESET;
         return AIPA_OK;
@@ -881,6 +942,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     req.body = (const uint8_t *)cn->body.ptr;
     req.body_len = cn->body.len;
     fixture = is_fixture_request(req.target);
+    if (fixture && opt.fault == F_FIXTURE_500) {
+        return send_plain(c, 500, "fixture protocol unavailable (badserver fault fixture-500)\n");
+    }
 
     aipa_srv_response_init(&resp);
     if (aipa_srv_handle(srv, &req, &resp) != AIPA_OK) {
@@ -903,6 +967,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     case SEND_STREAM:
     case SEND_ENDLESS:
         mr = stream_response(&resp, kind == SEND_ENDLESS);
+        break;
+    case SEND_TRICKLE:
+        mr = trickle_response(&resp);
         break;
     case SEND_BODY:
         mr = MHD_create_response_from_buffer(resp.body.len, resp.body.ptr, MHD_RESPMEM_MUST_COPY);
