@@ -887,13 +887,15 @@ static void oneshot_stop(struct oneshot *o)
 
 static enum aipa_xerr raw_get(const char *url, struct aipa_response *r)
 {
-    struct aipa_client *c = client_for(url, 3000, 0);
+    struct aipa_client *c = client_for(url, 10000, 0);
     struct aipa_request req;
 
     aipa_request_init(&req);
     req.raw = true;
     assert_int_equal(aipa_client_call(c, &req, NULL, r), AIPA_OK);
     aipa_client_free(c);
+    print_message("  %s: %s after %.1f ms (%s)\n", url, aipa_xerr_name(r->xerr), r->elapsed_ms,
+                  r->xerr_msg);
     return r->xerr;
 }
 
@@ -1265,6 +1267,88 @@ static void test_cli_call(void **state)
     srv_stop(s);
 }
 
+/* ---- allocation failure injection ---- */
+
+/* Fails every allocation once the countdown reaches zero; -1 never fails. */
+static long oom_countdown = -1;
+
+static bool oom_now(void)
+{
+    if (oom_countdown == 0) {
+        return true;
+    }
+    if (oom_countdown > 0) {
+        oom_countdown--;
+    }
+    return false;
+}
+
+static void *oom_malloc(size_t n)
+{
+    return oom_now() ? NULL : malloc(n);
+}
+
+static void *oom_realloc(void *p, size_t n)
+{
+    return oom_now() ? NULL : realloc(p, n);
+}
+
+static void *oom_calloc(size_t count, size_t n)
+{
+    return oom_now() ? NULL : calloc(count, n);
+}
+
+static const struct aipa_allocator oom_allocator = {oom_malloc, oom_realloc, oom_calloc, free};
+
+/* Building under allocation failure: AIPA_ENOMEM (or a crypto failure), never a crash or leak. */
+static void test_build_out_of_memory(void **state)
+{
+    (void)state;
+    struct aipa_client *c = client_for("http://127.0.0.1:9/", 1000, 0);
+    struct aipa_params p;
+    static const struct aipa_kv extra[] = {{"x-acs-credentials-provider", "static_ak"}};
+
+    aipa_params_init(&p, NULL);
+    add(&p, "Action", "AllocatePublicIpAddress");
+    add(&p, "InstanceId", "i-1");
+    for (int sig = 0; sig < 3; sig++) {
+        bool done = false;
+        for (long k = 0; k < 5000 && !done; k++) {
+            struct aipa_request req;
+            struct aipa_built b;
+            struct aipa_buf line;
+            aipa_request_init(&req);
+            req.sig = (enum aipa_sig)sig;
+            req.shape = sig == 1 ? AIPA_SHAPE_POST_QUERY : AIPA_SHAPE_POST_FORM;
+            req.want = AIPA_WANT_JSON;
+            req.params = &p;
+            req.extra_headers = extra;
+            req.extra_header_count = 1;
+            aipa_built_init(&b);
+            aipa_buf_init(&line, 1 << 16);
+            oom_countdown = k;
+            aipa_set_allocator(&oom_allocator);
+            aipa_err e = aipa_client_build(c, &req, &b);
+            aipa_err r = aipa_client_repro(c, &req, &line);
+            aipa_set_allocator(NULL);
+            oom_countdown = -1;
+            assert_true(e == AIPA_OK || e == AIPA_ENOMEM || e == AIPA_ECRYPTO);
+            assert_true(r == AIPA_OK || r == AIPA_ENOMEM);
+            if (e != AIPA_OK) {
+                /* A failed build leaves an empty request behind. */
+                assert_int_equal(b.header_count, 0);
+                assert_int_equal(b.target.len, 0);
+            }
+            done = e == AIPA_OK && r == AIPA_OK;
+            aipa_buf_cleanup(&line);
+            aipa_built_cleanup(&b);
+        }
+        assert_true(done);
+    }
+    aipa_params_cleanup(&p);
+    aipa_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1279,6 +1363,7 @@ int main(void)
         cmocka_unit_test(test_raw_mode),
         cmocka_unit_test(test_target_validation),
         cmocka_unit_test(test_repro_line),
+        cmocka_unit_test(test_build_out_of_memory),
         cmocka_unit_test(test_cli_sign),
         cmocka_unit_test(test_cli_call),
     };

@@ -610,6 +610,31 @@ static void test_value_checks(void **state)
     assert_true(aipa_is_ipv4("1.2.3.4xyz", 7));
 }
 
+/* Many children (the indexed path): distinct names and interleaved repeats. */
+static void test_xml_wide_elements(void **state)
+{
+    struct aipa_buf b;
+    struct aipa_doc d;
+    (void)state;
+
+    aipa_buf_init(&b, 1 << 20);
+    assert_int_equal(aipa_buf_puts(&b, "<r>"), AIPA_OK);
+    for (int i = 0; i < 3000; i++) {
+        assert_int_equal(aipa_buf_printf(&b, "<a%d>%d</a%d><X>%d</X>", i, i, i, i), AIPA_OK);
+    }
+    assert_int_equal(aipa_buf_puts(&b, "<Y><Z>1</Z></Y><Y><Z>2</Z></Y></r>"), AIPA_OK);
+    aipa_doc_init(&d);
+    parse_ok(&d, "text/xml", b.ptr);
+    assert_int_equal(cJSON_GetArraySize(d.root), 3002);
+    assert_int_equal(aipa_path_array_len(d.root, "X"), 3000);
+    assert_string_equal(aipa_path_string(d.root, "X[0]"), "0");
+    assert_string_equal(aipa_path_string(d.root, "X[2999]"), "2999");
+    assert_string_equal(aipa_path_string(d.root, "a1234"), "1234");
+    assert_string_equal(aipa_path_string(d.root, "Y[1].Z"), "2");
+    aipa_doc_cleanup(&d);
+    aipa_buf_cleanup(&b);
+}
+
 /* Attributes, comments, PIs and namespaces do not disturb the mapping. */
 static void test_xml_mapping_details(void **state)
 {
@@ -630,6 +655,105 @@ static void test_xml_mapping_details(void **state)
     aipa_doc_cleanup(&d);
 }
 
+/* ---- allocation failure injection ---- */
+
+/* Fails every allocation once the countdown reaches zero; -1 never fails. */
+static long oom_countdown = -1;
+
+static bool oom_now(void)
+{
+    if (oom_countdown == 0) {
+        return true;
+    }
+    if (oom_countdown > 0) {
+        oom_countdown--;
+    }
+    return false;
+}
+
+static void *oom_malloc(size_t n)
+{
+    return oom_now() ? NULL : malloc(n);
+}
+
+static void *oom_realloc(void *p, size_t n)
+{
+    return oom_now() ? NULL : realloc(p, n);
+}
+
+static void *oom_calloc(size_t count, size_t n)
+{
+    return oom_now() ? NULL : calloc(count, n);
+}
+
+static const struct aipa_allocator oom_allocator = {oom_malloc, oom_realloc, oom_calloc, free};
+
+static void *oom_cjson_malloc(size_t n)
+{
+    return oom_now() ? NULL : malloc(n);
+}
+
+/*
+ * Allocation failures inside the parser (its own buffers, and cJSON through
+ * its hooks) give AIPA_ENOMEM with d->root NULL, or success; never a crash or
+ * a leak. libxml2's own allocations are not injected.
+ */
+static void test_out_of_memory(void **state)
+{
+    static const char *const bodies[] = {
+        "<?xml version='1.0' encoding='UTF-8'?><Error><RequestId>R</RequestId><Code>C</Code>"
+        "<Recommend><![CDATA[https://x/?a=1&b=2]]></Recommend><A><B>1</B><B>2</B><B>3</B></A>"
+        "</Error>",
+        "{\"RequestId\":\"R\",\"Instances\":{\"Instance\":[{\"InstanceId\":\"i-1\",\"A\":[1,2,3]},"
+        "{\"InstanceId\":\"i-2\",\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,"
+        "\"k7\":7,\"k8\":8,\"k9\":9}]}}",
+        "{\"a\":1,\"a\":2}",
+    };
+    cJSON_Hooks hooks = {oom_cjson_malloc, free};
+    (void)state;
+
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(bodies); i++) {
+        bool done = false;
+        for (long k = 0; k < 2000 && !done; k++) {
+            struct aipa_doc d;
+            struct aipa_buf why;
+            aipa_doc_init(&d);
+            aipa_buf_init(&why, 1024);
+            oom_countdown = k;
+            aipa_set_allocator(&oom_allocator);
+            cJSON_InitHooks(&hooks);
+            aipa_err e = aipa_parse_body(AIPA_BODY_UNKNOWN, NULL, (const uint8_t *)bodies[i],
+                                         strlen(bodies[i]), NULL, &d, &why);
+            cJSON_InitHooks(NULL);
+            aipa_set_allocator(NULL);
+            oom_countdown = -1;
+            if (i == 2) {
+                /* A duplicate is a parse error once memory suffices to find it. */
+                assert_true(e == AIPA_EPARSE || e == AIPA_ENOMEM);
+                done = e == AIPA_EPARSE;
+            } else {
+                /*
+                 * cJSON reports its own allocation failure as a parse
+                 * failure (it returns NULL either way), so JSON may give
+                 * AIPA_EPARSE here too; XML must say AIPA_ENOMEM.
+                 */
+                if (e != AIPA_OK && e != AIPA_ENOMEM && !(i == 1 && e == AIPA_EPARSE)) {
+                    print_error("body %zu, failure at %ld: %s: %s\n", i, k, aipa_errname(e),
+                                why.ptr != NULL ? why.ptr : "");
+                }
+                assert_true(e == AIPA_OK || e == AIPA_ENOMEM || (i == 1 && e == AIPA_EPARSE));
+                done = e == AIPA_OK;
+            }
+            if (e != AIPA_OK) {
+                assert_null(d.root);
+            }
+            aipa_doc_cleanup(&d);
+            aipa_buf_cleanup(&why);
+        }
+        assert_true(done);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -648,6 +772,8 @@ int main(void)
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_value_checks),
         cmocka_unit_test(test_xml_mapping_details),
+        cmocka_unit_test(test_xml_wide_elements),
+        cmocka_unit_test(test_out_of_memory),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     xmlCleanupParser();

@@ -671,6 +671,64 @@ static void test_array_shapes(void **state)
     aipa_buf_cleanup(&j);
 }
 
+/* ---- allocation failure injection ---- */
+
+/* Fails every allocation once the countdown reaches zero; -1 never fails. */
+static long oom_countdown = -1;
+
+static bool oom_now(void)
+{
+    if (oom_countdown == 0) {
+        return true;
+    }
+    if (oom_countdown > 0) {
+        oom_countdown--;
+    }
+    return false;
+}
+
+static void *oom_malloc(size_t n)
+{
+    return oom_now() ? NULL : malloc(n);
+}
+
+static void *oom_realloc(void *p, size_t n)
+{
+    return oom_now() ? NULL : realloc(p, n);
+}
+
+static void *oom_calloc(size_t count, size_t n)
+{
+    return oom_now() ? NULL : calloc(count, n);
+}
+
+static const struct aipa_allocator oom_allocator = {oom_malloc, oom_realloc, oom_calloc, free};
+
+/* Every allocation failure gives AIPA_ENOMEM (never a crash or a leak), then success. */
+static void test_out_of_memory(void **state)
+{
+    struct aipa_instance_view v[3];
+    (void)state;
+
+    make_views(v);
+    for (int f = 0; f < 2; f++) {
+        bool done = false;
+        for (long k = 0; k < 1000 && !done; k++) {
+            struct aipa_buf b;
+            aipa_buf_init(&b, 1 << 20);
+            oom_countdown = k;
+            aipa_set_allocator(&oom_allocator);
+            aipa_err e = aipa_render_describe((enum aipa_format)f, "R", v, 3, 3, 1, 10, &b);
+            aipa_set_allocator(NULL);
+            oom_countdown = -1;
+            assert_true(e == AIPA_OK || e == AIPA_ENOMEM);
+            done = e == AIPA_OK;
+            aipa_buf_cleanup(&b);
+        }
+        assert_true(done);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -680,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_output_bytes_clean), cmocka_unit_test(test_random_values_agree),
         cmocka_unit_test(test_one_mib_strings),    cmocka_unit_test(test_describe_fields),
         cmocka_unit_test(test_writer_misuse),      cmocka_unit_test(test_array_shapes),
+        cmocka_unit_test(test_out_of_memory),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     xmlCleanupParser();
