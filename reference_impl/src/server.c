@@ -693,6 +693,37 @@ static enum aipa_format default_format(const struct aipa_srv_request *req, bool 
     return v3 ? AIPA_FMT_JSON : AIPA_FMT_XML;
 }
 
+/*
+ * A Format parameter found by scanning raw "a=b&c=d" text (no decoding, at
+ * most the first 256 pairs), so that a request rejected before its
+ * parameters are parsed (a limit, a bad escape elsewhere) is still answered
+ * in the format it asked for. Only the literal values json and xml count.
+ */
+static bool raw_format(const uint8_t *s, size_t n, enum aipa_format *out)
+{
+    const uint8_t *p = s;
+    const uint8_t *end = s + n;
+
+    for (int pairs = 0; p < end && pairs < 256; pairs++) {
+        const uint8_t *amp = memchr(p, '&', (size_t)(end - p));
+        const uint8_t *stop = amp != NULL ? amp : end;
+        size_t len = (size_t)(stop - p);
+
+        if (len == 11 && memcmp(p, "Format=", 7) == 0 &&
+            strncasecmp((const char *)p + 7, "json", 4) == 0) {
+            *out = AIPA_FMT_JSON;
+            return true;
+        }
+        if (len == 10 && memcmp(p, "Format=", 7) == 0 &&
+            strncasecmp((const char *)p + 7, "xml", 3) == 0) {
+            *out = AIPA_FMT_XML;
+            return true;
+        }
+        p = stop + 1;
+    }
+    return false;
+}
+
 static bool is_form(const struct aipa_srv_request *req)
 {
     const struct aipa_header *ct = aipa__srv_header(req, "Content-Type");
@@ -883,6 +914,9 @@ aipa_err aipa__srv_handle_declared(struct aipa_srv *srv, const struct aipa_srv_r
     }
     for (size_t i = 0; i < req->header_count; i++) {
         header_bytes += req->headers[i].name.len + req->headers[i].value.len + 4;
+    }
+    if (!raw_format(query.ptr, query.len, &h.fmt) && is_form(req) && req->body_len > 0) {
+        (void)raw_format(req->body, req->body_len, &h.fmt);
     }
 
     /* Limits first: they protect every later step. */

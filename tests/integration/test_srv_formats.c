@@ -79,6 +79,20 @@ static void format_parameter(void **state)
     assert_int_equal(r.status, 400);
     is_xml(&r, "Error");
     assert_non_null(strstr(r.body, "<Code>InvalidParameter.Format</Code>"));
+    /* A request refused while its parameters are parsed still gets the format it asked for. */
+    {
+        char url[160];
+
+        snprintf(url, sizeof(url), "%s/?Format=json&InstanceId=%%ff&Action=X", S.base);
+        it_http("GET", url, NULL, NULL, 0, 0, &r);
+        assert_int_equal(r.status, 400);
+        is_json(&r);
+        snprintf(url, sizeof(url), "%s/?Bad=%%zz&Format=XML", S.base);
+        it_http("GET", url, (const char *const[]){"Accept: application/json", NULL}, NULL, 0, 0,
+                &r);
+        assert_int_equal(r.status, 400);
+        is_xml(&r, "Error");
+    }
     /* No Format, no Accept: XML for V1. */
     it_v1(&S, "GET", false, IT_SECRET, KV("Action", "DescribeInstances"), &r);
     assert_int_equal(r.status, 200);
