@@ -275,7 +275,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     return verify_and_echo(con, url, method, st);
 }
 
-static struct echo_srv *srv_start(void)
+/*
+ * A self-signed test certificate for 127.0.0.1 and localhost (P-256, valid
+ * until 2126), made for this test with
+ *   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes
+ *     -days 36500 -subj "/CN=aipa test 127.0.0.1" -addext
+ *     "subjectAltName=IP:127.0.0.1,DNS:localhost" -addext "basicConstraints=critical,CA:TRUE"
+ * It protects nothing: the server using it exists only inside this test.
+ */
+static const char test_cert[] = "-----BEGIN CERTIFICATE-----\n"
+                                "MIIBsDCCAVWgAwIBAgIUKNxvfzeVLSxamtYvqFjQGSXBX5kwCgYIKoZIzj0EAwIw\n"
+                                "HjEcMBoGA1UEAwwTYWlwYSB0ZXN0IDEyNy4wLjAuMTAgFw0yNjExMjcwODUzNDZa\n"
+                                "GA8yMTI2MTEwMzA4NTM0NlowHjEcMBoGA1UEAwwTYWlwYSB0ZXN0IDEyNy4wLjAu\n"
+                                "MTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABCqPdHJg3t6kK41qxiC5J84vHtPj\n"
+                                "WX9aO8Ou8XHo0h7tJq/G0fMgfLfWCAZK8PRLIO37tVDfj6pGa7mW8YVWt7SjbzBt\n"
+                                "MB0GA1UdDgQWBBTvtgQx2cz/qZ8wx2RnKKtsjdjHNTAfBgNVHSMEGDAWgBTvtgQx\n"
+                                "2cz/qZ8wx2RnKKtsjdjHNTAaBgNVHREEEzARhwR/AAABgglsb2NhbGhvc3QwDwYD\n"
+                                "VR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAkbeyp/SHeNyKFqbAO7qM\n"
+                                "4Oz2oc6eQ6VMO5b7whTBDwICIQCIKQRuqxPMaF4ht8NiWbZHwTv/V+Wir8Bs6IFw\n"
+                                "/bQ78g==\n"
+                                "-----END CERTIFICATE-----\n";
+static const char test_key[] = "-----BEGIN PRIVATE KEY-----\n"
+                               "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQga63xcd3eErXLhShD\n"
+                               "n9phkjI74jlN+nZSM2oq4x+KnMChRANCAAQqj3RyYN7epCuNasYguSfOLx7T41l/\n"
+                               "WjvDrvFx6NIe7SavxtHzIHy31ggGSvD0SyDt+7VQ34+qRmu5lvGFVre0\n"
+                               "-----END PRIVATE KEY-----\n";
+
+static struct echo_srv *srv_start_opt(bool tls)
 {
     struct echo_srv *s = calloc(1, sizeof(*s));
     struct sockaddr_in sa;
@@ -285,18 +311,29 @@ static struct echo_srv *srv_start(void)
     sa.sin_family = AF_INET;
     sa.sin_port = 0;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                            on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-                            on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (tls) {
+        flags |= MHD_USE_TLS;
+    }
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+        MHD_OPTION_HTTPS_MEM_KEY, tls ? test_key : NULL, MHD_OPTION_HTTPS_MEM_CERT,
+        tls ? test_cert : NULL, MHD_OPTION_END);
     assert_non_null(s->d);
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     assert_non_null(info);
     s->port = info->port;
     assert_true(s->port != 0);
-    (void)snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%u", (unsigned)s->port);
+    (void)snprintf(s->url, sizeof(s->url), "%s://127.0.0.1:%u", tls ? "https" : "http",
+                   (unsigned)s->port);
     return s;
+}
+
+static struct echo_srv *srv_start(void)
+{
+    return srv_start_opt(false);
 }
 
 static void srv_stop(struct echo_srv *s)
@@ -1349,6 +1386,53 @@ static void test_build_out_of_memory(void **state)
     aipa_client_free(c);
 }
 
+/* TLS: verification is on by default; a CA file or an explicit --insecure gets through. */
+static void test_tls_verification(void **state)
+{
+    (void)state;
+    struct echo_srv *s = srv_start_opt(true);
+    char ca[] = "/tmp/aipa-test-ca-XXXXXX";
+    int fd = mkstemp(ca);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, test_cert, strlen(test_cert)), (ssize_t)strlen(test_cert));
+    close(fd);
+    struct aipa_params p;
+    aipa_params_init(&p, NULL);
+    add(&p, "Action", "DescribeInstances");
+
+    for (int mode = 0; mode < 3; mode++) {
+        struct aipa_client_config cfg;
+        struct aipa_client *c = NULL;
+        struct aipa_request req;
+        struct aipa_response r;
+        aipa_client_config_defaults(&cfg);
+        cfg.target = s->url;
+        cfg.access_key_id = AKID;
+        cfg.access_key_secret = SECRET;
+        cfg.timeout_ms = 10000;
+        cfg.ca_file = mode == 1 ? ca : NULL;
+        cfg.insecure = mode == 2;
+        assert_int_equal(aipa_client_new(&c, &cfg), AIPA_OK);
+        aipa_request_init(&req);
+        req.params = &p;
+        aipa_response_init(&r);
+        assert_int_equal(aipa_client_call(c, &req, NULL, &r), AIPA_OK);
+        print_message("  mode %d: %s %ld %s\n", mode, aipa_xerr_name(r.xerr), r.status, r.xerr_msg);
+        if (mode == 0) {
+            assert_int_equal(r.xerr, AIPA_XERR_TLS); /* self-signed, not trusted */
+            assert_int_equal(r.status, 0);
+        } else {
+            assert_int_equal(r.xerr, AIPA_XERR_NONE);
+            assert_int_equal(r.status, 200);
+        }
+        aipa_response_cleanup(&r);
+        aipa_client_free(c);
+    }
+    unlink(ca);
+    aipa_params_cleanup(&p);
+    srv_stop(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1360,6 +1444,7 @@ int main(void)
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_reset_refused_tls_protocol),
         cmocka_unit_test(test_redirect_not_followed),
+        cmocka_unit_test(test_tls_verification),
         cmocka_unit_test(test_raw_mode),
         cmocka_unit_test(test_target_validation),
         cmocka_unit_test(test_repro_line),
