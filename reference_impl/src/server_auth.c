@@ -265,8 +265,8 @@ static aipa_err use_nonce(struct aipa_srv *srv, const char *nonce, size_t len,
     return AIPA_OK;
 }
 
-static const char *v1_required[] = {"AccessKeyId",      "Signature",      "SignatureMethod",
-                                    "SignatureVersion", "SignatureNonce", "Timestamp"};
+static const char *v1_required[] = {"AccessKeyId", "SignatureMethod", "SignatureVersion",
+                                    "SignatureNonce", "Timestamp"};
 
 static bool is_base64_sig(const char *s, size_t n)
 {
@@ -291,6 +291,17 @@ static aipa_err auth_v1(struct aipa_srv *srv, const struct aipa__auth_in *in,
     const struct aipa_param *sig, *ak, *nonce, *ts;
     bool match = false;
 
+    /*
+     * No signature at all is an incomplete signature (the gateway's answer
+     * to unsigned requests, ecs-rpc-wire.md §4.2), with the StringToSign the
+     * client should have signed.
+     */
+    sig = aipa_params_get(p, "Signature");
+    if (sig == NULL || sig->value_len == 0) {
+        AIPA_TRY(aipa_v1_string_to_sign(in->req->method, p, &out->sts));
+        set_code(out, AIPA_C_INCOMPLETE_SIGNATURE, NULL);
+        return AIPA_OK;
+    }
     for (size_t i = 0; i < AIPA_ARRAY_LEN(v1_required); i++) {
         const struct aipa_param *rp = aipa_params_get(p, v1_required[i]);
 
@@ -322,7 +333,6 @@ static aipa_err auth_v1(struct aipa_srv *srv, const struct aipa__auth_in *in,
         return AIPA_OK;
     }
     AIPA_TRY(aipa_v1_verify(in->req->method, p, out->cred->access_key_secret, &out->sts, &match));
-    sig = aipa_params_get(p, "Signature");
     if (!is_base64_sig(sig->value, sig->value_len)) {
         set_code(out, AIPA_C_INCOMPLETE_SIGNATURE, NULL);
         return AIPA_OK;
