@@ -262,8 +262,8 @@ aipa_err aipa__state_init(struct aipa_model_state *st, const char *const *cidrs,
 
 void aipa__state_cleanup(struct aipa_model_state *st)
 {
-    aipa_free(st->insts);
-    aipa_free(st->table);
+    aipa_free(st->slots_mem);
+    aipa_free(st->order);
     strtab_cleanup(&st->strs);
     aipa__pool_cleanup(&st->pool);
     memset(st, 0, sizeof(*st));
@@ -272,61 +272,77 @@ void aipa__state_cleanup(struct aipa_model_state *st)
 struct aipa_inst *aipa__find(const struct aipa_model_state *st, const char *id, size_t len)
 {
     uint32_t mask;
+    uint32_t h;
 
-    if (st->table_cap == 0 || len == 0 || len >= AIPA_INSTANCE_ID_MAX) {
+    if (st->slot_cap == 0 || len == 0 || len >= AIPA_INSTANCE_ID_MAX) {
         return NULL;
     }
-    mask = st->table_cap - 1;
-    for (uint32_t i = hash_bytes(id, len) & mask; st->table[i] != 0; i = (i + 1) & mask) {
-        struct aipa_inst *in = &st->insts[st->table[i] - 1];
+    mask = st->slot_cap - 1;
+    h = hash_bytes(id, len);
+    for (uint32_t i = h & mask; st->slots[i].id[0] != '\0'; i = (i + 1) & mask) {
+        struct aipa_inst *in = &st->slots[i];
 
-        if (strncmp(in->id, id, len) == 0 && in->id[len] == '\0') {
+        if (in->hash == h && strncmp(in->id, id, len) == 0 && in->id[len] == '\0') {
             return in;
         }
     }
     return NULL;
 }
 
-static void table_put(uint32_t *table, uint32_t cap, const char *id, uint32_t value)
+/* The empty slot where an instance with hash h goes. */
+static uint32_t free_slot(const struct aipa_inst *slots, uint32_t cap, uint32_t h)
 {
-    uint32_t i = hash_bytes(id, strlen(id)) & (cap - 1);
+    uint32_t i = h & (cap - 1);
 
-    while (table[i] != 0) {
+    while (slots[i].id[0] != '\0') {
         i = (i + 1) & (cap - 1);
     }
-    table[i] = value;
+    return i;
 }
 
-/* Room for one more instance in the array and the table (load at most 1/2). */
+/* Room for one more instance in the order array and the slots (load at most 3/4). */
 static aipa_err reserve_one(struct aipa_model_state *st)
 {
-    if (st->count + 1 > st->cap) {
-        uint32_t ncap = st->cap == 0 ? 16 : st->cap * 2;
-        struct aipa_inst *n;
+    if (st->count + 1 > st->order_cap) {
+        uint32_t ncap = st->order_cap == 0 ? 16 : st->order_cap * 2;
+        uint32_t *n;
 
-        if (st->cap > UINT32_MAX / 4) {
+        if (st->order_cap > UINT32_MAX / 8) {
             return AIPA_ETOOBIG;
         }
-        n = aipa_realloc(st->insts, (size_t)ncap * sizeof(*n));
+        n = aipa_realloc(st->order, (size_t)ncap * sizeof(*n));
         if (n == NULL) {
             return AIPA_ENOMEM;
         }
-        st->insts = n;
-        st->cap = ncap;
+        st->order = n;
+        st->order_cap = ncap;
     }
-    if ((uint64_t)(st->count + 1) * 2 > st->table_cap) {
-        uint32_t ncap = st->table_cap == 0 ? 32 : st->table_cap * 2;
-        uint32_t *t = aipa_calloc(ncap, sizeof(*t));
+    if ((uint64_t)(st->count + 1) * 4 > (uint64_t)st->slot_cap * 3) {
+        uint32_t ncap = st->slot_cap == 0 ? 32 : st->slot_cap * 2;
+        size_t bytes = (size_t)ncap * sizeof(struct aipa_inst);
+        void *mem;
+        struct aipa_inst *slots;
 
-        if (t == NULL) {
+        if (st->slot_cap > UINT32_MAX / 4) {
+            return AIPA_ETOOBIG;
+        }
+        /* calloc: every slot starts empty; 64 spare bytes to align to a cache line. */
+        mem = aipa_calloc(bytes + 64, 1);
+        if (mem == NULL) {
             return AIPA_ENOMEM;
         }
+        slots = (struct aipa_inst *)(void *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
         for (uint32_t k = 0; k < st->count; k++) {
-            table_put(t, ncap, st->insts[k].id, k + 1);
+            const struct aipa_inst *in = aipa__inst_at(st, k);
+            uint32_t at = free_slot(slots, ncap, in->hash);
+
+            slots[at] = *in;
+            st->order[k] = at;
         }
-        aipa_free(st->table);
-        st->table = t;
-        st->table_cap = ncap;
+        aipa_free(st->slots_mem);
+        st->slots_mem = mem;
+        st->slots = slots;
+        st->slot_cap = ncap;
     }
     return AIPA_OK;
 }
@@ -364,6 +380,7 @@ aipa_err aipa__state_add(struct aipa_model *m, struct aipa_model_state *st,
 {
     struct aipa_inst in;
     uint32_t pool_idx = 0;
+    uint32_t at;
     aipa_err err;
     const char *region = spec->region != NULL ? spec->region : AIPA_DEFAULT_REGION;
 
@@ -443,9 +460,11 @@ aipa_err aipa__state_add(struct aipa_model *m, struct aipa_model_state *st,
             in.flags |= AIPA_IF_EFFECTIVE;
         }
     }
-    st->insts[st->count] = in;
+    in.hash = hash_bytes(in.id, strlen(in.id));
+    at = free_slot(st->slots, st->slot_cap, in.hash);
+    st->slots[at] = in;
+    st->order[st->count] = at;
     st->count++;
-    table_put(st->table, st->table_cap, in.id, st->count);
     if (id_out != NULL) {
         memcpy(id_out, in.id, sizeof(in.id));
     }
@@ -938,7 +957,7 @@ enum aipa_code aipa_model_describe(struct aipa_model *m, const char *const *ids,
     } else {
         matched = m->st.count;
         for (size_t k = skip; k < m->st.count && written < page_size && written < cap; k++) {
-            make_view(&m->st, &m->st.insts[k], &views[written++]);
+            make_view(&m->st, aipa__inst_at(&m->st, (uint32_t)k), &views[written++]);
         }
     }
     pthread_mutex_unlock(m->lock);
@@ -967,7 +986,7 @@ static aipa_err check_locked(struct aipa_model *m, struct aipa_buf *why)
     }
     err = AIPA_EINVAL;
     for (uint32_t k = 0; k < st->count; k++) {
-        const struct aipa_inst *in = &st->insts[k];
+        const struct aipa_inst *in = aipa__inst_at(st, k);
         char ip[AIPA_IPV4_MAX];
         uint32_t idx;
 

@@ -39,7 +39,7 @@ struct aipa_pool_block {
 
 /*
  * Every usable address has a pool index (blocks concatenated in address
- * order). perm holds the pool's addresses by position in three zones:
+ * order). perm holds the pool indices by position in three zones:
  * [0, nback) held back by set_pool_free, [nback, nback + nfree) free,
  * [nback + nfree, size) held by an instance. pos is perm's inverse (pool
  * index -> position), so moving an address between zones is one swap.
@@ -62,6 +62,7 @@ AIPA_MUST_CHECK aipa_err aipa__pool_init(struct aipa_pool *p, const char *const 
                                          size_t count, struct aipa_buf *why);
 void aipa__pool_cleanup(struct aipa_pool *p);
 bool aipa__pool_index(const struct aipa_pool *p, uint32_t ip, uint32_t *idx);
+uint32_t aipa__pool_addr(const struct aipa_pool *p, uint32_t idx);
 enum aipa_pool_zone aipa__pool_zone(const struct aipa_pool *p, uint32_t idx);
 uint32_t aipa__pool_in_use(const struct aipa_pool *p);
 /* A uniformly random free address, moved to the in-use zone; false if none
@@ -93,9 +94,14 @@ aipa_err aipa__pool_check(const struct aipa_pool *p, struct aipa_buf *why);
 #define AIPA_IF_CLOUDBOX  0x08u
 #define AIPA_IF_DEDICATED 0x10u
 
-/* One instance: 60 bytes. Addresses are host-order IPv4, 0 for none. */
+/*
+ * One instance: 64 bytes, one cache line, stored in the hash table's slot
+ * itself so a look-up touches one line. Addresses are host-order IPv4, 0
+ * for none.
+ */
 struct aipa_inst {
-    char id[AIPA_INSTANCE_ID_MAX];
+    char id[AIPA_INSTANCE_ID_MAX]; /* "" marks an empty slot */
+    uint32_t hash;                 /* of id: cheap probing and rehashing */
     uint32_t public_ip;
     uint32_t eip;
     int32_t bandwidth;
@@ -106,7 +112,9 @@ struct aipa_inst {
     uint8_t locks;      /* AIPA_LOCK_* */
     uint8_t flags;      /* AIPA_IF_* */
     uint8_t inject;     /* enum aipa_code for the next allocation, 0 for none */
+    uint8_t reserved[6];
 };
+_Static_assert(sizeof(struct aipa_inst) == 64, "an instance is one cache line");
 
 /* Interned short strings (regions, VLAN ids, EIP allocation ids); entry 0 is
  * "". */
@@ -125,11 +133,12 @@ struct aipa_strtab {
 
 /* Everything a state document replaces, swapped in whole on load. */
 struct aipa_model_state {
-    struct aipa_inst *insts; /* creation order */
+    struct aipa_inst *slots; /* open addressing, linear probing; 64-byte aligned in slots_mem */
+    void *slots_mem;
+    uint32_t slot_cap; /* a power of two; load at most 3/4 */
+    uint32_t *order;   /* the slot of each instance, in creation order */
     uint32_t count;
-    uint32_t cap;
-    uint32_t *table; /* open addressing over instance index + 1; 0 is empty */
-    uint32_t table_cap;
+    uint32_t order_cap;
     struct aipa_strtab strs;
     struct aipa_pool pool;
     uint64_t allocations;
@@ -149,6 +158,11 @@ struct aipa_model {
     struct aipa_rng pick_rng; /* address choice */
     struct aipa_model_state st;
 };
+
+static inline struct aipa_inst *aipa__inst_at(const struct aipa_model_state *st, uint32_t k)
+{
+    return &st->slots[st->order[k]];
+}
 
 aipa_err aipa__state_init(struct aipa_model_state *st, const char *const *cidrs, size_t count,
                           struct aipa_buf *why);

@@ -726,7 +726,7 @@ static aipa_err dump_locked(struct aipa_model *m, struct aipa_buf *out)
     AIPA_TRY(aipa_buf_puts(out, "],\n\"Instances\":["));
     for (uint32_t k = 0; k < st->count; k++) {
         AIPA_TRY(aipa_buf_puts(out, k ? ",\n" : "\n"));
-        AIPA_TRY(dump_instance(st, &st->insts[k], out));
+        AIPA_TRY(dump_instance(st, aipa__inst_at(st, k), out));
     }
     return aipa_buf_printf(out,
                            "],\n\"Counters\":{\"InstanceCount\":%u,\"PoolSize\":%u,"

@@ -31,8 +31,21 @@ aipa_err aipa__ipv4_parse(const char *s, size_t len, uint32_t *out)
 
 void aipa__ipv4_format(uint32_t ip, char out[AIPA_IPV4_MAX])
 {
-    (void)snprintf(out, AIPA_IPV4_MAX, "%u.%u.%u.%u", (ip >> 24) & 0xffu, (ip >> 16) & 0xffu,
-                   (ip >> 8) & 0xffu, ip & 0xffu);
+    /* By hand: snprintf was a third of an allocation's cost. */
+    char *o = out;
+
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        unsigned v = (ip >> shift) & 0xffu;
+
+        if (v >= 100) {
+            *o++ = (char)('0' + v / 100);
+        }
+        if (v >= 10) {
+            *o++ = (char)('0' + v / 10 % 10);
+        }
+        *o++ = (char)('0' + v % 10);
+        *o++ = shift > 0 ? '.' : '\0';
+    }
 }
 
 /* IANA special-purpose IPv4 blocks (RFC 6890 and successors). */
@@ -228,7 +241,7 @@ aipa_err aipa__pool_init(struct aipa_pool *p, const char *const *cidrs, size_t c
         const struct aipa_pool_block *b = &p->blocks[i];
 
         for (uint32_t k = 0; k < b->count; k++) {
-            p->perm[b->offset + k] = b->first + k;
+            p->perm[b->offset + k] = b->offset + k;
             p->pos[b->offset + k] = b->offset + k;
         }
     }
@@ -267,6 +280,24 @@ bool aipa__pool_index(const struct aipa_pool *p, uint32_t ip, uint32_t *idx)
     return false;
 }
 
+uint32_t aipa__pool_addr(const struct aipa_pool *p, uint32_t idx)
+{
+    size_t lo = 0;
+    size_t hi = p->block_count;
+
+    /* The last block whose offset is <= idx. */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (p->blocks[mid].offset <= idx) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    return p->blocks[lo].first + (idx - p->blocks[lo].offset);
+}
+
 enum aipa_pool_zone aipa__pool_zone(const struct aipa_pool *p, uint32_t idx)
 {
     uint32_t at = p->pos[idx];
@@ -287,8 +318,6 @@ uint32_t aipa__pool_in_use(const struct aipa_pool *p)
 
 static void swap_at(struct aipa_pool *p, uint32_t a, uint32_t b)
 {
-    uint32_t ia;
-    uint32_t ib;
     uint32_t t;
 
     if (a == b) {
@@ -297,10 +326,8 @@ static void swap_at(struct aipa_pool *p, uint32_t a, uint32_t b)
     t = p->perm[a];
     p->perm[a] = p->perm[b];
     p->perm[b] = t;
-    (void)aipa__pool_index(p, p->perm[a], &ia);
-    (void)aipa__pool_index(p, p->perm[b], &ib);
-    p->pos[ia] = a;
-    p->pos[ib] = b;
+    p->pos[p->perm[a]] = a;
+    p->pos[p->perm[b]] = b;
 }
 
 bool aipa__pool_take_random(struct aipa_pool *p, struct aipa_rng *r, uint32_t *ip)
@@ -315,7 +342,7 @@ bool aipa__pool_take_random(struct aipa_pool *p, struct aipa_rng *r, uint32_t *i
     last = p->nback + p->nfree - 1;
     swap_at(p, at, last);
     p->nfree--;
-    *ip = p->perm[last];
+    *ip = aipa__pool_addr(p, p->perm[last]);
     return true;
 }
 
@@ -357,13 +384,10 @@ aipa_err aipa__pool_check(const struct aipa_pool *p, struct aipa_buf *why)
         return AIPA_EINVAL;
     }
     for (uint32_t at = 0; at < p->size; at++) {
-        uint32_t idx;
+        uint32_t idx = p->perm[at];
 
-        if (!aipa__pool_index(p, p->perm[at], &idx) || p->pos[idx] != at) {
-            char ip[AIPA_IPV4_MAX];
-
-            aipa__ipv4_format(p->perm[at], ip);
-            aipa__why(why, "pool position %u (%s) is not indexed back", at, ip);
+        if (idx >= p->size || p->pos[idx] != at) {
+            aipa__why(why, "pool position %u (index %u) is not indexed back", at, idx);
             return AIPA_EINVAL;
         }
     }
