@@ -366,6 +366,7 @@ static int scenario(const struct opts *o)
     rc = run(argv, o->timeout, &sig);
     check(rc != -1, "aipa fuzz finished within %.0f s (took %.1f s)", o->timeout, now_s() - t0);
     check(!sig, "aipa fuzz was not killed by a signal (status %d)", rc);
+    check(rc != 86, "aipa fuzz ran clean under the sanitizers (status %d)", rc);
     doc = load_json(json);
     check(doc != NULL, "findings.json parses");
     const cJSON *findings = cJSON_GetObjectItemCaseSensitive(doc, "findings");
@@ -487,6 +488,21 @@ int main(int argc, char **argv)
     if (mkdir(o.workdir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "livefuzz_check: cannot create %s\n", o.workdir);
         return 2;
+    }
+    /*
+     * A sanitizer report must not pass for "findings" (exit 1): under ASan and
+     * UBSan the children exit 86 instead.
+     */
+    setenv("ASAN_OPTIONS", getenv("ASAN_OPTIONS") != NULL ? getenv("ASAN_OPTIONS") : "", 1);
+    setenv("UBSAN_OPTIONS", getenv("UBSAN_OPTIONS") != NULL ? getenv("UBSAN_OPTIONS") : "", 1);
+    {
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "%s%sexitcode=86", getenv("ASAN_OPTIONS"),
+                 getenv("ASAN_OPTIONS")[0] ? ":" : "");
+        setenv("ASAN_OPTIONS", buf, 1);
+        snprintf(buf, sizeof(buf), "%s%sexitcode=86", getenv("UBSAN_OPTIONS"),
+                 getenv("UBSAN_OPTIONS")[0] ? ":" : "");
+        setenv("UBSAN_OPTIONS", buf, 1);
     }
     setenv("AIPA_FIXTURE_TOKEN", o.token, 1);
     setenv("AIPA_ACCESS_KEY_ID", "testid", 1);
