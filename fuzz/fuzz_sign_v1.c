@@ -111,6 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_str(&f, secret, sizeof(secret), &secret_len);
     secret_len = strlen(secret); /* the secret is a C string: it ends at a NUL */
     lim.max_params = MAX_PARAMS + 2;
+    lim.max_name = MAX_TEXT;
+    lim.max_value = MAX_TEXT;
     aipa_params_init(&p, &lim);
     for (size_t i = 0; i < nparams && f.n > 0; i++) {
         fz_str(&f, name, sizeof(name), &name_len);

@@ -236,6 +236,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         h[i].value = (struct aipa_slice){(const uint8_t *)value, vl};
     }
     lim.max_params = MAX_QUERY;
+    lim.max_name = MAX_TEXT;
+    lim.max_value = MAX_TEXT;
     aipa_params_init(&q, &lim);
     for (size_t i = 0; i < nq; i++) {
         size_t nl, vl;
