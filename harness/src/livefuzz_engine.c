@@ -33,8 +33,8 @@ static const char *const fixture_states[] = {
     "{\"Status\":\"Starting\"}",
     "{\"Status\":\"Running\",\"OperationLocks\":{\"LockReason\":[{\"LockReason\":\"security\"}]}}",
     "{\"Status\":\"Running\",\"OperationLocks\":{\"LockReason\":[{\"LockReason\":\"financial\"}]}}",
-    "{\"Status\":\"Running\",\"InstanceNetworkType\":\"vpc\",\"EipAddress\":{\"AllocationId\":"
-    "\"eip-fuzz0001\",\"IpAddress\":\"47.100.1.1\"}}",
+    ("{\"Status\":\"Running\",\"InstanceNetworkType\":\"vpc\",\"EipAddress\":{\"AllocationId\":"
+     "\"eip-fuzz0001\",\"IpAddress\":\"47.100.1.1\"}}"),
     "{\"Status\":\"Running\",\"InternetMaxBandwidthOut\":0}",
     "{\"Status\":\"Stopping\"}",
     "{\"Status\":\"Running\",\"InstanceNetworkType\":\"vpc\"}",
