@@ -85,19 +85,32 @@ run_wrk() {
 
 # The machine may be shared: run the three servers in interleaved rounds and
 # report each one's median, so a burst of outside load hits all of them alike.
+# nginx runs twice: with one worker per core (the usual setting, matching the
+# pool), and with one worker per connection (64), the same number of runnable
+# threads as aipa's thread-per-connection mode; on a loaded machine the count
+# of runnable threads alone shifts CPU share.
 nport="$(free_port)"
-sed -e "s|@WORKERS@|$workers|" -e "s|@DIR@|$tmp|g" -e "s|@PORT@|$nport|" \
-  scripts/bench/nginx.conf.in >"$tmp/nginx.conf"
-nginx_all=() tpc_all=() pool_all=() ratios=()
-for ((round = 1; round <= rounds; round++)); do
-  nginx -p "$tmp" -c "$tmp/nginx.conf" &
+for w in "$workers" 64; do
+  sed -e "s|@WORKERS@|$w|" -e "s|@DIR@|$tmp|g" -e "s|@PORT@|$nport|" \
+    scripts/bench/nginx.conf.in >"$tmp/nginx-$w.conf"
+done
+
+# Runs nginx with $1 workers; prints requests/s.
+run_nginx() {
+  nginx -p "$tmp" -c "$tmp/nginx-$1.conf" &
   pids+=("$!")
   for _ in $(seq 1 100); do
     curl -s -o /dev/null "http://127.0.0.1:$nport/" && break
     sleep 0.05
   done
-  n="$(run_wrk "$nport")"
+  run_wrk "$nport"
   stop_last
+}
+
+nginx_all=() nginx64_all=() tpc_all=() pool_all=()
+for ((round = 1; round <= rounds; round++)); do
+  n="$(run_nginx "$workers")"
+  n64="$(run_nginx 64)"
 
   start_aipa --threading per-connection
   t="$(run_wrk "$port")"
@@ -107,22 +120,28 @@ for ((round = 1; round <= rounds; round++)); do
   p="$(run_wrk "$port")"
   stop_last
 
-  nginx_all+=("$n") tpc_all+=("$t") pool_all+=("$p")
-  printf '# round %d: nginx %.0f, aipa per-connection %.0f, aipa pool %.0f requests/s\n' \
-    "$round" "$n" "$t" "$p"
+  nginx_all+=("$n") nginx64_all+=("$n64") tpc_all+=("$t") pool_all+=("$p")
+  printf '# round %d: nginx %.0f, nginx-64 %.0f, aipa per-connection %.0f, aipa pool %.0f requests/s\n' \
+    "$round" "$n" "$n64" "$t" "$p"
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 nginx_rps="$(median "${nginx_all[@]}")"
+nginx64_rps="$(median "${nginx64_all[@]}")"
 tpc_rps="$(median "${tpc_all[@]}")"
 pool_rps="$(median "${pool_all[@]}")"
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -m), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg);" \
-  "wrk -t2 -c64 -d${secs}s keep-alive; $instances instances; $workers nginx workers / pool threads;" \
+  "wrk -t2 -c64 -d${secs}s keep-alive; $instances instances;" \
   "median of $rounds interleaved rounds"
-printf '%-40s %12s %9s\n' "server" "requests/s" "vs nginx"
-printf '%-40s %12.0f %9s\n' "nginx $(nginx -v 2>&1 | sed 's|.*/||') (fixed body)" "$nginx_rps" "1.00"
-printf '%-40s %12.0f %9.2f\n' "aipa serve --auth=off (per-connection)" "$tpc_rps" \
-  "$(awk -v a="$tpc_rps" -v n="$nginx_rps" 'BEGIN {print a / n}')"
-printf '%-40s %12.0f %9.2f\n' "aipa serve --auth=off (--threading pool)" "$pool_rps" \
-  "$(awk -v a="$pool_rps" -v n="$nginx_rps" 'BEGIN {print a / n}')"
+printf '%-42s %12s %9s %12s\n' "server" "requests/s" "vs nginx" "vs nginx-64"
+ratio() { awk -v a="$1" -v n="$2" 'BEGIN {printf "%.2f", a / n}'; }
+ver="$(nginx -v 2>&1 | sed 's|.*/||')"
+printf '%-42s %12.0f %9s %12s\n' "nginx $ver, $workers workers (fixed body)" "$nginx_rps" "1.00" \
+  "$(ratio "$nginx_rps" "$nginx64_rps")"
+printf '%-42s %12.0f %9s %12s\n' "nginx $ver, 64 workers (fixed body)" "$nginx64_rps" \
+  "$(ratio "$nginx64_rps" "$nginx_rps")" "1.00"
+printf '%-42s %12.0f %9s %12s\n' "aipa serve --auth=off (per-connection)" "$tpc_rps" \
+  "$(ratio "$tpc_rps" "$nginx_rps")" "$(ratio "$tpc_rps" "$nginx64_rps")"
+printf '%-42s %12.0f %9s %12s\n' "aipa serve --auth=off (pool, $workers threads)" "$pool_rps" \
+  "$(ratio "$pool_rps" "$nginx_rps")" "$(ratio "$pool_rps" "$nginx64_rps")"
