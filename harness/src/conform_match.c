@@ -449,6 +449,24 @@ static const char *fmt_name(unsigned f)
     return f == AIPA_VFMT_XML ? "XML" : f == AIPA_VFMT_JSON ? "JSON" : "?";
 }
 
+/* True when word (lowercase) occurs in s, case-insensitively. */
+static bool names_ci(const char *s, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (; *s != '\0'; s++) {
+        size_t i = 0;
+
+        while (i < n && s[i] != '\0' && (s[i] | 0x20) == word[i]) {
+            i++;
+        }
+        if (i == n) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void eval_outcome(const struct aipa_outcome *o, const struct aipa_observed *obs,
                          const struct aipa_run_env *env, struct oeval *ev)
 {
@@ -480,6 +498,31 @@ static void eval_outcome(const struct aipa_outcome *o, const struct aipa_observe
         }
     } else if (obs->want_fmt == 0 && obs->root == NULL && (o->code != NULL || o->check_count > 0)) {
         mism(ev, "body did not parse: %s", obs->parse_error != NULL ? obs->parse_error : "empty");
+    }
+    /* XML shape: <{Action}Response> on success, <Error> for an error (wire spec §1.2, §4.1). */
+    if (obs->root != NULL && obs->body_fmt == AIPA_VFMT_XML && obs->root_name != NULL) {
+        char want_root[160];
+
+        want_root[0] = '\0';
+        if (code != NULL) {
+            snprintf(want_root, sizeof(want_root), "Error");
+        } else if (obs->action != NULL && obs->action[0] != '\0' && strlen(obs->action) < 128) {
+            snprintf(want_root, sizeof(want_root), "%sResponse", obs->action);
+        }
+        if (want_root[0] != '\0' && strcmp(obs->root_name, want_root) != 0) {
+            mism(ev, "XML root element ");
+            aipa__quote(&ev->mismatch, obs->root_name, REASON_VALUE_MAX);
+            aipa__note(&ev->mismatch, ", expected <%s>", want_root);
+        } else if (want_root[0] != '\0') {
+            ev->score++;
+        }
+    }
+    /* Content-Type: the docs' bodies are labelled; a wrong label is a soft difference. */
+    if (obs->root != NULL && obs->content_type != NULL && obs->body_fmt != 0 &&
+        !names_ci(obs->content_type, obs->body_fmt == AIPA_VFMT_XML ? "xml" : "json")) {
+        aipa__note(&ev->soft, "%sContent-Type ", ev->soft.len > 0 ? "; " : "");
+        aipa__quote(&ev->soft, obs->content_type, REASON_VALUE_MAX);
+        aipa__note(&ev->soft, " does not name the %s body", fmt_name(obs->body_fmt));
     }
     if (o->code != NULL) {
         if (code != NULL && strcmp(code, o->code) == 0) {

@@ -753,11 +753,13 @@ out:
 }
 
 /* Parses resp into doc and fills obs. */
-static void observe(const struct aipa_response *resp, unsigned want_fmt, struct aipa_doc *doc,
-                    struct aipa_buf *why, struct aipa_observed *obs)
+static void observe(const struct aipa_response *resp, unsigned want_fmt, const char *action,
+                    struct aipa_doc *doc, struct aipa_buf *why, struct aipa_observed *obs)
 {
     memset(obs, 0, sizeof(*obs));
     obs->want_fmt = want_fmt;
+    obs->action = action;
+    obs->content_type = resp->content_type;
     if (resp->xerr != AIPA_XERR_NONE) {
         obs->transport = aipa_xerr_desc(resp->xerr);
         return;
@@ -771,6 +773,7 @@ static void observe(const struct aipa_response *resp, unsigned want_fmt, struct 
             AIPA_BODY_UNKNOWN, resp->content_type[0] != '\0' ? resp->content_type : NULL,
             (const uint8_t *)resp->body.ptr, resp->body.len, NULL, doc, why) == AIPA_OK) {
         obs->root = doc->root;
+        obs->root_name = doc->format == AIPA_BODY_XML ? doc->root_name : NULL;
         obs->body_fmt = doc->format == AIPA_BODY_XML    ? AIPA_VFMT_XML
                         : doc->format == AIPA_BODY_JSON ? AIPA_VFMT_JSON
                                                         : 0;
@@ -900,7 +903,9 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
         enum aipa_verdict rv;
         struct aipa_buf rs;
 
-        observe(&resps[i], brs[i].want_fmt, &docs[i], &whys[i], &obs[i]);
+        observe(&resps[i], brs[i].want_fmt,
+                brs[i].req.raw ? NULL : aipa_params_value(&brs[i].params, "Action"), &docs[i],
+                &whys[i], &obs[i]);
         aipa_buf_init(&rs, 64 * 1024);
         if (resps[i].xerr == AIPA_XERR_CONNECT) {
             aipa__note(&rs, "target unreachable: %s", resps[i].xerr_msg);

@@ -285,6 +285,46 @@ static void body_format_and_transport(void **state)
     fx_cleanup(&f);
 }
 
+static void xml_root_and_content_type(void **state)
+{
+    struct fx f;
+
+    (void)state;
+    fx_init(&f, "[{\"status\": 200}]", BODY(""), 200);
+    f.obs.want_fmt = AIPA_VFMT_XML;
+    f.obs.body_fmt = AIPA_VFMT_XML;
+    f.obs.action = "AllocatePublicIpAddress";
+    f.obs.root_name = "AllocatePublicIpAddressResponse";
+    f.obs.content_type = "text/xml;charset=utf-8";
+    assert_int_equal(fx_match(&f, AIPA_ED_2024), AIPA_V_PASS);
+    /* Another root element is a hard failure. */
+    f.obs.root_name = "AllocatePublicIpAddressResult";
+    assert_int_equal(fx_match(&f, AIPA_ED_2024), AIPA_V_FAIL);
+    assert_non_null(strstr(reason(&f), "XML root element \"AllocatePublicIpAddressResult\", "
+                                       "expected <AllocatePublicIpAddressResponse>"));
+    /* An error body's root is <Error>. */
+    cJSON_AddStringToObject(f.body, "Code", "X");
+    f.obs.root_name = "Errors";
+    assert_int_equal(fx_match(&f, AIPA_ED_2024), AIPA_V_FAIL);
+    assert_non_null(strstr(reason(&f), "expected <Error>"));
+    f.obs.root_name = "Error";
+    assert_int_equal(fx_match(&f, AIPA_ED_2024), AIPA_V_PASS);
+    /* A Content-Type that does not name the body's format is soft. */
+    f.obs.content_type = "text/html;charset=utf-8";
+    assert_int_equal(fx_match(&f, AIPA_ED_2024), AIPA_V_PASS_NONSTRICT);
+    assert_non_null(strstr(reason(&f), "Content-Type \"text/html;charset=utf-8\" does not name "
+                                       "the XML body"));
+    f.obs.content_type = "Application/XML";
+    assert_int_equal(fx_match(&f, AIPA_ED_2024), AIPA_V_PASS);
+    /* JSON bodies have no root element to check. */
+    f.obs.body_fmt = AIPA_VFMT_JSON;
+    f.obs.want_fmt = AIPA_VFMT_JSON;
+    f.obs.root_name = "Whatever";
+    f.obs.content_type = "application/json";
+    assert_int_equal(fx_match(&f, AIPA_ED_2024), AIPA_V_PASS);
+    fx_cleanup(&f);
+}
+
 static void hostile_values_are_quoted(void **state)
 {
     struct fx f;
@@ -318,6 +358,18 @@ static void unresolved_reference_is_an_error(void **state)
     fx_cleanup(&f);
 }
 
+static struct aipa_observed ob(long status, const cJSON *root, const char *parse_error)
+{
+    struct aipa_observed o;
+
+    memset(&o, 0, sizeof(o));
+    o.status = status;
+    o.body_fmt = root != NULL ? AIPA_VFMT_JSON : 0;
+    o.root = root;
+    o.parse_error = parse_error;
+    return o;
+}
+
 static void across_checks(void **state)
 {
     struct aipa_case *c = case_with("[{\"status\": [200, 403]}]",
@@ -339,20 +391,20 @@ static void across_checks(void **state)
     (void)state;
     aipa_buf_init(&r, 1 << 16);
     memset(obs, 0, sizeof(obs));
-    obs[0] = (struct aipa_observed){200, NULL, 0, AIPA_VFMT_JSON, ok, NULL};
+    obs[0] = ob(200, ok, NULL);
     for (int i = 1; i < 4; i++) {
-        obs[i] = (struct aipa_observed){403, NULL, 0, AIPA_VFMT_JSON, denied, NULL};
+        obs[i] = ob(403, denied, NULL);
     }
     assert_int_equal(aipa_match_across(&c->steps[1], AIPA_ED_2018, obs, 4, &r), AIPA_V_PASS);
     /* Two successes with the same address: both distinct and count fail. */
-    obs[1] = (struct aipa_observed){200, NULL, 0, AIPA_VFMT_JSON, dup, NULL};
+    obs[1] = ob(200, dup, NULL);
     assert_int_equal(aipa_match_across(&c->steps[1], AIPA_ED_2018, obs, 4, &r), AIPA_V_FAIL);
     assert_non_null(strstr(r.ptr, "are equal"));
     assert_non_null(strstr(r.ptr, "2 of 4 responses had status 200, expected 1"));
     /* No AllocatedAlready at all: below min. */
     aipa_buf_reset(&r);
     for (int i = 0; i < 4; i++) {
-        obs[i] = (struct aipa_observed){500, NULL, 0, AIPA_VFMT_JSON, NULL, "x"};
+        obs[i] = ob(500, NULL, "x");
     }
     obs[0].status = 200;
     obs[0].root = ok;
@@ -360,8 +412,8 @@ static void across_checks(void **state)
     assert_non_null(strstr(r.ptr, "Code AllocatedAlready, expected 1..3"));
     /* same, only in 2024 */
     aipa_buf_reset(&r);
-    obs[0] = (struct aipa_observed){200, NULL, 0, AIPA_VFMT_JSON, ok, NULL};
-    obs[1] = (struct aipa_observed){200, NULL, 0, AIPA_VFMT_JSON, other, NULL};
+    obs[0] = ob(200, ok, NULL);
+    obs[1] = ob(200, other, NULL);
     assert_int_equal(aipa_match_across(&same->steps[1], AIPA_ED_2024, obs, 2, &r), AIPA_V_FAIL);
     assert_non_null(strstr(r.ptr, "differ"));
     assert_int_equal(aipa_match_across(&same->steps[1], AIPA_ED_2018, obs, 2, &r), AIPA_V_PASS);
@@ -394,6 +446,7 @@ int main(void)
         cmocka_unit_test(status_code_and_soft_checks),
         cmocka_unit_test(editions_and_grades),
         cmocka_unit_test(body_format_and_transport),
+        cmocka_unit_test(xml_root_and_content_type),
         cmocka_unit_test(hostile_values_are_quoted),
         cmocka_unit_test(unresolved_reference_is_an_error),
         cmocka_unit_test(across_checks),
