@@ -498,17 +498,18 @@ static pid_t start_server(const char *exe, const char *aipa, const struct scenar
     return pid;
 }
 
-static void stop_child(pid_t pid)
+/* SIGTERM, then the exit status (-1 if it had to be killed). */
+static int stop_child(pid_t pid)
 {
     bool sig = false;
+    int rc = 0;
 
     if (pid <= 0) {
-        return;
+        return -1;
     }
     kill(pid, SIGTERM);
-    if (wait_bounded(pid, 10.0, &sig) == -1) {
-        fprintf(stderr, "fault_check: badserver ignored SIGTERM; killed\n");
-    }
+    rc = wait_bounded(pid, 10.0, &sig);
+    return sig ? -1 : rc;
 }
 
 static char *read_file(const char *path, long max)
@@ -785,7 +786,10 @@ static void run_edition(const struct scenario *sc, const char *edition, const ch
             check_report(sc, edition, report);
         }
     }
-    stop_child(srv);
+    /* A clean exit also means no leak report under the sanitizers. */
+    rc = stop_child(srv);
+    check(rc == 0, "[%s %s] the server stopped cleanly on SIGTERM (status %d)", sc->name, edition,
+          rc);
 }
 
 static const char profile_json[] =
