@@ -166,7 +166,7 @@ static int run(const char *label, enum figure fig, double seconds, int rounds,
         rate[k] = x;
     }
     /* On a shared machine the best round is the least disturbed one. */
-    printf("%-34s best %8.0f/s (%.2f us)  median %8.0f/s  of %d x %.1f s\n", label,
+    printf("%-37s best %8.0f/s (%.2f us)  median %8.0f/s  of %d x %.1f s\n", label,
            rate[rounds - 1], 1e6 / rate[rounds - 1], rate[rounds / 2], rounds, seconds);
     aipa_buf_cleanup(&sts);
     return 0;
@@ -194,9 +194,9 @@ int main(int argc, char **argv)
         rc = fail("setup failed");
         goto out;
     }
-    rc |= run("V1 verify (11 params, §2.6 d)", FIG_V1, seconds, (int)rounds, &v1, &q, &auth);
+    rc |= run("V1 verify (11 params, capture d)", FIG_V1, seconds, (int)rounds, &v1, &q, &auth);
     rc |= run("V1 wire parse + verify", FIG_V1_PARSE, seconds, (int)rounds, &v1, &q, &auth);
-    rc |= run("V3 verify (7 signed hdrs, §2.6 a)", FIG_V3, seconds, (int)rounds, &v1, &q, &auth);
+    rc |= run("V3 verify (7 signed hdrs, capture a)", FIG_V3, seconds, (int)rounds, &v1, &q, &auth);
 out:
     aipa_params_cleanup(&v1);
     aipa_params_cleanup(&q);

@@ -20,6 +20,7 @@
 #include "aipa/sign.h"
 #include "aipa/wire.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1250,6 +1251,64 @@ static void v1_sign_wire_verify_round_trip(void **state)
     }
 }
 
+/* ---- threads: verification keeps no shared state ---- */
+
+#define THREADS       4
+#define THREAD_ROUNDS 500
+
+static void *verify_worker(void *arg)
+{
+    const struct aipa_params *p = arg;
+    struct aipa_params q;
+    struct aipa_v3_auth a;
+    struct aipa_buf sts;
+    long bad = 0;
+
+    aipa_params_init(&q, NULL);
+    aipa_buf_init(&sts, 1u << 16);
+    if (aipa_params_add_cstr(&q, "InstanceId", "i-bp1gtjxuuvwj17zr0001") != AIPA_OK ||
+        aipa_v3_parse_authorization((const uint8_t *)V3_AUTHORIZATION, strlen(V3_AUTHORIZATION),
+                                    &a) != AIPA_OK) {
+        bad = -1;
+    }
+    for (int i = 0; bad == 0 && i < THREAD_ROUNDS; i++) {
+        bool m1 = false;
+        bool m3 = false;
+
+        if (aipa_v1_verify("GET", p, SECRET, &sts, &m1) != AIPA_OK ||
+            aipa_v3_verify("POST", "/", &q, v3_headers, AIPA_ARRAY_LEN(v3_headers), &a,
+                           AIPA_EMPTY_SHA256_HEX, SECRET, &sts, &m3) != AIPA_OK ||
+            !m1 || !m3) {
+            bad = i + 1;
+        }
+    }
+    aipa_buf_cleanup(&sts);
+    aipa_params_cleanup(&q);
+    return (void *)bad;
+}
+
+static void verify_from_threads(void **state)
+{
+    struct aipa_params p;
+    pthread_t t[THREADS];
+
+    (void)state;
+    aipa_params_init(&p, NULL);
+    add_all(&p, allocate_params, AIPA_ARRAY_LEN(allocate_params));
+    assert_int_equal(aipa_params_add_cstr(&p, "Signature", "n+p2Y9hWVUI6T6dMgSkrl1F+DgM="),
+                     AIPA_OK);
+    for (size_t i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, verify_worker, &p), 0);
+    }
+    for (size_t i = 0; i < THREADS; i++) {
+        void *ret = (void *)1;
+
+        assert_int_equal(pthread_join(t[i], &ret), 0);
+        assert_null(ret);
+    }
+    aipa_params_cleanup(&p);
+}
+
 /* ---- allocation failures ---- */
 
 static long allocs_left;
@@ -1341,6 +1400,7 @@ int main(void)
         cmocka_unit_test(timestamp_matches_timegm),
         cmocka_unit_test(primitives),
         cmocka_unit_test(v1_sign_wire_verify_round_trip),
+        cmocka_unit_test(verify_from_threads),
         cmocka_unit_test(out_of_memory_is_clean),
     };
 
