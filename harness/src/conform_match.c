@@ -517,12 +517,23 @@ static void eval_outcome(const struct aipa_outcome *o, const struct aipa_observe
             ev->score++;
         }
     }
-    /* Content-Type: the docs' bodies are labelled; a wrong label is a soft difference. */
+    /*
+     * Content-Type must name the body's format. For XML it is hard: the Node
+     * SDK parses a body as XML only under text/xml (wire spec §3.1), so a
+     * mislabelled XML error breaks it. No SDK reads the label of a JSON body,
+     * so there it is a soft difference.
+     */
     if (obs->root != NULL && obs->content_type != NULL && obs->body_fmt != 0 &&
         !names_ci(obs->content_type, obs->body_fmt == AIPA_VFMT_XML ? "xml" : "json")) {
-        aipa__note(&ev->soft, "%sContent-Type ", ev->soft.len > 0 ? "; " : "");
-        aipa__quote(&ev->soft, obs->content_type, REASON_VALUE_MAX);
-        aipa__note(&ev->soft, " does not name the %s body", fmt_name(obs->body_fmt));
+        struct aipa_buf *b = obs->body_fmt == AIPA_VFMT_XML ? &ev->mismatch : &ev->soft;
+
+        if (obs->body_fmt == AIPA_VFMT_XML) {
+            mism(ev, "Content-Type ");
+        } else {
+            aipa__note(b, "%sContent-Type ", b->len > 0 ? "; " : "");
+        }
+        aipa__quote(b, obs->content_type, REASON_VALUE_MAX);
+        aipa__note(b, " does not name the %s body", fmt_name(obs->body_fmt));
     }
     if (o->code != NULL) {
         if (code != NULL && strcmp(code, o->code) == 0) {
