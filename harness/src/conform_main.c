@@ -518,6 +518,7 @@ int aipa_conform_main(int argc, char **argv)
     const char *cases;
     const char *target = NULL;
     unsigned editions = 0;
+    unsigned restore_edition = 0;
     int rc = parse_args(argc, argv, &o);
     bool load_bad = false;
     aipa_err e;
@@ -659,6 +660,12 @@ int aipa_conform_main(int argc, char **argv)
     ro.strict = o.strict;
     ro.progress = on_result;
     ro.progress_ctx = &prog;
+    /* A target whose edition we switch gets its own edition back afterwards. */
+    if (editions == AIPA_ED_ALL && em.srv == NULL &&
+        aipa_fixture_info(target, prof.fixture_token, &restore_edition, &err) != AIPA_OK) {
+        restore_edition = 0;
+        aipa_buf_reset(&err);
+    }
     for (unsigned ed = AIPA_ED_2018; ed <= AIPA_ED_2024; ed <<= 1) {
         size_t before = rep.count;
 
@@ -679,6 +686,12 @@ int aipa_conform_main(int argc, char **argv)
         if (prog.tty && !o.quiet) {
             fprintf(stderr, "\r\033[K%s: %zu results\n", aipa_edition_name(ed), rep.count - before);
         }
+    }
+    if (restore_edition != 0 &&
+        aipa_fixture_set_edition(target, prof.fixture_token, restore_edition, &err) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: warning: could not restore the target's edition: %s\n",
+                err.ptr != NULL ? err.ptr : "");
+        aipa_buf_reset(&err);
     }
     if (o.baseline != NULL && aipa_baseline_apply(&base, &rep) != AIPA_OK) {
         fprintf(stderr, "aipa conform: out of memory applying the baseline\n");
