@@ -125,6 +125,11 @@ for ((round = 1; round <= rounds; round++)); do
     "$round" "$n" "$n64" "$t" "$p"
 done
 
+# The handler alone, in-process (one thread), for the cost of the HTTP layer.
+cc -O2 -I reference_impl/include scripts/bench/handle_loop.c "$build/reference_impl/libaipa.a" \
+  $(pkg-config --libs libmicrohttpd libcjson libcrypto) -lpthread -o "$tmp/handle_loop"
+inproc_rps="$("$tmp/handle_loop" "$tmp/state.json" "$instances" "$secs" | awk '{print $2}')"
+
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 nginx_rps="$(median "${nginx_all[@]}")"
 nginx64_rps="$(median "${nginx64_all[@]}")"
@@ -145,3 +150,4 @@ printf '%-42s %12.0f %9s %12s\n' "aipa serve --auth=off (per-connection)" "$tpc_
   "$(ratio "$tpc_rps" "$nginx_rps")" "$(ratio "$tpc_rps" "$nginx64_rps")"
 printf '%-42s %12.0f %9s %12s\n' "aipa serve --auth=off (pool, $workers threads)" "$pool_rps" \
   "$(ratio "$pool_rps" "$nginx_rps")" "$(ratio "$pool_rps" "$nginx64_rps")"
+printf '%-42s %12.0f\n' "aipa_srv_handle in-process, 1 thread" "$inproc_rps"
