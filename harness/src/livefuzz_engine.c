@@ -12,6 +12,7 @@
  * minimized (ddmin over the earlier steps, then over the parameters, then
  * request-level simplifications and value shrinking) and saved as a case.
  */
+#include "aipa/client.h"
 #include "aipa/livefuzz.h"
 #include "aipa/server.h"
 #include "livefuzz_int.h"
@@ -609,7 +610,9 @@ struct min_ctx {
 
 static bool budget_left(const struct engine *e, const struct lf_finding *f)
 {
-    return f->replays < e->cfg->min_budget && !e->harness_failed;
+    /* --time bounds the whole run, minimization included */
+    return f->replays < e->cfg->min_budget && !e->harness_failed &&
+           now_s() - e->start < e->cfg->time_s;
 }
 
 static bool min_test(const size_t *keep, size_t k, void *vctx)
@@ -653,7 +656,7 @@ static bool min_test(const size_t *keep, size_t k, void *vctx)
             }
         }
     }
-    if (m->f->replays >= m->e->cfg->min_budget) {
+    if (!budget_left(m->e, f)) {
         return false;
     }
     return replay(m->e, f, m->scratch, n, NULL);
@@ -869,96 +872,180 @@ static void minimize(struct engine *e, struct lf_finding *f)
     }
 }
 
-/* ---- the reproduction line ---- */
+/* ---- the `aipa call` line ---- */
 
-/* Appends s single-quoted for POSIX sh. */
-static aipa_err sh_quote(struct aipa_buf *out, const char *s, size_t n)
+/* Whether the client can build r itself (signed, from parameters), or it needs raw bytes. */
+static bool callable(const struct aipa_lf_req *r)
 {
-    AIPA_TRY(aipa_buf_putc(out, '\''));
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\'') {
-            AIPA_TRY(aipa_buf_puts(out, "'\\''"));
-        } else {
-            AIPA_TRY(aipa_buf_putc(out, s[i]));
-        }
+    bool all_body = r->count > 0, any_body = false;
+
+    if (r->auth == AIPA_LF_AUTH_NONE || (r->mut & AIPA_LF_M_BAD_CONTENT_SHA) ||
+        r->content_type[0] != '\0' ||
+        (r->accept[0] != '\0' &&
+         (r->auth != AIPA_LF_AUTH_V3 || strcmp(r->accept, "application/json") != 0))) {
+        return false;
     }
-    return aipa_buf_putc(out, '\'');
+    for (size_t i = 0; i < r->count; i++) {
+        const struct aipa_lf_param *p = &r->params[i];
+        if ((p->flags & AIPA_LF_P_RAW) || memchr(p->name, '\0', p->name_len) != NULL ||
+            memchr(p->value, '\0', p->value_len) != NULL) {
+            return false; /* a command line cannot carry NUL */
+        }
+        any_body = any_body || (p->flags & AIPA_LF_P_BODY);
+        all_body = all_body && (p->flags & AIPA_LF_P_BODY);
+    }
+    return !any_body || (all_body && r->auth == AIPA_LF_AUTH_V1 && strcmp(r->method, "POST") == 0);
 }
 
 /*
- * A curl command that resends the exact bytes of the final replay (its
- * Signature and Authorization redacted: they were valid for that second
- * only). The case file is the durable reproduction.
+ * The `aipa call` line (aipa_client_repro) that sends the finding's last
+ * request to the target as it stands after the final replay (its instances
+ * are the ones that replay created). A request the client can sign is given
+ * as parameters and knobs, so it is freshly signed when run; anything else
+ * as the raw bytes of the final replay, whose signature was valid for that
+ * second only. The case file is the durable reproduction.
  */
 static void make_repro(struct engine *e, struct lf_finding *f)
 {
+    const struct aipa_lf_req *r = &f->steps[f->step_count - 1];
+    struct aipa_client_config cc;
+    struct aipa_client *client = NULL;
+    struct aipa_request req;
+    struct aipa_params params;
+    struct aipa_wire_limits lim = aipa_wire_default_limits();
     struct aipa_buf out;
-    struct aipa_header hs[AIPA_SRV_MAX_HEADERS];
-    size_t hn = aipa_lf_wire_headers(&e->wt, hs, AIPA_ARRAY_LEN(hs));
-    aipa_err err;
+    const char *omit[8];
+    size_t omit_n = 0;
+    char *hdr_store[AIPA_SRV_MAX_HEADERS];
+    const char *hdrs[AIPA_SRV_MAX_HEADERS];
+    size_t hn = 0;
 
-    aipa_buf_init(&out, 256u * 1024u);
-    err = aipa_buf_printf(&out, "curl -sS -X %s ", e->wt.method);
-    if (err == AIPA_OK) {
-        struct aipa_buf url;
-        aipa_buf_init(&url, AIPA_LF_MAX_WIRE + 600);
-        err = aipa_buf_puts(&url, e->base);
-        if (err == AIPA_OK) {
-            char *t = NULL;
-            const char *src = e->wt.target.ptr != NULL ? e->wt.target.ptr : "/";
-            const char *sig = strstr(src, "Signature=");
-            if (sig != NULL) {
-                const char *end = strchr(sig, '&');
-                err = aipa_buf_append(&url, src, (size_t)(sig - src) + 10);
-                if (err == AIPA_OK) {
-                    err = aipa_buf_puts(&url, "REDACTED");
-                }
-                if (err == AIPA_OK && end != NULL) {
-                    err = aipa_buf_puts(&url, end);
-                }
-            } else {
-                err = aipa_buf_puts(&url, src);
+    aipa_client_config_defaults(&cc);
+    cc.target = e->base;
+    cc.access_key_id = e->cfg->access_key_id;
+    lim.max_params = AIPA_LF_MAX_PARAMS + 8;
+    lim.max_value = AIPA_LF_MAX_VALUE;
+    lim.max_name = AIPA_LF_MAX_VALUE;
+    lim.max_total = SIZE_MAX;
+    aipa_params_init(&params, &lim);
+    aipa_buf_init(&out, 1024u * 1024u);
+    aipa_request_init(&req);
+    if (aipa_client_new(&client, &cc) != AIPA_OK) {
+        goto out;
+    }
+    if (!callable(r)) {
+        struct aipa_header hs[AIPA_SRV_MAX_HEADERS];
+        size_t n = aipa_lf_wire_headers(&e->wt, hs, AIPA_ARRAY_LEN(hs));
+        for (size_t i = 0; i < n && hn < AIPA_ARRAY_LEN(hdrs); i++) {
+            if (aipa_slice_eq_ci(hs[i].name, "Host")) {
+                continue;
             }
-            (void)t;
+            struct aipa_buf h;
+            aipa_buf_init(&h, 8192);
+            if (aipa_buf_append(&h, hs[i].name.ptr, hs[i].name.len) == AIPA_OK &&
+                aipa_buf_puts(&h, ": ") == AIPA_OK &&
+                aipa_buf_append(&h, hs[i].value.ptr, hs[i].value.len) == AIPA_OK) {
+                size_t len = 0;
+                hdr_store[hn] = aipa_buf_steal(&h, &len);
+                if (hdr_store[hn] != NULL) {
+                    hdrs[hn] = hdr_store[hn];
+                    hn++;
+                }
+            }
+            aipa_buf_cleanup(&h);
         }
-        if (err == AIPA_OK) {
-            err = sh_quote(&out, url.ptr, url.len);
+        req.raw = true;
+        req.raw_method = e->wt.method;
+        req.raw_target = (const uint8_t *)e->wt.target.ptr;
+        req.raw_target_len = e->wt.target.len;
+        req.raw_headers = hdrs;
+        req.raw_header_count = hn;
+        req.raw_body = (const uint8_t *)e->wt.body.ptr;
+        req.raw_body_len = e->wt.body.len;
+    } else {
+        bool body = false;
+        for (size_t i = 0; i < r->count; i++) {
+            const char *v = r->params[i].value;
+            size_t vl = r->params[i].value_len;
+            body = body || (r->params[i].flags & AIPA_LF_P_BODY);
+            if (is_fixture_ref(&r->params[i])) {
+                size_t idx = (size_t)strtoul(v + 4, NULL, 10);
+                if (idx < e->ts.id_count) {
+                    v = e->ts.ids[idx];
+                    vl = strlen(v);
+                }
+            }
+            if (aipa_params_add(&params, r->params[i].name, r->params[i].name_len, v, vl,
+                                AIPA_PARAM_BUILT) != AIPA_OK) {
+                goto out;
+            }
         }
-        aipa_buf_cleanup(&url);
+        if ((r->mut & AIPA_LF_M_BAD_SIG_METHOD) && r->auth == AIPA_LF_AUTH_V1 &&
+            aipa_params_get(&params, "SignatureMethod") == NULL &&
+            aipa_params_add_cstr(&params, "SignatureMethod", "HMAC-MD5") != AIPA_OK) {
+            goto out;
+        }
+        req.params = &params;
+        req.sig = r->auth == AIPA_LF_AUTH_V3 ? AIPA_SIG_V3 : AIPA_SIG_V1;
+        req.shape = body                            ? AIPA_SHAPE_POST_FORM
+                    : strcmp(r->method, "GET") == 0 ? AIPA_SHAPE_GET
+                                                    : AIPA_SHAPE_POST_QUERY;
+        if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0) {
+            req.method = r->method;
+        }
+        req.want =
+            r->auth == AIPA_LF_AUTH_V3 && r->accept[0] != '\0' ? AIPA_WANT_JSON : AIPA_WANT_DEFAULT;
+        if (r->mut & AIPA_LF_M_BAD_SIGNATURE) {
+            req.secret = "not-the-secret"; /* the line names $AIPA_OVERRIDE_SECRET instead */
+        }
+        if (r->mut & AIPA_LF_M_UNKNOWN_KEY) {
+            req.access_key_id = "LTAIfuzzunknownkey";
+        }
+        if (r->mut & AIPA_LF_M_STALE_TIMESTAMP) {
+            req.timestamp = "2016-02-23T12:46:24Z";
+        } else if (r->mut & AIPA_LF_M_FUTURE_TIMESTAMP) {
+            req.timestamp = "2099-01-01T00:00:00Z";
+        } else if (r->mut & AIPA_LF_M_BAD_TIMESTAMP) {
+            req.timestamp = "2016-02-23T12:46:24.000Z";
+        }
+        bool v3 = r->auth == AIPA_LF_AUTH_V3;
+        if (r->mut & AIPA_LF_M_NO_SIGNATURE) {
+            omit[omit_n++] = v3 ? "Authorization" : "Signature";
+        }
+        if (r->mut & AIPA_LF_M_NO_TIMESTAMP) {
+            omit[omit_n++] = v3 ? "x-acs-date" : "Timestamp";
+        }
+        if (r->mut & AIPA_LF_M_NO_NONCE) {
+            omit[omit_n++] = v3 ? "x-acs-signature-nonce" : "SignatureNonce";
+        }
+        if (r->mut & AIPA_LF_M_NO_KEY) {
+            omit[omit_n++] = "AccessKeyId";
+        }
+        if (aipa_lf_req_get(r, "Version") == NULL) {
+            omit[omit_n++] = v3 ? "x-acs-version" : "Version";
+        }
+        if (aipa_lf_req_get(r, "Format") == NULL && !v3) {
+            omit[omit_n++] = "Format";
+        }
+        req.omit = omit;
+        req.omit_count = omit_n;
     }
-    for (size_t i = 0; i < hn && err == AIPA_OK; i++) {
-        struct aipa_buf h;
-        if (aipa_slice_eq_ci(hs[i].name, "Host")) {
-            continue;
+    if (aipa_client_repro(client, &req, &out) == AIPA_OK && out.len > 0) {
+        if (r->mut & AIPA_LF_M_REUSE_NONCE && !req.raw) {
+            if (aipa_buf_puts(&out, "  # the finding reused the previous request's nonce") !=
+                AIPA_OK) {
+                /* the line stays usable without the note */
+            }
         }
-        aipa_buf_init(&h, 8192);
-        err = aipa_buf_append(&h, hs[i].name.ptr, hs[i].name.len);
-        if (err == AIPA_OK) {
-            err = aipa_buf_puts(&h, ": ");
-        }
-        if (err == AIPA_OK) {
-            err = aipa_slice_eq_ci(hs[i].name, "Authorization")
-                      ? aipa_buf_puts(&h, "REDACTED")
-                      : aipa_buf_append(&h, hs[i].value.ptr, hs[i].value.len);
-        }
-        if (err == AIPA_OK) {
-            err = aipa_buf_puts(&out, " -H ");
-        }
-        if (err == AIPA_OK) {
-            err = sh_quote(&out, h.ptr, h.len);
-        }
-        aipa_buf_cleanup(&h);
-    }
-    if (err == AIPA_OK && e->wt.body.len > 0) {
-        err = aipa_buf_puts(&out, " --data-binary ");
-        if (err == AIPA_OK) {
-            err = sh_quote(&out, e->wt.body.ptr, e->wt.body.len);
-        }
-    }
-    if (err == AIPA_OK) {
         size_t n = 0;
         f->repro = aipa_buf_steal(&out, &n);
     }
+out:
+    for (size_t i = 0; i < hn; i++) {
+        aipa_free(hdr_store[i]);
+    }
+    aipa_client_free(client);
+    aipa_params_cleanup(&params);
     aipa_buf_cleanup(&out);
 }
 

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,12 +187,13 @@ int aipa_fuzz_main(int argc, char **argv)
     const char *instances[AIPA_LF_MAX_FIXTURES];
     size_t inst_n = 0;
     bool quiet = false;
-    char default_dicts[8][1024];
-    size_t default_dict_n = 0;
+    glob_t dict_glob;
+    int status;
     char default_cases[1024];
     uint64_t u;
     int c;
 
+    memset(&dict_glob, 0, sizeof(dict_glob));
     aipa_lf_config_defaults(&cfg);
     cfg.argv0 = "aipa";
     if (getenv("AIPA_FIXTURE_TOKEN") != NULL && getenv("AIPA_FIXTURE_TOKEN")[0] != '\0') {
@@ -346,13 +348,11 @@ int aipa_fuzz_main(int argc, char **argv)
 #ifdef AIPA_SOURCE_DIR
     /* the source tree's dictionaries and cases, when they are there */
     if (dict_n == 0) {
-        static const char *const names[] = {"fuzz_query.dict", "fuzz_form.dict", "fuzz_server.dict",
-                                            "fuzz_sign_v1.dict"};
-        for (size_t i = 0; i < AIPA_ARRAY_LEN(names) && default_dict_n < 8; i++) {
-            snprintf(default_dicts[default_dict_n], sizeof(default_dicts[0]), "%s/fuzz/%s",
-                     AIPA_SOURCE_DIR, names[i]);
-            if (is_file(default_dicts[default_dict_n])) {
-                dicts[dict_n++] = default_dicts[default_dict_n++];
+        char pattern[1024];
+        snprintf(pattern, sizeof(pattern), "%s/fuzz/*.dict", AIPA_SOURCE_DIR);
+        if (glob(pattern, 0, NULL, &dict_glob) == 0) {
+            for (size_t i = 0; i < dict_glob.gl_pathc && dict_n < MAX_LIST; i++) {
+                dicts[dict_n++] = dict_glob.gl_pathv[i];
             }
         }
     }
@@ -363,8 +363,6 @@ int aipa_fuzz_main(int argc, char **argv)
         }
     }
 #else
-    (void)default_dicts;
-    (void)default_dict_n;
     (void)default_cases;
 #endif
     cfg.dicts = dicts;
@@ -372,5 +370,7 @@ int aipa_fuzz_main(int argc, char **argv)
     cfg.seed_case_dirs = case_dirs;
     cfg.seed_case_dir_count = case_n;
     cfg.progress = quiet ? NULL : stderr;
-    return aipa_lf_run(&cfg, NULL);
+    status = aipa_lf_run(&cfg, NULL);
+    globfree(&dict_glob);
+    return status;
 }
