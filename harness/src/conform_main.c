@@ -96,20 +96,25 @@ static void on_result(void *ctx, const struct aipa_result *res, size_t done, siz
 {
     struct progress *p = ctx;
     bool bad = res->verdict == AIPA_V_FAIL || res->verdict == AIPA_V_ERROR;
+    char vname[AIPA_VARIANT_NAME_MAX];
 
     p->failed += bad;
     if (p->quiet) {
         return;
     }
+    aipa_result_variant_name(res, vname);
     if (p->tty) {
-        fprintf(stderr, "\r\033[K[%zu/%zu] %zu failed  %.50s", done, total, p->failed, res->c->id);
-        fflush(stderr);
-    } else if (bad) {
-        char vname[AIPA_VARIANT_NAME_MAX];
-
-        aipa_result_variant_name(res, vname);
+        fprintf(stderr, "\r\033[K");
+    }
+    /* Each failure gets a line of its own as it happens (cut: the summary has the rest). */
+    if (bad) {
         fprintf(stderr, "%s %s [%s, %s]: %.300s\n", aipa_verdict_name(res->verdict), res->c->id,
                 vname, aipa_edition_name(res->edition), res->reason != NULL ? res->reason : "");
+    }
+    if (p->tty) {
+        fprintf(stderr, "[%s %zu/%zu] %zu failed  %.50s", aipa_edition_name(res->edition), done,
+                total, p->failed, res->c->id);
+        fflush(stderr);
     }
 }
 
