@@ -900,7 +900,7 @@ static void *oneshot_run(void *arg)
                 (void)got;
             }
             if (o->reply != NULL) {
-                ssize_t put = write(cfd, o->reply, strlen(o->reply));
+                ssize_t put = send(cfd, o->reply, strlen(o->reply), MSG_NOSIGNAL);
                 (void)put;
             }
             close(cfd);
@@ -972,6 +972,64 @@ static void test_reset_refused_tls_protocol(void **state)
     (void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)port);
     assert_int_equal(raw_get(url, &r), AIPA_XERR_CONNECT);
     assert_string_equal(aipa_xerr_name(AIPA_XERR_CONNECT), "connect");
+    aipa_response_cleanup(&r);
+}
+
+/* Response headers: only the final response's, at most 64 kept, 64 KiB in all. */
+static void test_response_headers_bounded(void **state)
+{
+    (void)state;
+    struct oneshot o;
+    struct aipa_response r;
+    char url[64];
+    struct aipa_buf reply;
+
+    aipa_response_init(&r);
+    aipa_buf_init(&reply, 1 << 20);
+    /* A 100 Continue before the real response: its headers are dropped. */
+    oneshot_start(&o, "HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\n"
+                      "HTTP/1.1 200 OK\r\nX-Final: yes\r\nContent-Type: text/plain\r\n"
+                      "Content-Length: 2\r\n\r\nok");
+    (void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)o.port);
+    assert_int_equal(raw_get(url, &r), AIPA_XERR_NONE);
+    assert_int_equal(r.status, 200);
+    assert_null(aipa_response_header(&r, "X-Interim"));
+    assert_string_equal(aipa_response_header(&r, "x-final"), "yes");
+    assert_string_equal(r.content_type, "text/plain");
+    assert_string_equal(r.body.ptr, "ok");
+    oneshot_stop(&o);
+
+    /* 100 headers: the first 64 are kept and the response says so. */
+    assert_int_equal(aipa_buf_puts(&reply, "HTTP/1.1 200 OK\r\n"), AIPA_OK);
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(aipa_buf_printf(&reply, "X-H%d:   v%d  \r\n", i, i), AIPA_OK);
+    }
+    assert_int_equal(aipa_buf_puts(&reply, "Content-Length: 0\r\n\r\n"), AIPA_OK);
+    oneshot_start(&o, reply.ptr);
+    (void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)o.port);
+    assert_int_equal(raw_get(url, &r), AIPA_XERR_NONE);
+    assert_int_equal(r.header_count, AIPA_CLIENT_MAX_RESP_HEADERS);
+    assert_true(r.headers_truncated);
+    assert_string_equal(aipa_response_header(&r, "X-H0"), "v0"); /* trimmed */
+    assert_null(aipa_response_header(&r, "X-H99"));
+    oneshot_stop(&o);
+
+    /* More than 64 KiB of header lines: too large. */
+    aipa_buf_reset(&reply);
+    assert_int_equal(aipa_buf_puts(&reply, "HTTP/1.1 200 OK\r\n"), AIPA_OK);
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(aipa_buf_printf(&reply, "X-Big%d: ", i), AIPA_OK);
+        for (int k = 0; k < 4000; k++) {
+            assert_int_equal(aipa_buf_putc(&reply, 'a'), AIPA_OK);
+        }
+        assert_int_equal(aipa_buf_puts(&reply, "\r\n"), AIPA_OK);
+    }
+    assert_int_equal(aipa_buf_puts(&reply, "Content-Length: 0\r\n\r\n"), AIPA_OK);
+    oneshot_start(&o, reply.ptr);
+    (void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)o.port);
+    assert_int_equal(raw_get(url, &r), AIPA_XERR_TOO_LARGE);
+    oneshot_stop(&o);
+    aipa_buf_cleanup(&reply);
     aipa_response_cleanup(&r);
 }
 
@@ -1443,6 +1501,7 @@ int main(void)
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_reset_refused_tls_protocol),
+        cmocka_unit_test(test_response_headers_bounded),
         cmocka_unit_test(test_redirect_not_followed),
         cmocka_unit_test(test_tls_verification),
         cmocka_unit_test(test_raw_mode),
