@@ -635,6 +635,29 @@ static void test_xml_wide_elements(void **state)
     aipa_buf_cleanup(&b);
 }
 
+/* Encodings: UTF-16 XML with a BOM is converted; mislabelled or UTF-16 JSON is refused. */
+static void test_encodings(void **state)
+{
+    (void)state;
+    struct aipa_doc d;
+    /* "<a>é</a>" in UTF-16LE with a BOM. */
+    static const uint8_t utf16[] = {0xFF, 0xFE, '<', 0,   'a', 0,   '>', 0,   0xE9,
+                                    0,    '<',  0,   '/', 0,   'a', 0,   '>', 0};
+    aipa_doc_init(&d);
+    assert_int_equal(aipa_parse_body(AIPA_BODY_XML, NULL, utf16, sizeof(utf16), NULL, &d, NULL),
+                     AIPA_OK);
+    assert_string_equal(d.root_name, "a");
+    assert_string_equal(d.root->valuestring, "\xC3\xA9");
+    aipa_doc_cleanup(&d);
+    parse_bad("text/xml", "<?xml version=\"1.0\" encoding=\"UTF-16\"?><a>x</a>", AIPA_EPARSE,
+              "XML not well-formed");
+    parse_bad("text/xml", "<?xml version=\"1.0\" encoding=\"no-such-charset\"?><a>x</a>",
+              AIPA_EPARSE, "XML not well-formed");
+    static const uint8_t json16[] = {0xFF, 0xFE, '{', 0, '}', 0};
+    parse_bad_n("application/json", json16, sizeof(json16), NULL, AIPA_EPARSE,
+                "JSON: invalid UTF-8 at offset 0");
+}
+
 /* Attributes, comments, PIs and namespaces do not disturb the mapping. */
 static void test_xml_mapping_details(void **state)
 {
@@ -773,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_value_checks),
         cmocka_unit_test(test_xml_mapping_details),
         cmocka_unit_test(test_xml_wide_elements),
+        cmocka_unit_test(test_encodings),
         cmocka_unit_test(test_out_of_memory),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
