@@ -691,6 +691,29 @@ static bool is_fixture_ref(const struct aipa_lf_param *p)
            p->value[p->value_len - 1] == '}' && memchr(p->value, '"', p->value_len) == NULL;
 }
 
+/* Whether the client can build r itself (signed, from parameters), or it needs raw bytes. */
+static bool callable(const struct aipa_lf_req *r)
+{
+    bool all_body = r->count > 0, any_body = false;
+
+    if (r->count == 0 || r->auth == AIPA_LF_AUTH_NONE || (r->mut & AIPA_LF_M_BAD_CONTENT_SHA) ||
+        r->content_type[0] != '\0' ||
+        (r->accept[0] != '\0' &&
+         (r->auth != AIPA_LF_AUTH_V3 || strcmp(r->accept, "application/json") != 0))) {
+        return false;
+    }
+    for (size_t i = 0; i < r->count; i++) {
+        const struct aipa_lf_param *p = &r->params[i];
+        if ((p->flags & AIPA_LF_P_RAW) || memchr(p->name, '\0', p->name_len) != NULL ||
+            memchr(p->value, '\0', p->value_len) != NULL) {
+            return false; /* a command line cannot carry NUL */
+        }
+        any_body = any_body || (p->flags & AIPA_LF_P_BODY);
+        all_body = all_body && (p->flags & AIPA_LF_P_BODY);
+    }
+    return !any_body || (all_body && r->auth == AIPA_LF_AUTH_V1 && strcmp(r->method, "POST") == 0);
+}
+
 static void simplify_last(struct engine *e, struct lf_finding *f, struct aipa_lf_req *scratch)
 {
     struct aipa_lf_req cand;
@@ -738,6 +761,14 @@ static void simplify_last(struct engine *e, struct lf_finding *f, struct aipa_lf
         if (LAST->params[i].flags & AIPA_LF_P_RAW) {
             TRY(cand.params[i].flags &= ~AIPA_LF_P_RAW);
         }
+    }
+    /*
+     * A request only raw bytes can express is best replayed unsigned (a case
+     * file cannot carry a fresh signature in raw bytes): keep it unsigned if
+     * the finding does not need the signature.
+     */
+    if (!callable(LAST) && LAST->auth != AIPA_LF_AUTH_NONE) {
+        TRY(cand.auth = AIPA_LF_AUTH_NONE; cand.mut = 0);
     }
     /* values: empty, then halves */
     for (size_t i = 0; i < LAST->count && budget_left(e, f); i++) {
@@ -874,29 +905,6 @@ static void minimize(struct engine *e, struct lf_finding *f)
 
 /* ---- the `aipa call` line ---- */
 
-/* Whether the client can build r itself (signed, from parameters), or it needs raw bytes. */
-static bool callable(const struct aipa_lf_req *r)
-{
-    bool all_body = r->count > 0, any_body = false;
-
-    if (r->auth == AIPA_LF_AUTH_NONE || (r->mut & AIPA_LF_M_BAD_CONTENT_SHA) ||
-        r->content_type[0] != '\0' ||
-        (r->accept[0] != '\0' &&
-         (r->auth != AIPA_LF_AUTH_V3 || strcmp(r->accept, "application/json") != 0))) {
-        return false;
-    }
-    for (size_t i = 0; i < r->count; i++) {
-        const struct aipa_lf_param *p = &r->params[i];
-        if ((p->flags & AIPA_LF_P_RAW) || memchr(p->name, '\0', p->name_len) != NULL ||
-            memchr(p->value, '\0', p->value_len) != NULL) {
-            return false; /* a command line cannot carry NUL */
-        }
-        any_body = any_body || (p->flags & AIPA_LF_P_BODY);
-        all_body = all_body && (p->flags & AIPA_LF_P_BODY);
-    }
-    return !any_body || (all_body && r->auth == AIPA_LF_AUTH_V1 && strcmp(r->method, "POST") == 0);
-}
-
 /*
  * The `aipa call` line (aipa_client_repro) that sends the finding's last
  * request to the target as it stands after the final replay (its instances
@@ -914,6 +922,7 @@ static void make_repro(struct engine *e, struct lf_finding *f)
     struct aipa_params params;
     struct aipa_wire_limits lim = aipa_wire_default_limits();
     struct aipa_buf out;
+    struct aipa_buf target;
     const char *omit[8];
     size_t omit_n = 0;
     char *hdr_store[AIPA_SRV_MAX_HEADERS];
@@ -929,6 +938,7 @@ static void make_repro(struct engine *e, struct lf_finding *f)
     lim.max_total = SIZE_MAX;
     aipa_params_init(&params, &lim);
     aipa_buf_init(&out, 1024u * 1024u);
+    aipa_buf_init(&target, AIPA_LF_MAX_WIRE + 64);
     aipa_request_init(&req);
     if (aipa_client_new(&client, &cc) != AIPA_OK) {
         goto out;
@@ -942,9 +952,11 @@ static void make_repro(struct engine *e, struct lf_finding *f)
             }
             struct aipa_buf h;
             aipa_buf_init(&h, 8192);
+            bool redact = aipa_slice_eq_ci(hs[i].name, "Authorization");
             if (aipa_buf_append(&h, hs[i].name.ptr, hs[i].name.len) == AIPA_OK &&
                 aipa_buf_puts(&h, ": ") == AIPA_OK &&
-                aipa_buf_append(&h, hs[i].value.ptr, hs[i].value.len) == AIPA_OK) {
+                (redact ? aipa_buf_puts(&h, "REDACTED")
+                        : aipa_buf_append(&h, hs[i].value.ptr, hs[i].value.len)) == AIPA_OK) {
                 size_t len = 0;
                 hdr_store[hn] = aipa_buf_steal(&h, &len);
                 if (hdr_store[hn] != NULL) {
@@ -954,10 +966,23 @@ static void make_repro(struct engine *e, struct lf_finding *f)
             }
             aipa_buf_cleanup(&h);
         }
+        /* no Signature value leaves the run: it is redacted, like Authorization above */
+        const char *src = e->wt.target.ptr != NULL ? e->wt.target.ptr : "/";
+        const char *sig = strstr(src, "Signature=");
+        if (sig != NULL && (sig == src || sig[-1] == '&' || sig[-1] == '?')) {
+            const char *end = strchr(sig, '&');
+            if (aipa_buf_append(&target, src, (size_t)(sig - src) + 10) != AIPA_OK ||
+                aipa_buf_puts(&target, "REDACTED") != AIPA_OK ||
+                (end != NULL && aipa_buf_puts(&target, end) != AIPA_OK)) {
+                goto out;
+            }
+        } else if (aipa_buf_puts(&target, src) != AIPA_OK) {
+            goto out;
+        }
         req.raw = true;
         req.raw_method = e->wt.method;
-        req.raw_target = (const uint8_t *)e->wt.target.ptr;
-        req.raw_target_len = e->wt.target.len;
+        req.raw_target = (const uint8_t *)target.ptr;
+        req.raw_target_len = target.len;
         req.raw_headers = hdrs;
         req.raw_header_count = hn;
         req.raw_body = (const uint8_t *)e->wt.body.ptr;
@@ -1047,6 +1072,7 @@ out:
     aipa_client_free(client);
     aipa_params_cleanup(&params);
     aipa_buf_cleanup(&out);
+    aipa_buf_cleanup(&target);
 }
 
 /* ---- the campaign ---- */
