@@ -58,7 +58,7 @@ struct scenario {
     const char *server_args[4];  /* extra badserver options */
     const char *conform_args[4]; /* extra aipa conform options */
     struct expect_row expect[MAX_EXPECT];
-    unsigned max_seconds; /* the whole aipa conform run */
+    unsigned max_seconds; /* the whole aipa conform run: a hang bound, generous for sanitizers */
     bool serve;           /* target `aipa serve --fixtures`, not badserver */
 };
 
@@ -76,9 +76,9 @@ struct scenario {
 
 static const struct scenario scenarios[] = {
     /* The well-behaved server: everything passes, in both editions. */
-    {"none", "none", NULL, NULL, {NULL}, {NULL}, {{NULL, 0, NULL}}, 100, false},
+    {"none", "none", NULL, NULL, {NULL}, {NULL}, {{NULL, 0, NULL}}, 400, false},
     /* The same through the reference's own front end: `aipa serve --fixtures`. */
-    {"serve", "none", NULL, NULL, {NULL}, {NULL}, {{NULL, 0, NULL}}, 100, true},
+    {"serve", "none", NULL, NULL, {NULL}, {NULL}, {{NULL, 0, NULL}}, 400, true},
     {"wrong-status",
      "wrong-status",
      E24,
@@ -449,7 +449,7 @@ static pid_t start_server(const char *exe, const char *aipa, const struct scenar
         argv[n++] = "--fault";
         argv[n++] = sc->fault;
         argv[n++] = "--max-seconds";
-        argv[n++] = "180";
+        argv[n++] = "600"; /* outlives the longest run below, even under sanitizers */
     }
     argv[n++] = "--edition";
     argv[n++] = edition;
