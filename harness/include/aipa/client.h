@@ -113,7 +113,7 @@ struct aipa_built {
     struct aipa_buf string_to_sign;
     struct aipa_buf canonical_request;
     char signature[AIPA_V3_SIG_LEN + 1]; /* V1 base64 or V3 hex; "" when unsigned */
-    bool tampered; /* the tamper hook ran (repro lines say so) */
+    bool tampered;                       /* the tamper hook ran (repro lines say so) */
 };
 
 AIPA_API void aipa_built_init(struct aipa_built *b);
