@@ -472,6 +472,12 @@ static aipa_err embedded_start(struct embedded *em, unsigned edition, uint64_t s
     cfg.fixtures = true;
     cfg.fixture_token = em->token;
     cfg.error = err;
+    /*
+     * One thread per connection, as `aipa serve` does by default: each runner
+     * worker holds one keep-alive connection, and a dedicated thread answers
+     * it without the pool's hand-offs.
+     */
+    cfg.thread_per_connection = true;
     AIPA_TRY(aipa_srv_new(&em->srv, &cfg));
     if (aipa_srv_start(em->srv) != AIPA_OK) {
         aipa_srv_free(em->srv);
