@@ -178,6 +178,389 @@ static const char awkward_sts[] =
     "25A9%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf%"
     "26SignatureVersion%3D1.0%26Timestamp%3D2016-02-23T12%253A46%253A24Z%26Version%3D2014-05-26";
 
+/*
+ * Differential V1 vectors: random parameters (awkward ASCII, multibyte
+ * UTF-8, tabs), written on the wire by Python's urllib (quote, or
+ * urlencode with '+' for space), signed by Python's urllib.parse.quote
+ * (safe='-_.~') and hmac, independently of this code.
+ */
+static const struct {
+    const char *method;
+    const char *query;
+    const char *secret;
+    const char *sts;
+    const char *sig;
+} v1_diff[] = {
+    {"GET",
+     "SignatureNonce=0%2A%3D0%C3%A9%09%5C&SignatureType=Z9&OwnerAccount=%60%7D%09%7B%28%3E0&"
+     "OwnerId=0%3E%21%5E%2A%3A%27%2B&B=%5B%5E%20%3C&RegionId=%21%29%5E%60.%C2%A0%28.%20%23&"
+     "InstanceId=_%5C%2A%7D_-Z%C2%A0%E2%82%AC0&VlanId=%2F%28%24%22&Action=%27%21a_%E2%82%AC%23~%5C%"
+     "7B&Format=%3E%29%25%5D%2F%27..",
+     "0"
+     "\xf0"
+     "\x9f"
+     "\x98"
+     "\x80"
+     ")0"
+     "\xc3"
+     "\xa9"
+     "-%"
+     "\xc2"
+     "\xa0"
+     "9|/",
+     "GET&%2F&Action%3D%2527%2521a_%25E2%2582%25AC%2523~%255C%257B%26B%3D%255B%255E%2520%253C%"
+     "26Format%3D%253E%2529%2525%255D%252F%2527..%26InstanceId%3D_%255C%252A%257D_-Z%25C2%25A0%"
+     "25E2%2582%25AC0%26OwnerAccount%3D%2560%257D%2509%257B%2528%253E0%26OwnerId%3D0%253E%2521%"
+     "255E%252A%253A%2527%252B%26RegionId%3D%2521%2529%255E%2560.%25C2%25A0%2528.%2520%2523%"
+     "26SignatureNonce%3D0%252A%253D0%25C3%25A9%2509%255C%26SignatureType%3DZ9%26VlanId%3D%252F%"
+     "2528%2524%2522",
+     "cottuFGhbzfyuaghajfJSA+xcLc="},
+    {"POST",
+     "SignatureType=%C3%A9%2B%3A%3F&Action=-%7B%40%3C&a=%090%5B.%2A%23%2A%7D%3B&b.c=%3C%22&"
+     "OwnerAccount=%22%7C%7B%22%40%3A+&Timestamp=&Version=%5C%25%60%29%21%2F%5E%3C__%2B%60",
+     ">+"
+     "\xc3"
+     "\xa9",
+     "POST&%2F&Action%3D-%257B%2540%253C%26OwnerAccount%3D%2522%257C%257B%2522%2540%253A%2520%"
+     "26SignatureType%3D%25C3%25A9%252B%253A%253F%26Timestamp%3D%26Version%3D%255C%2525%2560%2529%"
+     "2521%252F%255E%253C__%252B%2560%26a%3D%25090%255B.%252A%2523%252A%257D%253B%26b.c%3D%253C%"
+     "2522",
+     "Sscd9H0q8ECXP3YK0jIiuRv/0f4="},
+    {"POST",
+     "SignatureMethod=%7B%7C%40%E4%B8%AD%23%7C%60&Timestamp=%5DZ%25%5E%60.%3D%E4%B8%AD%7D%E2%82%AC%"
+     "2F%20",
+     "+ ",
+     "POST&%2F&SignatureMethod%3D%257B%257C%2540%25E4%25B8%25AD%2523%257C%2560%26Timestamp%3D%"
+     "255DZ%2525%255E%2560.%253D%25E4%25B8%25AD%257D%25E2%2582%25AC%252F%2520",
+     "05qHJXZpGUcJQhTiKjFZRHrhnaA="},
+    {"GET",
+     "Format=%2Aa%2B90%22Z%5D%28%5D%5D&VlanId=%2F%7B%28-%E4%B8%AD%3F%3E&b.c=&OwnerId=%C2%A0a%C2%A0%"
+     "3D%21%3F%C2%A0&B=%7B%40Z%5E%C3%A9&a=9&SignatureVersion=%3E&OwnerAccount=%3A%7C%26%C3%A9%2B_~&"
+     "IpAddress=a",
+     "*:{9",
+     "GET&%2F&B%3D%257B%2540Z%255E%25C3%25A9%26Format%3D%252Aa%252B90%2522Z%255D%2528%255D%255D%"
+     "26IpAddress%3Da%26OwnerAccount%3D%253A%257C%2526%25C3%25A9%252B_~%26OwnerId%3D%25C2%25A0a%"
+     "25C2%25A0%253D%2521%253F%25C2%25A0%26SignatureVersion%3D%253E%26VlanId%3D%252F%257B%2528-%"
+     "25E4%25B8%25AD%253F%253E%26a%3D9%26b.c%3D",
+     "tMYgkVcE5aKzalkNbIt2HLuL5M4="},
+    {"POST",
+     "a=%27%F0%9F%98%80-%F0%9F%98%80%25%260%F0%9F%98%80&OwnerAccount=%09%28&SignatureMethod=%3A%E4%"
+     "B8%AD%E2%82%AC&Version=%26%3E.%E2%82%AC%21%3F%26%3F&b.c=%E4%B8%AD%3F%2B%2C%E2%82%AC%28~-%3E&"
+     "B=%21%F0%9F%98%80%5D%3C%5C%3E%09%25&AccessKeyId=Z%27.%E2%82%AC%7D%3F%7D%E4%B8%ADZ&Action=-%"
+     "C3%A9%21%3A%60_%C2%A0%09_%220&InstanceId=9%29%7D%26%240&SignatureVersion=%28",
+     "[! ]*~#"
+     "\xc2"
+     "\xa0"
+     "|/$)*%",
+     "POST&%2F&AccessKeyId%3DZ%2527.%25E2%2582%25AC%257D%253F%257D%25E4%25B8%25ADZ%26Action%3D-%"
+     "25C3%25A9%2521%253A%2560_%25C2%25A0%2509_%25220%26B%3D%2521%25F0%259F%2598%2580%255D%253C%"
+     "255C%253E%2509%2525%26InstanceId%3D9%2529%257D%2526%25240%26OwnerAccount%3D%2509%2528%"
+     "26SignatureMethod%3D%253A%25E4%25B8%25AD%25E2%2582%25AC%26SignatureVersion%3D%2528%26Version%"
+     "3D%2526%253E.%25E2%2582%25AC%2521%253F%2526%253F%26a%3D%2527%25F0%259F%2598%2580-%25F0%259F%"
+     "2598%2580%2525%25260%25F0%259F%2598%2580%26b.c%3D%25E4%25B8%25AD%253F%252B%252C%25E2%2582%"
+     "25AC%2528~-%253E",
+     "iEyeiknacS3fMAYc9z6int6QF8k="},
+    {"POST",
+     "SignatureType=%26&SignatureMethod=-%2C9%25&OwnerId=%20%5E&x_y=~%29&Version=-%F0%9F%98%80%22%"
+     "20.&Action=-&B=%24%29%26",
+     "\xc3"
+     "\xa9"
+     "$"
+     "\xc3"
+     "\xa9"
+     "] ([>{{/)a^$*",
+     "POST&%2F&Action%3D-%26B%3D%2524%2529%2526%26OwnerId%3D%2520%255E%26SignatureMethod%3D-%252C9%"
+     "2525%26SignatureType%3D%2526%26Version%3D-%25F0%259F%2598%2580%2522%2520.%26x_y%3D~%2529",
+     "AzfOve4psp9SrZ1icphKhluQvyI="},
+    {"GET",
+     "Format=%5D%E2%82%AC%E2%82%ACZ%C3%A9%3B%3E%23%E2%82%AC.%3A&SignatureMethod=%25%3D%C2%A0%2F%7D%"
+     "60a%60%2B%E4%B8%AD-%7B&SignatureNonce=%F0%9F%98%80%2B%60%24%F0%9F%98%80%60-_-&Timestamp=%3C%"
+     "E2%82%AC%2B%5D+%7D%F0%9F%98%80a",
+     "'%+.~;^"
+     "\xf0"
+     "\x9f"
+     "\x98"
+     "\x80",
+     "GET&%2F&Format%3D%255D%25E2%2582%25AC%25E2%2582%25ACZ%25C3%25A9%253B%253E%2523%25E2%2582%"
+     "25AC.%253A%26SignatureMethod%3D%2525%253D%25C2%25A0%252F%257D%2560a%2560%252B%25E4%25B8%25AD-"
+     "%257B%26SignatureNonce%3D%25F0%259F%2598%2580%252B%2560%2524%25F0%259F%2598%2580%2560-_-%"
+     "26Timestamp%3D%253C%25E2%2582%25AC%252B%255D%2520%257D%25F0%259F%2598%2580a",
+     "X98oedr0iO8Wkh9ZqIC/EmMUuRg="},
+    {"GET",
+     "Version=%29~a%3F%5E.%E2%82%AC&Timestamp=&SignatureMethod=%2B%2A9%5C.%20%5C%28%3C&"
+     "OwnerAccount=%3E%21%260%60&RegionId=&Format=.%3B%E4%B8%AD%20%5E_%E4%B8%AD%3EZ%2C%259&B=%2B_%"
+     "3A%09-&VlanId=%3C%2A%29%3C%3B%22%F0%9F%98%80%24%5C&SignatureVersion=%20%200%3C%2C0%F0%9F%98%"
+     "80&x_y=%7B%40-_%3A",
+     "\xc3"
+     "\xa9"
+     "`!&%=-|{(%a]<"
+     "\xc3"
+     "\xa9"
+     "=0+",
+     "GET&%2F&B%3D%252B_%253A%2509-%26Format%3D.%253B%25E4%25B8%25AD%2520%255E_%25E4%25B8%25AD%"
+     "253EZ%252C%25259%26OwnerAccount%3D%253E%2521%25260%2560%26RegionId%3D%26SignatureMethod%3D%"
+     "252B%252A9%255C.%2520%255C%2528%253C%26SignatureVersion%3D%2520%25200%253C%252C0%25F0%259F%"
+     "2598%2580%26Timestamp%3D%26Version%3D%2529~a%253F%255E.%25E2%2582%25AC%26VlanId%3D%253C%252A%"
+     "2529%253C%253B%2522%25F0%259F%2598%2580%2524%255C%26x_y%3D%257B%2540-_%253A",
+     "e0LvSmyx2lSVLKfvrFAAA4oeH5M="},
+    {"POST", "IpAddress=%5C%23%3E",
+     "\xe4"
+     "\xb8"
+     "\xad"
+     "/"
+     "\xe4"
+     "\xb8"
+     "\xad"
+     "\xc3"
+     "\xa9"
+     "@"
+     "\xe4"
+     "\xb8"
+     "\xad"
+     "= ~"
+     "\xf0"
+     "\x9f"
+     "\x98"
+     "\x80"
+     "^",
+     "POST&%2F&IpAddress%3D%255C%2523%253E", "SRrvOL0wUchrkvVmJE7A7MMZ/KA="},
+    {"GET",
+     "Format=%22%E2%82%AC%29&SignatureType=+&B=%C2%A0~%27%F0%9F%98%80%21%E2%82%AC%C2%A09%2B&a=%2F%"
+     "3D%C3%A9%239%7D%239%3E",
+     "\xf0"
+     "\x9f"
+     "\x98"
+     "\x80",
+     "GET&%2F&B%3D%25C2%25A0~%2527%25F0%259F%2598%2580%2521%25E2%2582%25AC%25C2%25A09%252B%"
+     "26Format%3D%2522%25E2%2582%25AC%2529%26SignatureType%3D%2520%26a%3D%252F%253D%25C3%25A9%"
+     "25239%257D%25239%253E",
+     "G7/sXl7OQKZhe9us2JTIkRDu3+Q="},
+};
+
+/* Differential V3 vectors: as above, with random headers, body and query. */
+static const struct {
+    const char *method;
+    const char *query;
+    const char *headers; /* "name: value\r\n" lines */
+    const char *body;
+    const char *secret;
+    const char *signed_headers;
+    const char *sig;
+} v3_diff[] = {
+    {"GET", "",
+     "host: 127.0.0.1:29474"
+     "\x0d"
+     "\x0a"
+     "x-acs-action: AllocatePublicIpAddress"
+     "\x0d"
+     "\x0a"
+     "x-acs-version: 2014-05-26"
+     "\x0d"
+     "\x0a"
+     "x-acs-date: 2026-11-27T07:51:11Z"
+     "\x0d"
+     "\x0a"
+     "x-acs-signature-nonce: ef17c17f4fe23075810a09473c705101"
+     "\x0d"
+     "\x0a"
+     "x-acs-content-sha256: fc0a9062838852e6ce7c95f7692b9779129790ca6625062b7d446a0149db755e"
+     "\x0d"
+     "\x0a"
+     "content-type: application/octet-stream"
+     "\x0d"
+     "\x0a",
+     ",:/"
+     "\xe4"
+     "\xb8"
+     "\xad"
+     "^9@|9",
+     "*)$-'=]_}-+]?",
+     "content-type;host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-"
+     "version",
+     "b5e457df2dbe9709d8a6e53271c3acd3e9aa6278621d1fa7eeb5ea60aa158342"},
+    {"POST", "IpAddress=%24%3E%3A%5E%27",
+     "host: 127.0.0.1:18420"
+     "\x0d"
+     "\x0a"
+     "x-acs-action: AllocatePublicIpAddress"
+     "\x0d"
+     "\x0a"
+     "x-acs-version: 2014-05-26"
+     "\x0d"
+     "\x0a"
+     "x-acs-date: 2026-11-27T07:51:55Z"
+     "\x0d"
+     "\x0a"
+     "x-acs-signature-nonce: 0055aeb3f2c492308b4c65d6fa1fa1dc"
+     "\x0d"
+     "\x0a"
+     "x-acs-content-sha256: 956289cd1f0183781a8da61acce84959566a1f57f319beecb47ef13993cf34fc"
+     "\x0d"
+     "\x0a"
+     "content-type: application/octet-stream"
+     "\x0d"
+     "\x0a",
+     "/ ("
+     "\x09"
+     "%"
+     "\xc2"
+     "\xa0"
+     "ZZ?"
+     "\xf0"
+     "\x9f"
+     "\x98"
+     "\x80"
+     "`="
+     "\xc3"
+     "\xa9"
+     "[=&,)"
+     "\x09",
+     "9"
+     "\xe2"
+     "\x82"
+     "\xac"
+     "!$~&"
+     "\x22"
+     "^"
+     "\x22"
+     "}/~9Z",
+     "content-type;host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-"
+     "version",
+     "f68a10e26530a6e9f86df355572df123f617bf474258d49515744940887a5a56"},
+    {"GET", "VlanId=%09%23%C2%A0%3E_",
+     "host: 127.0.0.1:21421"
+     "\x0d"
+     "\x0a"
+     "x-acs-action: AllocatePublicIpAddress"
+     "\x0d"
+     "\x0a"
+     "x-acs-version: 2014-05-26"
+     "\x0d"
+     "\x0a"
+     "x-acs-date: 2026-11-27T07:51:18Z"
+     "\x0d"
+     "\x0a"
+     "x-acs-signature-nonce: c8f8cdcd906e607eab4ef5371a7ec988"
+     "\x0d"
+     "\x0a"
+     "x-acs-content-sha256: cae0ada39372fcbb6fbd5d8de65d02fd31bec82c88e5544a8aa79cd84858d702"
+     "\x0d"
+     "\x0a"
+     "content-type: application/octet-stream"
+     "\x0d"
+     "\x0a",
+     "\x09"
+     "={"
+     "\xc2"
+     "\xa0"
+     "\xc2"
+     "\xa0"
+     "0[{"
+     "\x22"
+     "@'a':<#.",
+     "~",
+     "content-type;host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-"
+     "version",
+     "da3870bb443ec938fd2f9befe783a35ae6d45c351d6a3925d9bc3a9cab9becf8"},
+    {"POST", "OwnerAccount=%5E",
+     "host: 127.0.0.1:54611"
+     "\x0d"
+     "\x0a"
+     "x-acs-action: AllocatePublicIpAddress"
+     "\x0d"
+     "\x0a"
+     "x-acs-version: 2014-05-26"
+     "\x0d"
+     "\x0a"
+     "x-acs-date: 2026-11-27T07:51:37Z"
+     "\x0d"
+     "\x0a"
+     "x-acs-signature-nonce: 037f5933f567a279c195702011da8e21"
+     "\x0d"
+     "\x0a"
+     "x-acs-content-sha256: 84b2424da7b381977f266e41c1205a13b84829263d9a6439a3303ba83bf53d2f"
+     "\x0d"
+     "\x0a",
+     "\xc3"
+     "\xa9"
+     "["
+     "\xe2"
+     "\x82"
+     "\xac"
+     "=! }0{;0"
+     "\xc2"
+     "\xa0"
+     ",@.+"
+     "\xe4"
+     "\xb8"
+     "\xad",
+     "])(>a[&<",
+     "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version",
+     "5545945e3105ef19b2c011353ee8d9a95d9aeab64cecd0f3bbd70efa5959bdc9"},
+    {"GET", "IpAddress=9a%7D%C2%A0%2C",
+     "host: 127.0.0.1:25892"
+     "\x0d"
+     "\x0a"
+     "x-acs-action: AllocatePublicIpAddress"
+     "\x0d"
+     "\x0a"
+     "x-acs-version: 2014-05-26"
+     "\x0d"
+     "\x0a"
+     "x-acs-date: 2026-11-27T07:51:41Z"
+     "\x0d"
+     "\x0a"
+     "x-acs-signature-nonce: 8cb359c8cdf8712180234c70c5d2cc27"
+     "\x0d"
+     "\x0a"
+     "x-acs-content-sha256: f78fe006de328c63e98fd6d1660db899b7ba7cd449f185b08e12ef8b47d1ae5f"
+     "\x0d"
+     "\x0a",
+     "'@)@"
+     "\xe2"
+     "\x82"
+     "\xac"
+     "($@!^&)/~]<~>",
+     "@#,"
+     "\x22"
+     "]"
+     "\xe4"
+     "\xb8"
+     "\xad"
+     "={{'}+",
+     "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version",
+     "d5da30e37939eef47a13d817ddde6e4c050f6910e6c11f4130a29b9c35a06d25"},
+    {"GET", "",
+     "host: 127.0.0.1:19471"
+     "\x0d"
+     "\x0a"
+     "x-acs-action: AllocatePublicIpAddress"
+     "\x0d"
+     "\x0a"
+     "x-acs-version: 2014-05-26"
+     "\x0d"
+     "\x0a"
+     "x-acs-date: 2026-11-27T07:51:09Z"
+     "\x0d"
+     "\x0a"
+     "x-acs-signature-nonce: 967034388810ec9284ef5a8b9134bf7d"
+     "\x0d"
+     "\x0a"
+     "x-acs-content-sha256: c4cc90ed3d26f12d4b08a75140970a7904035c31cbb4515a83f19b9003c00d1d"
+     "\x0d"
+     "\x0a"
+     "content-type: application/octet-stream"
+     "\x0d"
+     "\x0a",
+     "\xe2"
+     "\x82"
+     "\xac",
+     ".9&.@",
+     "content-type;host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-"
+     "version",
+     "cda8352e4902d921d5fe6b62bf563eee6ffeb6779404761644baec509d0cab9c"},
+};
+
 /* ---- a page-end guard: the byte after the input is unmapped ---- */
 
 struct guard {
@@ -672,6 +1055,90 @@ static void capture_e_v1_popcore_form_body(void **state)
     aipa_buf_cleanup(&sts);
     raw_cleanup(&r);
     check_v1_capture(capture_e, sizeof(capture_e) - 1, NULL, "Oz+Xc1BFNqwrr6afRCguBYVDAAM=");
+}
+
+/* ---- differential vectors from an independent implementation ---- */
+
+static void v1_differential(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(v1_diff); i++) {
+        struct aipa_params p;
+        struct aipa_wire_result res;
+        struct aipa_buf sts;
+        char sig[AIPA_V1_SIG_LEN + 1];
+        bool match = false;
+
+        aipa_params_init(&p, NULL);
+        aipa_buf_init(&sts, 1u << 16);
+        assert_int_equal(aipa_wire_parse((const uint8_t *)v1_diff[i].query,
+                                         strlen(v1_diff[i].query), PLUS, AIPA_PARAM_QUERY, &p,
+                                         &res),
+                         AIPA_OK);
+        assert_int_equal(aipa_v1_string_to_sign(v1_diff[i].method, &p, &sts), AIPA_OK);
+        assert_string_equal(sts.ptr, v1_diff[i].sts);
+        assert_int_equal(aipa_v1_signature(v1_diff[i].secret, sts.ptr, sts.len, sig), AIPA_OK);
+        assert_string_equal(sig, v1_diff[i].sig);
+        assert_int_equal(aipa_params_add_cstr(&p, "Signature", v1_diff[i].sig), AIPA_OK);
+        assert_int_equal(aipa_v1_verify(v1_diff[i].method, &p, v1_diff[i].secret, NULL, &match),
+                         AIPA_OK);
+        assert_true(match);
+        aipa_buf_cleanup(&sts);
+        aipa_params_cleanup(&p);
+    }
+}
+
+static void v3_differential(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(v3_diff); i++) {
+        struct aipa_params q;
+        struct aipa_header h[16];
+        size_t hc = 0;
+        const char *p = v3_diff[i].headers;
+        char hash[AIPA_SHA256_HEX_LEN + 1];
+        char want[512];
+        struct aipa_buf b;
+        struct aipa_v3_auth a;
+        bool match = false;
+
+        aipa_params_init(&q, NULL);
+        aipa_buf_init(&b, 1u << 16);
+        assert_int_equal(aipa_wire_parse((const uint8_t *)v3_diff[i].query,
+                                         strlen(v3_diff[i].query), PLUS, AIPA_PARAM_QUERY, &q,
+                                         NULL),
+                         AIPA_OK);
+        /* "name: value\r\n" lines; values keep the space after the colon */
+        while (*p != '\0') {
+            const char *colon = strchr(p, ':');
+            const char *eol = strstr(p, "\r\n");
+
+            assert_non_null(colon);
+            assert_non_null(eol);
+            assert_true(hc < AIPA_ARRAY_LEN(h));
+            h[hc].name = (struct aipa_slice){(const uint8_t *)p, (size_t)(colon - p)};
+            h[hc].value =
+                (struct aipa_slice){(const uint8_t *)colon + 1, (size_t)(eol - colon - 1)};
+            hc++;
+            p = eol + 2;
+        }
+        assert_int_equal(aipa_sha256_hex(v3_diff[i].body, strlen(v3_diff[i].body), hash), AIPA_OK);
+        assert_int_equal(aipa_v3_authorization(v3_diff[i].method, "/", &q, h, hc,
+                                               v3_diff[i].signed_headers, hash, "id",
+                                               v3_diff[i].secret, &b),
+                         AIPA_OK);
+        (void)snprintf(want, sizeof(want),
+                       "ACS3-HMAC-SHA256 Credential=id,SignedHeaders=%s,Signature=%s",
+                       v3_diff[i].signed_headers, v3_diff[i].sig);
+        assert_string_equal(b.ptr, want);
+        assert_int_equal(aipa_v3_parse_authorization((const uint8_t *)b.ptr, b.len, &a), AIPA_OK);
+        assert_int_equal(aipa_v3_verify(v3_diff[i].method, "/", &q, h, hc, &a, hash,
+                                        v3_diff[i].secret, NULL, &match),
+                         AIPA_OK);
+        assert_true(match);
+        aipa_buf_cleanup(&b);
+        aipa_params_cleanup(&q);
+    }
 }
 
 /* ---- tampering: one byte of any signed input changes the verdict ---- */
@@ -1390,6 +1857,8 @@ int main(void)
         cmocka_unit_test(capture_c_v1_tea_post_query),
         cmocka_unit_test(capture_d_v1_popcore_get),
         cmocka_unit_test(capture_e_v1_popcore_form_body),
+        cmocka_unit_test(v1_differential),
+        cmocka_unit_test(v3_differential),
         cmocka_unit_test(v1_one_byte_changes_mismatch),
         cmocka_unit_test(v3_one_byte_changes_mismatch),
         cmocka_unit_test(v3_canonical_details),
