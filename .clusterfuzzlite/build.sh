@@ -12,7 +12,7 @@ ninja -C "$build" libaipa aipa_harness
 
 libs="$build/harness/libaipa_harness.a $build/reference_impl/libaipa.a"
 deps="$(pkg-config --libs libcurl libxml-2.0 libcjson libmicrohttpd libcrypto) -lpthread"
-incs="-Ireference_impl/include -Iharness/include $(pkg-config --cflags libxml-2.0 libcjson)"
+incs="-Ireference_impl/include -Ireference_impl/src -Iharness/include $(pkg-config --cflags libxml-2.0 libcjson)"
 
 for src in fuzz/fuzz_*.c; do
   t=$(basename "$src" .c)
