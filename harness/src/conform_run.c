@@ -1332,21 +1332,22 @@ static struct aipa_variant_set case_variants(const struct aipa_case *c,
         pin_shape = pin_shape != 0 ? pin_shape : s->pin.shape;
         pin_fmt = pin_fmt != 0 ? pin_fmt : s->pin.fmt;
     }
+    /* A pinned axis still has to be one the target and the command line allow. */
     if (any && all_sig) {
-        vs.sig = pin_sig;
+        vs.sig = pin_sig & o->variants.sig & p->variants.sig;
     }
     if (any && all_shape) {
-        vs.shape = pin_shape;
+        vs.shape = pin_shape & o->variants.shape & p->variants.shape;
     }
     if (any && all_fmt) {
-        vs.fmt = pin_fmt;
+        vs.fmt = pin_fmt & o->variants.fmt & p->variants.fmt;
     }
     return vs;
 }
 
 /* Why a variant cannot run (NULL when it can). */
 static const char *variant_blocker(const struct aipa_case *c, const struct aipa_variant *v,
-                                   char *buf, size_t cap)
+                                   const struct aipa_variant_set *allowed, char *buf, size_t cap)
 {
     for (size_t i = 0; i < c->step_count; i++) {
         const struct aipa_step *s = &c->steps[i];
@@ -1356,6 +1357,15 @@ static const char *variant_blocker(const struct aipa_case *c, const struct aipa_
             continue;
         }
         ev = step_variant(s, v);
+        if ((ev.sig & allowed->sig) == 0 || (ev.shape & allowed->shape) == 0 ||
+            (ev.fmt & allowed->fmt) == 0) {
+            char name[AIPA_VARIANT_NAME_MAX];
+
+            aipa_variant_name(&ev, name);
+            snprintf(buf, cap, "steps[%zu] pins %s, which the profile or --variants excludes", i,
+                     name);
+            return buf;
+        }
         if (ev.sig == AIPA_VSIG_V3 && s->tamper.v1_only) {
             snprintf(buf, cap, "steps[%zu]: the tamper has no V3 form", i);
             return buf;
@@ -1488,7 +1498,10 @@ aipa_err aipa_run_suite(const struct aipa_suite *suite, const struct aipa_run_op
         for (size_t k = 0; k < nv; k++) {
             struct aipa_result *res = &report->items[report->count++];
             char vb[512];
-            const char *vwhy = variant_blocker(c, &vs[k], vb, sizeof(vb));
+            struct aipa_variant_set allowed = {o->variants.sig & p->variants.sig,
+                                               o->variants.shape & p->variants.shape,
+                                               o->variants.fmt & p->variants.fmt};
+            const char *vwhy = variant_blocker(c, &vs[k], &allowed, vb, sizeof(vb));
 
             memset(res, 0, sizeof(*res));
             res->c = c;

@@ -93,6 +93,16 @@ static const char *const CASES[][2] = {
      "[{\"request\": {\"Action\": \"AllocatePublicIpAddress\", \"InstanceId\": \"${vms[i]}\"}, "
      "\"repeat\": 6, \"parallel\": true, \"expect\": [{\"status\": 200}], \"across\": "
      "[{\"field\": \"IpAddress\", \"distinct\": true}, {\"status\": 200, \"count\": 6}]}]}"},
+    {"ok/pinned",
+     "{\"id\": \"ok/pinned\", \"title\": \"t\", \"doc\": {\"clause\": \"c\", \"source\": \"s\"},"
+     " \"level\": \"MUST\", \"steps\": [{\"pin\": {\"signature\": \"v3\", \"format\": "
+     "\"json\"}, \"request\": {\"Action\": \"DescribeInstances\"}, \"expect\": [{\"status\": "
+     "200}]}]}"},
+    {"ok/v1-only-tamper",
+     "{\"id\": \"ok/v1-only-tamper\", \"title\": \"t\", \"doc\": {\"clause\": \"c\", "
+     "\"source\": \"s\"}, \"level\": \"MUST\", \"steps\": [{\"tamper\": {\"omit\": "
+     "[\"SignatureVersion\"]}, \"request\": {\"Action\": \"DescribeInstances\"}, \"expect\": "
+     "[{\"status\": [400, 403, 404]}]}]}"},
     {"ok/whitelisted-wrong-secret",
      "{\"id\": \"ok/whitelisted-wrong-secret\", \"title\": \"t\", \"doc\": {\"clause\": \"c\", "
      "\"source\": \"s\"}, \"level\": \"MUST\", \"steps\": [{\"principal\": \"whitelisted\", "
@@ -253,6 +263,13 @@ static void check_verdicts(const struct aipa_report *r)
     /* Raw requests run once. */
     res = find(r, "ok/raw", "raw");
     assert_int_equal(res->verdict, AIPA_V_PASS);
+    /* Variant expansion: every step pins v3 and json, so only the V3 shapes remain. */
+    assert_int_equal(count_id(r, "ok/pinned", AIPA_V_PASS), 2);
+    assert_int_equal(find(r, "ok/pinned", "v3-post-query-json")->verdict, AIPA_V_PASS);
+    /* A tamper with no V3 form: the V1 variants run, the V3 ones skip, saying why. */
+    assert_int_equal(count_id(r, "ok/v1-only-tamper", AIPA_V_PASS), 6);
+    assert_int_equal(count_id(r, "ok/v1-only-tamper", AIPA_V_SKIP), 4);
+    assert_non_null(strstr(find(r, "ok/v1-only-tamper", "v3-get-xml")->reason, "no V3 form"));
     /* Parallel allocations over six instances: distinct addresses. */
     res = find(r, "ok/parallel", "v1-get-json");
     if (res->verdict != AIPA_V_PASS) {
@@ -309,6 +326,39 @@ static void verdicts_parallel_and_strict(void **state)
     assert_int_equal(find(&r, "bad/should-level", "v1-get-json")->verdict, AIPA_V_FAIL);
     aipa_report_cleanup(&r);
     aipa_suite_cleanup(&s);
+}
+
+static void profile_and_filters_narrow_variants(void **state)
+{
+    struct env *e = *state;
+    struct aipa_suite s;
+    struct aipa_report r;
+    struct aipa_run_opts o;
+    struct aipa_buf err;
+    const char *only[] = {"ok/describe", "ok/pinned"};
+    struct aipa_variant_set saved = e->prof.variants;
+
+    aipa_buf_init(&err, 4096);
+    aipa_suite_init(&s);
+    assert_int_equal(aipa_suite_load(&s, e->dir, &err), AIPA_OK);
+    aipa_report_init(&r);
+    aipa_run_opts_init(&o);
+    o.profile = &e->prof;
+    o.target = e->url;
+    o.only = only;
+    o.only_count = 2;
+    /* The target supports V1 only; the command line asks for JSON. */
+    e->prof.variants.sig = AIPA_VSIG_V1;
+    assert_int_equal(aipa_variant_filter_parse("json", &o.variants), AIPA_OK);
+    assert_int_equal(aipa_run_suite(&s, &o, &r, &err), AIPA_OK);
+    e->prof.variants = saved;
+    assert_int_equal(count_id(&r, "ok/describe", AIPA_V_PASS), 3);
+    /* ok/pinned pins V3, which the profile excludes: nothing left to run. */
+    assert_int_equal(count_id(&r, "ok/pinned", AIPA_V_SKIP), 1);
+    assert_non_null(strstr(find(&r, "ok/pinned", "-")->reason, "no variant left"));
+    aipa_report_cleanup(&r);
+    aipa_suite_cleanup(&s);
+    aipa_buf_cleanup(&err);
 }
 
 static void unreachable_target_is_an_error(void **state)
@@ -488,6 +538,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(verdicts_serial),
         cmocka_unit_test(verdicts_parallel_and_strict),
+        cmocka_unit_test(profile_and_filters_narrow_variants),
         cmocka_unit_test(unreachable_target_is_an_error),
         cmocka_unit_test(rerun_selects_only_failures),
         cmocka_unit_test(command_exit_codes_and_reports),
