@@ -1305,6 +1305,30 @@ static aipa_err sync_reference(struct engine *e)
     return AIPA_OK;
 }
 
+static void fnv(uint64_t *h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) {
+        *h ^= b[i];
+        *h *= 0x100000001b3ull;
+    }
+}
+
+static void digest_req(uint64_t *h, const struct aipa_lf_req *r)
+{
+    unsigned auth = (unsigned)r->auth;
+    fnv(h, r->method, strlen(r->method) + 1);
+    fnv(h, &auth, sizeof(auth));
+    fnv(h, &r->mut, sizeof(r->mut));
+    fnv(h, r->content_type, strlen(r->content_type) + 1);
+    fnv(h, r->accept, strlen(r->accept) + 1);
+    for (size_t i = 0; i < r->count; i++) {
+        fnv(h, r->params[i].name, r->params[i].name_len + 1);
+        fnv(h, r->params[i].value, r->params[i].value_len + 1);
+        fnv(h, &r->params[i].flags, sizeof(r->params[i].flags));
+    }
+}
+
 static void random_salt(char out[24])
 {
     uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
@@ -1415,6 +1439,7 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
         stats = &local;
     }
     memset(stats, 0, sizeof(*stats));
+    stats->digest = 0xcbf29ce484222325ull;
     if (e == NULL) {
         fprintf(stderr, "aipa fuzz: out of memory\n");
         return 2;
@@ -1528,6 +1553,7 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
             continue; /* the same slot gets a new request */
         }
         stats->requests++;
+        digest_req(&stats->digest, &e->hist[e->hist_n]);
         record_hits(e, hits, nh, &new_found);
         if (new_found) {
             /* minimization resets both sides: the sequence ends here */

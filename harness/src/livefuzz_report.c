@@ -719,6 +719,9 @@ aipa_err aipa__lf_write_json(const struct lf_report_info *info, const char *path
         cJSON_AddNumberToObject(st, "buckets", (double)info->finding_count);
         cJSON_AddNumberToObject(st, "buckets_dropped", (double)info->dropped_buckets);
         cJSON_AddNumberToObject(st, "elapsed_s", info->stats->elapsed_s);
+        char dg[24];
+        snprintf(dg, sizeof(dg), "%016" PRIx64, info->stats->digest);
+        cJSON_AddStringToObject(st, "request_digest", dg);
     }
     arr = cJSON_AddArrayToObject(doc, "findings");
     for (size_t i = 0; arr != NULL && i < info->finding_count; i++) {

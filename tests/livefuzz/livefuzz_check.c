@@ -12,6 +12,8 @@
  *                     against the server and passes against the embedded
  *                     reference server
  *   --none            the run ends with no finding at all (exit 0)
+ *   --determinism     (no server) two runs of the embedded target with one
+ *                     --seed generate the same requests, another seed others
  *
  * Every wait is bounded; the children are killed on the way out.
  *
@@ -225,6 +227,7 @@ struct opts {
     size_t expect_n;
     bool none;
     bool conform;
+    bool determinism;
     const char *fuzz_args[16];
     size_t fuzz_arg_n;
     char **server;
@@ -421,6 +424,52 @@ static int scenario(const struct opts *o)
     return failures == 0 ? 0 : 1;
 }
 
+/* --determinism: the same seed twice gives the same requests, another seed others. */
+static const char *digest_of(const struct opts *o, const char *seed, const char *name, char *out,
+                             size_t cap)
+{
+    char json[4200];
+    const char *argv[MAX_ARGS];
+    size_t n = 0;
+    bool sig = false;
+    cJSON *doc;
+    const char *d;
+
+    snprintf(json, sizeof(json), "%s/%s.json", o->workdir, name);
+    (void)unlink(json);
+    argv[n++] = o->aipa;
+    argv[n++] = "fuzz";
+    argv[n++] = "--requests";
+    argv[n++] = o->requests;
+    argv[n++] = "--seed";
+    argv[n++] = seed;
+    argv[n++] = "--no-minimize";
+    argv[n++] = "--quiet";
+    argv[n++] = "--json";
+    argv[n++] = json;
+    argv[n] = NULL;
+    (void)run(argv, o->timeout, &sig);
+    doc = load_json(json);
+    d = str(cJSON_GetObjectItemCaseSensitive(doc, "stats"), "request_digest");
+    snprintf(out, cap, "%s", d != NULL ? d : "");
+    cJSON_Delete(doc);
+    return out;
+}
+
+static int determinism(const struct opts *o)
+{
+    char a[32], b[32], c[32];
+
+    digest_of(o, o->seed, "seed-a", a, sizeof(a));
+    digest_of(o, o->seed, "seed-b", b, sizeof(b));
+    digest_of(o, "424242", "seed-c", c, sizeof(c));
+    check(a[0] != '\0', "a run with --seed %s reports its request digest (%s)", o->seed, a);
+    check(strcmp(a, b) == 0, "the same seed gives the same %s requests (%s, %s)", o->requests, a,
+          b);
+    check(strcmp(a, c) != 0, "another seed gives other requests (%s, %s)", a, c);
+    return failures == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     struct opts o;
@@ -446,6 +495,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--conform") == 0) {
             o.conform = true;
+            continue;
+        }
+        if (strcmp(a, "--determinism") == 0) {
+            o.determinism = true;
             continue;
         }
         if (v == NULL) {
@@ -477,6 +530,12 @@ int main(int argc, char **argv)
             fprintf(stderr, "livefuzz_check: unknown option %s\n", a);
             return 2;
         }
+    }
+    if (o.determinism && o.aipa != NULL && o.workdir != NULL) {
+        if (mkdir(o.workdir, 0755) != 0 && errno != EEXIST) {
+            return 2;
+        }
+        return determinism(&o);
     }
     if (o.aipa == NULL || o.workdir == NULL || i >= argc || (o.expect_n == 0 && !o.none) ||
         o.timeout <= 0) {

@@ -334,6 +334,9 @@ struct aipa_lf_stats {
     size_t buckets; /* distinct findings */
     uint64_t hits;  /* oracle hits, duplicates included */
     double elapsed_s;
+    /* FNV-1a over every generated request (method, auth, mutations, parameters):
+     * equal for equal seeds against targets that behave the same */
+    uint64_t digest;
 };
 
 /*
