@@ -712,7 +712,8 @@ static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_al
             return AIPA_C_ALLOCATED_ALREADY;
         }
         if (want_ip && ip != in->public_ip) {
-            return AIPA_C_ALLOCATED_ALREADY_2;
+            /* The first of the code's two rows: errors.h says the server sends that one. */
+            return AIPA_C_ALLOCATED_ALREADY;
         }
         aipa__ipv4_format(in->public_ip, ip_out);
         return AIPA_C_OK;

@@ -177,7 +177,7 @@ static const struct rule_case rules[] = {
     {"second allocation naming the same address", HELD, NULL, "47.96.0.7", NULL, false, -1,
      AIPA_C_ALLOCATED_ALREADY, OK, "47.96.0.7"},
     {"second allocation naming another address", HELD, NULL, "47.96.0.8", NULL, false, -1,
-     AIPA_C_ALLOCATED_ALREADY, AIPA_C_ALLOCATED_ALREADY_2, NULL},
+     AIPA_C_ALLOCATED_ALREADY, AIPA_C_ALLOCATED_ALREADY, NULL},
     {"already allocated beats exhaustion", HELD, NULL, NULL, NULL, false, 0,
      AIPA_C_ALLOCATED_ALREADY, OK, "47.96.0.7"},
     {"already allocated beats unknown vlan", HELD, NULL, NULL, "vlan-zz", false, -1,
@@ -343,25 +343,52 @@ static void rules_2024(void **state)
     }
 }
 
-/* Every AllocatePublicIpAddress row of the error table is produced by some rule case. */
+/* Some rule case answers with the row's Code, from a row of the same edition. */
+static bool code_reached(const char *code, unsigned edition)
+{
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(rules); i++) {
+        enum aipa_code c = edition == AIPA_ED_2018 ? rules[i].want2018 : rules[i].want2024;
+        const struct aipa_api_error *e = aipa_code_info(c);
+
+        if (e != NULL && strcmp(e->code, code) == 0) {
+            /* The answer must belong to the edition it is given in. */
+            assert_true((e->editions & edition) != 0 ||
+                        (c == AIPA_C_INTERNAL_ERROR && edition == AIPA_ED_2018));
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Every AllocatePublicIpAddress row of the error table is answered by some
+ * rule case in each edition the row belongs to. A Code with two messages is
+ * reached through the row the server sends (the first, or the edition's own).
+ */
 static void every_row_is_reachable(void **state)
 {
-    bool seen[AIPA_C_COUNT_] = {false};
-
     (void)state;
-    for (size_t i = 0; i < AIPA_ARRAY_LEN(rules); i++) {
-        seen[rules[i].want2018] = true;
-        seen[rules[i].want2024] = true;
-    }
-    for (int c = 1; c < AIPA_C_COUNT_; c++) {
+    for (int c = 1; c <= AIPA_C_INTERNAL_ERROR_ACTION; c++) {
         const struct aipa_api_error *e = aipa_code_info((enum aipa_code)c);
 
-        if (c >= AIPA_C_MISSING_PARAMETER && c != AIPA_C_INTERNAL_ERROR) {
-            continue; /* common rows belong to the server, except InternalError */
+        for (unsigned ed = AIPA_ED_2018; ed <= AIPA_ED_2024; ed <<= 1) {
+            if ((e->editions & ed) != 0 && !code_reached(e->code, ed)) {
+                fail_msg("no rule case reaches %s \"%s\" in edition %u", e->code, e->message, ed);
+            }
         }
-        if (!seen[c]) {
-            fail_msg("no rule case reaches %s \"%s\"", e->code, e->message);
-        }
+    }
+    /* Both InsufficientPublicIp messages: each edition sends its own. */
+    assert_true(code_reached("InsufficientPublicIp", AIPA_ED_2018));
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(rules); i++) {
+        assert_int_not_equal(rules[i].want2018, AIPA_C_INSUFFICIENT_PUBLIC_IP_2024);
+        assert_int_not_equal(rules[i].want2024, AIPA_C_INSUFFICIENT_PUBLIC_IP);
+    }
+    /* 2018 answers only with seed rows or the common InternalError. */
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(rules); i++) {
+        const struct aipa_api_error *e = aipa_code_info(rules[i].want2018);
+
+        assert_true(e == NULL || (e->editions & AIPA_ED_2018) != 0 ||
+                    rules[i].want2018 == AIPA_C_INTERNAL_ERROR);
     }
 }
 
