@@ -712,8 +712,8 @@ static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_al
             return AIPA_C_ALLOCATED_ALREADY;
         }
         if (want_ip && ip != in->public_ip) {
-            /* The first of the code's two rows: errors.h says the server sends that one. */
-            return AIPA_C_ALLOCATED_ALREADY;
+            /* The 2024 table's own message, so both AllocatedAlready rows are reachable. */
+            return AIPA_C_ALLOCATED_ALREADY_2;
         }
         aipa__ipv4_format(in->public_ip, ip_out);
         return AIPA_C_OK;

@@ -177,7 +177,7 @@ static const struct rule_case rules[] = {
     {"second allocation naming the same address", HELD, NULL, "47.96.0.7", NULL, false, -1,
      AIPA_C_ALLOCATED_ALREADY, OK, "47.96.0.7"},
     {"second allocation naming another address", HELD, NULL, "47.96.0.8", NULL, false, -1,
-     AIPA_C_ALLOCATED_ALREADY, AIPA_C_ALLOCATED_ALREADY, NULL},
+     AIPA_C_ALLOCATED_ALREADY, AIPA_C_ALLOCATED_ALREADY_2, NULL},
     {"already allocated beats exhaustion", HELD, NULL, NULL, NULL, false, 0,
      AIPA_C_ALLOCATED_ALREADY, OK, "47.96.0.7"},
     {"already allocated beats unknown vlan", HELD, NULL, NULL, "vlan-zz", false, -1,
@@ -377,8 +377,17 @@ static void every_row_is_reachable(void **state)
             }
         }
     }
-    /* Both InsufficientPublicIp messages: each edition sends its own. */
-    assert_true(code_reached("InsufficientPublicIp", AIPA_ED_2018));
+    /* Both messages of AllocatedAlready and of InsufficientPublicIp are sent. */
+    {
+        bool first = false;
+        bool second = false;
+
+        for (size_t i = 0; i < AIPA_ARRAY_LEN(rules); i++) {
+            first = first || rules[i].want2018 == AIPA_C_ALLOCATED_ALREADY;
+            second = second || rules[i].want2024 == AIPA_C_ALLOCATED_ALREADY_2;
+        }
+        assert_true(first && second);
+    }
     for (size_t i = 0; i < AIPA_ARRAY_LEN(rules); i++) {
         assert_int_not_equal(rules[i].want2018, AIPA_C_INSUFFICIENT_PUBLIC_IP_2024);
         assert_int_not_equal(rules[i].want2024, AIPA_C_INSUFFICIENT_PUBLIC_IP);
