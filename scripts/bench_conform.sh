@@ -97,6 +97,10 @@ ms="$(field "$tmp/t.json" wall_ms)"
 printf 'runner against aipa serve (2024-12-20, -j 1): %s case + %s fixture requests in %.0f ms = %.0f requests/s (process wall %.2f s)\n' \
   "$reqs" "$fx" "$ms" "$(calc "($reqs + $fx) * 1000 / $ms")" "$(calc "$t1 - $t0")"
 
+# Per case x variant run (fixtures + its requests): the spread shows where the wall time goes.
+sed -n 's/^[[:space:]]*"duration_ms":[[:space:]]*\([0-9.]*\),*$/\1/p' "$tmp/t.json" | sort -n |
+  awk '{a[NR]=$1} END {printf "  case x variant runs: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms (%d runs)\n", a[int(NR*0.5)+1], a[int(NR*0.9)+1], a[int(NR*0.99)+1], a[NR], NR}'
+
 target="$("$aipa" call --target "$url" --show-request --format json Action=DescribeInstances \
   'InstanceIds=["i-bp1gtjxuuvwj17zr0001"]' 2>&1 >/dev/null | sed -n 's/^> GET //p' | head -1)"
 [ -n "$target" ] || { echo "bench_conform.sh: could not build the wrk request" >&2; exit 1; }
