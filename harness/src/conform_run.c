@@ -907,8 +907,11 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
                 brs[i].req.raw ? NULL : aipa_params_value(&brs[i].params, "Action"), &docs[i],
                 &whys[i], &obs[i]);
         aipa_buf_init(&rs, 64 * 1024);
-        if (resps[i].xerr == AIPA_XERR_CONNECT) {
-            aipa__note(&rs, "target unreachable: %s", resps[i].xerr_msg);
+        if (resps[i].xerr == AIPA_XERR_CONNECT || resps[i].xerr == AIPA_XERR_TLS ||
+            resps[i].xerr == AIPA_XERR_USAGE) {
+            /* Not the target's answer: the harness could not reach it (or trust it). */
+            aipa__note(&rs, "target unreachable (%s): %s", aipa_xerr_name(resps[i].xerr),
+                       resps[i].xerr_msg);
             rv = AIPA_V_ERROR;
         } else {
             rv = aipa_match_response(s, r->rn->o->edition, &obs[i], &r->env, &rs);
