@@ -11,6 +11,8 @@
 #include <cmocka.h>
 // clang-format on
 #include "aipa/model.h"
+/* The internals, to corrupt a model on purpose and see aipa_model_check notice. */
+#include "../../reference_impl/src/model_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -960,6 +962,168 @@ static void view_carries_every_field(void **state)
     aipa_model_free(m);
 }
 
+/* ---- more of the state and the checker ---- */
+
+/* A named instance that takes the ID the generator will produce next: it retries. */
+static void generated_id_avoids_taken_ones(void **state)
+{
+    struct aipa_model *m = model_new(AIPA_ED_2024, 77, NULL);
+    char first[AIPA_INSTANCE_ID_MAX];
+    char again[AIPA_INSTANCE_ID_MAX];
+    char doc[128];
+
+    (void)state;
+    assert_int_equal(aipa_model_create_instance_json(m, "{}", 2, first, NULL), AIPA_OK);
+    (void)snprintf(doc, sizeof(doc), "{\"Instances\":[{\"InstanceId\":\"%s\"}]}", first);
+    assert_int_equal(aipa_model_load_json(m, doc, strlen(doc), NULL), AIPA_OK);
+    /* load reseeded the generator: its next ID is `first`, which is taken. */
+    assert_int_equal(aipa_model_create_instance_json(m, "{}", 2, again, NULL), AIPA_OK);
+    assert_string_not_equal(again, first);
+    assert_int_equal(aipa_model_instance_count(m), 2);
+    assert_consistent(m);
+    aipa_model_free(m);
+}
+
+/* A state may place an address that set_pool_free had held back. */
+static void created_instance_claims_held_back_address(void **state)
+{
+    struct aipa_model *m = model_new(AIPA_ED_2024, 1, "{" POOL24 "}");
+    static const char doc[] = "{\"PublicIpAddress\":{\"IpAddress\":[\"47.96.0.200\"]}}";
+    char id[AIPA_INSTANCE_ID_MAX];
+    struct aipa_instance_view v;
+
+    (void)state;
+    assert_int_equal(aipa_model_set_pool_free(m, 0), AIPA_OK);
+    assert_int_equal(aipa_model_create_instance_json(m, doc, strlen(doc), id, NULL), AIPA_OK);
+    assert_int_equal(aipa_model_get(m, id, &v), AIPA_C_OK);
+    assert_string_equal(v.public_ip, "47.96.0.200");
+    assert_int_equal(aipa_model_pool_free(m), 0);
+    assert_consistent(m);
+    /* Released, it joins the free zone. */
+    assert_int_equal(aipa_model_release(m, id, "47.96.0.200"), AIPA_C_OK);
+    assert_int_equal(aipa_model_pool_free(m), 1);
+    assert_int_equal(aipa_model_set_pool_free(m, SIZE_MAX), AIPA_OK);
+    assert_int_equal(aipa_model_pool_free(m), 254);
+    assert_consistent(m);
+    aipa_model_free(m);
+}
+
+/* Many distinct regions and VLANs grow the string table; past its limit, a clear error. */
+static void string_table_grows_then_refuses(void **state)
+{
+    struct aipa_model *m = NULL;
+    struct aipa_model_config cfg = {AIPA_ED_2024, 1, NULL, 0, 70000};
+    struct aipa_buf why;
+    char doc[160];
+    aipa_err err = AIPA_OK;
+    int made = 0;
+
+    (void)state;
+    aipa_buf_init(&why, 4096);
+    assert_int_equal(aipa_model_new(&m, &cfg), AIPA_OK);
+    for (int i = 0; i < 300; i++) {
+        char id[AIPA_INSTANCE_ID_MAX];
+        struct aipa_instance_view v;
+        char want[32];
+
+        (void)snprintf(doc, sizeof(doc),
+                       "{\"RegionId\":\"r-%d\",\"VlanAttributes\":{\"VlanId\":\"v-%d\"}}", i, i);
+        assert_int_equal(aipa_model_create_instance_json(m, doc, strlen(doc), id, NULL), AIPA_OK);
+        assert_int_equal(aipa_model_get(m, id, &v), AIPA_C_OK);
+        (void)snprintf(want, sizeof(want), "r-%d", i);
+        assert_string_equal(v.region_id, want);
+        (void)snprintf(want, sizeof(want), "v-%d", i);
+        assert_string_equal(v.vlan_id, want);
+    }
+    /* Each instance adds one more distinct AllocationId until the table is full. */
+    for (int i = 0; i < 70000 && err == AIPA_OK; i++) {
+        (void)snprintf(doc, sizeof(doc),
+                       "{\"EipAddress\":{\"IpAddress\":\"42.1.1.1\",\"AllocationId\":\"e-%d\"}}",
+                       i);
+        err = aipa_model_create_instance_json(m, doc, strlen(doc), NULL, &why);
+        made += err == AIPA_OK;
+    }
+    assert_int_equal(err, AIPA_ETOOBIG);
+    assert_non_null(strstr(why.ptr, "too many distinct"));
+    /* "" + the default region + 300 regions + 300 VLANs + the AllocationIds = 65535 entries. */
+    assert_int_equal(made, 65535 - 2 - 600);
+    assert_int_equal(aipa_model_instance_count(m), (size_t)(300 + made));
+    assert_consistent(m);
+    aipa_buf_cleanup(&why);
+    aipa_model_free(m);
+}
+
+/* Corrupt the internals one way at a time: the checker names each fault. */
+static void check_notices_corruption(void **state)
+{
+    static const char doc[] = "{" POOL24 ",\"Instances\":["
+                              "{\"InstanceId\":\"i-a\",\"PublicIpAddress\":{\"IpAddress\":"
+                              "[\"47.96.0.10\"]}},{\"InstanceId\":\"i-b\",\"PublicIpAddress\":"
+                              "{\"IpAddress\":[\"47.96.0.11\"]}},{\"InstanceId\":\"i-c\"}]}";
+    static const char *const reasons[] = {
+        "held by two instances", "not from the pool",
+        "instances hold",        "effective without",
+        "not indexed back",      "zones exceed",
+        "out-of-range field",    "not in the pool's in-use zone",
+    };
+
+    (void)state;
+    for (size_t k = 0; k < AIPA_ARRAY_LEN(reasons); k++) {
+        struct aipa_model *m = model_new(AIPA_ED_2024, 1, doc);
+        struct aipa_model_state *st = &m->st;
+        struct aipa_inst *a = aipa__find(st, "i-a", 3);
+        struct aipa_inst *b = aipa__find(st, "i-b", 3);
+        struct aipa_inst *c = aipa__find(st, "i-c", 3);
+        struct aipa_buf why;
+        uint32_t idx;
+
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_non_null(c);
+        assert_consistent(m);
+        switch (k) {
+        case 0:
+            b->public_ip = a->public_ip;
+            break;
+        case 1:
+            a->public_ip = 0x08080808u; /* 8.8.8.8 */
+            break;
+        case 2:
+            a->public_ip = 0; /* the pool still counts it in use */
+            a->flags = (uint8_t)(a->flags & ~AIPA_IF_EFFECTIVE);
+            break;
+        case 3:
+            c->flags |= AIPA_IF_EFFECTIVE;
+            break;
+        case 4:
+            st->pool.pos[0] = 5;
+            break;
+        case 5:
+            st->pool.nfree = st->pool.size + 1;
+            break;
+        case 6:
+            c->status = 9;
+            break;
+        default:
+            /* c takes a free address the pool does not know is in use. */
+            assert_true(aipa__pool_index(&st->pool, 0x2f600064u, &idx)); /* 47.96.0.100 */
+            assert_int_equal(aipa__pool_zone(&st->pool, idx), AIPA_POOL_FREE);
+            c->public_ip = 0x2f600064u;
+            a->public_ip = 0;
+            a->flags = (uint8_t)(a->flags & ~AIPA_IF_EFFECTIVE);
+            break;
+        }
+        aipa_buf_init(&why, 4096);
+        assert_int_equal(aipa_model_check(m, &why), AIPA_EINVAL);
+        if (strstr(why.ptr, reasons[k]) == NULL) {
+            fail_msg("corruption %zu: reason \"%s\" lacks \"%s\"", k, why.ptr, reasons[k]);
+        }
+        assert_int_equal(aipa_model_check(m, NULL), AIPA_EINVAL);
+        aipa_buf_cleanup(&why);
+        aipa_model_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -980,6 +1144,10 @@ int main(void)
         cmocka_unit_test(reset_replays_the_same_choices),
         cmocka_unit_test(describe_pages_and_ids),
         cmocka_unit_test(view_carries_every_field),
+        cmocka_unit_test(generated_id_avoids_taken_ones),
+        cmocka_unit_test(created_instance_claims_held_back_address),
+        cmocka_unit_test(string_table_grows_then_refuses),
+        cmocka_unit_test(check_notices_corruption),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
