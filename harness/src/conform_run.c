@@ -9,6 +9,7 @@
 #include "aipa/sign.h"
 #include "conform_int.h"
 
+#include <libxml/parser.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1433,6 +1434,8 @@ aipa_err aipa_run_suite(const struct aipa_suite *suite, const struct aipa_run_op
         }
         p = &defaults;
     }
+    /* libxml2 must be initialised once before threads parse with it. */
+    xmlInitParser();
     memset(&rn, 0, sizeof(rn));
     rn.suite = suite;
     rn.o = o;
