@@ -503,16 +503,33 @@ static aipa_err fail(struct lctx *x, const char *where, const char *fmt, ...) AI
 
 static aipa_err fail(struct lctx *x, const char *where, const char *fmt, ...)
 {
+    struct aipa_buf line;
     va_list ap;
 
-    if (x->err != NULL) {
-        aipa__note(x->err, "%s: %s%s", x->origin, where, where[0] != '\0' ? ": " : "");
-        va_start(ap, fmt);
-        if (aipa_buf_vprintf(x->err, fmt, ap) != AIPA_OK) {
-            /* the message is best effort; the error code still says what failed */
-        }
-        va_end(ap);
+    if (x->err == NULL) {
+        return AIPA_EPARSE;
     }
+    aipa_buf_init(&line, 4096);
+    aipa__note(&line, "%s: %s%s", x->origin, where, where[0] != '\0' ? ": " : "");
+    va_start(ap, fmt);
+    if (aipa_buf_vprintf(&line, fmt, ap) != AIPA_OK) {
+        /* the message is best effort; the error code still says what failed */
+    }
+    va_end(ap);
+    /*
+     * One line, whatever the case file held: names and values quoted from it
+     * may carry control bytes (cJSON accepts them raw inside strings).
+     */
+    for (size_t i = 0; i < line.len; i++) {
+        unsigned char ch = (unsigned char)line.ptr[i];
+
+        if (ch < 0x20 || ch == 0x7f) {
+            aipa__note(x->err, "\\x%02x", ch);
+        } else {
+            aipa__note(x->err, "%c", ch);
+        }
+    }
+    aipa_buf_cleanup(&line);
     return AIPA_EPARSE;
 }
 
