@@ -100,7 +100,7 @@ void aipa_lf_config_defaults(struct aipa_lf_config *cfg)
     cfg->requests = 1000;
     cfg->time_s = 60;
     cfg->seed = 1;
-    cfg->seq_len = 32;
+    cfg->seq_len = 64;
     cfg->timeout_ms = 5000;
     cfg->access_key_id = AIPA_DEMO_ACCESS_KEY_ID;
     cfg->access_key_secret = AIPA_DEMO_ACCESS_KEY_SECRET;

@@ -34,7 +34,7 @@ static const char usage[] =
     "  --rate R              at most R requests per second (default: unpaced)\n"
     "  --seed N              generator seed (default 1); same seed and same target\n"
     "                        behaviour give the same requests\n"
-    "  --seq-len K           requests per sequence between fixture resets (default 32)\n"
+    "  --seq-len K           requests per sequence between fixture resets (default 64)\n"
     "  --timeout-ms MS       per-request timeout; no answer is a 'timeout' finding\n"
     "                        (default 5000)\n"
     "  --token T             fixture protocol token (X-Aipa-Token; default\n"
