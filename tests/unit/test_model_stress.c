@@ -1,7 +1,8 @@
 /*
  * Unit tests of the model under load: invariants and exact free counts after
- * long random sequences of every action (both editions), and eight threads
- * allocating and releasing on their own and on shared instances at once.
+ * long random sequences of every action (both editions), eight threads
+ * allocating and releasing on their own and on shared instances at once, and
+ * threads mixing every call (dump, describe, create, set_pool_free, check).
  */
 // clang-format off
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include "aipa/model.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,11 +383,134 @@ static void threads_keep_exact_counts(void **state)
     aipa_model_free(m);
 }
 
+/* ---- threads mixing every call ---- */
+
+struct mixer {
+    struct aipa_model *m;
+    int index;
+    atomic_int *stop;
+    unsigned long allocations;
+    unsigned long releases;
+    unsigned long errors;
+    unsigned long checks;
+};
+
+/* Allocates and releases on its own two instances; exhaustion is allowed (the pool is squeezed). */
+static void *mix_allocate(void *arg)
+{
+    struct mixer *w = arg;
+    char ids[2][AIPA_INSTANCE_ID_MAX];
+    struct aipa_rng r;
+
+    aipa_rng_seed(&r, (uint64_t)w->index + 100);
+    for (int k = 0; k < 2; k++) {
+        if (aipa_model_create_instance_json(w->m, "{}", 2, ids[k], NULL) != AIPA_OK) {
+            w->errors++;
+            return NULL;
+        }
+    }
+    for (int it = 0; it < ITERATIONS && !atomic_load(w->stop); it++) {
+        char ip[AIPA_IPV4_MAX];
+        const char *id = ids[aipa_rng_below(&r, 2)];
+        struct aipa_alloc_req req = {id, NULL, NULL, false};
+        enum aipa_code c = aipa_model_allocate(w->m, &req, ip);
+
+        if (c == AIPA_C_OK) {
+            w->allocations++;
+            if (aipa_model_release(w->m, id, ip) != AIPA_C_OK) {
+                w->errors++;
+            }
+            w->releases++;
+        } else if (c != AIPA_C_INSUFFICIENT_PUBLIC_IP_2024) {
+            w->errors++;
+        }
+    }
+    return NULL;
+}
+
+/* Dumps, describes, squeezes the pool, creates instances and checks, all the while. */
+static void *mix_admin(void *arg)
+{
+    struct mixer *w = arg;
+    struct aipa_rng r;
+    static struct aipa_instance_view v[64];
+
+    aipa_rng_seed(&r, 4242);
+    for (int it = 0; it < 400; it++) {
+        struct aipa_buf out;
+        size_t count;
+        size_t total;
+
+        aipa_buf_init(&out, 1u << 22);
+        if (aipa_model_dump_json(w->m, &out) != AIPA_OK ||
+            strstr(out.ptr, "\"Counters\"") == NULL) {
+            w->errors++;
+        }
+        aipa_buf_cleanup(&out);
+        (void)aipa_model_describe(w->m, NULL, 0, 1, 64, v, 64, &count, &total);
+        if (count > total) {
+            w->errors++;
+        }
+        if (aipa_model_set_pool_free(w->m, aipa_rng_below(&r, 3) == 0 ? 1 : SIZE_MAX) != AIPA_OK) {
+            w->errors++;
+        }
+        if (aipa_model_create_instance_json(w->m, "{\"Status\":\"Stopped\"}", 20, NULL, NULL) !=
+            AIPA_OK) {
+            w->errors++;
+        }
+        if (aipa_model_check(w->m, NULL) != AIPA_OK) {
+            w->errors++;
+        }
+        w->checks++;
+    }
+    atomic_store(w->stop, 1);
+    return NULL;
+}
+
+static void threads_mixing_every_call(void **state)
+{
+    const char *cidrs[] = {"47.96.0.0/24"};
+    struct aipa_model_config cfg = {AIPA_ED_2024, 6, cidrs, 1, 0};
+    struct aipa_model *m;
+    static struct mixer mixers[THREADS];
+    pthread_t tids[THREADS];
+    atomic_int stop = 0;
+    unsigned long allocations = 0;
+    unsigned long releases = 0;
+
+    (void)state;
+    assert_int_equal(aipa_model_new(&m, &cfg), AIPA_OK);
+    for (int t = 0; t < THREADS; t++) {
+        memset(&mixers[t], 0, sizeof(mixers[t]));
+        mixers[t].m = m;
+        mixers[t].index = t;
+        mixers[t].stop = &stop;
+        assert_int_equal(
+            pthread_create(&tids[t], NULL, t == 0 ? mix_admin : mix_allocate, &mixers[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++) {
+        assert_int_equal(pthread_join(tids[t], NULL), 0);
+        assert_int_equal(mixers[t].errors, 0);
+        allocations += mixers[t].allocations;
+        releases += mixers[t].releases;
+    }
+    assert_int_equal(mixers[0].checks, 400);
+    assert_true(allocations > 0);
+    assert_int_equal(allocations, releases);
+    assert_consistent(m, "the mixing threads");
+    assert_int_equal(held_count_all(m), 0);
+    assert_int_equal(aipa_model_set_pool_free(m, SIZE_MAX), AIPA_OK);
+    assert_int_equal(aipa_model_pool_free(m), 254);
+    assert_int_equal(aipa_model_instance_count(m), 400 + 2 * (THREADS - 1));
+    aipa_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(random_sequences_keep_invariants),
         cmocka_unit_test(threads_keep_exact_counts),
+        cmocka_unit_test(threads_mixing_every_call),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
