@@ -719,7 +719,10 @@ static bool raw_format(const uint8_t *s, size_t n, enum aipa_format *out)
             *out = AIPA_FMT_XML;
             return true;
         }
-        p = stop + 1;
+        if (amp == NULL) {
+            break;
+        }
+        p = amp + 1;
     }
     return false;
 }
