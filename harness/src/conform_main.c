@@ -77,7 +77,7 @@ struct cli {
     const char *rerun;
     const char *baseline;
     const char *write_baseline;
-    const char *junit, *json, *html, *report_dir;
+    const char *junit, *json, *html, *report_dir, *ndjson;
     double timeout_s;
     unsigned long long seed;
     unsigned jobs;
@@ -90,7 +90,34 @@ struct progress {
     bool tty;
     bool quiet;
     size_t failed;
+    FILE *events; /* --ndjson, or NULL */
 };
+
+/* One event line: the result without its transcript (the JSON report has that). */
+static void write_event(FILE *f, const struct aipa_result *res)
+{
+    cJSON *o = cJSON_CreateObject();
+    char vname[AIPA_VARIANT_NAME_MAX];
+    char *line;
+
+    if (o == NULL) {
+        return;
+    }
+    aipa_result_variant_name(res, vname);
+    if (cJSON_AddStringToObject(o, "id", res->c->id) != NULL &&
+        cJSON_AddStringToObject(o, "edition", aipa_edition_name(res->edition)) != NULL &&
+        cJSON_AddStringToObject(o, "variant", vname) != NULL &&
+        cJSON_AddStringToObject(o, "verdict", aipa_verdict_name(res->verdict)) != NULL &&
+        (res->reason != NULL ? cJSON_AddStringToObject(o, "reason", res->reason)
+                             : cJSON_AddNullToObject(o, "reason")) != NULL &&
+        cJSON_AddNumberToObject(o, "duration_ms", res->ms) != NULL &&
+        (line = cJSON_PrintUnformatted(o)) != NULL) {
+        fprintf(f, "%s\n", line);
+        fflush(f);
+        cJSON_free(line);
+    }
+    cJSON_Delete(o);
+}
 
 static void on_result(void *ctx, const struct aipa_result *res, size_t done, size_t total)
 {
@@ -99,6 +126,9 @@ static void on_result(void *ctx, const struct aipa_result *res, size_t done, siz
     char vname[AIPA_VARIANT_NAME_MAX];
 
     p->failed += bad;
+    if (p->events != NULL) {
+        write_event(p->events, res);
+    }
     if (p->quiet) {
         return;
     }
@@ -190,6 +220,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
         O_SEED,
         O_LIST,
         O_STRICT,
+        O_NDJSON,
     };
     static const struct option longopts[] = {
         {"target", required_argument, NULL, O_TARGET},
@@ -206,6 +237,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
         {"json", required_argument, NULL, O_JSON},
         {"html", required_argument, NULL, O_HTML},
         {"report-dir", required_argument, NULL, O_REPORT_DIR},
+        {"ndjson", required_argument, NULL, O_NDJSON},
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"seed", required_argument, NULL, O_SEED},
         {"list", no_argument, NULL, O_LIST},
@@ -275,6 +307,9 @@ static int parse_args(int argc, char **argv, struct cli *o)
             break;
         case O_REPORT_DIR:
             o->report_dir = optarg;
+            break;
+        case O_NDJSON:
+            o->ndjson = optarg;
             break;
         case O_TIMEOUT:
             errno = 0;
@@ -538,6 +573,7 @@ int aipa_conform_main(int argc, char **argv)
         return rc;
     }
     rc = 2;
+    memset(&prog, 0, sizeof(prog));
     aipa_suite_init(&suite);
     aipa_report_init(&rep);
     memset(&base, 0, sizeof(base));
@@ -650,10 +686,16 @@ int aipa_conform_main(int argc, char **argv)
         }
     }
 
+    if (o.ndjson != NULL) {
+        prog.events = strcmp(o.ndjson, "-") == 0 ? stdout : fopen(o.ndjson, "w");
+        if (prog.events == NULL) {
+            fprintf(stderr, "aipa conform: %s: %s\n", o.ndjson, strerror(errno));
+            goto out;
+        }
+    }
     rep.target = aipa_strdup(target);
     rep.profile = aipa_strdup(prof.name != NULL ? prof.name : "default");
     rep.started = (double)time(NULL);
-    memset(&prog, 0, sizeof(prog));
     prog.tty = isatty(STDERR_FILENO) != 0;
     prog.quiet = o.quiet;
     ro.profile = &prof;
@@ -694,6 +736,12 @@ int aipa_conform_main(int argc, char **argv)
             fprintf(stderr, "\naipa conform: %s\n", err.ptr != NULL ? err.ptr : "run failed");
             goto out;
         }
+        /* Results settled when planned (skips) never reached a worker: stream them too. */
+        for (size_t i = before; prog.events != NULL && i < rep.count; i++) {
+            if (!rep.items[i].ran) {
+                write_event(prog.events, &rep.items[i]);
+            }
+        }
         if (prog.tty && !o.quiet) {
             fprintf(stderr, "\r\033[K%s: %zu results\n", aipa_edition_name(ed), rep.count - before);
         }
@@ -721,6 +769,9 @@ int aipa_conform_main(int argc, char **argv)
         rc = 2;
     }
 out:
+    if (prog.events != NULL && prog.events != stdout) {
+        fclose(prog.events);
+    }
     embedded_stop(&em);
     aipa_report_cleanup(&rep);
     aipa_baseline_cleanup(&base);

@@ -1172,6 +1172,7 @@ static void run_job(struct runner *rn, struct aipa_client *cl, struct job *j)
         v = AIPA_V_PASS_NONSTRICT;
     }
     j->res->verdict = v;
+    j->res->ran = true;
     set_reason(j->res, r.reason.ptr);
     j->res->ms = now_ms() - t0;
     if (v == AIPA_V_PASS && !rn->o->keep_pass_transcripts) {

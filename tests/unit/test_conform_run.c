@@ -450,19 +450,41 @@ static int main_with(const char *const *args, size_t n)
 static void command_exit_codes_and_reports(void **state)
 {
     struct env *e = *state;
-    char reports[128], baseline[128], path[512];
+    char reports[128], baseline[128], events[128], path[512];
     struct stat st;
     FILE *f;
 
     snprintf(reports, sizeof(reports), "%s-reports", e->dir);
     snprintf(baseline, sizeof(baseline), "%s-baseline.json", e->dir);
+    snprintf(events, sizeof(events), "%s-events.ndjson", e->dir);
     /* Embedded server, passing cases only: 0 */
     {
-        const char *a[] = {"conform", "--cases",     e->dir, "--only",       "ok/*",
-                           "--skip",  "ok/parallel", "-q",   "--report-dir", reports};
+        const char *a[] = {"conform",     "--cases", e->dir,         "--only", "ok/*",     "--skip",
+                           "ok/parallel", "-q",      "--report-dir", reports,  "--ndjson", events};
 
-        assert_int_equal(main_with(a, 10), 0);
+        assert_int_equal(main_with(a, 12), 0);
     }
+    /* The event stream: one parseable JSON line per result, skips included. */
+    f = fopen(events, "r");
+    assert_non_null(f);
+    {
+        char line[8192];
+        size_t n = 0, skips = 0;
+
+        while (fgets(line, sizeof(line), f) != NULL) {
+            cJSON *ev = cJSON_Parse(line);
+
+            assert_non_null(ev);
+            assert_non_null(cJSON_GetObjectItemCaseSensitive(ev, "verdict"));
+            skips +=
+                strcmp(cJSON_GetObjectItemCaseSensitive(ev, "verdict")->valuestring, "skip") == 0;
+            cJSON_Delete(ev);
+            n++;
+        }
+        assert_true(n > 20);
+        assert_true(skips > 0); /* ok/v1-only-tamper's V3 variants */
+    }
+    fclose(f);
     snprintf(path, sizeof(path), "%s/junit.xml", reports);
     assert_int_equal(stat(path, &st), 0);
     snprintf(path, sizeof(path), "%s/report.json", reports);
@@ -529,7 +551,7 @@ static void command_exit_codes_and_reports(void **state)
 
         assert_int_equal(main_with(a, 2), 0);
     }
-    snprintf(path, sizeof(path), "rm -rf '%s' '%s'", reports, baseline);
+    snprintf(path, sizeof(path), "rm -rf '%s' '%s' '%s'", reports, baseline, events);
     assert_int_equal(system(path), 0);
 }
 

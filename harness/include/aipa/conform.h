@@ -393,6 +393,7 @@ struct aipa_result {
     struct aipa_exchange *ex;
     size_t ex_count;
     bool known;               /* matched a baseline entry */
+    bool ran;                 /* went through a worker (false: skipped when planned) */
     const char *known_reason; /* borrowed from the baseline */
 };
 
