@@ -21,10 +21,14 @@ struct nonce_ent {
     uint32_t next; /* next entry in the same bucket */
 };
 
+/* The ring starts small and doubles up to max, so an idle server holds little. */
+#define NONCE_INITIAL_CAP 256u
+
 struct aipa_nonce_cache {
     pthread_mutex_t lock;
     struct nonce_ent *ring; /* insertion order: ring[head] is the oldest */
-    size_t max;
+    size_t cap;             /* entries the ring holds now */
+    size_t max;             /* entries it may grow to */
     size_t head;
     size_t count;
     uint32_t *buckets;
@@ -57,10 +61,11 @@ aipa_err aipa__nonce_cache_new(struct aipa_nonce_cache **out, size_t max, int64_
     if (c == NULL) {
         goto out;
     }
-    while (nb < max) {
+    c->cap = max < NONCE_INITIAL_CAP ? max : NONCE_INITIAL_CAP;
+    while (nb < c->cap) {
         nb <<= 1;
     }
-    c->ring = aipa_calloc(max, sizeof(*c->ring));
+    c->ring = aipa_calloc(c->cap, sizeof(*c->ring));
     c->buckets = aipa_malloc(nb * sizeof(*c->buckets));
     if (c->ring == NULL || c->buckets == NULL) {
         goto out;
@@ -99,8 +104,48 @@ static void evict_oldest(struct aipa_nonce_cache *c)
     }
     aipa_free(e->key);
     e->key = NULL;
-    c->head = (c->head + 1) % c->max;
+    c->head = (c->head + 1) % c->cap;
     c->count--;
+}
+
+/*
+ * Doubles the ring (up to max), oldest entry first at index 0, and rebuilds
+ * the buckets for the new size. Caller holds the lock; on failure the cache
+ * is unchanged.
+ */
+static aipa_err grow(struct aipa_nonce_cache *c)
+{
+    size_t cap = c->cap * 2 < c->max ? c->cap * 2 : c->max;
+    size_t nb = c->bucket_mask + 1;
+    struct nonce_ent *ring = aipa_calloc(cap, sizeof(*ring));
+    uint32_t *buckets;
+
+    while (nb < cap) {
+        nb <<= 1;
+    }
+    buckets = aipa_malloc(nb * sizeof(*buckets));
+    if (ring == NULL || buckets == NULL) {
+        aipa_free(ring);
+        aipa_free(buckets);
+        return AIPA_ENOMEM;
+    }
+    memset(buckets, 0xff, nb * sizeof(*buckets));
+    for (size_t i = 0; i < c->count; i++) {
+        uint32_t *b;
+
+        ring[i] = c->ring[(c->head + i) % c->cap];
+        b = &buckets[ring[i].hash & (nb - 1)];
+        ring[i].next = *b;
+        *b = (uint32_t)i;
+    }
+    aipa_free(c->ring);
+    aipa_free(c->buckets);
+    c->ring = ring;
+    c->buckets = buckets;
+    c->bucket_mask = nb - 1;
+    c->cap = cap;
+    c->head = 0;
+    return AIPA_OK;
 }
 
 void aipa__nonce_cache_clear(struct aipa_nonce_cache *c)
@@ -168,11 +213,11 @@ aipa_err aipa__nonce_cache_use(struct aipa_nonce_cache *c, const char *akid, con
             goto unlock; /* used */
         }
     }
-    if (c->count == c->max) {
-        evict_oldest(c);
+    if (c->count == c->cap && (c->cap == c->max || grow(c) != AIPA_OK)) {
+        evict_oldest(c); /* full, or no memory to grow: the oldest goes */
     }
     {
-        size_t slot = (c->head + c->count) % c->max;
+        size_t slot = (c->head + c->count) % c->cap;
         struct nonce_ent *e = &c->ring[slot];
         uint32_t *bucket = &c->buckets[h & c->bucket_mask];
 

@@ -277,6 +277,35 @@ static void nonce_cache_is_bounded(void **state)
     aipa_srv_free(srv);
 }
 
+/* The cache grows from a small ring to its bound and keeps every entry while it does. */
+static void nonce_cache_grows_then_evicts(void **state)
+{
+    struct aipa_srv *srv;
+    char code[64], nonce[32];
+
+    (void)state;
+    fake_now = 1795765890;
+    srv = clocked_server(1000);
+    for (int i = 0; i < 600; i++) {
+        snprintf(nonce, sizeof(nonce), "g-%d", i);
+        assert_int_equal(call(srv, nonce, fake_now, code), 200);
+    }
+    for (int i = 0; i < 600; i += 7) {
+        snprintf(nonce, sizeof(nonce), "g-%d", i);
+        assert_int_equal(call(srv, nonce, fake_now, code), 400);
+        assert_string_equal(code, "SignatureNonceUsed");
+    }
+    for (int i = 600; i < 1100; i++) {
+        snprintf(nonce, sizeof(nonce), "g-%d", i);
+        assert_int_equal(call(srv, nonce, fake_now, code), 200);
+    }
+    /* 1100 recorded into 1000 places: g-0..g-99 are gone, g-100.. remain. */
+    assert_int_equal(call(srv, "g-99", fake_now, code), 200);
+    assert_int_equal(call(srv, "g-101", fake_now, code), 400);
+    assert_int_equal(call(srv, "g-1099", fake_now, code), 400);
+    aipa_srv_free(srv);
+}
+
 static void handler_rejects_caller_bugs(void **state)
 {
     struct aipa_srv *srv = clocked_server(16);
@@ -306,9 +335,13 @@ static void handler_rejects_caller_bugs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(https_listener),         cmocka_unit_test(ipv6_listener),
-        cmocka_unit_test(start_failures),         cmocka_unit_test(nonce_window),
-        cmocka_unit_test(nonce_cache_is_bounded), cmocka_unit_test(handler_rejects_caller_bugs),
+        cmocka_unit_test(https_listener),
+        cmocka_unit_test(ipv6_listener),
+        cmocka_unit_test(start_failures),
+        cmocka_unit_test(nonce_window),
+        cmocka_unit_test(nonce_cache_is_bounded),
+        cmocka_unit_test(nonce_cache_grows_then_evicts),
+        cmocka_unit_test(handler_rejects_caller_bugs),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
