@@ -14,6 +14,7 @@
 #
 # Usage: scripts/bench_livefuzz.sh [seconds per run, default 10] [rounds, default 3]
 # Env:   BUILD_DIR (default build/livefuzz-release, configured Release here)
+#        SERVE_ARGS extra `aipa serve` options, e.g. "--threading pool"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-10}"
@@ -40,8 +41,9 @@ if ! cmake --build "$build" --target aipa -j 2 >"$tmp/build.log" 2>&1; then
 fi
 
 token="bench-$$"
+# shellcheck disable=SC2086 # SERVE_ARGS is a list of options
 "$build/aipa" serve --fixtures --fixture-token "$token" --log off --listen 127.0.0.1:0 \
-  --seed 1 >"$tmp/aipa.out" 2>"$tmp/aipa.err" &
+  --seed 1 ${SERVE_ARGS:-} >"$tmp/aipa.out" 2>"$tmp/aipa.err" &
 pids+=("$!")
 for _ in $(seq 1 100); do
   if [ -s "$tmp/aipa.out" ]; then break; fi
@@ -85,7 +87,7 @@ print(sys.argv[2], sys.argv[3], s["requests"], s["total_requests"], s["elapsed_s
     "$tmp/fuzz.json" "$ws" "$wu" >>"$tmp/rounds.txt"
 done
 
-python3 - "$tmp/rounds.txt" "$secs" <<'EOF2'
+python3 - "$tmp/rounds.txt" "$secs" "${SERVE_ARGS:-}" <<'EOF2'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 ws = [float(r[0]) for r in rows]
@@ -101,5 +103,6 @@ print(f"median  wrk -t1 -c1, signed Allocate     {s:8.0f} req/s")
 print(f"median  wrk -t1 -c1, unsigned Describe   {u:8.0f} req/s")
 print(f"median  aipa fuzz (all)                  {a:8.0f} req/s   {a / s:.2f}x wrk signed, {a / u:.2f}x unsigned")
 print(f"median  aipa fuzz (fuzz only)            {f:8.0f} req/s   {f / s:.2f}x wrk signed, {f / u:.2f}x unsigned")
-print(f"({len(rows)} rounds of {sys.argv[2]} s each; {found} findings in all)")
+print(f"({len(rows)} rounds of {sys.argv[2]} s each; {found} findings in all; "
+      f"aipa serve {sys.argv[3] or '(default threading)'})")
 EOF2
