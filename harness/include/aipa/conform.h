@@ -308,7 +308,7 @@ struct aipa_observed {
     const cJSON *root;       /* the parsed body (aipa/parse.h tree), NULL if none */
     const char *parse_error; /* why the body did not parse */
     /* Optional (NULL: not checked) */
-    const char *content_type; /* as received; must name the body's format (soft) */
+    const char *content_type; /* as received; must name the body's format (XML: hard, JSON: soft) */
     const char *root_name;    /* XML root element: <{action}Response> or <Error> (hard) */
     const char *action;       /* the Action the request named */
 };
