@@ -552,6 +552,66 @@ static void suite_checks_ids_against_paths(void **state)
     free(moved);
 }
 
+/* An allocator that fails the n-th allocation (libxml2's injected-failure oracle). */
+static long alloc_budget = -1;
+
+static void *failing_malloc(size_t n)
+{
+    if (alloc_budget == 0) {
+        return NULL;
+    }
+    alloc_budget--;
+    return malloc(n);
+}
+
+static void *failing_realloc(void *p, size_t n)
+{
+    if (alloc_budget == 0) {
+        return NULL;
+    }
+    alloc_budget--;
+    return realloc(p, n);
+}
+
+static void *failing_calloc(size_t c, size_t n)
+{
+    if (alloc_budget == 0) {
+        return NULL;
+    }
+    alloc_budget--;
+    return calloc(c, n);
+}
+
+static void allocation_failures_are_reported(void **state)
+{
+    static const struct aipa_allocator failing = {failing_malloc, failing_realloc, failing_calloc,
+                                                  free};
+    bool succeeded = false;
+
+    (void)state;
+    /* Fail the 0th, 1st, ... allocation until the parse no longer needs to fail. */
+    for (long k = 0; k < 2000 && !succeeded; k++) {
+        struct aipa_case *c = NULL;
+        aipa_err e;
+
+        alloc_budget = k;
+        aipa_set_allocator(&failing);
+        e = aipa_case_parse(BASE, strlen(BASE), "t.json", &c, NULL);
+        aipa_set_allocator(NULL);
+        if (e == AIPA_OK) {
+            succeeded = true;
+            assert_non_null(c);
+        } else {
+            /* A failed allocation is reported as such (or, while formatting, as a parse
+             * error), never a crash, and nothing is handed out. */
+            assert_true(e == AIPA_ENOMEM || e == AIPA_EPARSE);
+            assert_null(c);
+        }
+        aipa_case_free(c);
+    }
+    assert_true(succeeded);
+}
+
 static void repository_cases_all_load(void **state)
 {
     struct aipa_suite s;
@@ -588,6 +648,7 @@ int main(void)
         cmocka_unit_test(substitution_resolves_against_a_run),
         cmocka_unit_test(selection_patterns),
         cmocka_unit_test(suite_checks_ids_against_paths),
+        cmocka_unit_test(allocation_failures_are_reported),
         cmocka_unit_test(repository_cases_all_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -366,6 +366,91 @@ static void html_escapes_everything(void **state)
     aipa_buf_cleanup(&out);
 }
 
+static long alloc_budget = -1;
+
+static void *failing_malloc(size_t n)
+{
+    if (alloc_budget == 0) {
+        return NULL;
+    }
+    alloc_budget--;
+    return malloc(n);
+}
+
+static void *failing_realloc(void *p, size_t n)
+{
+    if (alloc_budget == 0) {
+        return NULL;
+    }
+    alloc_budget--;
+    return realloc(p, n);
+}
+
+static void *failing_calloc(size_t c, size_t n)
+{
+    if (alloc_budget == 0) {
+        return NULL;
+    }
+    alloc_budget--;
+    return calloc(c, n);
+}
+
+/* Injected allocation failures in the writers and the baseline: reported, never a crash or leak. */
+static void allocation_failures_are_reported(void **state)
+{
+    static const struct aipa_allocator failing = {failing_malloc, failing_realloc, failing_calloc,
+                                                  free};
+    static const char BASE[] = "{\"known_failures\": [{\"id\": \"allocate/*\", \"reason\": "
+                               "\"r\"}, {\"id\": \"auth/c\", \"reason\": \"r2\"}]}";
+    aipa_err (*const writers[])(const struct aipa_report *, struct aipa_buf *) = {
+        aipa_report_write_json, aipa_report_write_junit, aipa_report_write_html,
+        aipa_baseline_write};
+    struct fixture *f = *state;
+
+    for (size_t w = 0; w < sizeof(writers) / sizeof(writers[0]); w++) {
+        bool ok = false;
+
+        for (long k = 0; k < 100000 && !ok; k++) {
+            struct aipa_buf out;
+            aipa_err e;
+
+            aipa_buf_init(&out, 1 << 24);
+            alloc_budget = k;
+            aipa_set_allocator(&failing);
+            e = writers[w](&f->r, &out);
+            aipa_set_allocator(NULL);
+            ok = e == AIPA_OK;
+            if (!ok) {
+                assert_true(e == AIPA_ENOMEM || e == AIPA_ETOOBIG);
+            }
+            aipa_buf_cleanup(&out);
+        }
+        assert_true(ok);
+    }
+    {
+        bool ok = false;
+
+        for (long k = 0; k < 1000 && !ok; k++) {
+            struct aipa_baseline b;
+            aipa_err e;
+
+            alloc_budget = k;
+            aipa_set_allocator(&failing);
+            e = aipa_baseline_parse(&b, BASE, strlen(BASE), "b.json", NULL);
+            if (e == AIPA_OK) {
+                e = aipa_baseline_apply(&b, &f->r);
+                aipa_baseline_cleanup(&b);
+                ok = e == AIPA_OK;
+            }
+            aipa_set_allocator(NULL);
+            if (!ok) {
+                assert_true(e == AIPA_ENOMEM);
+            }
+        }
+        assert_true(ok);
+    }
+}
+
 static void write_file_is_atomic(void **state)
 {
     char dir[] = "/tmp/aipa-report-XXXXXX";
@@ -406,6 +491,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(junit_parses_with_right_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(json_parses_and_feeds_rerun, setup, teardown),
         cmocka_unit_test_setup_teardown(html_escapes_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(allocation_failures_are_reported, setup, teardown),
         cmocka_unit_test(write_file_is_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
