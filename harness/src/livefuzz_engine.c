@@ -1374,7 +1374,17 @@ static int finish(struct engine *e, int status)
     }
     for (size_t i = 0; i < e->finding_count; i++) {
         struct lf_finding *f = &e->findings[i];
-        if (cases_dir != NULL && f->ref_outcomes != NULL) {
+        /*
+         * Without the reference a case can only record what the target did,
+         * which fails only where the format itself is broken.
+         */
+        bool expressible = e->diff || f->oracle == AIPA_LF_O_REQUEST_ID ||
+                           f->oracle == AIPA_LF_O_MALFORMED || f->oracle == AIPA_LF_O_SCHEMA;
+        if (cases_dir != NULL && f->ref_outcomes != NULL && !expressible) {
+            snprintf(f->no_case, sizeof(f->no_case),
+                     "%s findings need the differential oracle to become cases",
+                     aipa_lf_oracle_name(f->oracle));
+        } else if (cases_dir != NULL && f->ref_outcomes != NULL) {
             if (aipa__lf_write_case(f, cases_dir, e->edition, fixture_states, FIXTURE_COUNT,
                                     e->fixtures, cfg) != AIPA_OK) {
                 fprintf(stderr, "aipa fuzz: cannot write the case of %s under %s\n", f->key,

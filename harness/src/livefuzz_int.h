@@ -50,6 +50,7 @@ struct lf_finding {
     char case_id[64];
     char case_path[1024];
     bool case_raw;
+    char no_case[160]; /* why no case was written ("" when one was, or none was asked for) */
 };
 
 struct lf_report_info {

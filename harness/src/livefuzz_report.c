@@ -668,6 +668,9 @@ static cJSON *finding_json(const struct lf_finding *f)
         cJSON_AddStringToObject(o, "case_file", f->case_path);
         cJSON_AddBoolToObject(o, "case_raw", f->case_raw);
     }
+    if (f->no_case[0] != '\0') {
+        cJSON_AddStringToObject(o, "no_case", f->no_case);
+    }
     if (f->repro != NULL) {
         cJSON_AddStringToObject(o, "repro", f->repro);
     }
