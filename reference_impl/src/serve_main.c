@@ -431,6 +431,7 @@ int aipa_serve_main(int argc, char **argv)
         log = NULL;
     } else if (o.log_path != NULL && strcmp(o.log_path, "-") == 0) {
         log = stdout;
+        setvbuf(stdout, NULL, _IOLBF, 0); /* one line per request, as it happens */
     } else if (o.log_path != NULL) {
         log = fopen(o.log_path, "a");
         if (log == NULL) {
