@@ -146,7 +146,8 @@ aipa_err aipa_buf_reserve(struct aipa_buf *b, size_t extra)
     size_t cap;
     char *p;
 
-    if (extra > b->max || b->len > b->max - extra) {
+    /* len + extra + 1 (the NUL) must fit in both the ceiling and size_t. */
+    if (extra > b->max || b->len > b->max - extra || b->len + extra == SIZE_MAX) {
         return AIPA_ETOOBIG;
     }
     need = b->len + extra + 1; /* room for the NUL */
@@ -157,7 +158,7 @@ aipa_err aipa_buf_reserve(struct aipa_buf *b, size_t extra)
     while (cap < need) {
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     }
-    if (cap > b->max + 1) {
+    if (b->max != SIZE_MAX && cap > b->max + 1) {
         cap = b->max + 1;
     }
     p = aipa_realloc(b->ptr, cap);
