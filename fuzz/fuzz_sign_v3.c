@@ -210,7 +210,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned int md_len = 0;
     uint8_t op = fz_u8(&f), sel;
     const char *method = (op & 1) ? "POST" : "GET";
-    bool sh_ok = true, repeats = false;
+    bool sh_ok = true, repeats = false, split_name = false;
     aipa_err err;
 
     nh = (size_t)((op >> 1) & 7u);
@@ -263,13 +263,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         for (size_t k = 0; k < h[i].name.len; k++) {
             char c = (char)tolower(h[i].name.ptr[k]);
-            sh_ok = sh_ok && is_tchar(h[i].name.ptr[k]) && c != ';';
+            split_name = split_name || c == ';';
             put(&sh, &c, 1);
         }
-        sh_ok = sh_ok && h[i].name.len > 0;
         signed_idx[nsigned++] = i;
     }
-    sh_ok = sh_ok && nsigned > 0 && strlen(sh.ptr) == sh.len;
+    /* well-formed: non-empty ';'-separated tokens (judged on the joined list) */
+    {
+        size_t elem = 0;
+        sh_ok = sh.len > 0;
+        for (size_t k = 0; k < sh.len && sh_ok; k++) {
+            if (sh.ptr[k] == ';') {
+                sh_ok = elem > 0;
+                elem = 0;
+            } else {
+                sh_ok = is_tchar((uint8_t)sh.ptr[k]);
+                elem++;
+            }
+        }
+        sh_ok = sh_ok && elem > 0;
+    }
 
     aipa_buf_init(&cr, SIZE_MAX / 2);
     err = aipa_v3_canonical_request(
@@ -279,10 +292,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    aipa_errname(err));
         goto out;
     }
+    if (split_name && err == AIPA_ENOTFOUND) {
+        goto out; /* a name holding ';' names other headers, which may be absent */
+    }
     FUZZ_CHECK(err == AIPA_OK, "canonical request: %s (SignedHeaders \"%s\")", aipa_errname(err),
                sh.ptr);
     aipa_buf_init(&want, SIZE_MAX / 2);
-    if (!repeats) {
+    if (!repeats && !split_name) {
         ref_canonical(method, uri, &q, h, signed_idx, nsigned, sh.ptr, hash, &want);
         FUZZ_CHECK(cr.len == want.len && memcmp(cr.ptr, want.ptr, want.len) == 0,
                    "canonical request differs:\n--- got\n%s\n--- want\n%s", cr.ptr, want.ptr);
@@ -331,8 +347,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             it->value[at] = (char)(it->value[at] ^ mask);
         }
     }
-    /* one flipped byte of a signed header's value */
-    {
+    /* one flipped byte of a signed header's value (a name holding ';' is not itself signed) */
+    if (!split_name) {
         size_t i = signed_idx[fz_u8(&f) % nsigned];
         if (h[i].value.len > 0) {
             char *v = hval[i];
