@@ -19,6 +19,7 @@
 #include "aipa/parse.h"
 #include "aipa/sign.h"
 #include "aipa/wire.h"
+#include "testutil.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -1364,37 +1365,6 @@ static void test_cli_call(void **state)
 
 /* ---- allocation failure injection ---- */
 
-/* Fails every allocation once the countdown reaches zero; -1 never fails. */
-static long oom_countdown = -1;
-
-static bool oom_now(void)
-{
-    if (oom_countdown == 0) {
-        return true;
-    }
-    if (oom_countdown > 0) {
-        oom_countdown--;
-    }
-    return false;
-}
-
-static void *oom_malloc(size_t n)
-{
-    return oom_now() ? NULL : malloc(n);
-}
-
-static void *oom_realloc(void *p, size_t n)
-{
-    return oom_now() ? NULL : realloc(p, n);
-}
-
-static void *oom_calloc(size_t count, size_t n)
-{
-    return oom_now() ? NULL : calloc(count, n);
-}
-
-static const struct aipa_allocator oom_allocator = {oom_malloc, oom_realloc, oom_calloc, free};
-
 /* Building under allocation failure: AIPA_ENOMEM (or a crypto failure), never a crash or leak. */
 static void test_build_out_of_memory(void **state)
 {
@@ -1421,12 +1391,12 @@ static void test_build_out_of_memory(void **state)
             req.extra_header_count = 1;
             aipa_built_init(&b);
             aipa_buf_init(&line, 1 << 16);
-            oom_countdown = k;
-            aipa_set_allocator(&oom_allocator);
+            aipa_test_oom_arm(k);
+            aipa_set_allocator(&aipa_test_oom_allocator);
             aipa_err e = aipa_client_build(c, &req, &b);
             aipa_err r = aipa_client_repro(c, &req, &line);
             aipa_set_allocator(NULL);
-            oom_countdown = -1;
+            aipa_test_oom_arm(-1);
             assert_true(e == AIPA_OK || e == AIPA_ENOMEM || e == AIPA_ECRYPTO);
             assert_true(r == AIPA_OK || r == AIPA_ENOMEM);
             if (e != AIPA_OK) {

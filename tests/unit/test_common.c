@@ -1,14 +1,18 @@
 /* Unit tests: buffers, the allocator hook, the PRNG and the error table. */
+/* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+// clang-format off
 #include <cmocka.h>
-#include <stdlib.h>
-#include <string.h>
-
+// clang-format on
 #include "aipa/common.h"
 #include "aipa/errors.h"
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 static void buf_append_respects_ceiling(void **state)
 {
@@ -42,28 +46,13 @@ static void buf_reserve_rejects_overflow(void **state)
     aipa_buf_cleanup(&b);
 }
 
-static int fail_after;
-static void *failing_malloc(size_t n)
-{
-    return fail_after-- > 0 ? malloc(n) : NULL;
-}
-static void *failing_realloc(void *p, size_t n)
-{
-    return fail_after-- > 0 ? realloc(p, n) : NULL;
-}
-static void *failing_calloc(size_t c, size_t n)
-{
-    return fail_after-- > 0 ? calloc(c, n) : NULL;
-}
-
 static void allocator_failure_is_reported(void **state)
 {
-    struct aipa_allocator a = {failing_malloc, failing_realloc, failing_calloc, free};
     struct aipa_buf b;
 
     (void)state;
-    fail_after = 0;
-    aipa_set_allocator(&a);
+    aipa_test_oom_arm(0);
+    aipa_set_allocator(&aipa_test_oom_allocator);
     aipa_buf_init(&b, 100);
     assert_int_equal(aipa_buf_puts(&b, "x"), AIPA_ENOMEM);
     assert_null(aipa_strdup("abc"));

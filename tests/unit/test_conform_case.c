@@ -12,6 +12,7 @@
 #include <cmocka.h>
 /* clang-format on */
 #include "aipa/conform.h"
+#include "testutil.h"
 
 #include <cmocka.h>
 #include <setjmp.h>
@@ -552,40 +553,8 @@ static void suite_checks_ids_against_paths(void **state)
     free(moved);
 }
 
-/* An allocator that fails the n-th allocation (libxml2's injected-failure oracle). */
-static long alloc_budget = -1;
-
-static void *failing_malloc(size_t n)
-{
-    if (alloc_budget == 0) {
-        return NULL;
-    }
-    alloc_budget--;
-    return malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n)
-{
-    if (alloc_budget == 0) {
-        return NULL;
-    }
-    alloc_budget--;
-    return realloc(p, n);
-}
-
-static void *failing_calloc(size_t c, size_t n)
-{
-    if (alloc_budget == 0) {
-        return NULL;
-    }
-    alloc_budget--;
-    return calloc(c, n);
-}
-
 static void allocation_failures_are_reported(void **state)
 {
-    static const struct aipa_allocator failing = {failing_malloc, failing_realloc, failing_calloc,
-                                                  free};
     bool succeeded = false;
 
     (void)state;
@@ -594,8 +563,8 @@ static void allocation_failures_are_reported(void **state)
         struct aipa_case *c = NULL;
         aipa_err e;
 
-        alloc_budget = k;
-        aipa_set_allocator(&failing);
+        aipa_test_oom_arm(k);
+        aipa_set_allocator(&aipa_test_oom_allocator);
         e = aipa_case_parse(BASE, strlen(BASE), "t.json", &c, NULL);
         aipa_set_allocator(NULL);
         if (e == AIPA_OK) {

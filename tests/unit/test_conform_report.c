@@ -14,6 +14,7 @@
 #include <cmocka.h>
 /* clang-format on */
 #include "aipa/conform.h"
+#include "testutil.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -366,40 +367,9 @@ static void html_escapes_everything(void **state)
     aipa_buf_cleanup(&out);
 }
 
-static long alloc_budget = -1;
-
-static void *failing_malloc(size_t n)
-{
-    if (alloc_budget == 0) {
-        return NULL;
-    }
-    alloc_budget--;
-    return malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n)
-{
-    if (alloc_budget == 0) {
-        return NULL;
-    }
-    alloc_budget--;
-    return realloc(p, n);
-}
-
-static void *failing_calloc(size_t c, size_t n)
-{
-    if (alloc_budget == 0) {
-        return NULL;
-    }
-    alloc_budget--;
-    return calloc(c, n);
-}
-
 /* Injected allocation failures in the writers and the baseline: reported, never a crash or leak. */
 static void allocation_failures_are_reported(void **state)
 {
-    static const struct aipa_allocator failing = {failing_malloc, failing_realloc, failing_calloc,
-                                                  free};
     static const char BASE[] = "{\"known_failures\": [{\"id\": \"allocate/*\", \"reason\": "
                                "\"r\"}, {\"id\": \"auth/c\", \"reason\": \"r2\"}]}";
     aipa_err (*const writers[])(const struct aipa_report *, struct aipa_buf *) = {
@@ -415,8 +385,8 @@ static void allocation_failures_are_reported(void **state)
             aipa_err e;
 
             aipa_buf_init(&out, 1 << 24);
-            alloc_budget = k;
-            aipa_set_allocator(&failing);
+            aipa_test_oom_arm(k);
+            aipa_set_allocator(&aipa_test_oom_allocator);
             e = writers[w](&f->r, &out);
             aipa_set_allocator(NULL);
             ok = e == AIPA_OK;
@@ -434,8 +404,8 @@ static void allocation_failures_are_reported(void **state)
             struct aipa_baseline b;
             aipa_err e;
 
-            alloc_budget = k;
-            aipa_set_allocator(&failing);
+            aipa_test_oom_arm(k);
+            aipa_set_allocator(&aipa_test_oom_allocator);
             e = aipa_baseline_parse(&b, BASE, strlen(BASE), "b.json", NULL);
             if (e == AIPA_OK) {
                 e = aipa_baseline_apply(&b, &f->r);

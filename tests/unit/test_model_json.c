@@ -11,6 +11,7 @@
 #include <cmocka.h>
 // clang-format on
 #include "aipa/model.h"
+#include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -355,21 +356,6 @@ static void instance_limit(void **state)
 
 /* ---- allocation failure ---- */
 
-static long budget = -1; /* allocations left before failing; -1: unlimited */
-static void *fail_malloc(size_t n)
-{
-    return budget == 0 ? NULL : (budget > 0 ? budget-- : 0, malloc(n));
-}
-static void *fail_realloc(void *p, size_t n)
-{
-    return budget == 0 ? NULL : (budget > 0 ? budget-- : 0, realloc(p, n));
-}
-static void *fail_calloc(size_t c, size_t n)
-{
-    return budget == 0 ? NULL : (budget > 0 ? budget-- : 0, calloc(c, n));
-}
-static const struct aipa_allocator failing = {fail_malloc, fail_realloc, fail_calloc, free};
-
 static void out_of_memory_is_clean(void **state)
 {
     struct aipa_buf d0;
@@ -378,16 +364,16 @@ static void out_of_memory_is_clean(void **state)
     static const char region[] = "{\"RegionId\":\"eu-central-1\"}";
 
     (void)state;
-    aipa_set_allocator(&failing);
+    aipa_set_allocator(&aipa_test_oom_allocator);
     /* model_new under every failure point. */
     for (long k = 0; k < 32; k++) {
         struct aipa_model *m = (struct aipa_model *)&d0;
         struct aipa_model_config cfg = {AIPA_ED_2024, 1, NULL, 0, 0};
         aipa_err err;
 
-        budget = k;
+        aipa_test_oom_arm(k);
         err = aipa_model_new(&m, &cfg);
-        budget = -1;
+        aipa_test_oom_arm(-1);
         if (err == AIPA_OK) {
             oks++;
             aipa_model_free(m);
@@ -405,9 +391,9 @@ static void out_of_memory_is_clean(void **state)
 
         load_ok(m, "{\"Instances\":[{\"InstanceId\":\"i-old\"}]}");
         dump(m, &d0);
-        budget = k;
+        aipa_test_oom_arm(k);
         err = aipa_model_load_json(m, rich, strlen(rich), NULL);
-        budget = -1;
+        aipa_test_oom_arm(-1);
         assert_true(err == AIPA_OK || err == AIPA_ENOMEM);
         dump(m, &d1);
         if (err != AIPA_OK) {
@@ -415,22 +401,22 @@ static void out_of_memory_is_clean(void **state)
         }
         aipa_buf_cleanup(&d0);
         aipa_buf_cleanup(&d1);
-        budget = k;
+        aipa_test_oom_arm(k);
         err = aipa_model_populate(m, 40);
-        budget = -1;
+        aipa_test_oom_arm(-1);
         assert_true(err == AIPA_OK || err == AIPA_ENOMEM);
-        budget = k;
+        aipa_test_oom_arm(k);
         err = aipa_model_create_instance_json(m, region, strlen(region), NULL, NULL);
-        budget = -1;
+        aipa_test_oom_arm(-1);
         assert_true(err == AIPA_OK || err == AIPA_ENOMEM);
-        budget = k;
+        aipa_test_oom_arm(k);
         err = aipa_model_reset(m);
-        budget = -1;
+        aipa_test_oom_arm(-1);
         assert_true(err == AIPA_OK || err == AIPA_ENOMEM);
         aipa_buf_init(&why, 4096);
-        budget = k;
+        aipa_test_oom_arm(k);
         err = aipa_model_check(m, NULL);
-        budget = -1;
+        aipa_test_oom_arm(-1);
         assert_true(err == AIPA_OK || err == AIPA_ENOMEM);
         assert_int_equal(aipa_model_check(m, &why), AIPA_OK);
         aipa_buf_cleanup(&why);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 /* clang-format on */
 #include "aipa/parse.h"
+#include "testutil.h"
 
 #include <libxml/parser.h>
 #include <stdio.h>
@@ -680,40 +681,9 @@ static void test_xml_mapping_details(void **state)
 
 /* ---- allocation failure injection ---- */
 
-/* Fails every allocation once the countdown reaches zero; -1 never fails. */
-static long oom_countdown = -1;
-
-static bool oom_now(void)
-{
-    if (oom_countdown == 0) {
-        return true;
-    }
-    if (oom_countdown > 0) {
-        oom_countdown--;
-    }
-    return false;
-}
-
-static void *oom_malloc(size_t n)
-{
-    return oom_now() ? NULL : malloc(n);
-}
-
-static void *oom_realloc(void *p, size_t n)
-{
-    return oom_now() ? NULL : realloc(p, n);
-}
-
-static void *oom_calloc(size_t count, size_t n)
-{
-    return oom_now() ? NULL : calloc(count, n);
-}
-
-static const struct aipa_allocator oom_allocator = {oom_malloc, oom_realloc, oom_calloc, free};
-
 static void *oom_cjson_malloc(size_t n)
 {
-    return oom_now() ? NULL : malloc(n);
+    return aipa_test_oom_now() ? NULL : malloc(n);
 }
 
 /*
@@ -742,14 +712,14 @@ static void test_out_of_memory(void **state)
             struct aipa_buf why;
             aipa_doc_init(&d);
             aipa_buf_init(&why, 1024);
-            oom_countdown = k;
-            aipa_set_allocator(&oom_allocator);
+            aipa_test_oom_arm(k);
+            aipa_set_allocator(&aipa_test_oom_allocator);
             cJSON_InitHooks(&hooks);
             aipa_err e = aipa_parse_body(AIPA_BODY_UNKNOWN, NULL, (const uint8_t *)bodies[i],
                                          strlen(bodies[i]), NULL, &d, &why);
             cJSON_InitHooks(NULL);
             aipa_set_allocator(NULL);
-            oom_countdown = -1;
+            aipa_test_oom_arm(-1);
             if (i == 2) {
                 /* A duplicate is a parse error once memory suffices to find it. */
                 assert_true(e == AIPA_EPARSE || e == AIPA_ENOMEM);

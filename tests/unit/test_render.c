@@ -12,6 +12,7 @@
 #include <cmocka.h>
 /* clang-format on */
 #include "aipa/render.h"
+#include "testutil.h"
 
 #include <cjson/cJSON.h>
 #include <libxml/parser.h>
@@ -673,37 +674,6 @@ static void test_array_shapes(void **state)
 
 /* ---- allocation failure injection ---- */
 
-/* Fails every allocation once the countdown reaches zero; -1 never fails. */
-static long oom_countdown = -1;
-
-static bool oom_now(void)
-{
-    if (oom_countdown == 0) {
-        return true;
-    }
-    if (oom_countdown > 0) {
-        oom_countdown--;
-    }
-    return false;
-}
-
-static void *oom_malloc(size_t n)
-{
-    return oom_now() ? NULL : malloc(n);
-}
-
-static void *oom_realloc(void *p, size_t n)
-{
-    return oom_now() ? NULL : realloc(p, n);
-}
-
-static void *oom_calloc(size_t count, size_t n)
-{
-    return oom_now() ? NULL : calloc(count, n);
-}
-
-static const struct aipa_allocator oom_allocator = {oom_malloc, oom_realloc, oom_calloc, free};
-
 /* Every allocation failure gives AIPA_ENOMEM (never a crash or a leak), then success. */
 static void test_out_of_memory(void **state)
 {
@@ -716,11 +686,11 @@ static void test_out_of_memory(void **state)
         for (long k = 0; k < 1000 && !done; k++) {
             struct aipa_buf b;
             aipa_buf_init(&b, 1 << 20);
-            oom_countdown = k;
-            aipa_set_allocator(&oom_allocator);
+            aipa_test_oom_arm(k);
+            aipa_set_allocator(&aipa_test_oom_allocator);
             aipa_err e = aipa_render_describe((enum aipa_format)f, "R", v, 3, 3, 1, 10, &b);
             aipa_set_allocator(NULL);
-            oom_countdown = -1;
+            aipa_test_oom_arm(-1);
             assert_true(e == AIPA_OK || e == AIPA_ENOMEM);
             done = e == AIPA_OK;
             aipa_buf_cleanup(&b);

@@ -5,7 +5,7 @@
  * tampering of every signed input, Authorization header parsing, and the
  * strict timestamp form.
  */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, timegm (the test oracle only) */
+#define _DEFAULT_SOURCE /* timegm (the test oracle only) */
 
 /* cmocka.h needs these first. */
 #include <setjmp.h>
@@ -19,14 +19,13 @@
 #include "aipa/errors.h"
 #include "aipa/sign.h"
 #include "aipa/wire.h"
+#include "testutil.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
 #define PLUS   AIPA_WIRE_PLUS_IS_SPACE
 #define SECRET "testsecret"
@@ -560,41 +559,6 @@ static const struct {
      "version",
      "cda8352e4902d921d5fe6b62bf563eee6ffeb6779404761644baec509d0cab9c"},
 };
-
-/* ---- a page-end guard: the byte after the input is unmapped ---- */
-
-struct guard {
-    uint8_t *map;
-    size_t page;
-};
-
-static void guard_init(struct guard *g)
-{
-    long ps = sysconf(_SC_PAGESIZE);
-
-    assert_true(ps > 0);
-    g->page = (size_t)ps;
-    g->map = mmap(NULL, 2 * g->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(g->map != MAP_FAILED);
-    assert_int_equal(mprotect(g->map + g->page, g->page, PROT_NONE), 0);
-}
-
-static void guard_cleanup(struct guard *g)
-{
-    assert_int_equal(munmap(g->map, 2 * g->page), 0);
-}
-
-static const uint8_t *guard_place(struct guard *g, const void *s, size_t n)
-{
-    uint8_t *dst;
-
-    assert_true(n <= g->page);
-    dst = g->map + g->page - n;
-    if (n > 0) {
-        memcpy(dst, s, n);
-    }
-    return dst;
-}
 
 /* ---- a raw HTTP/1.1 request, split just enough to verify it ---- */
 
@@ -1411,14 +1375,14 @@ static void authorization_parse_accepts(void **state)
         "  ACS3-HMAC-SHA256   Credential=id, SignedHeaders=host;x-acs-date ,\tSignature=abc \t",
         "ACS3-HMAC-SHA256\tCredential=id,SignedHeaders=host;x-acs-date,Signature=abc",
     };
-    struct guard g;
+    struct aipa_test_guard g;
 
     (void)state;
-    guard_init(&g);
+    aipa_test_guard_init(&g);
     for (size_t i = 0; i < AIPA_ARRAY_LEN(ok); i++) {
         struct aipa_v3_auth a;
         size_t n = strlen(ok[i]);
-        const uint8_t *at = guard_place(&g, ok[i], n);
+        const uint8_t *at = aipa_test_guard_place(&g, ok[i], n);
 
         if (aipa_v3_parse_authorization(at, n, &a) != AIPA_OK) {
             fail_msg("rejected: %s", ok[i]);
@@ -1430,7 +1394,7 @@ static void authorization_parse_accepts(void **state)
         /* the slices point into the input */
         assert_true(a.signature.ptr >= at && a.signature.ptr + a.signature.len <= at + n);
     }
-    guard_cleanup(&g);
+    aipa_test_guard_cleanup(&g);
 }
 
 static void authorization_parse_rejects(void **state)
@@ -1467,17 +1431,17 @@ static void authorization_parse_rejects(void **state)
         "Credential=id,SignedHeaders=host,Signature=abc",                  /* no algorithm */
         "ACS3-HMAC-SHA256 Credential=id SignedHeaders=host,Signature=abc",
     };
-    struct guard g;
+    struct aipa_test_guard g;
 
     (void)state;
-    guard_init(&g);
+    aipa_test_guard_init(&g);
     for (size_t i = 0; i < AIPA_ARRAY_LEN(bad); i++) {
         struct aipa_v3_auth a;
         size_t n = strlen(bad[i]);
 
         /* every prefix of each, ending at the guard page */
         for (size_t k = 0; k <= n; k++) {
-            const uint8_t *at = guard_place(&g, bad[i], k);
+            const uint8_t *at = aipa_test_guard_place(&g, bad[i], k);
             aipa_err err = aipa_v3_parse_authorization(at, k, &a);
 
             assert_true(err == AIPA_OK || err == AIPA_EPARSE);
@@ -1494,7 +1458,7 @@ static void authorization_parse_rejects(void **state)
         assert_int_equal(aipa_v3_parse_authorization((const uint8_t *)nul, sizeof(nul) - 1, &a),
                          AIPA_EPARSE);
     }
-    guard_cleanup(&g);
+    aipa_test_guard_cleanup(&g);
 }
 
 /* ---- timestamps ---- */
@@ -1560,14 +1524,14 @@ static void timestamp_parse_rejects(void **state)
         "2016-02-23T12:46:2\0Z",
         "２016-02-23T12:46:24Z",
     };
-    struct guard g;
+    struct aipa_test_guard g;
 
     (void)state;
-    guard_init(&g);
+    aipa_test_guard_init(&g);
     for (size_t i = 0; i < AIPA_ARRAY_LEN(bad); i++) {
         int64_t t = 42;
         size_t n = strlen(bad[i]);
-        const char *at = (const char *)guard_place(&g, bad[i], n);
+        const char *at = (const char *)aipa_test_guard_place(&g, bad[i], n);
 
         if (aipa_parse_timestamp(at, n, &t) != AIPA_EPARSE) {
             fail_msg("accepted: %s", bad[i]);
@@ -1579,7 +1543,7 @@ static void timestamp_parse_rejects(void **state)
 
         assert_int_equal(aipa_parse_timestamp("2016-02-23T12:46:2\0Z", 20, &t), AIPA_EPARSE);
     }
-    guard_cleanup(&g);
+    aipa_test_guard_cleanup(&g);
 }
 
 static void timestamp_matches_timegm(void **state)
@@ -1778,23 +1742,8 @@ static void verify_from_threads(void **state)
 
 /* ---- allocation failures ---- */
 
-static long allocs_left;
-static void *fail_malloc(size_t n)
-{
-    return allocs_left-- > 0 ? malloc(n) : NULL;
-}
-static void *fail_realloc(void *p, size_t n)
-{
-    return allocs_left-- > 0 ? realloc(p, n) : NULL;
-}
-static void *fail_calloc(size_t c, size_t n)
-{
-    return allocs_left-- > 0 ? calloc(c, n) : NULL;
-}
-
 static void out_of_memory_is_clean(void **state)
 {
-    const struct aipa_allocator failing = {fail_malloc, fail_realloc, fail_calloc, free};
     struct aipa_params p;
     struct aipa_params q;
     struct aipa_v3_auth a;
@@ -1815,8 +1764,8 @@ static void out_of_memory_is_clean(void **state)
         aipa_err err;
 
         aipa_buf_init(&sts, 1u << 16);
-        allocs_left = k;
-        aipa_set_allocator(&failing);
+        aipa_test_oom_arm(k);
+        aipa_set_allocator(&aipa_test_oom_allocator);
         err = aipa_v1_verify("GET", &p, SECRET, &sts, &match);
         aipa_set_allocator(NULL);
         if (err == AIPA_OK) {
@@ -1826,8 +1775,8 @@ static void out_of_memory_is_clean(void **state)
             assert_int_equal(err, AIPA_ENOMEM);
             assert_false(match);
         }
-        allocs_left = k;
-        aipa_set_allocator(&failing);
+        aipa_test_oom_arm(k);
+        aipa_set_allocator(&aipa_test_oom_allocator);
         err = aipa_v3_verify("POST", "/", &q, v3_headers, AIPA_ARRAY_LEN(v3_headers), &a,
                              AIPA_EMPTY_SHA256_HEX, SECRET, &sts, &match);
         aipa_set_allocator(NULL);

@@ -4,7 +4,6 @@
  * malformed class of aipa/wire.h. Parser inputs also run at the very end of a
  * mapped page followed by a PROT_NONE page, so any over-read faults.
  */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 
 /* cmocka.h needs these first. */
 #include <setjmp.h>
@@ -17,50 +16,13 @@
 #include "aipa/common.h"
 #include "aipa/errors.h"
 #include "aipa/wire.h"
+#include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #define PLUS AIPA_WIRE_PLUS_IS_SPACE
-
-/* ---- a page-end guard: the byte after the input is unmapped ---- */
-
-struct guard {
-    uint8_t *map;
-    size_t page;
-};
-
-static void guard_init(struct guard *g)
-{
-    long ps = sysconf(_SC_PAGESIZE);
-
-    assert_true(ps > 0);
-    g->page = (size_t)ps;
-    g->map = mmap(NULL, 2 * g->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(g->map != MAP_FAILED);
-    assert_int_equal(mprotect(g->map + g->page, g->page, PROT_NONE), 0);
-}
-
-static void guard_cleanup(struct guard *g)
-{
-    assert_int_equal(munmap(g->map, 2 * g->page), 0);
-}
-
-/* Copies s[0..n) so that it ends exactly at the protected page. */
-static const uint8_t *guard_place(struct guard *g, const void *s, size_t n)
-{
-    uint8_t *dst;
-
-    assert_true(n <= g->page);
-    dst = g->map + g->page - n;
-    if (n > 0) {
-        memcpy(dst, s, n);
-    }
-    return dst;
-}
 
 /* ---- helpers ---- */
 
@@ -244,18 +206,18 @@ static void utf8_table(void **state)
         U8("\xe2\x82\x41", false),
         U8("a\xc3\xa9\xc3", false),
     };
-    struct guard g;
+    struct aipa_test_guard g;
 
     (void)state;
-    guard_init(&g);
+    aipa_test_guard_init(&g);
     for (size_t i = 0; i < AIPA_ARRAY_LEN(cases); i++) {
-        const uint8_t *at = guard_place(&g, cases[i].bytes, cases[i].len);
+        const uint8_t *at = aipa_test_guard_place(&g, cases[i].bytes, cases[i].len);
 
         if (aipa_utf8_valid(at, cases[i].len) != cases[i].valid) {
             fail_msg("case %zu: expected %s", i, cases[i].valid ? "valid" : "invalid");
         }
     }
-    guard_cleanup(&g);
+    aipa_test_guard_cleanup(&g);
 }
 
 /*
@@ -773,11 +735,11 @@ static const char *const guarded_inputs[] = {
 
 static void parse_never_reads_past_end(void **state)
 {
-    struct guard g;
+    struct aipa_test_guard g;
     struct aipa_buf b;
 
     (void)state;
-    guard_init(&g);
+    aipa_test_guard_init(&g);
     aipa_buf_init(&b, 1u << 16);
     for (size_t i = 0; i < AIPA_ARRAY_LEN(guarded_inputs); i++) {
         const char *in = guarded_inputs[i];
@@ -785,7 +747,7 @@ static void parse_never_reads_past_end(void **state)
 
         /* Every prefix too: each one ends at the guard. */
         for (size_t k = 0; k <= n; k++) {
-            const uint8_t *at = guard_place(&g, in, k);
+            const uint8_t *at = aipa_test_guard_place(&g, in, k);
 
             for (unsigned flags = 0; flags <= PLUS; flags++) {
                 struct aipa_params p;
@@ -807,7 +769,7 @@ static void parse_never_reads_past_end(void **state)
         }
     }
     aipa_buf_cleanup(&b);
-    guard_cleanup(&g);
+    aipa_test_guard_cleanup(&g);
 }
 
 /* Seeded random bytes drawn mostly from the wire's own alphabet, at the guard.
@@ -815,12 +777,12 @@ static void parse_never_reads_past_end(void **state)
 static void parse_random_inputs_at_page_end(void **state)
 {
     static const char alphabet[] = "ab=&%+2F0zC3A9\xc3\xa9\xff\x80";
-    struct guard g;
+    struct aipa_test_guard g;
     struct aipa_rng rng;
     uint8_t buf[96];
 
     (void)state;
-    guard_init(&g);
+    aipa_test_guard_init(&g);
     aipa_rng_seed(&rng, 20261127);
     for (size_t iter = 0; iter < 20000; iter++) {
         size_t n = (size_t)aipa_rng_below(&rng, sizeof(buf) + 1);
@@ -832,7 +794,7 @@ static void parse_random_inputs_at_page_end(void **state)
         for (size_t i = 0; i < n; i++) {
             buf[i] = (uint8_t)alphabet[aipa_rng_below(&rng, sizeof(alphabet) - 1)];
         }
-        at = guard_place(&g, buf, n);
+        at = aipa_test_guard_place(&g, buf, n);
         aipa_params_init(&p, NULL);
         err = aipa_wire_parse(at, n, PLUS, AIPA_PARAM_BODY, &p, &res);
         assert_true(err == AIPA_OK || err == AIPA_EPARSE);
@@ -851,7 +813,7 @@ static void parse_random_inputs_at_page_end(void **state)
         }
         aipa_params_cleanup(&p);
     }
-    guard_cleanup(&g);
+    aipa_test_guard_cleanup(&g);
 }
 
 /* ---- the parameter list ---- */
@@ -1017,23 +979,8 @@ static void build_query_and_parse_back(void **state)
 
 /* ---- allocation failures ---- */
 
-static long allocs_left;
-static void *fail_malloc(size_t n)
-{
-    return allocs_left-- > 0 ? malloc(n) : NULL;
-}
-static void *fail_realloc(void *p, size_t n)
-{
-    return allocs_left-- > 0 ? realloc(p, n) : NULL;
-}
-static void *fail_calloc(size_t c, size_t n)
-{
-    return allocs_left-- > 0 ? calloc(c, n) : NULL;
-}
-
 static void parse_out_of_memory_is_clean(void **state)
 {
-    const struct aipa_allocator failing = {fail_malloc, fail_realloc, fail_calloc, free};
     static const char in[] = "Action=AllocatePublicIpAddress&InstanceId=i-1&Format=JSON&a=1&b=2";
     bool succeeded = false;
 
@@ -1045,8 +992,8 @@ static void parse_out_of_memory_is_clean(void **state)
         aipa_err err;
 
         aipa_params_init(&p, NULL);
-        allocs_left = k;
-        aipa_set_allocator(&failing);
+        aipa_test_oom_arm(k);
+        aipa_set_allocator(&aipa_test_oom_allocator);
         err =
             aipa_wire_parse((const uint8_t *)in, sizeof(in) - 1, PLUS, AIPA_PARAM_QUERY, &p, &res);
         if (err == AIPA_OK) {
