@@ -64,6 +64,22 @@ void it_stop(struct it_server *s)
     s->srv = NULL;
 }
 
+struct it_server it_srv;
+
+int it_suite_setup(void **state)
+{
+    (void)state;
+    it_start(&it_srv, NULL);
+    return 0;
+}
+
+int it_suite_teardown(void **state)
+{
+    (void)state;
+    it_stop(&it_srv);
+    return 0;
+}
+
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct it_resp *r = ud;

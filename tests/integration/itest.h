@@ -30,6 +30,18 @@ struct it_server {
 void it_start(struct it_server *s, void (*tweak)(struct aipa_srv_config *cfg));
 void it_stop(struct it_server *s);
 
+/*
+ * The server a whole suite shares: it_suite_setup starts it_srv with the
+ * defaults of it_start (tweak NULL), it_suite_teardown stops it. Pass both to
+ * cmocka_run_group_tests.
+ */
+extern struct it_server it_srv;
+int it_suite_setup(void **state);
+int it_suite_teardown(void **state);
+
+/* A NULL-terminated list of strings in place: kv pairs for it_v1, header lines for it_http. */
+#define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
+
 struct it_resp {
     long status;        /* 0 when the transfer failed (connection closed, timeout) */
     int curl_code;      /* CURLcode */

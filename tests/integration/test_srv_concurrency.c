@@ -19,13 +19,10 @@
 
 #include <cjson/cJSON.h>
 
-#define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
-
 #define THREADS   8
 #define INSTANCES 60
 #define POOL_FREE 45
 
-static struct it_server S;
 static char ids[INSTANCES][AIPA_INSTANCE_ID_MAX];
 
 struct outcome {
@@ -48,7 +45,7 @@ static void *worker(void *arg)
         if (r == NULL) {
             abort();
         }
-        it_v1(&S, t % 2 == 0 ? "GET" : "POST", t % 4 == 3, IT_SECRET,
+        it_v1(&it_srv, t % 2 == 0 ? "GET" : "POST", t % 4 == 3, IT_SECRET,
               KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", ids[i]), r);
         results[t][i].status = r->status;
         it_code(r, results[t][i].code, sizeof(results[t][i].code));
@@ -64,14 +61,14 @@ static void prepare(const char *edition)
     char body[64];
 
     snprintf(body, sizeof(body), "{\"Edition\":\"%s\"}", edition);
-    it_fixture(&S, "PUT", "/_aipa/edition", body, &r);
+    it_fixture(&it_srv, "PUT", "/_aipa/edition", body, &r);
     assert_int_equal(r.status, 200);
-    it_fixture(&S, "POST", "/_aipa/reset", NULL, &r);
+    it_fixture(&it_srv, "POST", "/_aipa/reset", NULL, &r);
     assert_int_equal(r.status, 200);
     for (size_t i = 0; i < INSTANCES; i++) {
         char id[64];
 
-        it_fixture(&S, "POST", "/_aipa/instances",
+        it_fixture(&it_srv, "POST", "/_aipa/instances",
                    i % 2 == 0 ? "{\"Status\":\"Running\"}"
                               : "{\"Status\":\"Stopped\",\"InstanceNetworkType\":\"vpc\"}",
                    &r);
@@ -81,7 +78,7 @@ static void prepare(const char *edition)
         assert_true(strlen(id) < sizeof(ids[i]));
         memcpy(ids[i], id, strlen(id) + 1);
     }
-    it_fixture(&S, "PUT", "/_aipa/pool",
+    it_fixture(&it_srv, "PUT", "/_aipa/pool",
                "{\"Free\":"
                "45"
                "}",
@@ -112,7 +109,7 @@ static void check_state(size_t want_holders)
     char seen[INSTANCES + 16][AIPA_IPV4_MAX];
 
     assert_non_null(r);
-    it_fixture(&S, "GET", "/_aipa/state", NULL, r);
+    it_fixture(&it_srv, "GET", "/_aipa/state", NULL, r);
     assert_int_equal(r->status, 200);
     assert_true(r->body_len < sizeof(r->body));
     doc = cJSON_Parse(r->body);
@@ -145,7 +142,7 @@ static void check_state(size_t want_holders)
         struct aipa_buf why;
 
         aipa_buf_init(&why, 1024);
-        assert_int_equal(aipa_model_check(aipa_srv_model(S.srv), &why), AIPA_OK);
+        assert_int_equal(aipa_model_check(aipa_srv_model(it_srv.srv), &why), AIPA_OK);
         aipa_buf_cleanup(&why);
     }
 }
@@ -212,20 +209,6 @@ static void concurrent_allocations_2018(void **state)
     check_state(POOL_FREE);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    it_start(&S, NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    it_stop(&S);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,5 +216,5 @@ int main(void)
         cmocka_unit_test(concurrent_allocations_2018),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, it_suite_setup, it_suite_teardown);
 }

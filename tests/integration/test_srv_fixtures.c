@@ -15,24 +15,6 @@
 
 #include <cjson/cJSON.h>
 
-#define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
-
-static struct it_server S;
-
-static int setup(void **state)
-{
-    (void)state;
-    it_start(&S, NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    it_stop(&S);
-    return 0;
-}
-
 static cJSON *json_of(const struct it_resp *r)
 {
     cJSON *doc = cJSON_Parse(r->body);
@@ -51,7 +33,7 @@ static void token_required(void **state)
     cJSON *doc;
 
     (void)state;
-    snprintf(url, sizeof(url), "%s/_aipa/info", S.base);
+    snprintf(url, sizeof(url), "%s/_aipa/info", it_srv.base);
     it_http("GET", url, NULL, NULL, 0, 0, &r);
     assert_int_equal(r.status, 403);
     doc = json_of(&r);
@@ -63,7 +45,7 @@ static void token_required(void **state)
     it_http("GET", url, longer, NULL, 0, 0, &r);
     assert_int_equal(r.status, 403);
     /* A wrong token on an unknown path is still 403, never a hint. */
-    snprintf(url, sizeof(url), "%s/_aipa/nothing", S.base);
+    snprintf(url, sizeof(url), "%s/_aipa/nothing", it_srv.base);
     it_http("GET", url, wrong, NULL, 0, 0, &r);
     assert_int_equal(r.status, 403);
 }
@@ -74,7 +56,7 @@ static void info_and_edition(void **state)
     cJSON *doc;
 
     (void)state;
-    it_fixture(&S, "GET", "/_aipa/info", NULL, &r);
+    it_fixture(&it_srv, "GET", "/_aipa/info", NULL, &r);
     assert_int_equal(r.status, 200);
     doc = json_of(&r);
     assert_string_equal(cJSON_GetObjectItemCaseSensitive(doc, "Edition")->valuestring,
@@ -82,34 +64,34 @@ static void info_and_edition(void **state)
     assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(doc, "Protocol")->valuedouble, 1);
     cJSON_Delete(doc);
 
-    it_fixture(&S, "PUT", "/_aipa/edition", "{\"Edition\":\"2018-08-02\"}", &r);
+    it_fixture(&it_srv, "PUT", "/_aipa/edition", "{\"Edition\":\"2018-08-02\"}", &r);
     assert_int_equal(r.status, 200);
-    it_fixture(&S, "GET", "/_aipa/info", NULL, &r);
+    it_fixture(&it_srv, "GET", "/_aipa/info", NULL, &r);
     assert_non_null(strstr(r.body, "\"2018-08-02\""));
     /* 2018: a second allocation is AllocatedAlready. */
-    it_fixture(&S, "POST", "/_aipa/reset", NULL, &r);
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_fixture(&it_srv, "POST", "/_aipa/reset", NULL, &r);
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", "i-aipa-running"),
           &r);
     assert_int_equal(r.status, 200);
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", "i-aipa-running"),
           &r);
     assert_int_equal(r.status, 403);
     assert_non_null(strstr(r.body, "\"AllocatedAlready\""));
 
-    it_fixture(&S, "PUT", "/_aipa/edition", "{\"Edition\":\"2024-12-20\"}", &r);
+    it_fixture(&it_srv, "PUT", "/_aipa/edition", "{\"Edition\":\"2024-12-20\"}", &r);
     assert_int_equal(r.status, 200);
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", "i-aipa-running"),
           &r);
     assert_int_equal(r.status, 200);
 
-    it_fixture(&S, "PUT", "/_aipa/edition", "{\"Edition\":\"2020-01-01\"}", &r);
+    it_fixture(&it_srv, "PUT", "/_aipa/edition", "{\"Edition\":\"2020-01-01\"}", &r);
     assert_int_equal(r.status, 400);
-    it_fixture(&S, "PUT", "/_aipa/edition", "not json", &r);
+    it_fixture(&it_srv, "PUT", "/_aipa/edition", "not json", &r);
     assert_int_equal(r.status, 400);
-    it_fixture(&S, "GET", "/_aipa/edition", NULL, &r);
+    it_fixture(&it_srv, "GET", "/_aipa/edition", NULL, &r);
     assert_int_equal(r.status, 405);
 }
 
@@ -122,72 +104,72 @@ static void instances_state_reset(void **state)
                        "\"InstanceNetworkType\":\"vpc\",\"InternetMaxBandwidthOut\":7}";
 
     (void)state;
-    it_fixture(&S, "POST", "/_aipa/reset", NULL, &r);
+    it_fixture(&it_srv, "POST", "/_aipa/reset", NULL, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "{\"ok\":true}");
 
-    it_fixture(&S, "POST", "/_aipa/instances", body, &r);
+    it_fixture(&it_srv, "POST", "/_aipa/instances", body, &r);
     assert_int_equal(r.status, 201);
     it_field(&r, "InstanceId", id, sizeof(id));
     assert_string_equal(id, "i-fixture-vpc");
     /* The same id again: a conflict, with a reason. */
-    it_fixture(&S, "POST", "/_aipa/instances", body, &r);
+    it_fixture(&it_srv, "POST", "/_aipa/instances", body, &r);
     assert_true(r.status == 409 || r.status == 400);
     /* Bad bodies, each with a reason. */
-    it_fixture(&S, "POST", "/_aipa/instances", "{\"Status\":\"Bogus\"}", &r);
+    it_fixture(&it_srv, "POST", "/_aipa/instances", "{\"Status\":\"Bogus\"}", &r);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "Status"));
-    it_fixture(&S, "POST", "/_aipa/instances", "[1,2", &r);
+    it_fixture(&it_srv, "POST", "/_aipa/instances", "[1,2", &r);
     assert_int_equal(r.status, 400);
     /* Generated ids. */
-    it_fixture(&S, "POST", "/_aipa/instances", "{}", &r);
+    it_fixture(&it_srv, "POST", "/_aipa/instances", "{}", &r);
     assert_int_equal(r.status, 201);
     it_field(&r, "InstanceId", id, sizeof(id));
     assert_memory_equal(id, "i-", 2);
 
     /* The created instance is visible through the API... */
     snprintf(query, sizeof(query), "[\"i-fixture-vpc\"]");
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "DescribeInstances", "Format", "JSON", "InstanceIds", query), &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "\"i-fixture-vpc\""));
     assert_non_null(strstr(r.body, "\"Stopped\""));
     /* ...and in the state dump. */
-    it_fixture(&S, "GET", "/_aipa/state", NULL, &r);
+    it_fixture(&it_srv, "GET", "/_aipa/state", NULL, &r);
     assert_int_equal(r.status, 200);
     doc = json_of(&r);
     assert_non_null(strstr(r.body, "\"i-fixture-vpc\""));
     cJSON_Delete(doc);
 
     /* Pool: set, exhaust, observe. */
-    it_fixture(&S, "PUT", "/_aipa/pool", "{\"Free\":1}", &r);
+    it_fixture(&it_srv, "PUT", "/_aipa/pool", "{\"Free\":1}", &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "{\"Free\":1}");
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", "i-fixture-vpc"),
           &r);
     assert_int_equal(r.status, 200);
     it_field(&r, "IpAddress", ip, sizeof(ip));
     assert_true(ip[0] != '\0');
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", "i-aipa-running"),
           &r);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "\"InsufficientPublicIp\""));
-    it_fixture(&S, "PUT", "/_aipa/pool", "{\"Free\":-1}", &r);
+    it_fixture(&it_srv, "PUT", "/_aipa/pool", "{\"Free\":-1}", &r);
     assert_int_equal(r.status, 400);
-    it_fixture(&S, "PUT", "/_aipa/pool", "{\"Free\":\"3\"}", &r);
+    it_fixture(&it_srv, "PUT", "/_aipa/pool", "{\"Free\":\"3\"}", &r);
     assert_int_equal(r.status, 400);
-    it_fixture(&S, "PUT", "/_aipa/pool", "{\"Free\":1.5}", &r);
+    it_fixture(&it_srv, "PUT", "/_aipa/pool", "{\"Free\":1.5}", &r);
     assert_int_equal(r.status, 400);
 
     /* Reset: the created instance is gone, the seed ones are back, the pool refilled. */
-    it_fixture(&S, "POST", "/_aipa/reset", NULL, &r);
+    it_fixture(&it_srv, "POST", "/_aipa/reset", NULL, &r);
     assert_int_equal(r.status, 200);
-    it_fixture(&S, "GET", "/_aipa/state", NULL, &r);
+    it_fixture(&it_srv, "GET", "/_aipa/state", NULL, &r);
     assert_null(strstr(r.body, "\"i-fixture-vpc\""));
     assert_non_null(strstr(r.body, "\"i-aipa-running\""));
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", "i-aipa-running"),
           &r);
     assert_int_equal(r.status, 200);
@@ -200,12 +182,12 @@ static void reset_clears_nonces(void **state)
 
     (void)state;
     it_nonce(nonce);
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "DescribeInstances", "Format", "JSON", "SignatureNonce", nonce), &r);
     assert_int_equal(r.status, 200);
-    it_fixture(&S, "POST", "/_aipa/reset", NULL, &r);
+    it_fixture(&it_srv, "POST", "/_aipa/reset", NULL, &r);
     assert_int_equal(r.status, 200);
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "DescribeInstances", "Format", "JSON", "SignatureNonce", nonce), &r);
     assert_int_equal(r.status, 200);
 }
@@ -215,11 +197,11 @@ static void unknown_paths_and_methods(void **state)
     struct it_resp r;
 
     (void)state;
-    it_fixture(&S, "GET", "/_aipa/nothing", NULL, &r);
+    it_fixture(&it_srv, "GET", "/_aipa/nothing", NULL, &r);
     assert_int_equal(r.status, 404);
-    it_fixture(&S, "GET", "/_aipa/reset", NULL, &r);
+    it_fixture(&it_srv, "GET", "/_aipa/reset", NULL, &r);
     assert_int_equal(r.status, 405);
-    it_fixture(&S, "DELETE", "/_aipa/state", NULL, &r);
+    it_fixture(&it_srv, "DELETE", "/_aipa/state", NULL, &r);
     assert_int_equal(r.status, 405);
 }
 
@@ -254,5 +236,5 @@ int main(void)
         cmocka_unit_test(off_means_unknown_path),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, it_suite_setup, it_suite_teardown);
 }

@@ -19,24 +19,6 @@
 #include <cjson/cJSON.h>
 #include <libxml/parser.h>
 
-#define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
-
-static struct it_server S;
-
-static int setup(void **state)
-{
-    (void)state;
-    it_start(&S, NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    it_stop(&S);
-    return 0;
-}
-
 static void is_json(const struct it_resp *r)
 {
     cJSON *doc = cJSON_Parse(r->body);
@@ -65,17 +47,19 @@ static void format_parameter(void **state)
 
     (void)state;
     for (size_t i = 0; json[i] != NULL; i++) {
-        it_v1(&S, "GET", false, IT_SECRET, KV("Action", "DescribeInstances", "Format", json[i]),
-              &r);
+        it_v1(&it_srv, "GET", false, IT_SECRET,
+              KV("Action", "DescribeInstances", "Format", json[i]), &r);
         assert_int_equal(r.status, 200);
         is_json(&r);
     }
     for (size_t i = 0; xml[i] != NULL; i++) {
-        it_v1(&S, "GET", false, IT_SECRET, KV("Action", "DescribeInstances", "Format", xml[i]), &r);
+        it_v1(&it_srv, "GET", false, IT_SECRET, KV("Action", "DescribeInstances", "Format", xml[i]),
+              &r);
         assert_int_equal(r.status, 200);
         is_xml(&r, "DescribeInstancesResponse");
     }
-    it_v1(&S, "GET", false, IT_SECRET, KV("Action", "DescribeInstances", "Format", "yaml"), &r);
+    it_v1(&it_srv, "GET", false, IT_SECRET, KV("Action", "DescribeInstances", "Format", "yaml"),
+          &r);
     assert_int_equal(r.status, 400);
     is_xml(&r, "Error");
     assert_non_null(strstr(r.body, "<Code>InvalidParameter.Format</Code>"));
@@ -83,18 +67,18 @@ static void format_parameter(void **state)
     {
         char url[160];
 
-        snprintf(url, sizeof(url), "%s/?Format=json&InstanceId=%%ff&Action=X", S.base);
+        snprintf(url, sizeof(url), "%s/?Format=json&InstanceId=%%ff&Action=X", it_srv.base);
         it_http("GET", url, NULL, NULL, 0, 0, &r);
         assert_int_equal(r.status, 400);
         is_json(&r);
-        snprintf(url, sizeof(url), "%s/?Bad=%%zz&Format=XML", S.base);
+        snprintf(url, sizeof(url), "%s/?Bad=%%zz&Format=XML", it_srv.base);
         it_http("GET", url, (const char *const[]){"Accept: application/json", NULL}, NULL, 0, 0,
                 &r);
         assert_int_equal(r.status, 400);
         is_xml(&r, "Error");
     }
     /* No Format, no Accept: XML for V1. */
-    it_v1(&S, "GET", false, IT_SECRET, KV("Action", "DescribeInstances"), &r);
+    it_v1(&it_srv, "GET", false, IT_SECRET, KV("Action", "DescribeInstances"), &r);
     assert_int_equal(r.status, 200);
     is_xml(&r, "DescribeInstancesResponse");
 }
@@ -107,25 +91,26 @@ static void accept_header(void **state)
     const char *const xml[] = {"Accept: text/xml", NULL};
 
     (void)state;
-    snprintf(url, sizeof(url), "%s/?Action=Nope", S.base);
+    snprintf(url, sizeof(url), "%s/?Action=Nope", it_srv.base);
     it_http("GET", url, json, NULL, 0, 0, &r);
     assert_int_equal(r.status, 400);
     is_json(&r);
     it_http("GET", url, xml, NULL, 0, 0, &r);
     is_xml(&r, "Error");
     /* Format wins over Accept. */
-    snprintf(url, sizeof(url), "%s/?Action=Nope&Format=XML", S.base);
+    snprintf(url, sizeof(url), "%s/?Action=Nope&Format=XML", it_srv.base);
     it_http("GET", url, json, NULL, 0, 0, &r);
     is_xml(&r, "Error");
     /* V3 without Format: JSON; with Accept xml: XML; with Format=XML: XML. */
-    it_v3(&S, "POST", "DescribeInstances", IT_SECRET, NULL, NULL, NULL, NULL, &r);
+    it_v3(&it_srv, "POST", "DescribeInstances", IT_SECRET, NULL, NULL, NULL, NULL, &r);
     assert_int_equal(r.status, 200);
     is_json(&r);
-    it_v3(&S, "POST", "DescribeInstances", IT_SECRET, NULL, NULL, KV("Accept", "application/xml"),
-          NULL, &r);
+    it_v3(&it_srv, "POST", "DescribeInstances", IT_SECRET, NULL, NULL,
+          KV("Accept", "application/xml"), NULL, &r);
     assert_int_equal(r.status, 200);
     is_xml(&r, "DescribeInstancesResponse");
-    it_v3(&S, "POST", "DescribeInstances", IT_SECRET, KV("Format", "XML"), NULL, NULL, NULL, &r);
+    it_v3(&it_srv, "POST", "DescribeInstances", IT_SECRET, KV("Format", "XML"), NULL, NULL, NULL,
+          &r);
     assert_int_equal(r.status, 200);
     is_xml(&r, "DescribeInstancesResponse");
 }
@@ -138,16 +123,16 @@ static void four_shapes(void **state)
     char ip[32];
 
     (void)state;
-    it_fixture(&S, "POST", "/_aipa/reset", NULL, &r);
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_fixture(&it_srv, "POST", "/_aipa/reset", NULL, &r);
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", ids[0]), &r);
     assert_int_equal(r.status, 200);
-    it_v1(&S, "POST", false, IT_SECRET,
+    it_v1(&it_srv, "POST", false, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", ids[1],
              "RegionId", "cn-hangzhou", "OwnerId", "1234567890123"),
           &r);
     assert_int_equal(r.status, 200);
-    it_v1(&S, "POST", true, IT_SECRET,
+    it_v1(&it_srv, "POST", true, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", ids[2],
              "OwnerAccount", "a b*c~d!'()+/\xc3\xa9", "ResourceOwnerAccount", "roa@x.com",
              "ResourceOwnerId", "42", "VlanId", ""),
@@ -155,8 +140,8 @@ static void four_shapes(void **state)
     assert_int_equal(r.status, 200);
     it_field(&r, "IpAddress", ip, sizeof(ip));
     /* V3: the existing address comes back (2024-12-20). */
-    it_v3(&S, "POST", "AllocatePublicIpAddress", IT_SECRET, KV("InstanceId", ids[2]), NULL, NULL,
-          NULL, &r);
+    it_v3(&it_srv, "POST", "AllocatePublicIpAddress", IT_SECRET, KV("InstanceId", ids[2]), NULL,
+          NULL, NULL, &r);
     assert_int_equal(r.status, 200);
     {
         char again[32];
@@ -165,10 +150,11 @@ static void four_shapes(void **state)
         assert_string_equal(ip, again);
     }
     /* V3 GET works too. */
-    it_v3(&S, "GET", "DescribeInstances", IT_SECRET, KV("PageSize", "2"), NULL, NULL, NULL, &r);
+    it_v3(&it_srv, "GET", "DescribeInstances", IT_SECRET, KV("PageSize", "2"), NULL, NULL, NULL,
+          &r);
     assert_int_equal(r.status, 200);
     /* Bad owner parameters. */
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", ids[0], "OwnerId",
              "abc"),
           &r);
@@ -182,7 +168,8 @@ static void request_ids(void **state)
     char body_id[64];
 
     (void)state;
-    it_v1(&S, "GET", false, IT_SECRET, KV("Action", "DescribeInstances", "Format", "JSON"), &r);
+    it_v1(&it_srv, "GET", false, IT_SECRET, KV("Action", "DescribeInstances", "Format", "JSON"),
+          &r);
     it_field(&r, "RequestId", body_id, sizeof(body_id));
     assert_string_equal(body_id, r.request_id);
     assert_int_equal(strlen(body_id), 36);
@@ -194,7 +181,7 @@ static void request_ids(void **state)
         }
     }
     /* Errors carry one too. */
-    it_v1(&S, "GET", false, IT_SECRET, KV("Action", "Nope", "Format", "XML"), &r);
+    it_v1(&it_srv, "GET", false, IT_SECRET, KV("Action", "Nope", "Format", "XML"), &r);
     it_field(&r, "RequestId", body_id, sizeof(body_id));
     assert_string_equal(body_id, r.request_id);
 }
@@ -228,66 +215,66 @@ static void actions_dispatch(void **state)
     char ip[32];
 
     (void)state;
-    it_fixture(&S, "POST", "/_aipa/reset", NULL, &r);
+    it_fixture(&it_srv, "POST", "/_aipa/reset", NULL, &r);
     for (size_t i = 0; i < 3; i++) {
-        it_v1(&S, "GET", false, IT_SECRET, KV("Action", lifecycle[i], "Format", "JSON"), &r);
+        it_v1(&it_srv, "GET", false, IT_SECRET, KV("Action", lifecycle[i], "Format", "JSON"), &r);
         assert_int_equal(r.status, 400);
         assert_non_null(strstr(r.body, "\"MissingParameter\""));
         assert_non_null(strstr(r.body, "InstanceId"));
-        it_v1(&S, "GET", false, IT_SECRET,
+        it_v1(&it_srv, "GET", false, IT_SECRET,
               KV("Action", lifecycle[i], "Format", "XML", "InstanceId", "i-nope"), &r);
         assert_int_equal(r.status, 404);
         assert_non_null(strstr(r.body, "InvalidInstanceId.NotFound"));
     }
     /* Malformed ids (too long for any instance, or bad characters) are 400, not 404. */
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId",
              "i-0123456789abcdef0123456789abcdef"),
           &r);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "\"InvalidInstanceId.Malformed\""));
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "StartInstance", "Format", "JSON", "InstanceId", "i-a/b"), &r);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "\"InvalidInstanceId.Malformed\""));
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", "i-aipa-running"),
           &r);
     assert_int_equal(r.status, 200);
     it_field(&r, "IpAddress", ip, sizeof(ip));
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "RebootInstance", "Format", "XML", "InstanceId", "i-aipa-running"), &r);
     assert_int_equal(r.status, 200);
     is_xml(&r, "RebootInstanceResponse");
     it_v1(
-        &S, "GET", false, IT_SECRET,
+        &it_srv, "GET", false, IT_SECRET,
         KV("Action", "DescribeInstances", "Format", "JSON", "InstanceIds", "[\"i-aipa-running\"]"),
         &r);
     assert_non_null(strstr(r.body, ip));
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "ReleasePublicIpAddress", "Format", "JSON", "InstanceId", "i-aipa-running"),
           &r);
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "PublicIpAddress"));
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "ReleasePublicIpAddress", "Format", "JSON", "InstanceId", "i-aipa-running",
              "PublicIpAddress", ip),
           &r);
     assert_int_equal(r.status, 200);
     /* DescribeInstances parameters. */
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "DescribeInstances", "Format", "JSON", "PageSize", "101"), &r);
     assert_int_equal(r.status, 400);
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "DescribeInstances", "Format", "JSON", "PageNumber", "0"), &r);
     assert_int_equal(r.status, 400);
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "DescribeInstances", "Format", "JSON", "InstanceIds", "i-aipa-running"), &r);
     assert_int_equal(r.status, 400);
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "DescribeInstances", "Format", "JSON", "InstanceIds", "[1]"), &r);
     assert_int_equal(r.status, 400);
-    it_v1(&S, "GET", false, IT_SECRET,
+    it_v1(&it_srv, "GET", false, IT_SECRET,
           KV("Action", "DescribeInstances", "Format", "JSON", "PageSize", "3", "PageNumber", "2"),
           &r);
     assert_int_equal(r.status, 200);
@@ -305,5 +292,5 @@ int main(void)
         cmocka_unit_test(actions_dispatch),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, it_suite_setup, it_suite_teardown);
 }

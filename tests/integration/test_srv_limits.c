@@ -20,8 +20,6 @@
 
 #include "itest.h"
 
-#define KV(...) ((const char *const[]){__VA_ARGS__, NULL})
-
 static void expect(const struct it_resp *r, long status, const char *code)
 {
     char got[128];
