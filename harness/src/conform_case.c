@@ -58,9 +58,9 @@ void aipa__note(struct aipa_buf *b, const char *fmt, ...)
 
 /* ---- variants ---- */
 
-static const char *const sig_names[] = {"v1", "v3"};
-static const char *const shape_names[] = {"get", "post-query", "post-form"};
-static const char *const fmt_names[] = {"xml", "json"};
+const char *const aipa__sig_names[2] = {"v1", "v3"};
+const char *const aipa__shape_names[3] = {"get", "post-query", "post-form"};
+const char *const aipa__fmt_names[2] = {"xml", "json"};
 
 static int bit_index(unsigned bits)
 {
@@ -80,7 +80,8 @@ void aipa_variant_name(const struct aipa_variant *v, char out[AIPA_VARIANT_NAME_
         snprintf(out, AIPA_VARIANT_NAME_MAX, "raw");
         return;
     }
-    snprintf(out, AIPA_VARIANT_NAME_MAX, "%s-%s-%s", sig_names[s], shape_names[h], fmt_names[f]);
+    snprintf(out, AIPA_VARIANT_NAME_MAX, "%s-%s-%s", aipa__sig_names[s], aipa__shape_names[h],
+             aipa__fmt_names[f]);
 }
 
 aipa_err aipa_variant_parse(const char *s, struct aipa_variant *out)
@@ -136,17 +137,17 @@ size_t aipa_variants_expand(const struct aipa_variant_set *set, struct aipa_vari
 static bool axis_word(const char *w, size_t n, struct aipa_variant_set *vs)
 {
     for (unsigned i = 0; i < 2; i++) {
-        if (strlen(sig_names[i]) == n && memcmp(sig_names[i], w, n) == 0) {
+        if (strlen(aipa__sig_names[i]) == n && memcmp(aipa__sig_names[i], w, n) == 0) {
             vs->sig |= 1u << i;
             return true;
         }
-        if (strlen(fmt_names[i]) == n && memcmp(fmt_names[i], w, n) == 0) {
+        if (strlen(aipa__fmt_names[i]) == n && memcmp(aipa__fmt_names[i], w, n) == 0) {
             vs->fmt |= 1u << i;
             return true;
         }
     }
     for (unsigned i = 0; i < 3; i++) {
-        if (strlen(shape_names[i]) == n && memcmp(shape_names[i], w, n) == 0) {
+        if (strlen(aipa__shape_names[i]) == n && memcmp(aipa__shape_names[i], w, n) == 0) {
             vs->shape |= 1u << i;
             return true;
         }
@@ -752,9 +753,6 @@ static aipa_err load_fixtures(struct lctx *x, const cJSON *v)
 static aipa_err load_axis(struct lctx *x, const char *where, const cJSON *v,
                           const char *const *names, size_t n, unsigned *out, bool single)
 {
-    const cJSON *it;
-    unsigned bits = 0;
-
     if (single) {
         if (!cJSON_IsString(v)) {
             return fail(x, where, "must be a string");
@@ -770,6 +768,20 @@ static aipa_err load_axis(struct lctx *x, const char *where, const cJSON *v,
     if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
         return fail(x, where, "must be a non-empty list");
     }
+    if (aipa__axis_bits(v, names, n, out) != AIPA_OK) {
+        return fail(x, where, "unknown value in list");
+    }
+    return AIPA_OK;
+}
+
+aipa_err aipa__axis_bits(const cJSON *v, const char *const *names, size_t n, unsigned *out)
+{
+    const cJSON *it;
+    unsigned bits = 0;
+
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
+        return AIPA_EPARSE;
+    }
     cJSON_ArrayForEach(it, v)
     {
         unsigned b = 0;
@@ -780,7 +792,7 @@ static aipa_err load_axis(struct lctx *x, const char *where, const cJSON *v,
             }
         }
         if (b == 0) {
-            return fail(x, where, "unknown value in list");
+            return AIPA_EPARSE;
         }
         bits |= b;
     }
@@ -799,13 +811,13 @@ static aipa_err load_variants(struct lctx *x, const cJSON *v)
     }
     AIPA_TRY(check_keys(x, "variants", v, keys, 3));
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "signature")) != NULL) {
-        AIPA_TRY(load_axis(x, "variants.signature", it, sig_names, 2, &vs->sig, false));
+        AIPA_TRY(load_axis(x, "variants.signature", it, aipa__sig_names, 2, &vs->sig, false));
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "shape")) != NULL) {
-        AIPA_TRY(load_axis(x, "variants.shape", it, shape_names, 3, &vs->shape, false));
+        AIPA_TRY(load_axis(x, "variants.shape", it, aipa__shape_names, 3, &vs->shape, false));
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "format")) != NULL) {
-        AIPA_TRY(load_axis(x, "variants.format", it, fmt_names, 2, &vs->fmt, false));
+        AIPA_TRY(load_axis(x, "variants.format", it, aipa__fmt_names, 2, &vs->fmt, false));
     }
     if (aipa_variants_expand(vs, NULL, 0) == 0) {
         return fail(x, "variants", "leaves no variant (V3 never carries a form body)");
@@ -1432,13 +1444,13 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
         }
         AIPA_TRY(check_keys(x, w, it, pkeys, 3));
         if ((p = cJSON_GetObjectItemCaseSensitive(it, "signature")) != NULL) {
-            AIPA_TRY(load_axis(x, w, p, sig_names, 2, &s->pin.sig, true));
+            AIPA_TRY(load_axis(x, w, p, aipa__sig_names, 2, &s->pin.sig, true));
         }
         if ((p = cJSON_GetObjectItemCaseSensitive(it, "shape")) != NULL) {
-            AIPA_TRY(load_axis(x, w, p, shape_names, 3, &s->pin.shape, true));
+            AIPA_TRY(load_axis(x, w, p, aipa__shape_names, 3, &s->pin.shape, true));
         }
         if ((p = cJSON_GetObjectItemCaseSensitive(it, "format")) != NULL) {
-            AIPA_TRY(load_axis(x, w, p, fmt_names, 2, &s->pin.fmt, true));
+            AIPA_TRY(load_axis(x, w, p, aipa__fmt_names, 2, &s->pin.fmt, true));
         }
         if (s->pin.sig == AIPA_VSIG_V3 && s->pin.shape == AIPA_VSHAPE_POST_FORM) {
             return fail(x, w, "V3 never carries a form body");

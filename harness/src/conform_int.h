@@ -52,4 +52,15 @@ AIPA_MUST_CHECK aipa_err aipa__ref_parse(const char *expr, size_t len, struct ai
 /* Parses "step[N].PATH" (same_as operands) into *step and *path (into s). */
 AIPA_MUST_CHECK aipa_err aipa__stepref_parse(const char *s, size_t *step, const char **path);
 
+/* The names of the variant axes: bit i of a variant-set mask stands for names[i]. */
+extern const char *const aipa__sig_names[2];   /* "v1", "v3" */
+extern const char *const aipa__shape_names[3]; /* "get", "post-query", "post-form" */
+extern const char *const aipa__fmt_names[2];   /* "xml", "json" */
+
+/* A non-empty JSON list of names[0..n) into a mask (bit i: names[i]); AIPA_EPARSE for
+ * anything else (not a list, empty, a non-string or unknown item). */
+struct cJSON;
+AIPA_MUST_CHECK aipa_err aipa__axis_bits(const struct cJSON *v, const char *const *names, size_t n,
+                                         unsigned *out);
+
 #endif /* AIPA_CONFORM_INT_H */

@@ -119,32 +119,6 @@ static aipa_err replace_str(char **dst, const char *s)
     return AIPA_OK;
 }
 
-static aipa_err axis(const cJSON *v, const char *const *names, size_t n, unsigned *out)
-{
-    const cJSON *it;
-    unsigned bits = 0;
-
-    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
-        return AIPA_EPARSE;
-    }
-    cJSON_ArrayForEach(it, v)
-    {
-        unsigned b = 0;
-
-        for (size_t i = 0; cJSON_IsString(it) && i < n; i++) {
-            if (strcmp(it->valuestring, names[i]) == 0) {
-                b = 1u << i;
-            }
-        }
-        if (b == 0) {
-            return AIPA_EPARSE;
-        }
-        bits |= b;
-    }
-    *out = bits;
-    return AIPA_OK;
-}
-
 /* Reads one env var named by obj[key]; NULL if unset (reason in err). */
 static const char *env_of(const cJSON *obj, const char *key)
 {
@@ -162,9 +136,6 @@ static aipa_err load_profile(struct aipa_profile *p, const cJSON *root, const ch
     static const char *const keys[] = {"name",        "target",     "edition",
                                        "region",      "variants",   "fixtures",
                                        "credentials", "timeout_ms", "skip"};
-    static const char *const sig[] = {"v1", "v3"};
-    static const char *const shape[] = {"get", "post-query", "post-form"};
-    static const char *const fmt[] = {"xml", "json"};
     const cJSON *it;
 
     if (!cJSON_IsObject(root)) {
@@ -214,16 +185,16 @@ static aipa_err load_profile(struct aipa_profile *p, const cJSON *root, const ch
             return perr(err, origin, "variants", "must be an object");
         }
         if ((a = cJSON_GetObjectItemCaseSensitive(it, "signature")) != NULL &&
-            axis(a, sig, 2, &p->variants.sig) != AIPA_OK) {
+            aipa__axis_bits(a, aipa__sig_names, 2, &p->variants.sig) != AIPA_OK) {
             return perr(err, origin, "variants.signature", "a list of \"v1\", \"v3\"");
         }
         if ((a = cJSON_GetObjectItemCaseSensitive(it, "shape")) != NULL &&
-            axis(a, shape, 3, &p->variants.shape) != AIPA_OK) {
+            aipa__axis_bits(a, aipa__shape_names, 3, &p->variants.shape) != AIPA_OK) {
             return perr(err, origin, "variants.shape",
                         "a list of \"get\", \"post-query\", \"post-form\"");
         }
         if ((a = cJSON_GetObjectItemCaseSensitive(it, "format")) != NULL &&
-            axis(a, fmt, 2, &p->variants.fmt) != AIPA_OK) {
+            aipa__axis_bits(a, aipa__fmt_names, 2, &p->variants.fmt) != AIPA_OK) {
             return perr(err, origin, "variants.format", "a list of \"xml\", \"json\"");
         }
     }
