@@ -52,6 +52,9 @@ AIPA_MUST_CHECK aipa_err aipa__ref_parse(const char *expr, size_t len, struct ai
 /* Parses "step[N].PATH" (same_as operands) into *step and *path (into s). */
 AIPA_MUST_CHECK aipa_err aipa__stepref_parse(const char *s, size_t *step, const char **path);
 
+/* How many results of one edition (0: all) the baseline marks as known failures. */
+size_t aipa__report_known(const struct aipa_report *r, unsigned edition);
+
 /* The names of the variant axes: bit i of a variant-set mask stands for names[i]. */
 extern const char *const aipa__sig_names[2];   /* "v1", "v3" */
 extern const char *const aipa__shape_names[3]; /* "get", "post-query", "post-form" */

@@ -112,6 +112,18 @@ size_t aipa_report_count(const struct aipa_report *r, unsigned edition, enum aip
     return n;
 }
 
+size_t aipa__report_known(const struct aipa_report *r, unsigned edition)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->count; i++) {
+        if ((edition == 0 || r->items[i].edition == edition) && r->items[i].known) {
+            n++;
+        }
+    }
+    return n;
+}
+
 int aipa_report_exit_code(const struct aipa_report *r)
 {
     bool fail = false, error = false;

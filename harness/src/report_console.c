@@ -9,8 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CONSOLE_LINE_MAX 600 /* longer reasons and repro lines are cut (full in the JSON report)   \
-                              */
+#define CONSOLE_LINE_MAX                                                                           \
+    600 /* longer reasons and repro lines are cut (full in the JSON report)                        \
+         */
 
 static void print_cut(FILE *f, const char *prefix, const char *s)
 {
@@ -84,19 +85,14 @@ void aipa_report_print_summary(const struct aipa_report *r, FILE *f, bool verbos
     fprintf(f, "\n%-12s %6s %15s %6s %6s %6s %6s\n", "edition", "pass", "pass-nonstrict", "fail",
             "skip", "error", "known");
     for (unsigned ed = AIPA_ED_2018; ed <= AIPA_ED_2024; ed <<= 1) {
-        size_t known = 0;
-
         if ((r->editions & ed) == 0) {
             continue;
-        }
-        for (size_t i = 0; i < r->count; i++) {
-            known += r->items[i].edition == ed && r->items[i].known;
         }
         fprintf(f, "%-12s %6zu %15zu %6zu %6zu %6zu %6zu\n", aipa_edition_name(ed),
                 aipa_report_count(r, ed, AIPA_V_PASS),
                 aipa_report_count(r, ed, AIPA_V_PASS_NONSTRICT),
                 aipa_report_count(r, ed, AIPA_V_FAIL), aipa_report_count(r, ed, AIPA_V_SKIP),
-                aipa_report_count(r, ed, AIPA_V_ERROR), known);
+                aipa_report_count(r, ed, AIPA_V_ERROR), aipa__report_known(r, ed));
     }
     fprintf(f, "%lu requests (+%lu fixture requests) in %.0f ms against %s; exit status %d\n",
             r->requests, r->fixture_requests, r->wall_ms, r->target != NULL ? r->target : "?",
