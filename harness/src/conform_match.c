@@ -6,6 +6,7 @@
  */
 #include "aipa/conform.h"
 #include "aipa/parse.h"
+#include "aipa/wire.h"
 #include "conform_int.h"
 
 #include <stdio.h>
@@ -62,62 +63,29 @@ void aipa__quote(struct aipa_buf *b, const char *s, size_t max)
     aipa__note(b, n > max ? "\"..." : "\"");
 }
 
-/* Length of the well-formed UTF-8 sequence at s (0 if none). */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned long cp;
-
-    if (c < 0x80) {
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1fu;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0fu;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07u;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0u) != 0x80u) {
-            return 0; /* also stops at the NUL */
-        }
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-    return n;
-}
-
 char *aipa__utf8_dup(const char *s)
 {
     struct aipa_buf b;
-    const unsigned char *p = (const unsigned char *)s;
+    const uint8_t *p = (const uint8_t *)s;
+    size_t left = strlen(s);
     char *out;
 
-    aipa_buf_init(&b, 3 * strlen(s) + 1);
-    while (*p != '\0') {
-        size_t n = utf8_seq(p);
+    aipa_buf_init(&b, 3 * left + 1);
+    while (left > 0) {
+        uint32_t cp;
+        size_t n = aipa_utf8_decode(p, left, &cp);
 
-        if (n == 0) {
+        if (cp == AIPA_UTF8_INVALID) {
+            /* One U+FFFD for each byte that starts no well-formed sequence. */
             if (aipa_buf_append(&b, "\xef\xbf\xbd", 3) != AIPA_OK) {
                 break;
             }
-            p++;
-        } else {
-            if (aipa_buf_append(&b, p, n) != AIPA_OK) {
-                break;
-            }
-            p += n;
+            n = 1;
+        } else if (aipa_buf_append(&b, p, n) != AIPA_OK) {
+            break;
         }
+        p += n;
+        left -= n;
     }
     if (b.ptr == NULL && aipa_buf_puts(&b, "") != AIPA_OK) {
         return NULL;

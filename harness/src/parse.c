@@ -5,6 +5,8 @@
  */
 #include "aipa/parse.h"
 
+#include "aipa/wire.h"
+
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <limits.h>
@@ -128,36 +130,14 @@ static bool utf8_ok(const uint8_t *s, size_t n, size_t *bad_at)
     size_t i = 0;
 
     while (i < n) {
-        uint8_t c = s[i];
-        size_t need;
-        uint8_t lo = 0x80, hi = 0xBF;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xC2 && c <= 0xDF) {
-            need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            need = 2;
-            lo = c == 0xE0 ? 0xA0 : 0x80;
-            hi = c == 0xED ? 0x9F : 0xBF;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            need = 3;
-            lo = c == 0xF0 ? 0x90 : 0x80;
-            hi = c == 0xF4 ? 0x8F : 0xBF;
-        } else {
+        uint32_t cp;
+        size_t len = aipa_utf8_decode(s + i, n - i, &cp);
+
+        if (cp == AIPA_UTF8_INVALID) {
             *bad_at = i;
             return false;
         }
-        for (size_t k = 1; k <= need; k++) {
-            if (i + k >= n || s[i + k] < lo || s[i + k] > hi) {
-                *bad_at = i;
-                return false;
-            }
-            lo = 0x80;
-            hi = 0xBF;
-        }
-        i += need + 1;
+        i += len;
     }
     return true;
 }

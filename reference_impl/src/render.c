@@ -7,6 +7,8 @@
  */
 #include "aipa/render.h"
 
+#include "aipa/wire.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,63 +27,6 @@ const char *aipa_content_type(enum aipa_format f)
 /* ---- UTF-8 sanitising ---- */
 
 static const char REPLACEMENT[3] = {(char)0xEF, (char)0xBF, (char)0xBD}; /* U+FFFD */
-
-/*
- * Decodes one code point at s[0..n) (n >= 1). Returns the number of bytes
- * consumed and sets *cp; an ill-formed sequence consumes its maximal valid
- * prefix (at least one byte, Unicode's "maximal subpart" practice) and gives
- * *cp = 0xFFFD with *bad set.
- */
-static size_t utf8_next(const uint8_t *s, size_t n, uint32_t *cp, bool *bad)
-{
-    uint8_t b0 = s[0];
-    size_t need;
-    uint8_t lo = 0x80;
-    uint8_t hi = 0xBF;
-    uint32_t v;
-
-    *bad = false;
-    if (b0 < 0x80) {
-        *cp = b0;
-        return 1;
-    }
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        need = 1;
-        v = b0 & 0x1Fu;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-        need = 2;
-        v = b0 & 0x0Fu;
-        if (b0 == 0xE0) {
-            lo = 0xA0; /* no overlongs */
-        } else if (b0 == 0xED) {
-            hi = 0x9F; /* no surrogates */
-        }
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-        need = 3;
-        v = b0 & 0x07u;
-        if (b0 == 0xF0) {
-            lo = 0x90;
-        } else if (b0 == 0xF4) {
-            hi = 0x8F; /* <= U+10FFFF */
-        }
-    } else {
-        *bad = true;
-        *cp = 0xFFFD;
-        return 1;
-    }
-    for (size_t i = 1; i <= need; i++) {
-        if (i >= n || s[i] < lo || s[i] > hi) {
-            *bad = true;
-            *cp = 0xFFFD;
-            return i;
-        }
-        v = (v << 6) | (s[i] & 0x3Fu);
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    *cp = v;
-    return need + 1;
-}
 
 /*
  * Code points that neither format may carry as they are: C0 controls other
@@ -174,9 +119,8 @@ static void put_text(struct aipa_writer *w, const char *value, size_t len)
             continue;
         }
         uint32_t cp;
-        bool bad;
-        size_t n = utf8_next(s + i, len - i, &cp, &bad);
-        if (bad || is_unsafe_cp(cp)) {
+        size_t n = aipa_utf8_decode(s + i, len - i, &cp);
+        if (cp == AIPA_UTF8_INVALID || is_unsafe_cp(cp)) {
             put(w, s + run, i - run);
             put(w, REPLACEMENT, sizeof(REPLACEMENT));
             i += n;

@@ -91,46 +91,64 @@ struct aipa_wire_limits aipa_wire_default_limits(void)
 
 /* ---- UTF-8 ---- */
 
+size_t aipa_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
+{
+    uint8_t c = s[0];
+    size_t len = utf8_seq_len[c];
+    uint8_t lo = 0x80;
+    uint8_t hi = 0xBF;
+    uint32_t v;
+
+    if (len == 1) {
+        *cp = c;
+        return 1;
+    }
+    *cp = AIPA_UTF8_INVALID;
+    if (len == 0) {
+        return 1;
+    }
+    /*
+     * The second byte carries the range checks of Unicode Table 3-7:
+     * E0 needs A0.. (no overlong), ED ..9F (no surrogates D800-DFFF),
+     * F0 90.. (no overlong), F4 ..8F (nothing past U+10FFFF).
+     */
+    if (c == 0xE0) {
+        lo = 0xA0;
+    } else if (c == 0xED) {
+        hi = 0x9F;
+    } else if (c == 0xF0) {
+        lo = 0x90;
+    } else if (c == 0xF4) {
+        hi = 0x8F;
+    }
+    v = c & (0x7Fu >> len); /* the lead byte's payload: 5, 4 or 3 bits */
+    for (size_t k = 1; k < len; k++) {
+        if (k >= n || s[k] < lo || s[k] > hi) {
+            return k;
+        }
+        v = (v << 6) | (s[k] & 0x3Fu);
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    *cp = v;
+    return len;
+}
+
 bool aipa_utf8_valid(const uint8_t *s, size_t n)
 {
     size_t i = 0;
 
     while (i < n) {
-        uint8_t c = s[i];
-        size_t len = utf8_seq_len[c];
-        uint8_t lo = 0x80;
-        uint8_t hi = 0xBF;
+        uint32_t cp;
 
-        if (len == 1) {
+        if (s[i] < 0x80) {
             i++;
             continue;
         }
-        if (len == 0 || n - i < len) {
+        i += aipa_utf8_decode(s + i, n - i, &cp);
+        if (cp == AIPA_UTF8_INVALID) {
             return false;
         }
-        /*
-         * The second byte carries the range checks of Unicode Table 3-7:
-         * E0 needs A0.. (no overlong), ED ..9F (no surrogates D800-DFFF),
-         * F0 90.. (no overlong), F4 ..8F (nothing past U+10FFFF).
-         */
-        if (c == 0xE0) {
-            lo = 0xA0;
-        } else if (c == 0xED) {
-            hi = 0x9F;
-        } else if (c == 0xF0) {
-            lo = 0x90;
-        } else if (c == 0xF4) {
-            hi = 0x8F;
-        }
-        if (s[i + 1] < lo || s[i + 1] > hi) {
-            return false;
-        }
-        for (size_t k = 2; k < len; k++) {
-            if (s[i + k] < 0x80 || s[i + k] > 0xBF) {
-                return false;
-            }
-        }
-        i += len;
     }
     return true;
 }

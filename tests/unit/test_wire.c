@@ -268,6 +268,114 @@ static bool ref_utf8_valid(const uint8_t *s, size_t n)
     return true;
 }
 
+/* Encodes cp (at most U+10FFFF) as UTF-8 into out; returns the length. */
+static size_t ref_utf8_encode(uint32_t cp, uint8_t out[4])
+{
+    if (cp < 0x80) {
+        out[0] = (uint8_t)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (uint8_t)(0xC0 | (cp >> 6));
+        out[1] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (uint8_t)(0xE0 | (cp >> 12));
+        out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (uint8_t)(0xF0 | (cp >> 18));
+    out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (uint8_t)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* aipa_utf8_decode: the code point, the length, and the maximal subpart of a bad sequence. */
+static void utf8_decode_values_and_subparts(void **state)
+{
+#define D8(s, cp, len)                                                                             \
+    {                                                                                              \
+        (const uint8_t *)(s), sizeof(s) - 1, cp, len                                               \
+    }
+    static const struct {
+        const uint8_t *bytes;
+        size_t n;
+        uint32_t cp;
+        size_t len;
+    } cases[] = {
+        D8("A", 0x41, 1),
+        D8("\x7f", 0x7F, 1),
+        D8("\xc2\x80", 0x80, 2),
+        D8("\xc3\xa9z", 0xE9, 2),
+        D8("\xe2\x82\xac", 0x20AC, 3),
+        D8("\xed\x9f\xbf", 0xD7FF, 3),
+        D8("\xf0\x90\x80\x80", 0x10000, 4),
+        D8("\xf4\x8f\xbf\xbf", 0x10FFFF, 4),
+        D8("\x80", AIPA_UTF8_INVALID, 1),             /* lone continuation */
+        D8("\xc0\x80", AIPA_UTF8_INVALID, 1),         /* overlong lead */
+        D8("\xf5\x80\x80\x80", AIPA_UTF8_INVALID, 1), /* past U+10FFFF */
+        D8("\xe0\x80\x80", AIPA_UTF8_INVALID, 1), /* overlong: the second byte is out of range */
+        D8("\xed\xa0\x80", AIPA_UTF8_INVALID, 1), /* surrogate */
+        D8("\xf4\x90\x80\x80", AIPA_UTF8_INVALID, 1),
+        D8("\xe2\x82", AIPA_UTF8_INVALID, 2),     /* truncated at the end */
+        D8("\xe2\x82\x41", AIPA_UTF8_INVALID, 2), /* a continuation missing */
+        D8("\xf0\x90\x80", AIPA_UTF8_INVALID, 3),
+        D8("\xf0\x90\x80"
+           "A",
+           AIPA_UTF8_INVALID, 3),
+    };
+#undef D8
+    struct aipa_test_guard g;
+    uint8_t s[3];
+    size_t mismatches = 0;
+
+    (void)state;
+    aipa_test_guard_init(&g);
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(cases); i++) {
+        const uint8_t *at = aipa_test_guard_place(&g, cases[i].bytes, cases[i].n);
+        uint32_t cp = 0;
+        size_t len = aipa_utf8_decode(at, cases[i].n, &cp);
+
+        if (cp != cases[i].cp || len != cases[i].len) {
+            fail_msg("case %zu: got U+%04X length %zu, expected U+%04X length %zu", i, (unsigned)cp,
+                     len, (unsigned)cases[i].cp, cases[i].len);
+        }
+    }
+    aipa_test_guard_cleanup(&g);
+    /* Every 3-byte string with a multi-byte lead: decoding sequence by sequence
+     * agrees with the reference validator, and each code point re-encodes to
+     * the very bytes it came from. */
+    for (uint32_t v = 0xC00000; v < (1u << 24); v++) {
+        bool ok = true;
+        size_t i = 0;
+
+        s[0] = (uint8_t)(v >> 16);
+        s[1] = (uint8_t)(v >> 8);
+        s[2] = (uint8_t)v;
+        while (i < 3) {
+            uint8_t enc[4];
+            uint32_t cp;
+            size_t len = aipa_utf8_decode(s + i, 3 - i, &cp);
+
+            if (len == 0 || len > 3 - i) {
+                mismatches++;
+                break;
+            }
+            if (cp == AIPA_UTF8_INVALID) {
+                ok = false;
+            } else if (ref_utf8_encode(cp, enc) != len || memcmp(enc, s + i, len) != 0) {
+                mismatches++;
+            }
+            i += len;
+        }
+        mismatches += ok != ref_utf8_valid(s, 3) ? 1u : 0u;
+    }
+    assert_int_equal(mismatches, 0);
+}
+
 static void utf8_matches_reference_exhaustively(void **state)
 {
     uint8_t s[4];
@@ -1024,6 +1132,7 @@ int main(void)
         cmocka_unit_test(decode_plus_and_malformed_escapes),
         cmocka_unit_test(utf8_table),
         cmocka_unit_test(utf8_matches_reference_exhaustively),
+        cmocka_unit_test(utf8_decode_values_and_subparts),
         cmocka_unit_test(parse_basic_pairs),
         cmocka_unit_test(parse_plus_handling),
         cmocka_unit_test(parse_empty_pairs_are_skipped),

@@ -134,6 +134,18 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_pct_encode(const uint8_t *s, size_t n,
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 AIPA_API bool aipa_utf8_valid(const uint8_t *s, size_t n);
 
+/* What aipa_utf8_decode gives for an ill-formed sequence (never a code point). */
+#define AIPA_UTF8_INVALID 0xFFFFFFFFu
+
+/*
+ * Decodes the UTF-8 sequence at s[0..n) (n >= 1) under the rules of
+ * aipa_utf8_valid: sets *cp and returns the sequence's length. An ill-formed
+ * or truncated sequence sets *cp = AIPA_UTF8_INVALID and returns the length of
+ * its maximal well-formed prefix, at least 1 (Unicode's "maximal subpart":
+ * one U+FFFD per return keeps to its recommended practice).
+ */
+AIPA_API size_t aipa_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp);
+
 /*
  * Serialises params as a query string: name=value pairs joined with '&',
  * both percent-encoded with aipa_pct_encode, in list order. Appends to out
