@@ -21,8 +21,8 @@
 #define BASELINE_MAX_ENTRIES 10000u
 #define REPORT_MAX_BYTES     (256u * 1024u * 1024u)
 
-static aipa_err read_file(const char *path, size_t max, char **out, size_t *len,
-                          struct aipa_buf *err)
+aipa_err aipa__read_file(const char *path, size_t max, char **out, size_t *len,
+                         struct aipa_buf *err)
 {
     FILE *f = fopen(path, "rb");
     struct aipa_buf b;
@@ -36,26 +36,44 @@ static aipa_err read_file(const char *path, size_t max, char **out, size_t *len,
         aipa__note(err, "%s: cannot open: %s", path, strerror(errno));
         return AIPA_EIO;
     }
-    aipa_buf_init(&b, max);
-    while (e == AIPA_OK && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        e = aipa_buf_append(&b, chunk, n);
+    aipa_buf_init(&b, max + 1);
+    while (e == AIPA_OK && b.len <= max && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        size_t room = max + 1 - b.len;
+
+        e = aipa_buf_append(&b, chunk, n < room ? n : room);
     }
     if (e == AIPA_OK && ferror(f)) {
         e = AIPA_EIO;
     }
     fclose(f);
     if (e != AIPA_OK) {
-        aipa__note(err, "%s: %s", path, e == AIPA_ETOOBIG ? "file too large" : aipa_strerror(e));
+        aipa__note(err, "%s: %s", path, e == AIPA_EIO ? "read error" : aipa_strerror(e));
         aipa_buf_cleanup(&b);
         return e;
     }
     if (b.ptr == NULL && (e = aipa_buf_puts(&b, "")) != AIPA_OK) {
+        aipa__note(err, "%s: %s", path, aipa_strerror(e));
         return e;
     }
     *len = b.len;
     *out = aipa_buf_steal(&b, NULL);
     aipa_buf_cleanup(&b);
     return *out != NULL ? AIPA_OK : AIPA_ENOMEM;
+}
+
+/* The whole file, or AIPA_ETOOBIG when it is longer than max. */
+static aipa_err read_whole(const char *path, size_t max, char **out, size_t *len,
+                           struct aipa_buf *err)
+{
+    AIPA_TRY(aipa__read_file(path, max, out, len, err));
+    if (*len > max) {
+        aipa__note(err, "%s: file too large", path);
+        aipa_free(*out);
+        *out = NULL;
+        *len = 0;
+        return AIPA_ETOOBIG;
+    }
+    return AIPA_OK;
 }
 
 /* ---- baseline ---- */
@@ -197,7 +215,7 @@ aipa_err aipa_baseline_load(struct aipa_baseline *b, const char *path, struct ai
     aipa_err e;
 
     memset(b, 0, sizeof(*b));
-    AIPA_TRY(read_file(path, BASELINE_MAX_BYTES, &data, &len, err));
+    AIPA_TRY(read_whole(path, BASELINE_MAX_BYTES, &data, &len, err));
     e = aipa_baseline_parse(b, data, len, path, err);
     aipa_free(data);
     return e;
@@ -404,7 +422,7 @@ aipa_err aipa_rerun_load(struct aipa_rerun *rr, const char *path, struct aipa_bu
     aipa_err e;
 
     memset(rr, 0, sizeof(*rr));
-    AIPA_TRY(read_file(path, REPORT_MAX_BYTES, &data, &len, err));
+    AIPA_TRY(read_whole(path, REPORT_MAX_BYTES, &data, &len, err));
     e = aipa_rerun_parse(rr, data, len, err);
     aipa_free(data);
     return e;

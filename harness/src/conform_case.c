@@ -1713,35 +1713,14 @@ out:
 
 aipa_err aipa_case_load_file(const char *path, struct aipa_case **out, struct aipa_buf *err)
 {
-    aipa_err e = AIPA_EIO;
-    FILE *f = fopen(path, "rb");
-    char *data = NULL;
-    size_t n = 0;
+    char *data;
+    size_t n;
+    aipa_err e;
 
     *out = NULL;
-    if (f == NULL) {
-        if (err != NULL) {
-            aipa__note(err, "%s: cannot open: %s", path, strerror(errno));
-        }
-        goto out;
-    }
-    data = aipa_malloc(AIPA_CASE_MAX_BYTES + 1);
-    if (data == NULL) {
-        e = AIPA_ENOMEM;
-        goto out;
-    }
-    n = fread(data, 1, AIPA_CASE_MAX_BYTES + 1, f);
-    if (ferror(f)) {
-        if (err != NULL) {
-            aipa__note(err, "%s: read error", path);
-        }
-        goto out;
-    }
+    /* A longer file is cut just past the limit, which aipa_case_parse reports. */
+    AIPA_TRY(aipa__read_file(path, AIPA_CASE_MAX_BYTES, &data, &n, err));
     e = aipa_case_parse(data, n, path, out, err);
-out:
-    if (f != NULL) {
-        fclose(f);
-    }
     aipa_free(data);
     return e;
 }

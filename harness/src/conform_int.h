@@ -52,6 +52,15 @@ AIPA_MUST_CHECK aipa_err aipa__ref_parse(const char *expr, size_t len, struct ai
 /* Parses "step[N].PATH" (same_as operands) into *step and *path (into s). */
 AIPA_MUST_CHECK aipa_err aipa__stepref_parse(const char *s, size_t *step, const char **path);
 
+/*
+ * Reads at most max + 1 bytes of the file at path into *out (NUL-terminated;
+ * aipa_free it) and their count into *len, so that *len > max tells the
+ * caller the file is longer than max, to report in its own words. AIPA_EIO
+ * (cannot open, read error) or AIPA_ENOMEM, with a note in err (NULL-safe).
+ */
+AIPA_MUST_CHECK aipa_err aipa__read_file(const char *path, size_t max, char **out, size_t *len,
+                                         struct aipa_buf *err);
+
 /* How many results of one edition (0: all) the baseline marks as known failures. */
 size_t aipa__report_known(const struct aipa_report *r, unsigned edition);
 

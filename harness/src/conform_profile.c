@@ -318,22 +318,12 @@ aipa_err aipa_profile_parse(struct aipa_profile *p, const char *json, size_t len
 
 aipa_err aipa_profile_load(struct aipa_profile *p, const char *path, struct aipa_buf *err)
 {
-    FILE *f = fopen(path, "rb");
     char *data;
     size_t n;
     aipa_err e;
 
-    if (f == NULL) {
-        aipa__note(err, "%s: cannot open: %s", path, strerror(errno));
-        return AIPA_EIO;
-    }
-    data = aipa_malloc(PROFILE_MAX_BYTES + 1);
-    if (data == NULL) {
-        fclose(f);
-        return AIPA_ENOMEM;
-    }
-    n = fread(data, 1, PROFILE_MAX_BYTES + 1, f);
-    fclose(f);
+    /* A longer file is cut just past the limit, which aipa_profile_parse reports. */
+    AIPA_TRY(aipa__read_file(path, PROFILE_MAX_BYTES, &data, &n, err));
     e = aipa_profile_parse(p, data, n, path, err);
     aipa_free(data);
     return e;
