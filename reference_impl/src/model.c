@@ -332,6 +332,11 @@ static aipa_err reserve_one(struct aipa_model_state *st)
             return AIPA_ENOMEM;
         }
         slots = (struct aipa_inst *)(void *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+        /*
+         * A look-up at a random slot of a large table otherwise costs a TLB
+         * miss (a nested page walk on a VM) as well as the cache miss.
+         */
+        aipa__advise_huge(mem, bytes + 64);
         for (uint32_t k = 0; k < st->count; k++) {
             const struct aipa_inst *in = aipa__inst_at(st, k);
             uint32_t at = free_slot(slots, ncap, in->hash);
@@ -686,6 +691,9 @@ static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_al
     bool want_vlan = ed == AIPA_ED_2024 && req->vlan_id != NULL;
     uint32_t ip = 0;
     uint32_t idx = 0;
+    uint32_t at = 0;
+    bool have_pick = false;
+    struct aipa_rng pick;
     struct aipa_inst *in;
     enum aipa_code c;
 
@@ -695,6 +703,14 @@ static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_al
         if (c != AIPA_C_OK) {
             return c;
         }
+    }
+    /*
+     * Draw the address now, on a copy of the generator committed only on
+     * success, so the pool's cache misses overlap the instance look-up's.
+     */
+    if (!want_ip) {
+        pick = m->pick_rng;
+        have_pick = aipa__pool_pick(&st->pool, &pick, &at);
     }
     /* 2. The instance. */
     in = lookup(m, req->instance_id);
@@ -747,7 +763,10 @@ static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_al
     /* 13. Exhaustion, then the allocation. */
     if (want_ip) {
         aipa__pool_take(&st->pool, idx);
-    } else if (!aipa__pool_take_random(&st->pool, &m->pick_rng, &ip)) {
+    } else if (have_pick) {
+        ip = aipa__pool_take_at(&st->pool, at);
+        m->pick_rng = pick;
+    } else {
         if (want_vlan) {
             return AIPA_C_OPERATION_DENIED_VLAN;
         }
@@ -779,14 +798,22 @@ enum aipa_code aipa_model_allocate(struct aipa_model *m, const struct aipa_alloc
 static enum aipa_code release_locked(struct aipa_model *m, const char *instance_id,
                                      const char *ip_address)
 {
-    struct aipa_inst *in = lookup(m, instance_id);
-    uint32_t ip;
-    uint32_t idx;
+    struct aipa_inst *in;
+    uint32_t ip = 0;
+    uint32_t idx = 0;
+    bool ip_ok =
+        ip_address != NULL && aipa__ipv4_parse(ip_address, strlen(ip_address), &ip) == AIPA_OK;
+    bool in_pool = ip_ok && aipa__pool_index(&m->st.pool, ip, &idx);
 
+    /* Start the pool's misses before the instance look-up's (a prefetch changes nothing). */
+    if (in_pool) {
+        aipa__pool_prefetch_put(&m->st.pool, idx);
+    }
+    in = lookup(m, instance_id);
     if (in == NULL) {
         return AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND;
     }
-    if (ip_address == NULL || aipa__ipv4_parse(ip_address, strlen(ip_address), &ip) != AIPA_OK) {
+    if (!ip_ok) {
         return AIPA_C_INVALID_IP_ADDRESS_MALFORMED;
     }
     if (in->locks & AIPA_LOCK_SECURITY) {
@@ -798,7 +825,7 @@ static enum aipa_code release_locked(struct aipa_model *m, const char *instance_
     if (in->public_ip == 0 || in->public_ip != ip) {
         return AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND;
     }
-    if (aipa__pool_index(&m->st.pool, ip, &idx)) {
+    if (in_pool) {
         aipa__pool_put(&m->st.pool, idx);
     }
     in->public_ip = 0;

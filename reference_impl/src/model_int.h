@@ -48,6 +48,7 @@ struct aipa_pool {
     struct aipa_pool_block *blocks;
     size_t block_count;
     uint32_t size;
+    void *mem; /* the allocation perm and pos live in */
     uint32_t *perm;
     uint32_t *pos;
     uint32_t nback;
@@ -68,10 +69,27 @@ uint32_t aipa__pool_in_use(const struct aipa_pool *p);
 /* A uniformly random free address, moved to the in-use zone; false if none
  * free. */
 bool aipa__pool_take_random(struct aipa_pool *p, struct aipa_rng *r, uint32_t *ip);
+/*
+ * take_random in two halves, so a caller can draw first and overlap the
+ * pool's cache misses with its own work: pick draws the position from r
+ * (pass a copy to commit only on success) and prefetches what take_at will
+ * write; take_at moves that free position to the in-use zone and returns its
+ * address. Nothing may change the pool in between.
+ */
+bool aipa__pool_pick(const struct aipa_pool *p, struct aipa_rng *r, uint32_t *at);
+uint32_t aipa__pool_take_at(struct aipa_pool *p, uint32_t at);
+/* Prefetches the lines a later aipa__pool_put(p, idx) writes. */
+void aipa__pool_prefetch_put(const struct aipa_pool *p, uint32_t idx);
 /* Moves idx (free or held back) to the in-use zone. */
 void aipa__pool_take(struct aipa_pool *p, uint32_t idx);
 /* Moves idx (in use) back to the free zone. */
 void aipa__pool_put(struct aipa_pool *p, uint32_t idx);
+/*
+ * Advises the kernel to back the whole 2 MiB pages inside [mem, mem+bytes)
+ * with huge pages (for tables read at random); blocks under 4 MiB are left
+ * alone. Best effort: nothing changes if it is refused.
+ */
+void aipa__advise_huge(void *mem, size_t bytes);
 /* Restores every held-back address, then holds back all but free of them. */
 void aipa__pool_set_free(struct aipa_pool *p, size_t free);
 /* perm/pos consistency and zone bounds; AIPA_EINVAL with a reason. */

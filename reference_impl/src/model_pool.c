@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ---- IPv4 ---- */
 
@@ -140,6 +141,19 @@ aipa_err aipa__cidr_parse(const char *s, size_t len, uint32_t *base, unsigned *p
 
 static const char *const default_cidrs[] = {"47.96.0.0/16"};
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void aipa__advise_huge(void *mem, size_t bytes)
+{
+    uintptr_t lo = ((uintptr_t)mem + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    uintptr_t hi = ((uintptr_t)mem + bytes) & ~(uintptr_t)(HUGE_PAGE - 1);
+
+    /* Only whole huge pages inside the block; advice only, so failure changes nothing. */
+    if (bytes >= 2 * HUGE_PAGE && hi > lo) {
+        (void)madvise((void *)lo, (size_t)(hi - lo), MADV_HUGEPAGE);
+    }
+}
+
 static int block_cmp(const void *a, const void *b)
 {
     const struct aipa_pool_block *x = a;
@@ -151,8 +165,7 @@ static int block_cmp(const void *a, const void *b)
 void aipa__pool_cleanup(struct aipa_pool *p)
 {
     aipa_free(p->blocks);
-    aipa_free(p->perm);
-    aipa_free(p->pos);
+    aipa_free(p->mem);
     memset(p, 0, sizeof(*p));
 }
 
@@ -232,11 +245,14 @@ aipa_err aipa__pool_init(struct aipa_pool *p, const char *const *cidrs, size_t c
     }
     p->size = (uint32_t)total;
     err = AIPA_ENOMEM;
-    p->perm = aipa_malloc((size_t)p->size * sizeof(*p->perm));
-    p->pos = aipa_malloc((size_t)p->size * sizeof(*p->pos));
-    if (p->perm == NULL || p->pos == NULL) {
+    /* perm and pos in one block, advised onto huge pages when large. */
+    p->mem = aipa_malloc((size_t)p->size * 2 * sizeof(uint32_t));
+    if (p->mem == NULL) {
         goto out;
     }
+    p->perm = p->mem;
+    p->pos = p->perm + p->size;
+    aipa__advise_huge(p->mem, (size_t)p->size * 2 * sizeof(uint32_t));
     for (size_t i = 0; i < p->block_count; i++) {
         const struct aipa_pool_block *b = &p->blocks[i];
 
@@ -330,19 +346,42 @@ static void swap_at(struct aipa_pool *p, uint32_t a, uint32_t b)
     p->pos[p->perm[b]] = b;
 }
 
-bool aipa__pool_take_random(struct aipa_pool *p, struct aipa_rng *r, uint32_t *ip)
+bool aipa__pool_pick(const struct aipa_pool *p, struct aipa_rng *r, uint32_t *at)
 {
-    uint32_t at;
     uint32_t last;
 
     if (p->nfree == 0) {
         return false;
     }
-    at = p->nback + (uint32_t)aipa_rng_below(r, p->nfree);
+    *at = p->nback + (uint32_t)aipa_rng_below(r, p->nfree);
     last = p->nback + p->nfree - 1;
+    /*
+     * The swap in take_at writes pos[] of both indices; start those misses
+     * now. The first depends on the perm[] load, which the caller's own
+     * work (the instance look-up) overlaps.
+     */
+    __builtin_prefetch(&p->pos[p->perm[*at]], 1);
+    __builtin_prefetch(&p->pos[p->perm[last]], 1);
+    return true;
+}
+
+uint32_t aipa__pool_take_at(struct aipa_pool *p, uint32_t at)
+{
+    uint32_t last = p->nback + p->nfree - 1;
+
     swap_at(p, at, last);
     p->nfree--;
-    *ip = aipa__pool_addr(p, p->perm[last]);
+    return aipa__pool_addr(p, p->perm[last]);
+}
+
+bool aipa__pool_take_random(struct aipa_pool *p, struct aipa_rng *r, uint32_t *ip)
+{
+    uint32_t at;
+
+    if (!aipa__pool_pick(p, r, &at)) {
+        return false;
+    }
+    *ip = aipa__pool_take_at(p, at);
     return true;
 }
 
@@ -359,6 +398,19 @@ void aipa__pool_take(struct aipa_pool *p, uint32_t idx)
     }
     swap_at(p, at, p->nback + p->nfree - 1);
     p->nfree--;
+}
+
+void aipa__pool_prefetch_put(const struct aipa_pool *p, uint32_t idx)
+{
+    uint32_t edge = p->nback + p->nfree;
+
+    __builtin_prefetch(&p->pos[idx], 1);
+    if (p->pos[idx] < p->size) {
+        __builtin_prefetch(&p->perm[p->pos[idx]], 1);
+    }
+    if (edge < p->size) {
+        __builtin_prefetch(&p->pos[p->perm[edge]], 1);
+    }
 }
 
 void aipa__pool_put(struct aipa_pool *p, uint32_t idx)

@@ -843,6 +843,49 @@ static void same_seed_same_ids_and_addresses(void **state)
     assert_true(same_ips < 3);
 }
 
+/*
+ * The address is drawn before the instance is looked up (so the pool's cache
+ * misses overlap the look-up's), but only a successful allocation may
+ * consume the draw: refused requests in between change no later choice.
+ */
+static void refused_requests_draw_nothing(void **state)
+{
+    static const char doc[] = "{\"Instances\":[{\"InstanceId\":\"i-a\"},{\"InstanceId\":"
+                              "\"i-c\"},{\"InstanceId\":\"i-l\"," SEC "}]}";
+    struct aipa_model *a = model_new(AIPA_ED_2024, 7, doc);
+    struct aipa_model *b = model_new(AIPA_ED_2024, 7, doc);
+    struct aipa_alloc_req ra = {"i-a", NULL, NULL, false};
+    struct aipa_alloc_req rc = {"i-c", NULL, NULL, false};
+    struct aipa_alloc_req nope = {"i-nope", NULL, NULL, false};
+    struct aipa_alloc_req locked = {"i-l", NULL, NULL, false};
+    char a1[AIPA_IPV4_MAX], a2[AIPA_IPV4_MAX], b1[AIPA_IPV4_MAX], b2[AIPA_IPV4_MAX];
+    char x[AIPA_IPV4_MAX];
+
+    (void)state;
+    assert_int_equal(aipa_model_allocate(a, &ra, a1), AIPA_C_OK);
+    assert_int_equal(aipa_model_allocate(a, &rc, a2), AIPA_C_OK);
+
+    assert_int_equal(aipa_model_allocate(b, &nope, x), AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND);
+    assert_int_equal(aipa_model_allocate(b, &locked, x), AIPA_C_INSTANCE_LOCKED_FOR_SECURITY);
+    assert_int_equal(aipa_model_allocate(b, &ra, b1), AIPA_C_OK);
+    /* Already allocated: the same address back, no draw. */
+    assert_int_equal(aipa_model_allocate(b, &ra, x), AIPA_C_OK);
+    assert_string_equal(x, b1);
+    /* Releases refused after the pool's lines were prefetched change nothing. */
+    assert_int_equal(aipa_model_release(b, "i-nope", b1), AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND);
+    assert_int_equal(aipa_model_release(b, "i-c", b1), AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND);
+    assert_int_equal(aipa_model_release(b, "i-a", "47.96.0"), AIPA_C_INVALID_IP_ADDRESS_MALFORMED);
+    assert_int_equal(aipa_model_allocate(b, &rc, b2), AIPA_C_OK);
+    assert_string_equal(a1, b1);
+    assert_string_equal(a2, b2);
+    assert_string_not_equal(b1, b2);
+    assert_int_equal(aipa_model_pool_free(b), 65534 - 2);
+    assert_consistent(a);
+    assert_consistent(b);
+    aipa_model_free(a);
+    aipa_model_free(b);
+}
+
 static void reset_replays_the_same_choices(void **state)
 {
     struct aipa_model *m = model_new(
@@ -1141,6 +1184,7 @@ int main(void)
         cmocka_unit_test(pool_configuration),
         cmocka_unit_test(named_addresses_across_blocks),
         cmocka_unit_test(same_seed_same_ids_and_addresses),
+        cmocka_unit_test(refused_requests_draw_nothing),
         cmocka_unit_test(reset_replays_the_same_choices),
         cmocka_unit_test(describe_pages_and_ids),
         cmocka_unit_test(view_carries_every_field),
