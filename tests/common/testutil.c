@@ -1,5 +1,6 @@
 /* Shared helpers of the unit tests; see testutil.h. */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+#define _DEFAULT_SOURCE     /* MAP_ANONYMOUS */
+#define _XOPEN_SOURCE   700 /* nftw */
 
 /* cmocka.h needs these first. */
 #include <setjmp.h>
@@ -11,6 +12,9 @@
 // clang-format on
 #include "testutil.h"
 
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -42,6 +46,30 @@ const uint8_t *aipa_test_guard_place(struct aipa_test_guard *g, const void *s, s
         memcpy(dst, s, n);
     }
     return dst;
+}
+
+void aipa_test_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(path);
+}
+
+void aipa_test_rm_rf(const char *path)
+{
+    if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+        assert_int_equal(errno, ENOENT);
+    }
 }
 
 static long oom_countdown = -1;

@@ -4,7 +4,8 @@
  * - a page-end guard: an input copied so that its last byte is the last one
  *   of a mapped page, followed by a PROT_NONE page, so any over-read faults;
  * - allocation-failure injection through aipa_set_allocator: once armed with
- *   n, the next n allocations succeed and every later one fails.
+ *   n, the next n allocations succeed and every later one fails;
+ * - writing a file and removing a temporary tree.
  *
  * Failures inside the helpers are cmocka assertions, so they belong in a test.
  */
@@ -27,6 +28,12 @@ void aipa_test_guard_init(struct aipa_test_guard *g);
 void aipa_test_guard_cleanup(struct aipa_test_guard *g);
 /* Copies s[0..n) (n at most one page) so that it ends exactly at the protected page. */
 const uint8_t *aipa_test_guard_place(struct aipa_test_guard *g, const void *s, size_t n);
+
+/* Writes text to path (created or truncated); asserts that it worked. */
+void aipa_test_write_file(const char *path, const char *text);
+/* Removes path and, for a directory, all below it (symbolic links are not followed); asserts
+ * that it worked. A path that does not exist is not an error. */
+void aipa_test_rm_rf(const char *path);
 
 /*
  * Fails every allocation once the countdown reaches zero: after

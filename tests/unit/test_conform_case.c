@@ -494,15 +494,6 @@ static void selection_patterns(void **state)
     aipa_case_free(c);
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static void suite_checks_ids_against_paths(void **state)
 {
     char dir[] = "/tmp/aipa-suite-XXXXXX";
@@ -518,13 +509,13 @@ static void suite_checks_ids_against_paths(void **state)
     snprintf(path, sizeof(path), "%s/allocate/status", dir);
     assert_int_equal(mkdir(path, 0700), 0);
     snprintf(path, sizeof(path), "%s/allocate/status/starting.json", dir);
-    write_file(path, BASE);
+    aipa_test_write_file(path, BASE);
     snprintf(path, sizeof(path), "%s/allocate/status/wrong-name.json", dir);
-    write_file(path, moved);
+    aipa_test_write_file(path, moved);
     snprintf(path, sizeof(path), "%s/allocate/status/broken.json", dir);
-    write_file(path, "{");
+    aipa_test_write_file(path, "{");
     snprintf(path, sizeof(path), "%s/allocate/status/README.md", dir);
-    write_file(path, "not a case");
+    aipa_test_write_file(path, "not a case");
 
     aipa_suite_init(&s);
     aipa_buf_init(&err, 1 << 16);
@@ -547,8 +538,7 @@ static void suite_checks_ids_against_paths(void **state)
     assert_int_equal(aipa_suite_load(&s, "/nonexistent/aipa", &err), AIPA_EIO);
     aipa_suite_cleanup(&s);
 
-    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
-    assert_int_equal(system(path), 0);
+    aipa_test_rm_rf(dir);
     aipa_buf_cleanup(&err);
     free(moved);
 }

@@ -18,6 +18,7 @@
 #include "aipa/cli.h"
 #include "aipa/conform.h"
 #include "aipa/server.h"
+#include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +118,6 @@ static void write_cases(const char *dir)
     char path[512];
 
     for (size_t i = 0; i < sizeof(CASES) / sizeof(CASES[0]); i++) {
-        FILE *f;
         char sub[256];
         char *slash;
 
@@ -126,10 +126,7 @@ static void write_cases(const char *dir)
         *slash = '\0';
         (void)mkdir(sub, 0700);
         snprintf(path, sizeof(path), "%s/%s.json", dir, CASES[i][0]);
-        f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(CASES[i][1], f);
-        fclose(f);
+        aipa_test_write_file(path, CASES[i][1]);
     }
 }
 
@@ -172,13 +169,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct env *e = *state;
-    char cmd[128];
 
     aipa_srv_stop(e->srv);
     aipa_srv_free(e->srv);
     aipa_profile_cleanup(&e->prof);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-    assert_int_equal(system(cmd), 0);
+    aipa_test_rm_rf(e->dir);
     free(e);
     return 0;
 }
@@ -532,10 +527,7 @@ static void command_exit_codes_and_reports(void **state)
 
         assert_int_equal(main_with(a, 5), 2);
     }
-    f = fopen(baseline, "w");
-    assert_non_null(f);
-    fputs("{\"known_failures\": [{\"id\": \"x\"}]}", f);
-    fclose(f);
+    aipa_test_write_file(baseline, "{\"known_failures\": [{\"id\": \"x\"}]}");
     {
         const char *a[] = {"conform", "--cases", e->dir, "--baseline", baseline};
 
@@ -551,8 +543,9 @@ static void command_exit_codes_and_reports(void **state)
 
         assert_int_equal(main_with(a, 2), 0);
     }
-    snprintf(path, sizeof(path), "rm -rf '%s' '%s' '%s'", reports, baseline, events);
-    assert_int_equal(system(path), 0);
+    aipa_test_rm_rf(reports);
+    aipa_test_rm_rf(baseline);
+    aipa_test_rm_rf(events);
 }
 
 int main(void)
