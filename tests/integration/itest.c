@@ -389,3 +389,15 @@ void it_code(const struct it_resp *r, char *out, size_t cap)
 {
     it_field(r, "Code", out, cap);
 }
+
+void it_expect(const struct it_resp *r, long status, const char *code)
+{
+    char got[128];
+
+    it_code(r, got, sizeof(got));
+    if (r->status != status || strcmp(got, code) != 0) {
+        fprintf(stderr, "want %ld %s, got %ld %s: %.300s\n", status, code, r->status, got, r->body);
+    }
+    assert_int_equal(r->status, status);
+    assert_string_equal(got, code);
+}

@@ -87,6 +87,8 @@ void it_fixture(const struct it_server *s, const char *method, const char *path,
 
 /* The Code of an error body (JSON or XML) into out ("" if none). */
 void it_code(const struct it_resp *r, char *out, size_t cap);
+/* Asserts the status and the error Code ("" for a success); prints both sides when they differ. */
+void it_expect(const struct it_resp *r, long status, const char *code);
 /* A top-level string field of a JSON body or element text of XML; "" if none. */
 void it_field(const struct it_resp *r, const char *name, char *out, size_t cap);
 

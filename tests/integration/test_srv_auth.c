@@ -18,14 +18,7 @@
 
 static void expect(const struct it_resp *r, long status, const char *code)
 {
-    char got[128];
-
-    it_code(r, got, sizeof(got));
-    if (r->status != status || strcmp(got, code) != 0) {
-        fprintf(stderr, "want %ld %s, got %ld %s: %s\n", status, code, r->status, got, r->body);
-    }
-    assert_int_equal(r->status, status);
-    assert_string_equal(got, code);
+    it_expect(r, status, code);
     /* Every answer carries a RequestId, also as a header. */
     assert_int_equal(strlen(r->request_id), 36);
 }

@@ -20,18 +20,6 @@
 
 #include "itest.h"
 
-static void expect(const struct it_resp *r, long status, const char *code)
-{
-    char got[128];
-
-    it_code(r, got, sizeof(got));
-    if (r->status != status || strcmp(got, code) != 0) {
-        fprintf(stderr, "want %ld %s, got %ld %s: %.300s\n", status, code, r->status, got, r->body);
-    }
-    assert_int_equal(r->status, status);
-    assert_string_equal(got, code);
-}
-
 static void still_serving(const struct it_server *s)
 {
     struct it_resp r;
@@ -39,7 +27,7 @@ static void still_serving(const struct it_server *s)
     it_v1(s, "GET", false, IT_SECRET,
           KV("Action", "AllocatePublicIpAddress", "Format", "JSON", "InstanceId", "i-aipa-running"),
           &r);
-    expect(&r, 200, "");
+    it_expect(&r, 200, "");
 }
 
 static char *filled(size_t n, char c)
@@ -67,7 +55,7 @@ static void oversized_url(void **state)
     assert_non_null(url);
     sprintf(url, "%s/?Format=JSON&Pad=%s", s.base, pad);
     it_http("GET", url, NULL, NULL, 0, 0, &r);
-    expect(&r, 414, "InvalidParameter");
+    it_expect(&r, 414, "InvalidParameter");
     it_field(&r, "Message", msg, sizeof(msg));
     assert_non_null(strstr(msg, "\"URL\""));
     /* The query is not parsed, yet the answer is in the format it asked for. */
@@ -105,7 +93,7 @@ static void oversized_headers(void **state)
     hdrs[0] = line;
     hdrs[1] = NULL;
     it_http("GET", url, hdrs, NULL, 0, 0, &r);
-    expect(&r, 431, "InvalidParameter");
+    it_expect(&r, 431, "InvalidParameter");
     free(line);
     free(big);
     /* Too many header fields. */
@@ -118,7 +106,7 @@ static void oversized_headers(void **state)
         }
         hdrs[70] = NULL;
         it_http("GET", url, hdrs, NULL, 0, 0, &r);
-        expect(&r, 431, "InvalidParameter");
+        it_expect(&r, 431, "InvalidParameter");
     }
     /* Far past the pool: libmicrohttpd's own 431 (or a close). */
     big = filled(200 * 1024, 'b');
@@ -152,7 +140,7 @@ static void oversized_body(void **state)
     memcpy(body, "Pad=", 4);
     /* A declared length past the limit is refused before the body is read. */
     it_http("POST", url, form, body, strlen(body), 0, &r);
-    expect(&r, 413, "InvalidParameter");
+    it_expect(&r, 413, "InvalidParameter");
     /* A chunked body past the limit: the connection is closed. */
     it_http("POST", url, chunked, body, strlen(body), 0, &r);
     assert_true(r.status == 0 || r.status == 413);
@@ -177,17 +165,17 @@ static void too_many_parameters(void **state)
         n += (size_t)sprintf(url + n, "&P%d=%d", i, i);
     }
     it_http("GET", url, NULL, NULL, 0, 0, &r);
-    expect(&r, 400, "InvalidParameter");
+    it_expect(&r, 400, "InvalidParameter");
     /* A malformed escape names the parameter. */
     sprintf(url, "%s/?Format=JSON&Action=Describe%%zzInstances", s.base);
     it_http("GET", url, NULL, NULL, 0, 0, &r);
-    expect(&r, 400, "InvalidParameter");
+    it_expect(&r, 400, "InvalidParameter");
     it_field(&r, "Message", msg, sizeof(msg));
     assert_non_null(strstr(msg, "Action"));
     /* The same name twice. */
     sprintf(url, "%s/?Format=JSON&Action=A&Action=B", s.base);
     it_http("GET", url, NULL, NULL, 0, 0, &r);
-    expect(&r, 400, "InvalidParameter");
+    it_expect(&r, 400, "InvalidParameter");
     free(url);
     still_serving(&s);
     it_stop(&s);
