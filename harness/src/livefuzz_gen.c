@@ -549,9 +549,9 @@ static aipa_err random_value(struct aipa_lf_gen *g, struct aipa_buf *out, unsign
         size_t n = lens[pick(g, AIPA_ARRAY_LEN(lens))];
         char c = (char)('a' + pick(g, 26));
         AIPA_TRY(aipa_buf_reserve(out, n + 1));
-        for (size_t i = 0; i < n; i++) {
-            AIPA_TRY(aipa_buf_putc(out, c));
-        }
+        memset(out->ptr + out->len, c, n);
+        out->len += n;
+        out->ptr[out->len] = '\0';
         return AIPA_OK;
     }
     /* random bytes, short */
@@ -719,8 +719,10 @@ aipa_err aipa_lf_mutate(struct aipa_lf_gen *g, struct aipa_lf_req *r)
         if (chance(g, 50)) {
             size_t n = chance(g, 50) ? 16385 : 70000;
             err = aipa_buf_reserve(&v, n + 1);
-            for (size_t i = 0; i < n && err == AIPA_OK; i++) {
-                err = aipa_buf_putc(&v, 'A');
+            if (err == AIPA_OK) {
+                memset(v.ptr + v.len, 'A', n);
+                v.len += n;
+                v.ptr[v.len] = '\0';
             }
             if (err == AIPA_OK) {
                 err = aipa_lf_req_add(r, "OwnerAccount", 12, v.ptr, v.len, 0);

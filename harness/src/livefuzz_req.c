@@ -219,8 +219,11 @@ static aipa_err substitute(const char *v, size_t n, const struct aipa_lf_sign_ct
                 continue;
             }
         }
-        AIPA_TRY(aipa_buf_putc(out, v[i]));
-        i++;
+        /* copy up to the next '$' in one piece (long values dominate the render cost) */
+        const char *d = memchr(v + i + 1, '$', n - i - 1);
+        size_t span = d != NULL ? (size_t)(d - (v + i)) : n - i;
+        AIPA_TRY(aipa_buf_append(out, v + i, span));
+        i += span;
     }
     return AIPA_OK;
 }
