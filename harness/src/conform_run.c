@@ -581,6 +581,9 @@ struct built_req {
     char wrong_secret[48];
     char unknown_key[48];
     struct aipa_buf set_ak, set_ts, set_nonce;
+    /* What the reproduction line must repeat: a nonce the case chose or reuses, a secret
+     * other than the default principal's (which `aipa call` reads from the environment). */
+    bool repro_nonce, repro_secret;
     /* raw */
     struct aipa_buf raw_target, raw_body;
     struct aipa_buf raw_hdr_store;
@@ -718,10 +721,12 @@ static aipa_err prepare(struct run *r, size_t si, size_t rep, struct built_req *
         if (pr != NULL) {
             br->req.access_key_id = pr->access_key_id;
             br->req.secret = pr->secret;
+            br->repro_secret = strcmp(pr->name, "default") != 0;
         }
         if (t->flags & AIPA_TAMPER_WRONG_SECRET) {
             snprintf(br->wrong_secret, sizeof(br->wrong_secret), "aipa-wrong-secret-%zu", si);
             br->req.secret = br->wrong_secret;
+            br->repro_secret = true;
         }
         if (t->flags & AIPA_TAMPER_UNKNOWN_KEY) {
             snprintf(br->unknown_key, sizeof(br->unknown_key), "aipa-unknown-key-%zu", si);
@@ -749,8 +754,10 @@ static aipa_err prepare(struct run *r, size_t si, size_t rep, struct built_req *
             goto out;
         }
         br->req.nonce = r->nonces[si];
+        br->repro_nonce = (t->flags & AIPA_TAMPER_REUSE_NONCE) != 0;
         if (br->set_nonce.ptr != NULL) {
             br->req.nonce = br->set_nonce.ptr;
+            br->repro_nonce = true;
         }
         for (size_t i = 0; i < t->omit_count && no < AIPA_ARRAY_LEN(br->omit); i++) {
             /* An omitted name may also be one the case itself sends (Action): drop both. */
@@ -937,8 +944,17 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
                                          s->raw->header_count, &brs[i].raw_body)
                     : render_request(r->rn->p, &bs[i]);
 
+            struct aipa_request rq = brs[i].req;
+
+            /* A fixed nonce would make the replay a SignatureNonceUsed of its own. */
+            if (!brs[i].repro_nonce) {
+                rq.nonce = NULL;
+            }
+            if (!brs[i].repro_secret) {
+                rq.secret = NULL;
+            }
             aipa_buf_init(&repro, 64 * 1024);
-            if (aipa_client_repro(r->cl, &brs[i].req, &repro) != AIPA_OK) {
+            if (aipa_client_repro(r->cl, &rq, &repro) != AIPA_OK) {
                 aipa_buf_reset(&repro);
             }
             if (repro.ptr != NULL) {

@@ -244,6 +244,10 @@ static void check_verdicts(const struct aipa_report *r)
     assert_true(res->ex_count >= 1);
     assert_non_null(res->ex[0].repro);
     assert_non_null(strstr(res->ex[0].repro, "aipa call"));
+    /* The line replays as is: no fixed nonce (it would be SignatureNonceUsed), and the
+     * default principal's secret comes from the environment, not an override. */
+    assert_null(strstr(res->ex[0].repro, "--nonce"));
+    assert_null(strstr(res->ex[0].repro, "--secret-env"));
     /* Fixture failure: a harness error, never a target failure. */
     res = find(r, "err/bad-fixture", "v1-get-json");
     assert_int_equal(res->verdict, AIPA_V_ERROR);
