@@ -332,11 +332,6 @@ static aipa_err reserve_one(struct aipa_model_state *st)
             return AIPA_ENOMEM;
         }
         slots = (struct aipa_inst *)(void *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
-        /*
-         * A look-up at a random slot of a large table otherwise costs a TLB
-         * miss (a nested page walk on a VM) as well as the cache miss.
-         */
-        aipa__advise_huge(mem, bytes + 64);
         for (uint32_t k = 0; k < st->count; k++) {
             const struct aipa_inst *in = aipa__inst_at(st, k);
             uint32_t at = free_slot(slots, ncap, in->hash);

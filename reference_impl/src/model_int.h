@@ -84,12 +84,6 @@ void aipa__pool_prefetch_put(const struct aipa_pool *p, uint32_t idx);
 void aipa__pool_take(struct aipa_pool *p, uint32_t idx);
 /* Moves idx (in use) back to the free zone. */
 void aipa__pool_put(struct aipa_pool *p, uint32_t idx);
-/*
- * Advises the kernel to back the whole 2 MiB pages inside [mem, mem+bytes)
- * with huge pages (for tables read at random); blocks under 4 MiB are left
- * alone. Best effort: nothing changes if it is refused.
- */
-void aipa__advise_huge(void *mem, size_t bytes);
 /* Restores every held-back address, then holds back all but free of them. */
 void aipa__pool_set_free(struct aipa_pool *p, size_t free);
 /* perm/pos consistency and zone bounds; AIPA_EINVAL with a reason. */

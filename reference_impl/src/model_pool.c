@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* ---- IPv4 ---- */
 
@@ -141,19 +140,6 @@ aipa_err aipa__cidr_parse(const char *s, size_t len, uint32_t *base, unsigned *p
 
 static const char *const default_cidrs[] = {"47.96.0.0/16"};
 
-#define HUGE_PAGE ((size_t)2 << 20)
-
-void aipa__advise_huge(void *mem, size_t bytes)
-{
-    uintptr_t lo = ((uintptr_t)mem + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-    uintptr_t hi = ((uintptr_t)mem + bytes) & ~(uintptr_t)(HUGE_PAGE - 1);
-
-    /* Only whole huge pages inside the block; advice only, so failure changes nothing. */
-    if (bytes >= 2 * HUGE_PAGE && hi > lo) {
-        (void)madvise((void *)lo, (size_t)(hi - lo), MADV_HUGEPAGE);
-    }
-}
-
 static int block_cmp(const void *a, const void *b)
 {
     const struct aipa_pool_block *x = a;
@@ -245,14 +231,13 @@ aipa_err aipa__pool_init(struct aipa_pool *p, const char *const *cidrs, size_t c
     }
     p->size = (uint32_t)total;
     err = AIPA_ENOMEM;
-    /* perm and pos in one block, advised onto huge pages when large. */
+    /* perm and pos in one block. */
     p->mem = aipa_malloc((size_t)p->size * 2 * sizeof(uint32_t));
     if (p->mem == NULL) {
         goto out;
     }
     p->perm = p->mem;
     p->pos = p->perm + p->size;
-    aipa__advise_huge(p->mem, (size_t)p->size * 2 * sizeof(uint32_t));
     for (size_t i = 0; i < p->block_count; i++) {
         const struct aipa_pool_block *b = &p->blocks[i];
 
