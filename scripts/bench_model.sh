@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Model throughput and memory (docs/BENCHMARKS.md, "Model"): allocations and
-# releases per second at 1,000 and 1,000,000 instances over the same
-# 1,048,574-address pool, and bytes per instance (counted through the
+# releases per second at 1,000 and 1,000,000 instances, over the same
+# 1,048,574-address pool and over pools twice the instance count, and bytes
+# per instance (counted through the
 # allocator hook and cross-checked with mallinfo2). Builds only bench_model
 # with the release preset's settings, in its own build directory.
 #
