@@ -53,7 +53,8 @@ static void usage(FILE *f)
         "reports\n"
         "  --junit FILE  --json FILE  --html FILE\n"
         "  --report-dir DIR      all three: DIR/junit.xml, DIR/report.json, DIR/report.html\n"
-        "  -j, --jobs N          cases in parallel (default 1)\n"
+        "  -j, --jobs N          cases in parallel (default 1 against a target or with\n"
+        "                        --seed; one per core, at most 4, on the embedded server)\n"
         "  -q, --quiet           only the summary\n"
         "  -v, --verbose         transcripts of failures on the console\n"
         "  -h, --help\n"
@@ -80,9 +81,26 @@ struct cli {
     const char *junit, *json, *html, *report_dir, *ndjson;
     double timeout_s;
     unsigned long long seed;
-    unsigned jobs;
+    bool seed_set;
+    unsigned jobs; /* 0: not given (see default_jobs) */
     bool list, quiet, verbose, strict;
 };
+
+/*
+ * Without -j: the embedded server is ours and in-process, so use the cores
+ * (the suite's wall time is mostly waiting on a single request at a time);
+ * a remote target gets one request at a time, as does a --seed run, whose
+ * point is a repeatable report.
+ */
+static unsigned default_jobs(const struct cli *o, bool embedded)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (!embedded || o->seed_set || n < 2) {
+        return 1;
+    }
+    return n > 4 ? 4u : (unsigned)n;
+}
 
 /* ---- console progress ---- */
 
@@ -251,7 +269,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
     int ch;
 
     memset(o, 0, sizeof(*o));
-    o->jobs = 1;
+    o->jobs = 0;
     o->timeout_s = 10;
     optind = 1;
     opterr = 0;
@@ -323,6 +341,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
         case O_SEED:
             errno = 0;
             o->seed = strtoull(optarg, &end, 10);
+            o->seed_set = true;
             if (errno != 0 || end == optarg || *end != '\0') {
                 fprintf(stderr, "aipa conform: --seed takes an unsigned integer\n");
                 return 2;
@@ -705,7 +724,7 @@ int aipa_conform_main(int argc, char **argv)
     ro.skip = o.skip;
     ro.skip_count = o.skip_count;
     ro.rerun = o.rerun != NULL ? &rerun : NULL;
-    ro.jobs = o.jobs;
+    ro.jobs = o.jobs != 0 ? o.jobs : default_jobs(&o, o.target == NULL && prof.target == NULL);
     ro.timeout_ms = (long)(o.timeout_s * 1000.0);
     if (prof.timeout_ms > 0 && o.timeout_s == 10) {
         ro.timeout_ms = prof.timeout_ms;
