@@ -12,25 +12,17 @@
  *   fault_check --list
  *   fault_check --same-list NAME...   (checks the ctest list against the table)
  */
+#include "proc.h"
+
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define MAX_ARGS   48
 #define MAX_EXPECT 4
@@ -332,70 +324,6 @@ static const struct scenario scenarios[] = {
     UNENFORCE("UnsupportedHTTPMethod", E24, "common/http/unsupported-method"),
 };
 
-static int failures;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void check(bool ok, const char *fmt, ...)
-{
-    va_list ap;
-
-    printf("%s: ", ok ? "ok" : "FAIL");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-    if (!ok) {
-        failures++;
-    }
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-/* Waits at most timeout_s for pid; -1 if it is still running (then it is killed). */
-static int wait_bounded(pid_t pid, double timeout_s, bool *signalled)
-{
-    double end = now_s() + timeout_s;
-    int st = 0;
-
-    *signalled = false;
-    for (;;) {
-        pid_t r = waitpid(pid, &st, WNOHANG);
-
-        if (r == pid) {
-            if (WIFSIGNALED(st)) {
-                *signalled = true;
-                return 128 + WTERMSIG(st);
-            }
-            return WEXITSTATUS(st);
-        }
-        if (r < 0 && errno != EINTR) {
-            return -2;
-        }
-        if (now_s() > end) {
-            kill(pid, SIGKILL);
-            (void)waitpid(pid, &st, 0);
-            return -1;
-        }
-        sleep_ms(20);
-    }
-}
-
 /* badserver's built-in credentials, for `aipa serve --credentials`. */
 static const char credentials_json[] =
     "[\n"
@@ -419,20 +347,12 @@ static pid_t start_server(const char *exe, const char *aipa, const struct scenar
     char creds[4200];
     const char *argv[MAX_ARGS];
     size_t n = 0;
-    int fds[2];
-    posix_spawn_file_actions_t fa;
-    pid_t pid = -1;
-    char line[64];
-    size_t len = 0;
-    double end = 0;
-    const char *colon = NULL;
 
     if (sc->serve) {
         snprintf(creds, sizeof(creds), "%s/credentials.json", dir);
         if (!write_text(creds, credentials_json)) {
             return -1;
         }
-        exe = aipa;
         argv[n++] = aipa;
         argv[n++] = "serve";
         argv[n++] = "--listen";
@@ -459,44 +379,7 @@ static pid_t start_server(const char *exe, const char *aipa, const struct scenar
         argv[n++] = sc->server_args[i];
     }
     argv[n] = NULL;
-    if (pipe(fds) != 0) {
-        return -1;
-    }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    if (posix_spawn(&pid, exe, &fa, NULL, (char *const *)(uintptr_t)argv, environ) != 0) {
-        pid = -1;
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    end = now_s() + 10.0;
-    while (pid > 0 && len + 1 < sizeof(line) && now_s() < end) {
-        struct pollfd p = {fds[0], POLLIN, 0};
-        ssize_t r = 0;
-
-        if (poll(&p, 1, 100) <= 0) {
-            continue;
-        }
-        r = read(fds[0], line + len, 1);
-        if (r <= 0) {
-            break;
-        }
-        if (line[len] == '\n') {
-            break;
-        }
-        len++;
-    }
-    line[len] = '\0';
-    close(fds[0]);
-    colon = strrchr(line, ':');
-    *port = (unsigned)strtoul(colon != NULL ? colon + 1 : line, NULL, 10);
-    if (pid > 0 && (*port == 0 || *port > 65535)) {
-        kill(pid, SIGKILL);
-        (void)waitpid(pid, NULL, 0);
-        pid = -1;
-    }
-    return pid;
+    return aipa_test_start_server(argv, port);
 }
 
 /* SIGTERM, then the exit status (-1 if it had to be killed). */
@@ -509,32 +392,8 @@ static int stop_child(pid_t pid)
         return -1;
     }
     kill(pid, SIGTERM);
-    rc = wait_bounded(pid, 10.0, &sig);
+    rc = aipa_test_wait_bounded(pid, 10.0, &sig);
     return sig ? -1 : rc;
-}
-
-static char *read_file(const char *path, long max)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n = 0;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n <= max &&
-        fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        if (buf != NULL) {
-            buf[n] = '\0';
-        }
-    }
-    fclose(f);
-    return buf;
 }
 
 static bool write_text(const char *path, const char *text)
@@ -569,13 +428,6 @@ static unsigned verdict_bit(const char *v)
         return V_ERROR;
     }
     return 0;
-}
-
-static const char *str_member(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-    return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* True when reason contains one of the '|'-separated words (case-insensitive). */
@@ -641,24 +493,23 @@ static bool uses_baseline(const struct scenario *sc)
 
 static void check_report(const struct scenario *sc, const char *edition, const char *path)
 {
-    char *text = read_file(path, MAX_REPORT);
-    cJSON *root = text != NULL ? cJSON_Parse(text) : NULL;
+    cJSON *root = aipa_test_load_json(path, MAX_REPORT);
     const cJSON *results = root != NULL ? report_results(root) : NULL;
     const cJSON *item = NULL;
     size_t total = 0;
     size_t bad = 0;
 
-    check(results != NULL, "[%s %s] the JSON report %s has a results list", sc->name, edition,
-          path);
+    aipa_test_check(results != NULL, "[%s %s] the JSON report %s has a results list", sc->name,
+                    edition, path);
     if (results == NULL) {
         goto out;
     }
     cJSON_ArrayForEach(item, results)
     {
-        const char *id = str_member(item, "id");
-        const char *verdict = str_member(item, "verdict");
-        const char *reason = str_member(item, "reason");
-        const char *variant = str_member(item, "variant");
+        const char *id = aipa_test_jstr(item, "id");
+        const char *verdict = aipa_test_jstr(item, "verdict");
+        const char *reason = aipa_test_jstr(item, "reason");
+        const char *variant = aipa_test_jstr(item, "variant");
         unsigned v = verdict_bit(verdict);
 
         total++;
@@ -666,8 +517,9 @@ static void check_report(const struct scenario *sc, const char *edition, const c
             /* The well-behaved server: nothing may fail or error. */
             if ((v & (V_PASS | V_NONSTRICT | V_SKIP)) == 0) {
                 bad++;
-                check(false, "[%s %s] %s %s: %s (%s)", sc->name, edition, id ? id : "?",
-                      variant ? variant : "?", verdict ? verdict : "?", reason ? reason : "");
+                aipa_test_check(false, "[%s %s] %s %s: %s (%s)", sc->name, edition, id ? id : "?",
+                                variant ? variant : "?", verdict ? verdict : "?",
+                                reason ? reason : "");
             }
             continue;
         }
@@ -680,22 +532,24 @@ static void check_report(const struct scenario *sc, const char *edition, const c
             if (uses_baseline(sc) &&
                 !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "known_failure"))) {
                 bad++;
-                check(false, "[%s %s] %s %s: a baselined failure is not marked known_failure",
-                      sc->name, edition, id, variant ? variant : "?");
+                aipa_test_check(false,
+                                "[%s %s] %s %s: a baselined failure is not marked known_failure",
+                                sc->name, edition, id, variant ? variant : "?");
             }
             if ((v & e->verdicts) == 0 || !reason_names(reason, e->reasons)) {
                 bad++;
-                check(false,
-                      "[%s %s] %s %s: got %s, reason \"%s\"; want a verdict in 0x%x "
-                      "naming one of \"%s\"",
-                      sc->name, edition, id, variant ? variant : "?", verdict ? verdict : "?",
-                      reason ? reason : "", e->verdicts, e->reasons);
+                aipa_test_check(false,
+                                "[%s %s] %s %s: got %s, reason \"%s\"; want a verdict in 0x%x "
+                                "naming one of \"%s\"",
+                                sc->name, edition, id, variant ? variant : "?",
+                                verdict ? verdict : "?", reason ? reason : "", e->verdicts,
+                                e->reasons);
             }
         }
     }
     if (sc->expect[0].id == NULL) {
-        check(total > 0 && bad == 0, "[%s %s] %zu results, none fail or error", sc->name, edition,
-              total);
+        aipa_test_check(total > 0 && bad == 0, "[%s %s] %zu results, none fail or error", sc->name,
+                        edition, total);
         goto out;
     }
     for (size_t k = 0; k < MAX_EXPECT && sc->expect[k].id != NULL; k++) {
@@ -703,20 +557,20 @@ static void check_report(const struct scenario *sc, const char *edition, const c
 
         cJSON_ArrayForEach(item, results)
         {
-            const char *id = str_member(item, "id");
+            const char *id = aipa_test_jstr(item, "id");
 
             if (id != NULL && strcmp(id, sc->expect[k].id) == 0 &&
-                (verdict_bit(str_member(item, "verdict")) != V_SKIP ||
+                (verdict_bit(aipa_test_jstr(item, "verdict")) != V_SKIP ||
                  (sc->expect[k].verdicts & V_SKIP) != 0)) {
                 seen++;
             }
         }
-        check(seen > 0, "[%s %s] %s ran (%zu variants) and every one was caught (%zu wrong)",
-              sc->name, edition, sc->expect[k].id, seen, bad);
+        aipa_test_check(seen > 0,
+                        "[%s %s] %s ran (%zu variants) and every one was caught (%zu wrong)",
+                        sc->name, edition, sc->expect[k].id, seen, bad);
     }
 out:
     cJSON_Delete(root);
-    free(text);
 }
 
 static void run_edition(const struct scenario *sc, const char *edition, const char *aipa,
@@ -735,8 +589,8 @@ static void run_edition(const struct scenario *sc, const char *edition, const ch
     int rc = 0;
     double t0 = 0;
 
-    check(srv > 0, "[%s %s] %s started (port %u)", sc->name, edition,
-          sc->serve ? "aipa serve --fixtures" : sc->fault, port);
+    aipa_test_check(srv > 0, "[%s %s] %s started (port %u)", sc->name, edition,
+                    sc->serve ? "aipa serve --fixtures" : sc->fault, port);
     if (srv <= 0) {
         return;
     }
@@ -766,34 +620,34 @@ static void run_edition(const struct scenario *sc, const char *edition, const ch
         argv[n++] = strcmp(sc->conform_args[i], "@BASELINE@") == 0 ? baseline : sc->conform_args[i];
     }
     argv[n] = NULL;
-    t0 = now_s();
-    if (posix_spawn(&pid, aipa, NULL, NULL, (char *const *)(uintptr_t)argv, environ) != 0) {
-        pid = -1;
-    }
-    check(pid > 0, "[%s %s] aipa conform started", sc->name, edition);
+    t0 = aipa_test_now_s();
+    pid = aipa_test_spawn(argv);
+    aipa_test_check(pid > 0, "[%s %s] aipa conform started", sc->name, edition);
     if (pid > 0) {
-        rc = wait_bounded(pid, (double)sc->max_seconds, &sig);
-        check(rc != -1, "[%s %s] aipa conform finished within %u s (took %.1f s)", sc->name,
-              edition, sc->max_seconds, now_s() - t0);
-        check(!sig, "[%s %s] aipa conform was not killed by a signal (status %d)", sc->name,
-              edition, rc);
+        rc = aipa_test_wait_bounded(pid, (double)sc->max_seconds, &sig);
+        aipa_test_check(rc != -1, "[%s %s] aipa conform finished within %u s (took %.1f s)",
+                        sc->name, edition, sc->max_seconds, aipa_test_now_s() - t0);
+        aipa_test_check(!sig, "[%s %s] aipa conform was not killed by a signal (status %d)",
+                        sc->name, edition, rc);
         if (sc->expect[0].id == NULL) {
-            check(rc == 0, "[%s %s] aipa conform exits 0 against the well-behaved server (got %d)",
-                  sc->name, edition, rc);
+            aipa_test_check(rc == 0,
+                            "[%s %s] aipa conform exits 0 against the well-behaved server (got %d)",
+                            sc->name, edition, rc);
         } else if (uses_baseline(sc)) {
-            check(rc == 0,
-                  "[%s %s] aipa conform exits 0 when every failure is in the baseline "
-                  "(got %d)",
-                  sc->name, edition, rc);
+            aipa_test_check(rc == 0,
+                            "[%s %s] aipa conform exits 0 when every failure is in the baseline "
+                            "(got %d)",
+                            sc->name, edition, rc);
         } else if (only_soft(sc)) {
-            check(rc == 0,
-                  "[%s %s] aipa conform exits 0 when the break is only soft or skipped (got %d)",
-                  sc->name, edition, rc);
+            aipa_test_check(
+                rc == 0,
+                "[%s %s] aipa conform exits 0 when the break is only soft or skipped (got %d)",
+                sc->name, edition, rc);
         } else {
-            check(rc == 1 || rc == 2,
-                  "[%s %s] aipa conform exits 1 or 2 on a broken target "
-                  "(got %d)",
-                  sc->name, edition, rc);
+            aipa_test_check(rc == 1 || rc == 2,
+                            "[%s %s] aipa conform exits 1 or 2 on a broken target "
+                            "(got %d)",
+                            sc->name, edition, rc);
         }
         if (rc >= 0 && !sig) {
             check_report(sc, edition, report);
@@ -801,8 +655,8 @@ static void run_edition(const struct scenario *sc, const char *edition, const ch
     }
     /* A clean exit also means no leak report under the sanitizers. */
     rc = stop_child(srv);
-    check(rc == 0, "[%s %s] the server stopped cleanly on SIGTERM (status %d)", sc->name, edition,
-          rc);
+    aipa_test_check(rc == 0, "[%s %s] the server stopped cleanly on SIGTERM (status %d)", sc->name,
+                    edition, rc);
 }
 
 static const char profile_json[] =
@@ -917,6 +771,6 @@ int main(int argc, char **argv)
         run_edition(sc, E18, aipa, badserver, cases, dir);
         run_edition(sc, E24, aipa, badserver, cases, dir);
     }
-    printf("%s: %s\n", sc->name, failures == 0 ? "all checks passed" : "FAILED");
-    return failures == 0 ? 0 : 1;
+    printf("%s: %s\n", sc->name, aipa_test_failures() == 0 ? "all checks passed" : "FAILED");
+    return aipa_test_failures() == 0 ? 0 : 1;
 }

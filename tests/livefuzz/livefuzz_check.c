@@ -22,81 +22,21 @@
  *                  [--expect ORACLE]... [--none] [--conform]
  *                  [--fuzz-arg X]... -- SERVER [ARGS...]
  */
+#include "proc.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define MAX_ARGS   64
 #define MAX_EXPECT 8
 #define MAX_FILE   (64L * 1024L * 1024L)
-
-static int failures;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void check(bool ok, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    printf("%s ", ok ? "ok  " : "FAIL");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    fflush(stdout);
-    if (!ok) {
-        failures++;
-    }
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Waits for pid at most secs; kills it past that. Returns the exit status, -1 on timeout. */
-static int wait_bounded(pid_t pid, double secs, bool *signaled)
-{
-    double end = now_s() + secs;
-    int st = 0;
-
-    *signaled = false;
-    while (now_s() < end) {
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid) {
-            if (WIFSIGNALED(st)) {
-                *signaled = true;
-                return 128 + WTERMSIG(st);
-            }
-            return WEXITSTATUS(st);
-        }
-        if (r < 0 && errno != EINTR) {
-            return -1;
-        }
-        struct timespec ts = {0, 20 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    kill(pid, SIGKILL);
-    (void)waitpid(pid, &st, 0);
-    return -1;
-}
 
 static void stop_child(pid_t pid)
 {
@@ -106,106 +46,9 @@ static void stop_child(pid_t pid)
         return;
     }
     kill(pid, SIGTERM);
-    if (wait_bounded(pid, 5.0, &sig) == -1) {
+    if (aipa_test_wait_bounded(pid, 5.0, &sig) == -1) {
         printf("note: server %d needed SIGKILL\n", (int)pid);
     }
-}
-
-/* Starts argv[0] with stdout on a pipe; the first line names the port. */
-static pid_t start_server(char **argv, unsigned *port)
-{
-    int fds[2];
-    posix_spawn_file_actions_t fa;
-    pid_t pid = -1;
-    char line[256];
-    size_t len = 0;
-    double end;
-
-    if (pipe(fds) != 0) {
-        return -1;
-    }
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) != 0) {
-        pid = -1;
-    }
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    end = now_s() + 10.0;
-    while (pid > 0 && len + 1 < sizeof(line) && now_s() < end) {
-        struct pollfd p = {fds[0], POLLIN, 0};
-        if (poll(&p, 1, 100) <= 0) {
-            continue;
-        }
-        if (read(fds[0], line + len, 1) != 1 || line[len] == '\n') {
-            break;
-        }
-        len++;
-    }
-    line[len] = '\0';
-    close(fds[0]);
-    /* "33673" (badserver, leakserver) or "listening on http://127.0.0.1:33673" (aipa serve) */
-    const char *colon = strrchr(line, ':');
-    *port = (unsigned)strtoul(colon != NULL ? colon + 1 : line, NULL, 10);
-    if (pid > 0 && (*port == 0 || *port > 65535)) {
-        kill(pid, SIGKILL);
-        (void)waitpid(pid, NULL, 0);
-        pid = -1;
-    }
-    return pid;
-}
-
-static int run(const char *const *argv, double secs, bool *signaled)
-{
-    pid_t pid = -1;
-
-    if (posix_spawn(&pid, argv[0], NULL, NULL, (char *const *)(uintptr_t)argv, environ) != 0) {
-        return -2;
-    }
-    return wait_bounded(pid, secs, signaled);
-}
-
-static cJSON *load_json(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-    cJSON *doc = NULL;
-
-    if (f == NULL) {
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > MAX_FILE ||
-        fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return NULL;
-    }
-    buf = malloc((size_t)n + 1);
-    if (buf != NULL && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-        buf[n] = '\0';
-        doc = cJSON_ParseWithLength(buf, (size_t)n);
-    }
-    free(buf);
-    fclose(f);
-    return doc;
-}
-
-static double num(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsNumber(v) ? v->valuedouble : -1;
-}
-
-static const char *str(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static bool truth(const cJSON *o, const char *name)
-{
-    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, name));
 }
 
 static bool file_exists(const char *p)
@@ -248,7 +91,7 @@ static const char profile_json[] =
 static void check_conform(const struct opts *o, const char *target, const char *cases,
                           const cJSON *f, const char *oracle)
 {
-    const char *id = str(f, "case_id");
+    const char *id = aipa_test_jstr(f, "case_id");
     char profile[4096], report[4096];
     const char *argv[MAX_ARGS];
     size_t n = 0;
@@ -256,7 +99,7 @@ static void check_conform(const struct opts *o, const char *target, const char *
     int rc;
     FILE *pf;
 
-    check(id != NULL, "[%s] the finding names its case id", oracle);
+    aipa_test_check(id != NULL, "[%s] the finding names its case id", oracle);
     if (id == NULL) {
         return;
     }
@@ -282,9 +125,10 @@ static void check_conform(const struct opts *o, const char *target, const char *
     argv[n++] = "--json";
     argv[n++] = report;
     argv[n] = NULL;
-    rc = run(argv, 120, &sig);
-    check(rc == 1 && !sig, "[%s] aipa conform replays case %s and fails on the server (exit %d)",
-          oracle, id, rc);
+    rc = aipa_test_run(argv, 120, &sig);
+    aipa_test_check(rc == 1 && !sig,
+                    "[%s] aipa conform replays case %s and fails on the server (exit %d)", oracle,
+                    id, rc);
 
     n = 0;
     snprintf(report, sizeof(report), "%s/conform-reference.json", o->workdir);
@@ -299,35 +143,37 @@ static void check_conform(const struct opts *o, const char *target, const char *
     argv[n++] = "--json";
     argv[n++] = report;
     argv[n] = NULL;
-    rc = run(argv, 120, &sig);
-    check(rc == 0 && !sig,
-          "[%s] the same case passes against the embedded reference server (exit %d)", oracle, rc);
+    rc = aipa_test_run(argv, 120, &sig);
+    aipa_test_check(rc == 0 && !sig,
+                    "[%s] the same case passes against the embedded reference server (exit %d)",
+                    oracle, rc);
 }
 
 static void check_sarif(const char *path, const char *oracle)
 {
-    cJSON *doc = load_json(path);
+    cJSON *doc = aipa_test_load_json(path, MAX_FILE);
     const cJSON *runs = cJSON_GetObjectItemCaseSensitive(doc, "runs");
     const cJSON *run0 = cJSON_GetArrayItem(runs, 0);
     const cJSON *results = cJSON_GetObjectItemCaseSensitive(run0, "results");
     const cJSON *r;
     bool found = false;
 
-    check(doc != NULL && str(doc, "version") != NULL && strcmp(str(doc, "version"), "2.1.0") == 0,
-          "[%s] SARIF 2.1.0 written", oracle);
+    aipa_test_check(doc != NULL && aipa_test_jstr(doc, "version") != NULL &&
+                        strcmp(aipa_test_jstr(doc, "version"), "2.1.0") == 0,
+                    "[%s] SARIF 2.1.0 written", oracle);
     cJSON_ArrayForEach(r, results)
     {
-        const char *rule = str(r, "ruleId");
+        const char *rule = aipa_test_jstr(r, "ruleId");
         found = found || (rule != NULL && strcmp(rule, oracle) == 0);
     }
-    check(found, "[%s] SARIF has a result with ruleId %s", oracle, oracle);
+    aipa_test_check(found, "[%s] SARIF has a result with ruleId %s", oracle, oracle);
     cJSON_Delete(doc);
 }
 
 static int scenario(const struct opts *o)
 {
     unsigned port = 0;
-    pid_t srv = start_server(o->server, &port);
+    pid_t srv = aipa_test_start_server((const char *const *)o->server, &port);
     char target[128], out[4096], json[4200], sarif[4200], cases[4200];
     const char *argv[MAX_ARGS];
     size_t n = 0;
@@ -336,7 +182,7 @@ static int scenario(const struct opts *o)
     double t0;
     cJSON *doc = NULL;
 
-    check(srv > 0, "server %s started on port %u", o->server[0], port);
+    aipa_test_check(srv > 0, "server %s started on port %u", o->server[0], port);
     if (srv <= 0) {
         return 1;
     }
@@ -365,55 +211,64 @@ static int scenario(const struct opts *o)
         argv[n++] = o->fuzz_args[i];
     }
     argv[n] = NULL;
-    t0 = now_s();
-    rc = run(argv, o->timeout, &sig);
-    check(rc != -1, "aipa fuzz finished within %.0f s (took %.1f s)", o->timeout, now_s() - t0);
-    check(!sig, "aipa fuzz was not killed by a signal (status %d)", rc);
-    check(rc != 86, "aipa fuzz ran clean under the sanitizers (status %d)", rc);
-    doc = load_json(json);
-    check(doc != NULL, "findings.json parses");
+    t0 = aipa_test_now_s();
+    rc = aipa_test_run(argv, o->timeout, &sig);
+    aipa_test_check(rc != -1, "aipa fuzz finished within %.0f s (took %.1f s)", o->timeout,
+                    aipa_test_now_s() - t0);
+    aipa_test_check(!sig, "aipa fuzz was not killed by a signal (status %d)", rc);
+    aipa_test_check(rc != 86, "aipa fuzz ran clean under the sanitizers (status %d)", rc);
+    doc = aipa_test_load_json(json, MAX_FILE);
+    aipa_test_check(doc != NULL, "findings.json parses");
     const cJSON *findings = cJSON_GetObjectItemCaseSensitive(doc, "findings");
     const cJSON *stats = cJSON_GetObjectItemCaseSensitive(doc, "stats");
     if (o->none) {
-        check(rc == 0, "aipa fuzz exits 0 against a well-behaved server (got %d)", rc);
-        check(cJSON_GetArraySize(findings) == 0, "no findings in %.0f requests (got %d)",
-              num(stats, "requests"), cJSON_GetArraySize(findings));
+        aipa_test_check(rc == 0, "aipa fuzz exits 0 against a well-behaved server (got %d)", rc);
+        aipa_test_check(cJSON_GetArraySize(findings) == 0, "no findings in %.0f requests (got %d)",
+                        aipa_test_jnum(stats, "requests"), cJSON_GetArraySize(findings));
         const cJSON *f;
         cJSON_ArrayForEach(f, findings)
         {
-            printf("  unexpected: %s: %s\n", str(f, "bucket"), str(f, "detail"));
+            printf("  unexpected: %s: %s\n", aipa_test_jstr(f, "bucket"),
+                   aipa_test_jstr(f, "detail"));
         }
     } else {
-        check(rc == 1, "aipa fuzz exits 1 when it finds something (got %d)", rc);
+        aipa_test_check(rc == 1, "aipa fuzz exits 1 when it finds something (got %d)", rc);
     }
     for (size_t k = 0; k < o->expect_n; k++) {
         const char *oracle = o->expect[k];
         const cJSON *f, *best = NULL;
         cJSON_ArrayForEach(f, findings)
         {
-            const char *fo = str(f, "oracle");
+            const char *fo = aipa_test_jstr(f, "oracle");
             if (fo != NULL && strcmp(fo, oracle) == 0 && best == NULL) {
                 best = f;
             }
         }
-        check(best != NULL, "[%s] found within %s requests", oracle, o->requests);
+        aipa_test_check(best != NULL, "[%s] found within %s requests", oracle, o->requests);
         if (best == NULL) {
             continue;
         }
-        printf("  %s: %s (first at request %.0f)\n", str(best, "bucket"), str(best, "detail"),
-               num(best, "first_request"));
-        check(truth(best, "reproduced"), "[%s] replayed from a fresh state and still hit", oracle);
-        check(truth(best, "minimized"), "[%s] minimized (%.0f replays)", oracle,
-              num(best, "replays"));
-        check(num(best, "parameters") >= 0 && num(best, "parameters") <= o->max_params &&
-                  num(best, "parameters") <= num(best, "original_parameters") &&
-                  num(best, "steps") <= num(best, "original_steps"),
-              "[%s] minimized to %.0f step(s), %.0f parameter(s) (from %.0f, %.0f; at most %d)",
-              oracle, num(best, "steps"), num(best, "parameters"), num(best, "original_steps"),
-              num(best, "original_parameters"), o->max_params);
-        check(file_exists(str(best, "case_file")), "[%s] case file written: %s", oracle,
-              str(best, "case_file") != NULL ? str(best, "case_file") : "(none)");
-        check(str(best, "repro") != NULL, "[%s] has a reproduction line", oracle);
+        printf("  %s: %s (first at request %.0f)\n", aipa_test_jstr(best, "bucket"),
+               aipa_test_jstr(best, "detail"), aipa_test_jnum(best, "first_request"));
+        aipa_test_check(aipa_test_jtrue(best, "reproduced"),
+                        "[%s] replayed from a fresh state and still hit", oracle);
+        aipa_test_check(aipa_test_jtrue(best, "minimized"), "[%s] minimized (%.0f replays)", oracle,
+                        aipa_test_jnum(best, "replays"));
+        aipa_test_check(
+            aipa_test_jnum(best, "parameters") >= 0 &&
+                aipa_test_jnum(best, "parameters") <= o->max_params &&
+                aipa_test_jnum(best, "parameters") <= aipa_test_jnum(best, "original_parameters") &&
+                aipa_test_jnum(best, "steps") <= aipa_test_jnum(best, "original_steps"),
+            "[%s] minimized to %.0f step(s), %.0f parameter(s) (from %.0f, %.0f; at most %d)",
+            oracle, aipa_test_jnum(best, "steps"), aipa_test_jnum(best, "parameters"),
+            aipa_test_jnum(best, "original_steps"), aipa_test_jnum(best, "original_parameters"),
+            o->max_params);
+        aipa_test_check(
+            file_exists(aipa_test_jstr(best, "case_file")), "[%s] case file written: %s", oracle,
+            aipa_test_jstr(best, "case_file") != NULL ? aipa_test_jstr(best, "case_file")
+                                                      : "(none)");
+        aipa_test_check(aipa_test_jstr(best, "repro") != NULL, "[%s] has a reproduction line",
+                        oracle);
         check_sarif(sarif, oracle);
         if (o->conform) {
             check_conform(o, target, cases, best, oracle);
@@ -421,7 +276,7 @@ static int scenario(const struct opts *o)
     }
     cJSON_Delete(doc);
     stop_child(srv);
-    return failures == 0 ? 0 : 1;
+    return aipa_test_failures() == 0 ? 0 : 1;
 }
 
 /* --determinism: the same seed twice gives the same requests, another seed others. */
@@ -448,9 +303,9 @@ static const char *digest_of(const struct opts *o, const char *seed, const char 
     argv[n++] = "--json";
     argv[n++] = json;
     argv[n] = NULL;
-    (void)run(argv, o->timeout, &sig);
-    doc = load_json(json);
-    d = str(cJSON_GetObjectItemCaseSensitive(doc, "stats"), "request_digest");
+    (void)aipa_test_run(argv, o->timeout, &sig);
+    doc = aipa_test_load_json(json, MAX_FILE);
+    d = aipa_test_jstr(cJSON_GetObjectItemCaseSensitive(doc, "stats"), "request_digest");
     snprintf(out, cap, "%s", d != NULL ? d : "");
     cJSON_Delete(doc);
     return out;
@@ -463,11 +318,12 @@ static int determinism(const struct opts *o)
     digest_of(o, o->seed, "seed-a", a, sizeof(a));
     digest_of(o, o->seed, "seed-b", b, sizeof(b));
     digest_of(o, "424242", "seed-c", c, sizeof(c));
-    check(a[0] != '\0', "a run with --seed %s reports its request digest (%s)", o->seed, a);
-    check(strcmp(a, b) == 0, "the same seed gives the same %s requests (%s, %s)", o->requests, a,
-          b);
-    check(strcmp(a, c) != 0, "another seed gives other requests (%s, %s)", a, c);
-    return failures == 0 ? 0 : 1;
+    aipa_test_check(a[0] != '\0', "a run with --seed %s reports its request digest (%s)", o->seed,
+                    a);
+    aipa_test_check(strcmp(a, b) == 0, "the same seed gives the same %s requests (%s, %s)",
+                    o->requests, a, b);
+    aipa_test_check(strcmp(a, c) != 0, "another seed gives other requests (%s, %s)", a, c);
+    return aipa_test_failures() == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
