@@ -1,7 +1,8 @@
 /*
  * fuzz/fuzz_parse_common.h: what fuzz_parse_xml and fuzz_parse_json share:
- * the input layout, the checks every parse result must pass, and the path
- * and value helpers of aipa/parse.h exercised on the parsed tree.
+ * the input layout and its split-and-parse step (parse_input_run), the
+ * checks every parse result must pass, and the path and value helpers of
+ * aipa/parse.h exercised on the parsed tree.
  *
  * Input: byte 0 picks the limits (bits 0-1: default, depth 4, nodes 8,
  * bytes 64) and the Content-Type passed (bits 2-3: NULL, the matching type,
@@ -203,6 +204,54 @@ static inline void check_paths(const cJSON *root, const char *path) {
   FUZZ_CHECK(aipa_is_request_id(path, strlen(path)) ==
                  ref_is_request_id(path, strlen(path)),
              "is_request_id(\"%s\") disagrees", path);
+}
+
+/* One fuzz input split and parsed by aipa_parse_body (parse_input_run). */
+struct parse_input {
+  struct aipa_parse_limits lim;
+  char path[256];
+  const uint8_t *body; /* points into the fuzz input */
+  size_t len;
+  struct aipa_doc d;
+  struct aipa_buf why;
+  aipa_err err;
+};
+
+/*
+ * Splits data as described at the top, runs aipa_detect_format and
+ * aipa_parse_body as fmt with the Content-Type that bits 2-3 of byte 0 pick
+ * (NULL, match_type, "text/plain", other_type), and checks the outcome
+ * contract. Release in with parse_input_done.
+ */
+static inline void parse_input_run(struct parse_input *in,
+                                   enum aipa_body_format fmt,
+                                   const char *match_type,
+                                   const char *other_type, const uint8_t *data,
+                                   size_t size) {
+  const char *const types[] = {NULL, match_type, "text/plain", other_type};
+  struct fz f = {data, size};
+  uint8_t opt = fz_u8(&f);
+  const char *ct = types[(opt >> 2) & 3u];
+
+  in->lim = parse_limits(opt);
+  fz_str(&f, in->path, sizeof(in->path), NULL);
+  in->body = f.p;
+  in->len = f.n;
+  (void)aipa_detect_format(ct, in->body, in->len);
+  aipa_doc_init(&in->d);
+  aipa_buf_init(&in->why, 4096);
+  in->err =
+      aipa_parse_body(fmt, ct, in->body, in->len, &in->lim, &in->d, &in->why);
+  check_outcome(in->err, &in->d, &in->why, in->len, &in->lim);
+}
+
+/* The path checks on a parsed tree (check_paths), then frees what in holds. */
+static inline void parse_input_done(struct parse_input *in) {
+  if (in->err == AIPA_OK) {
+    check_paths(in->d.root, in->path);
+  }
+  aipa_doc_cleanup(&in->d);
+  aipa_buf_cleanup(&in->why);
 }
 
 #endif /* AIPA_FUZZ_PARSE_COMMON_H */

@@ -60,66 +60,48 @@ static bool has_dup_members(const cJSON *n) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const char *const types[] = {NULL, "application/json;charset=utf-8",
-                                      "text/plain", "text/xml"};
-  struct fz f = {data, size};
-  uint8_t opt = fz_u8(&f);
-  struct aipa_parse_limits lim = parse_limits(opt);
-  const char *ct = types[(opt >> 2) & 3u];
-  char path[256];
-  struct aipa_doc d;
-  struct aipa_buf why;
-  const uint8_t *body;
-  size_t len;
-  aipa_err err;
+  struct parse_input in;
 
-  fz_str(&f, path, sizeof(path), NULL);
-  body = f.p;
-  len = f.n;
-  (void)aipa_detect_format(ct, body, len);
-  aipa_doc_init(&d);
-  aipa_buf_init(&why, 4096);
-  err = aipa_parse_body(AIPA_BODY_JSON, ct, body, len, &lim, &d, &why);
-  check_outcome(err, &d, &why, len, &lim);
-  if (err == AIPA_OK) {
-    FUZZ_CHECK(d.format == AIPA_BODY_JSON && d.root_name[0] == '\0',
+  parse_input_run(&in, AIPA_BODY_JSON, "application/json;charset=utf-8",
+                  "text/xml", data, size);
+  if (in.err == AIPA_OK) {
+    FUZZ_CHECK(in.d.format == AIPA_BODY_JSON && in.d.root_name[0] == '\0',
                "JSON doc fields");
-    FUZZ_CHECK(tree_depth(d.root) <= lim.max_depth + 1,
-               "tree of depth %zu passed limit %zu", tree_depth(d.root),
-               lim.max_depth);
+    FUZZ_CHECK(tree_depth(in.d.root) <= in.lim.max_depth + 1,
+               "tree of depth %zu passed limit %zu", tree_depth(in.d.root),
+               in.lim.max_depth);
   }
 
   /* differential against cJSON (BOM aside) */
   {
-    size_t start =
-        len >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF ? 3
-                                                                          : 0;
+    size_t start = in.len >= 3 && in.body[0] == 0xEF && in.body[1] == 0xBB &&
+                           in.body[2] == 0xBF
+                       ? 3
+                       : 0;
     const char *end = NULL;
-    cJSON *ref = cJSON_ParseWithLengthOpts((const char *)body + start,
-                                           len - start, &end, 0);
+    cJSON *ref = cJSON_ParseWithLengthOpts((const char *)in.body + start,
+                                           in.len - start, &end, 0);
     bool whole = false;
     if (ref != NULL) {
-      size_t off = (size_t)(end - (const char *)body);
-      while (off < len && (body[off] == ' ' || body[off] == '\t' ||
-                           body[off] == '\n' || body[off] == '\r')) {
+      size_t off = (size_t)(end - (const char *)in.body);
+      while (off < in.len && (in.body[off] == ' ' || in.body[off] == '\t' ||
+                              in.body[off] == '\n' || in.body[off] == '\r')) {
         off++;
       }
-      whole = off == len;
+      whole = off == in.len;
     }
     if (ref == NULL || !whole) {
-      FUZZ_CHECK(err != AIPA_OK, "accepted a body cJSON rejects");
-    } else if (len <= lim.max_bytes && tree_depth(ref) <= lim.max_depth &&
-               json_clean(body, len) && !has_dup_members(ref)) {
-      FUZZ_CHECK(err == AIPA_OK, "rejected a clean body within the limits: %s",
-                 why.ptr != NULL ? why.ptr : "");
-      FUZZ_CHECK(tree_eq(ref, d.root), "the tree differs from cJSON's");
+      FUZZ_CHECK(in.err != AIPA_OK, "accepted a body cJSON rejects");
+    } else if (in.len <= in.lim.max_bytes &&
+               tree_depth(ref) <= in.lim.max_depth &&
+               json_clean(in.body, in.len) && !has_dup_members(ref)) {
+      FUZZ_CHECK(in.err == AIPA_OK,
+                 "rejected a clean body within the limits: %s",
+                 in.why.ptr != NULL ? in.why.ptr : "");
+      FUZZ_CHECK(tree_eq(ref, in.d.root), "the tree differs from cJSON's");
     }
     cJSON_Delete(ref);
   }
-  if (err == AIPA_OK) {
-    check_paths(d.root, path);
-  }
-  aipa_doc_cleanup(&d);
-  aipa_buf_cleanup(&why);
+  parse_input_done(&in);
   return 0;
 }

@@ -98,34 +98,17 @@ static void blank_to_empty(cJSON *n) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const char *const types[] = {NULL, "text/xml;charset=utf-8",
-                                      "text/plain", "application/json"};
-  struct fz f = {data, size};
-  uint8_t opt = fz_u8(&f);
-  struct aipa_parse_limits lim = parse_limits(opt);
-  const char *ct = types[(opt >> 2) & 3u];
-  char path[256];
-  struct aipa_doc d;
-  struct aipa_buf why;
-  const uint8_t *body;
-  size_t len;
-  aipa_err err;
+  struct parse_input in;
   xmlDocPtr doc;
 
-  fz_str(&f, path, sizeof(path), NULL);
-  body = f.p;
-  len = f.n;
-  (void)aipa_detect_format(ct, body, len);
-  aipa_doc_init(&d);
-  aipa_buf_init(&why, 4096);
-  err = aipa_parse_body(AIPA_BODY_XML, ct, body, len, &lim, &d, &why);
-  check_outcome(err, &d, &why, len, &lim);
+  parse_input_run(&in, AIPA_BODY_XML, "text/xml;charset=utf-8",
+                  "application/json", data, size);
 
-  doc = xmlReadMemory((const char *)body, (int)len, NULL, NULL,
+  doc = xmlReadMemory((const char *)in.body, (int)in.len, NULL, NULL,
                       XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA |
                           XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  if (err == AIPA_OK) {
-    FUZZ_CHECK(d.format == AIPA_BODY_XML, "format %d", (int)d.format);
+  if (in.err == AIPA_OK) {
+    FUZZ_CHECK(in.d.format == AIPA_BODY_XML, "format %d", (int)in.d.format);
     FUZZ_CHECK(doc != NULL, "parsed a body libxml2 finds malformed");
     FUZZ_CHECK(doc->intSubset == NULL && doc->extSubset == NULL,
                "a DOCTYPE passed");
@@ -135,32 +118,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t depth = 0, count = 0;
     xmlNodePtr root = xmlDocGetRootElement(doc);
     cJSON *want = ref_map(root, 1, &depth, &count);
-    if (len <= lim.max_bytes && depth <= lim.max_depth &&
-        count <= lim.max_nodes && memchr(body, '&', len) == NULL) {
+    if (in.len <= in.lim.max_bytes && depth <= in.lim.max_depth &&
+        count <= in.lim.max_nodes && memchr(in.body, '&', in.len) == NULL) {
       /* entity references aside (libxml2 alone would resolve what the guard
        * refuses) */
-      FUZZ_CHECK(err == AIPA_OK,
+      FUZZ_CHECK(in.err == AIPA_OK,
                  "rejected a well-formed body within the limits: %s",
-                 why.ptr != NULL ? why.ptr : "");
+                 in.why.ptr != NULL ? in.why.ptr : "");
     }
-    if (err == AIPA_OK) {
-      cJSON *got = cJSON_Duplicate(d.root, 1);
+    if (in.err == AIPA_OK) {
+      cJSON *got = cJSON_Duplicate(in.d.root, 1);
       char name[128];
       blank_to_empty(got);
       FUZZ_CHECK(tree_eq(got, want), "the tree differs:\n%s\n---\n%s",
                  cJSON_PrintUnformatted(got), cJSON_PrintUnformatted(want));
       snprintf(name, sizeof(name), "%s", (const char *)root->name);
-      FUZZ_CHECK(strcmp(d.root_name, name) == 0, "root name %s, libxml2 %s",
-                 d.root_name, name);
+      FUZZ_CHECK(strcmp(in.d.root_name, name) == 0, "root name %s, libxml2 %s",
+                 in.d.root_name, name);
       cJSON_Delete(got);
     }
     cJSON_Delete(want);
   }
   xmlFreeDoc(doc);
-  if (err == AIPA_OK) {
-    check_paths(d.root, path);
-  }
-  aipa_doc_cleanup(&d);
-  aipa_buf_cleanup(&why);
+  parse_input_done(&in);
   return 0;
 }
