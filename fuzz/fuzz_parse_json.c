@@ -16,92 +16,89 @@
  */
 #include "fuzz_parse_common.h"
 
-static bool json_clean(const uint8_t *s, size_t n) {
-  bool in_str = false;
+static bool json_clean(const uint8_t *s, size_t n)
+{
+    bool in_str = false;
 
-  if (!ref_utf8_valid(s, n) || memchr(s, 0, n) != NULL) {
-    return false;
-  }
-  for (size_t i = 0; i < n; i++) {
-    if (!in_str) {
-      in_str = s[i] == '"';
-      continue;
-    }
-    if (s[i] < 0x20) {
-      return false;
-    }
-    if (s[i] == '\\') {
-      if (n - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0) {
+    if (!ref_utf8_valid(s, n) || memchr(s, 0, n) != NULL) {
         return false;
-      }
-      i++;
-    } else if (s[i] == '"') {
-      in_str = false;
     }
-  }
-  return true;
+    for (size_t i = 0; i < n; i++) {
+        if (!in_str) {
+            in_str = s[i] == '"';
+            continue;
+        }
+        if (s[i] < 0x20) {
+            return false;
+        }
+        if (s[i] == '\\') {
+            if (n - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0) {
+                return false;
+            }
+            i++;
+        } else if (s[i] == '"') {
+            in_str = false;
+        }
+    }
+    return true;
 }
 
 /* parse.h refuses an object that names a member twice; cJSON keeps both. */
-static bool has_dup_members(const cJSON *n) {
-  const cJSON *a;
+static bool has_dup_members(const cJSON *n)
+{
+    const cJSON *a;
 
-  cJSON_ArrayForEach(a, n) {
-    if (has_dup_members(a)) {
-      return true;
+    cJSON_ArrayForEach(a, n)
+    {
+        if (has_dup_members(a)) {
+            return true;
+        }
+        for (const cJSON *b = a->next; cJSON_IsObject(n) && b != NULL; b = b->next) {
+            if (strcmp(a->string, b->string) == 0) {
+                return true;
+            }
+        }
     }
-    for (const cJSON *b = a->next; cJSON_IsObject(n) && b != NULL; b = b->next) {
-      if (strcmp(a->string, b->string) == 0) {
-        return true;
-      }
-    }
-  }
-  return false;
+    return false;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  struct parse_input in;
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct parse_input in;
 
-  parse_input_run(&in, AIPA_BODY_JSON, "application/json;charset=utf-8",
-                  "text/xml", data, size);
-  if (in.err == AIPA_OK) {
-    FUZZ_CHECK(in.d.format == AIPA_BODY_JSON && in.d.root_name[0] == '\0',
-               "JSON doc fields");
-    FUZZ_CHECK(tree_depth(in.d.root) <= in.lim.max_depth + 1,
-               "tree of depth %zu passed limit %zu", tree_depth(in.d.root),
-               in.lim.max_depth);
-  }
+    parse_input_run(&in, AIPA_BODY_JSON, "application/json;charset=utf-8", "text/xml", data, size);
+    if (in.err == AIPA_OK) {
+        FUZZ_CHECK(in.d.format == AIPA_BODY_JSON && in.d.root_name[0] == '\0', "JSON doc fields");
+        FUZZ_CHECK(tree_depth(in.d.root) <= in.lim.max_depth + 1,
+                   "tree of depth %zu passed limit %zu", tree_depth(in.d.root), in.lim.max_depth);
+    }
 
-  /* differential against cJSON (BOM aside) */
-  {
-    size_t start = in.len >= 3 && in.body[0] == 0xEF && in.body[1] == 0xBB &&
-                           in.body[2] == 0xBF
-                       ? 3
-                       : 0;
-    const char *end = NULL;
-    cJSON *ref = cJSON_ParseWithLengthOpts((const char *)in.body + start,
-                                           in.len - start, &end, 0);
-    bool whole = false;
-    if (ref != NULL) {
-      size_t off = (size_t)(end - (const char *)in.body);
-      while (off < in.len && (in.body[off] == ' ' || in.body[off] == '\t' ||
-                              in.body[off] == '\n' || in.body[off] == '\r')) {
-        off++;
-      }
-      whole = off == in.len;
+    /* differential against cJSON (BOM aside) */
+    {
+        size_t start =
+            in.len >= 3 && in.body[0] == 0xEF && in.body[1] == 0xBB && in.body[2] == 0xBF ? 3 : 0;
+        const char *end = NULL;
+        cJSON *ref =
+            cJSON_ParseWithLengthOpts((const char *)in.body + start, in.len - start, &end, 0);
+        bool whole = false;
+        if (ref != NULL) {
+            size_t off = (size_t)(end - (const char *)in.body);
+            while (off < in.len && (in.body[off] == ' ' || in.body[off] == '\t' ||
+                                    in.body[off] == '\n' || in.body[off] == '\r')) {
+                off++;
+            }
+            whole = off == in.len;
+        }
+        if (ref == NULL || !whole) {
+            FUZZ_CHECK(in.err != AIPA_OK, "accepted a body cJSON rejects");
+        } else if (in.len <= in.lim.max_bytes && tree_depth(ref) <= in.lim.max_depth &&
+                   json_clean(in.body, in.len) && !has_dup_members(ref)) {
+            FUZZ_CHECK(in.err == AIPA_OK, "rejected a clean body within the limits: %s",
+                       in.why.ptr != NULL ? in.why.ptr : "");
+            FUZZ_CHECK(tree_eq(ref, in.d.root), "the tree differs from cJSON's");
+        }
+        cJSON_Delete(ref);
     }
-    if (ref == NULL || !whole) {
-      FUZZ_CHECK(in.err != AIPA_OK, "accepted a body cJSON rejects");
-    } else if (in.len <= in.lim.max_bytes &&
-               tree_depth(ref) <= in.lim.max_depth &&
-               json_clean(in.body, in.len) && !has_dup_members(ref)) {
-      FUZZ_CHECK(in.err == AIPA_OK,
-                 "rejected a clean body within the limits: %s",
-                 in.why.ptr != NULL ? in.why.ptr : "");
-      FUZZ_CHECK(tree_eq(ref, in.d.root), "the tree differs from cJSON's");
-    }
-    cJSON_Delete(ref);
-  }
-  parse_input_done(&in);
-  return 0;
+    parse_input_done(&in);
+    return 0;
 }

@@ -13,133 +13,139 @@
  *     finds well-formed, without DOCTYPE and within the limits must parse;
  *   - paths and value helpers as in fuzz_parse_json.
  */
+#include "fuzz_parse_common.h"
+
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "fuzz_parse_common.h"
-
-static void quiet_xml(void *ctx, const char *msg, ...) {
-  (void)ctx;
-  (void)msg;
+static void quiet_xml(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  (void)argc;
-  (void)argv;
-  xmlInitParser();
-  xmlSetGenericErrorFunc(NULL, quiet_xml);
-  return 0;
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    xmlInitParser();
+    xmlSetGenericErrorFunc(NULL, quiet_xml);
+    return 0;
 }
 
-static bool has_elements(xmlNodePtr n) {
-  for (xmlNodePtr c = n->children; c != NULL; c = c->next) {
-    if (c->type == XML_ELEMENT_NODE) {
-      return true;
+static bool has_elements(xmlNodePtr n)
+{
+    for (xmlNodePtr c = n->children; c != NULL; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE) {
+            return true;
+        }
     }
-  }
-  return false;
+    return false;
 }
 
-static bool blank(const char *s) {
-  for (; *s != '\0'; s++) {
-    if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
-      return false;
+static bool blank(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r') {
+            return false;
+        }
     }
-  }
-  return true;
+    return true;
 }
 
 /* parse.h: elements with element children are objects, same names an array,
  * leaves strings. */
-static cJSON *ref_map(xmlNodePtr n, size_t depth, size_t *max_depth,
-                      size_t *count) {
-  cJSON *o;
+static cJSON *ref_map(xmlNodePtr n, size_t depth, size_t *max_depth, size_t *count)
+{
+    cJSON *o;
 
-  (*count)++;
-  *max_depth = depth > *max_depth ? depth : *max_depth;
-  if (!has_elements(n)) {
-    xmlChar *t = xmlNodeGetContent(n);
-    const char *s = t != NULL ? (const char *)t : "";
-    /* whitespace-only text may be kept or dropped as blank */
-    o = cJSON_CreateString(blank(s) ? "" : s);
-    xmlFree(t);
+    (*count)++;
+    *max_depth = depth > *max_depth ? depth : *max_depth;
+    if (!has_elements(n)) {
+        xmlChar *t = xmlNodeGetContent(n);
+        const char *s = t != NULL ? (const char *)t : "";
+        /* whitespace-only text may be kept or dropped as blank */
+        o = cJSON_CreateString(blank(s) ? "" : s);
+        xmlFree(t);
+        return o;
+    }
+    o = cJSON_CreateObject();
+    for (xmlNodePtr c = n->children; c != NULL; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE) {
+            continue;
+        }
+        cJSON *v = ref_map(c, depth + 1, max_depth, count);
+        cJSON *prev = cJSON_GetObjectItemCaseSensitive(o, (const char *)c->name);
+        if (prev == NULL) {
+            cJSON_AddItemToObject(o, (const char *)c->name, v);
+        } else {
+            if (!cJSON_IsArray(prev)) {
+                cJSON *arr = cJSON_CreateArray();
+                cJSON_AddItemToArray(arr, cJSON_DetachItemViaPointer(o, prev));
+                cJSON_AddItemToObject(o, (const char *)c->name, arr);
+                prev = arr;
+            }
+            cJSON_AddItemToArray(prev, v);
+        }
+    }
     return o;
-  }
-  o = cJSON_CreateObject();
-  for (xmlNodePtr c = n->children; c != NULL; c = c->next) {
-    if (c->type != XML_ELEMENT_NODE) {
-      continue;
-    }
-    cJSON *v = ref_map(c, depth + 1, max_depth, count);
-    cJSON *prev = cJSON_GetObjectItemCaseSensitive(o, (const char *)c->name);
-    if (prev == NULL) {
-      cJSON_AddItemToObject(o, (const char *)c->name, v);
-    } else {
-      if (!cJSON_IsArray(prev)) {
-        cJSON *arr = cJSON_CreateArray();
-        cJSON_AddItemToArray(arr, cJSON_DetachItemViaPointer(o, prev));
-        cJSON_AddItemToObject(o, (const char *)c->name, arr);
-        prev = arr;
-      }
-      cJSON_AddItemToArray(prev, v);
-    }
-  }
-  return o;
 }
 
-static void blank_to_empty(cJSON *n) {
-  cJSON *c;
+static void blank_to_empty(cJSON *n)
+{
+    cJSON *c;
 
-  if (cJSON_IsString(n) && blank(n->valuestring)) {
-    FUZZ_CHECK(cJSON_SetValuestring(n, "") != NULL, "cJSON");
-  }
-  cJSON_ArrayForEach(c, n) { blank_to_empty(c); }
+    if (cJSON_IsString(n) && blank(n->valuestring)) {
+        FUZZ_CHECK(cJSON_SetValuestring(n, "") != NULL, "cJSON");
+    }
+    cJSON_ArrayForEach(c, n)
+    {
+        blank_to_empty(c);
+    }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  struct parse_input in;
-  xmlDocPtr doc;
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct parse_input in;
+    xmlDocPtr doc;
 
-  parse_input_run(&in, AIPA_BODY_XML, "text/xml;charset=utf-8",
-                  "application/json", data, size);
+    parse_input_run(&in, AIPA_BODY_XML, "text/xml;charset=utf-8", "application/json", data, size);
 
-  doc = xmlReadMemory((const char *)in.body, (int)in.len, NULL, NULL,
-                      XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA |
-                          XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-  if (in.err == AIPA_OK) {
-    FUZZ_CHECK(in.d.format == AIPA_BODY_XML, "format %d", (int)in.d.format);
-    FUZZ_CHECK(doc != NULL, "parsed a body libxml2 finds malformed");
-    FUZZ_CHECK(doc->intSubset == NULL && doc->extSubset == NULL,
-               "a DOCTYPE passed");
-  }
-  if (doc != NULL && xmlDocGetRootElement(doc) != NULL &&
-      doc->intSubset == NULL && doc->extSubset == NULL) {
-    size_t depth = 0, count = 0;
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    cJSON *want = ref_map(root, 1, &depth, &count);
-    if (in.len <= in.lim.max_bytes && depth <= in.lim.max_depth &&
-        count <= in.lim.max_nodes && memchr(in.body, '&', in.len) == NULL) {
-      /* entity references aside (libxml2 alone would resolve what the guard
-       * refuses) */
-      FUZZ_CHECK(in.err == AIPA_OK,
-                 "rejected a well-formed body within the limits: %s",
-                 in.why.ptr != NULL ? in.why.ptr : "");
-    }
+    doc = xmlReadMemory((const char *)in.body, (int)in.len, NULL, NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA |
+                            XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (in.err == AIPA_OK) {
-      cJSON *got = cJSON_Duplicate(in.d.root, 1);
-      char name[128];
-      blank_to_empty(got);
-      FUZZ_CHECK(tree_eq(got, want), "the tree differs:\n%s\n---\n%s",
-                 cJSON_PrintUnformatted(got), cJSON_PrintUnformatted(want));
-      snprintf(name, sizeof(name), "%s", (const char *)root->name);
-      FUZZ_CHECK(strcmp(in.d.root_name, name) == 0, "root name %s, libxml2 %s",
-                 in.d.root_name, name);
-      cJSON_Delete(got);
+        FUZZ_CHECK(in.d.format == AIPA_BODY_XML, "format %d", (int)in.d.format);
+        FUZZ_CHECK(doc != NULL, "parsed a body libxml2 finds malformed");
+        FUZZ_CHECK(doc->intSubset == NULL && doc->extSubset == NULL, "a DOCTYPE passed");
     }
-    cJSON_Delete(want);
-  }
-  xmlFreeDoc(doc);
-  parse_input_done(&in);
-  return 0;
+    if (doc != NULL && xmlDocGetRootElement(doc) != NULL && doc->intSubset == NULL &&
+        doc->extSubset == NULL) {
+        size_t depth = 0, count = 0;
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        cJSON *want = ref_map(root, 1, &depth, &count);
+        if (in.len <= in.lim.max_bytes && depth <= in.lim.max_depth && count <= in.lim.max_nodes &&
+            memchr(in.body, '&', in.len) == NULL) {
+            /* entity references aside (libxml2 alone would resolve what the guard
+             * refuses) */
+            FUZZ_CHECK(in.err == AIPA_OK, "rejected a well-formed body within the limits: %s",
+                       in.why.ptr != NULL ? in.why.ptr : "");
+        }
+        if (in.err == AIPA_OK) {
+            cJSON *got = cJSON_Duplicate(in.d.root, 1);
+            char name[128];
+            blank_to_empty(got);
+            FUZZ_CHECK(tree_eq(got, want), "the tree differs:\n%s\n---\n%s",
+                       cJSON_PrintUnformatted(got), cJSON_PrintUnformatted(want));
+            snprintf(name, sizeof(name), "%s", (const char *)root->name);
+            FUZZ_CHECK(strcmp(in.d.root_name, name) == 0, "root name %s, libxml2 %s",
+                       in.d.root_name, name);
+            cJSON_Delete(got);
+        }
+        cJSON_Delete(want);
+    }
+    xmlFreeDoc(doc);
+    parse_input_done(&in);
+    return 0;
 }

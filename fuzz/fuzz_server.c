@@ -38,202 +38,198 @@
 #include <libxml/tree.h>
 
 #define MAX_REQUESTS 4
-#define MAX_FIELD 4096
-#define FIXED_NOW 1795765890 /* 2026-11-27T07:51:30Z */
+#define MAX_FIELD    4096
+#define FIXED_NOW    1795765890 /* 2026-11-27T07:51:30Z */
 
-static int64_t fixed_now(void *ctx) {
-  (void)ctx;
-  return FIXED_NOW;
+static int64_t fixed_now(void *ctx)
+{
+    (void)ctx;
+    return FIXED_NOW;
 }
 
-static void quiet_xml(void *ctx, const char *msg, ...) {
-  (void)ctx;
-  (void)msg;
+static void quiet_xml(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
 }
 
 /* AIPA_FUZZ_VERBOSE=1 prints one line per request (for checking seeds). */
 static bool verbose;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  (void)argc;
-  (void)argv;
-  verbose = getenv("AIPA_FUZZ_VERBOSE") != NULL;
-  xmlInitParser();
-  xmlSetGenericErrorFunc(NULL, quiet_xml);
-  return 0;
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    verbose = getenv("AIPA_FUZZ_VERBOSE") != NULL;
+    xmlInitParser();
+    xmlSetGenericErrorFunc(NULL, quiet_xml);
+    return 0;
 }
 
-static bool status_documented(unsigned status) {
-  if (status == 200 || status == 201 || status == 405 || status == 413 ||
-      status == 414 || status == 431) {
-    return true;
-  }
-  for (int id = AIPA_C_OK + 1; id < AIPA_C_COUNT_; id++) {
-    const struct aipa_api_error *e = aipa_code_info((enum aipa_code)id);
-    if (e != NULL && (unsigned)e->http_status == status) {
-      return true;
+static bool status_documented(unsigned status)
+{
+    if (status == 200 || status == 201 || status == 405 || status == 413 || status == 414 ||
+        status == 431) {
+        return true;
     }
-  }
-  return false;
-}
-
-static const char *json_str(const cJSON *o, const char *name) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void check_response(const struct aipa_srv_response *r,
-                           bool fixture_path) {
-  const char *body = r->body.ptr != NULL ? r->body.ptr : "";
-  bool is_error = r->status >= 300;
-
-  FUZZ_CHECK(status_documented(r->status), "status %u is not documented",
-             r->status);
-  FUZZ_CHECK(r->content_type != NULL &&
-                 (strcmp(r->content_type, AIPA_CT_XML) == 0 ||
-                  strcmp(r->content_type, AIPA_CT_JSON) == 0),
-             "content type %s", r->content_type ? r->content_type : "(null)");
-  FUZZ_CHECK(memchr(r->code, 0, sizeof(r->code)) &&
-                 memchr(r->action, 0, sizeof(r->action)) &&
-                 memchr(r->request_id, 0, sizeof(r->request_id)),
-             "an unterminated response field");
-  FUZZ_CHECK(strlen(body) == r->body.len, "the body holds a NUL byte");
-  if (strcmp(r->content_type, AIPA_CT_JSON) == 0) {
-    cJSON *j = cJSON_ParseWithLength(body, r->body.len);
-    FUZZ_CHECK(j != NULL && cJSON_IsObject(j), "body is not a JSON object:\n%s",
-               body);
-    if (!fixture_path && is_error && strcmp(r->code, "InternalError") != 0) {
-      const char *code = json_str(j, "Code"), *rid = json_str(j, "RequestId");
-      FUZZ_CHECK(code != NULL && strcmp(code, r->code) == 0,
-                 "Code %s, resp.code %s", code ? code : "(none)", r->code);
-      FUZZ_CHECK(rid != NULL && strcmp(rid, r->request_id) == 0,
-                 "RequestId %s, resp.request_id %s", rid ? rid : "(none)",
-                 r->request_id);
-    }
-    cJSON_Delete(j);
-  } else {
-    xmlDocPtr doc = xmlReadMemory(body, (int)r->body.len, "response.xml", NULL,
-                                  XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                      XML_PARSE_NOWARNING);
-    FUZZ_CHECK(doc != NULL, "body is not well-formed XML:\n%s", body);
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    FUZZ_CHECK(root != NULL, "XML without a root element");
-    if (is_error) {
-      FUZZ_CHECK(strcmp((const char *)root->name, "Error") == 0,
-                 "error root <%s>", (const char *)root->name);
-      if (!fixture_path && strcmp(r->code, "InternalError") != 0) {
-        bool code_ok = false, rid_ok = false;
-        for (xmlNodePtr c = root->children; c != NULL; c = c->next) {
-          if (c->type != XML_ELEMENT_NODE) {
-            continue;
-          }
-          xmlChar *text = xmlNodeGetContent(c);
-          const char *t = text != NULL ? (const char *)text : "";
-          if (strcmp((const char *)c->name, "Code") == 0) {
-            code_ok = strcmp(t, r->code) == 0;
-          } else if (strcmp((const char *)c->name, "RequestId") == 0) {
-            rid_ok = strcmp(t, r->request_id) == 0;
-          }
-          xmlFree(text);
+    for (int id = AIPA_C_OK + 1; id < AIPA_C_COUNT_; id++) {
+        const struct aipa_api_error *e = aipa_code_info((enum aipa_code)id);
+        if (e != NULL && (unsigned)e->http_status == status) {
+            return true;
         }
-        FUZZ_CHECK(code_ok && rid_ok,
-                   "XML error body without Code %s / RequestId %s", r->code,
-                   r->request_id);
-      }
-    } else {
-      FUZZ_CHECK(r->code[0] == '\0', "success with code %s", r->code);
     }
-    xmlFreeDoc(doc);
-  }
+    return false;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const struct aipa_srv_credential creds[] = {
-      {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, true},
-      {"inactive", "inactivesecret", false, false},
-  };
-  static char method[64], target[MAX_FIELD], body[MAX_FIELD];
-  static char hdr_text[AIPA_SRV_MAX_HEADERS][512];
-  static const char *const pool[] = {"47.96.0.0/28"};
-  static struct aipa_srv *servers[8];
-  struct fz f = {data, size};
-  struct aipa_srv_config cfg;
-  struct aipa_srv *srv;
-  uint8_t mode = fz_u8(&f) & 7u;
-  aipa_err err;
+static const char *json_str(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 
-  aipa_srv_config_defaults(&cfg);
-  cfg.credentials = creds;
-  cfg.credential_count = AIPA_ARRAY_LEN(creds);
-  cfg.auth_off = (mode & 1u) != 0;
-  cfg.edition = (mode & 2u) ? AIPA_ED_2018 : AIPA_ED_2024;
-  cfg.fixtures = (mode & 4u) != 0;
-  cfg.fixture_token = "t";
-  cfg.now = fixed_now;
-  cfg.seed = 42;
-  cfg.pool_cidrs = pool;
-  cfg.pool_cidr_count = AIPA_ARRAY_LEN(pool);
-  if (servers[mode] == NULL) {
-    err = aipa_srv_new(&servers[mode], &cfg);
-    FUZZ_CHECK(err == AIPA_OK, "srv_new: %s", aipa_errname(err));
-  }
-  srv = servers[mode];
-  err = aipa_model_reset(srv->model);
-  FUZZ_CHECK(err == AIPA_OK, "model_reset: %s", aipa_errname(err));
-  aipa_model_set_edition(srv->model, cfg.edition);
-  aipa__nonce_cache_clear(srv->nonces);
-  aipa_rng_seed(&srv->rng, cfg.seed);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
 
-  for (int n = 0; n < MAX_REQUESTS && f.n > 0; n++) {
-    struct aipa_header headers[AIPA_SRV_MAX_HEADERS];
-    struct aipa_srv_request req;
-    struct aipa_srv_response resp;
-    size_t target_len, body_len, count = 0, len;
+static void check_response(const struct aipa_srv_response *r, bool fixture_path)
+{
+    const char *body = r->body.ptr != NULL ? r->body.ptr : "";
+    bool is_error = r->status >= 300;
 
-    fz_str(&f, method, sizeof(method), NULL);
-    fz_str(&f, target, sizeof(target), &target_len);
-    while (count < AIPA_SRV_MAX_HEADERS) {
-      char *h = fz_str(&f, hdr_text[count], sizeof(hdr_text[count]), &len);
-      char *colon = memchr(h, ':', len);
-      size_t vstart;
-      if (len == 0) {
-        break;
-      }
-      if (colon == NULL) {
-        colon = h + len;
-      }
-      headers[count].name =
-          (struct aipa_slice){(const uint8_t *)h, (size_t)(colon - h)};
-      vstart = colon < h + len ? (size_t)(colon - h) + 1 : len;
-      while (vstart < len && h[vstart] == ' ') {
-        vstart++;
-      }
-      headers[count].value =
-          (struct aipa_slice){(const uint8_t *)h + vstart, len - vstart};
-      count++;
+    FUZZ_CHECK(status_documented(r->status), "status %u is not documented", r->status);
+    FUZZ_CHECK(r->content_type != NULL && (strcmp(r->content_type, AIPA_CT_XML) == 0 ||
+                                           strcmp(r->content_type, AIPA_CT_JSON) == 0),
+               "content type %s", r->content_type ? r->content_type : "(null)");
+    FUZZ_CHECK(memchr(r->code, 0, sizeof(r->code)) && memchr(r->action, 0, sizeof(r->action)) &&
+                   memchr(r->request_id, 0, sizeof(r->request_id)),
+               "an unterminated response field");
+    FUZZ_CHECK(strlen(body) == r->body.len, "the body holds a NUL byte");
+    if (strcmp(r->content_type, AIPA_CT_JSON) == 0) {
+        cJSON *j = cJSON_ParseWithLength(body, r->body.len);
+        FUZZ_CHECK(j != NULL && cJSON_IsObject(j), "body is not a JSON object:\n%s", body);
+        if (!fixture_path && is_error && strcmp(r->code, "InternalError") != 0) {
+            const char *code = json_str(j, "Code"), *rid = json_str(j, "RequestId");
+            FUZZ_CHECK(code != NULL && strcmp(code, r->code) == 0, "Code %s, resp.code %s",
+                       code ? code : "(none)", r->code);
+            FUZZ_CHECK(rid != NULL && strcmp(rid, r->request_id) == 0,
+                       "RequestId %s, resp.request_id %s", rid ? rid : "(none)", r->request_id);
+        }
+        cJSON_Delete(j);
+    } else {
+        xmlDocPtr doc = xmlReadMemory(body, (int)r->body.len, "response.xml", NULL,
+                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        FUZZ_CHECK(doc != NULL, "body is not well-formed XML:\n%s", body);
+        xmlNodePtr root = xmlDocGetRootElement(doc);
+        FUZZ_CHECK(root != NULL, "XML without a root element");
+        if (is_error) {
+            FUZZ_CHECK(strcmp((const char *)root->name, "Error") == 0, "error root <%s>",
+                       (const char *)root->name);
+            if (!fixture_path && strcmp(r->code, "InternalError") != 0) {
+                bool code_ok = false, rid_ok = false;
+                for (xmlNodePtr c = root->children; c != NULL; c = c->next) {
+                    if (c->type != XML_ELEMENT_NODE) {
+                        continue;
+                    }
+                    xmlChar *text = xmlNodeGetContent(c);
+                    const char *t = text != NULL ? (const char *)text : "";
+                    if (strcmp((const char *)c->name, "Code") == 0) {
+                        code_ok = strcmp(t, r->code) == 0;
+                    } else if (strcmp((const char *)c->name, "RequestId") == 0) {
+                        rid_ok = strcmp(t, r->request_id) == 0;
+                    }
+                    xmlFree(text);
+                }
+                FUZZ_CHECK(code_ok && rid_ok, "XML error body without Code %s / RequestId %s",
+                           r->code, r->request_id);
+            }
+        } else {
+            FUZZ_CHECK(r->code[0] == '\0', "success with code %s", r->code);
+        }
+        xmlFreeDoc(doc);
     }
-    fz_str(&f, body, sizeof(body), &body_len);
+}
 
-    req.method = method;
-    req.target = target;
-    req.target_len = target_len;
-    req.headers = headers;
-    req.header_count = count;
-    req.body = (const uint8_t *)body;
-    req.body_len = body_len;
-    aipa_srv_response_init(&resp);
-    err = aipa_srv_handle(srv, &req, &resp);
-    FUZZ_CHECK(err == AIPA_OK, "srv_handle: %s", aipa_errname(err));
-    if (verbose) {
-      fprintf(stderr, "  %s %.60s -> %u %s %s\n", method, target, resp.status,
-              resp.action, resp.code);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const struct aipa_srv_credential creds[] = {
+        {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, true},
+        {"inactive", "inactivesecret", false, false},
+    };
+    static char method[64], target[MAX_FIELD], body[MAX_FIELD];
+    static char hdr_text[AIPA_SRV_MAX_HEADERS][512];
+    static const char *const pool[] = {"47.96.0.0/28"};
+    static struct aipa_srv *servers[8];
+    struct fz f = {data, size};
+    struct aipa_srv_config cfg;
+    struct aipa_srv *srv;
+    uint8_t mode = fz_u8(&f) & 7u;
+    aipa_err err;
+
+    aipa_srv_config_defaults(&cfg);
+    cfg.credentials = creds;
+    cfg.credential_count = AIPA_ARRAY_LEN(creds);
+    cfg.auth_off = (mode & 1u) != 0;
+    cfg.edition = (mode & 2u) ? AIPA_ED_2018 : AIPA_ED_2024;
+    cfg.fixtures = (mode & 4u) != 0;
+    cfg.fixture_token = "t";
+    cfg.now = fixed_now;
+    cfg.seed = 42;
+    cfg.pool_cidrs = pool;
+    cfg.pool_cidr_count = AIPA_ARRAY_LEN(pool);
+    if (servers[mode] == NULL) {
+        err = aipa_srv_new(&servers[mode], &cfg);
+        FUZZ_CHECK(err == AIPA_OK, "srv_new: %s", aipa_errname(err));
     }
-    check_response(
-        &resp, cfg.fixtures && strncmp(target, "/_aipa", 6) == 0 &&
-                   (target[6] == '/' || target[6] == '\0' || target[6] == '?'));
-    aipa_srv_response_cleanup(&resp);
-  }
-  return 0;
+    srv = servers[mode];
+    err = aipa_model_reset(srv->model);
+    FUZZ_CHECK(err == AIPA_OK, "model_reset: %s", aipa_errname(err));
+    aipa_model_set_edition(srv->model, cfg.edition);
+    aipa__nonce_cache_clear(srv->nonces);
+    aipa_rng_seed(&srv->rng, cfg.seed);
+
+    for (int n = 0; n < MAX_REQUESTS && f.n > 0; n++) {
+        struct aipa_header headers[AIPA_SRV_MAX_HEADERS];
+        struct aipa_srv_request req;
+        struct aipa_srv_response resp;
+        size_t target_len, body_len, count = 0, len;
+
+        fz_str(&f, method, sizeof(method), NULL);
+        fz_str(&f, target, sizeof(target), &target_len);
+        while (count < AIPA_SRV_MAX_HEADERS) {
+            char *h = fz_str(&f, hdr_text[count], sizeof(hdr_text[count]), &len);
+            char *colon = memchr(h, ':', len);
+            size_t vstart;
+            if (len == 0) {
+                break;
+            }
+            if (colon == NULL) {
+                colon = h + len;
+            }
+            headers[count].name = (struct aipa_slice){(const uint8_t *)h, (size_t)(colon - h)};
+            vstart = colon < h + len ? (size_t)(colon - h) + 1 : len;
+            while (vstart < len && h[vstart] == ' ') {
+                vstart++;
+            }
+            headers[count].value = (struct aipa_slice){(const uint8_t *)h + vstart, len - vstart};
+            count++;
+        }
+        fz_str(&f, body, sizeof(body), &body_len);
+
+        req.method = method;
+        req.target = target;
+        req.target_len = target_len;
+        req.headers = headers;
+        req.header_count = count;
+        req.body = (const uint8_t *)body;
+        req.body_len = body_len;
+        aipa_srv_response_init(&resp);
+        err = aipa_srv_handle(srv, &req, &resp);
+        FUZZ_CHECK(err == AIPA_OK, "srv_handle: %s", aipa_errname(err));
+        if (verbose) {
+            fprintf(stderr, "  %s %.60s -> %u %s %s\n", method, target, resp.status, resp.action,
+                    resp.code);
+        }
+        check_response(&resp, cfg.fixtures && strncmp(target, "/_aipa", 6) == 0 &&
+                                  (target[6] == '/' || target[6] == '\0' || target[6] == '?'));
+        aipa_srv_response_cleanup(&resp);
+    }
+    return 0;
 }

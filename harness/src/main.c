@@ -1,8 +1,8 @@
 /* aipa: conformance and fuzzing for Alibaba Cloud ECS AllocatePublicIpAddress. */
+#include "aipa/cli.h"
+
 #include <stdio.h>
 #include <string.h>
-
-#include "aipa/cli.h"
 
 struct subcommand {
     const char *name;

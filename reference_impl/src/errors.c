@@ -3,10 +3,9 @@
 
 #include <string.h>
 
-static const struct aipa_api_error table[] = {
-    {AIPA_C_OK, "", 200, "", AIPA_ED_ALL, ""},
+static const struct aipa_api_error table[] = {{AIPA_C_OK, "", 200, "", AIPA_ED_ALL, ""},
 #define AIPA_CODE_ROW_(id, code, status, msg, ed, src) {id, code, status, msg, ed, src},
-    AIPA_API_ERRORS(AIPA_CODE_ROW_)
+                                              AIPA_API_ERRORS(AIPA_CODE_ROW_)
 #undef AIPA_CODE_ROW_
 };
 

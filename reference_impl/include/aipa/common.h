@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AIPA_API __attribute__((visibility("default")))
-#define AIPA_MUST_CHECK __attribute__((warn_unused_result))
+#define AIPA_API          __attribute__((visibility("default")))
+#define AIPA_MUST_CHECK   __attribute__((warn_unused_result))
 #define AIPA_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 /*
@@ -94,8 +94,8 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_buf_puts(struct aipa_buf *b, const char *
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_buf_putc(struct aipa_buf *b, char c);
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_buf_printf(struct aipa_buf *b, const char *fmt, ...)
     AIPA_PRINTF(2, 3);
-AIPA_API AIPA_MUST_CHECK aipa_err aipa_buf_vprintf(struct aipa_buf *b, const char *fmt,
-                                                   va_list ap) AIPA_PRINTF(2, 0);
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_buf_vprintf(struct aipa_buf *b, const char *fmt, va_list ap)
+    AIPA_PRINTF(2, 0);
 /* Hands the storage to the caller (who frees it with aipa_free); b is left empty. */
 AIPA_API char *aipa_buf_steal(struct aipa_buf *b, size_t *len);
 

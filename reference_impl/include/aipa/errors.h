@@ -157,7 +157,7 @@ enum aipa_code {
 
 struct aipa_api_error {
     enum aipa_code id;
-    const char *code;    /* wire Code; may hold one %s (AIPA_C_MISSING_NAMED) */
+    const char *code; /* wire Code; may hold one %s (AIPA_C_MISSING_NAMED) */
     int http_status;
     const char *message; /* may hold one %s */
     unsigned editions;   /* AIPA_ED_* bits */

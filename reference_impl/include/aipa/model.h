@@ -26,14 +26,14 @@ AIPA_API const char *aipa_status_name(enum aipa_status s);
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_status_parse(const char *s, enum aipa_status *out);
 
 /* OperationLocks reasons, as bits. */
-#define AIPA_LOCK_FINANCIAL 0x01u
-#define AIPA_LOCK_SECURITY 0x02u
-#define AIPA_LOCK_RECYCLING 0x04u
+#define AIPA_LOCK_FINANCIAL              0x01u
+#define AIPA_LOCK_SECURITY               0x02u
+#define AIPA_LOCK_RECYCLING              0x04u
 #define AIPA_LOCK_DEDICATEDHOSTFINANCIAL 0x08u
-#define AIPA_LOCK_REFUNDED 0x10u
+#define AIPA_LOCK_REFUNDED               0x10u
 
 #define AIPA_INSTANCE_ID_MAX 32 /* bytes including the NUL */
-#define AIPA_IPV4_MAX 16        /* "255.255.255.255" and a NUL */
+#define AIPA_IPV4_MAX        16 /* "255.255.255.255" and a NUL */
 
 /*
  * A copy of one instance, as DescribeInstances shows it. public_ip is the
@@ -50,20 +50,20 @@ struct aipa_instance_view {
     bool public_ip_effective;
     char eip_address[AIPA_IPV4_MAX]; /* "" if none */
     char eip_allocation_id[AIPA_INSTANCE_ID_MAX];
-    unsigned locks;       /* AIPA_LOCK_* */
-    bool expired;         /* expired or in arrears without a financial lock */
-    bool cloudbox;        /* instance in a Cloudbox */
+    unsigned locks; /* AIPA_LOCK_* */
+    bool expired;   /* expired or in arrears without a financial lock */
+    bool cloudbox;  /* instance in a Cloudbox */
     bool dedicated_region;
     char region_id[24];
-    char vlan_id[16];     /* "" if none */
+    char vlan_id[16]; /* "" if none */
 };
 
 struct aipa_model_config {
-    unsigned edition;            /* AIPA_ED_2018 or AIPA_ED_2024 */
-    uint64_t seed;               /* instance IDs and address choice */
+    unsigned edition;              /* AIPA_ED_2018 or AIPA_ED_2024 */
+    uint64_t seed;                 /* instance IDs and address choice */
     const char *const *pool_cidrs; /* e.g. "47.96.0.0/20"; NULL means a built-in default */
     size_t pool_cidr_count;
-    size_t max_instances;        /* 0 means 1,000,000 */
+    size_t max_instances; /* 0 means 1,000,000 */
 };
 
 struct aipa_model;

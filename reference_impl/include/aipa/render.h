@@ -19,7 +19,7 @@
 
 enum aipa_format { AIPA_FMT_XML = 0, AIPA_FMT_JSON = 1 };
 
-#define AIPA_CT_XML "text/xml;charset=utf-8"
+#define AIPA_CT_XML  "text/xml;charset=utf-8"
 #define AIPA_CT_JSON "application/json;charset=utf-8"
 AIPA_API const char *aipa_content_type(enum aipa_format f);
 
@@ -67,17 +67,14 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_render_error(enum aipa_format f, const ch
                                                     const char *message, const char *recommend,
                                                     struct aipa_buf *out);
 /* AllocatePublicIpAddressResponse: RequestId, IpAddress (§1.2). */
-AIPA_API AIPA_MUST_CHECK aipa_err aipa_render_allocate(enum aipa_format f,
-                                                       const char *request_id,
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_render_allocate(enum aipa_format f, const char *request_id,
                                                        const char *ip_address,
                                                        struct aipa_buf *out);
 /* <{action}Response> with RequestId only (StartInstance, StopInstance, ...). */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_render_simple(enum aipa_format f, const char *action,
-                                                     const char *request_id,
-                                                     struct aipa_buf *out);
+                                                     const char *request_id, struct aipa_buf *out);
 /* DescribeInstancesResponse (§5.2): RequestId, TotalCount, PageNumber, PageSize, Instances. */
-AIPA_API AIPA_MUST_CHECK aipa_err aipa_render_describe(enum aipa_format f,
-                                                       const char *request_id,
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_render_describe(enum aipa_format f, const char *request_id,
                                                        const struct aipa_instance_view *views,
                                                        size_t count, size_t total,
                                                        size_t page_number, size_t page_size,

@@ -12,12 +12,12 @@
 #ifndef AIPA_SERVER_H
 #define AIPA_SERVER_H
 
-#include <stdio.h>
-
 #include "aipa/common.h"
 #include "aipa/model.h"
 #include "aipa/sign.h"
 #include "aipa/wire.h"
+
+#include <stdio.h>
 
 #define AIPA_SRV_MAX_HEADERS 64
 
@@ -30,8 +30,8 @@ struct aipa_srv_credential {
 
 struct aipa_srv_config {
     /* network (aipa_srv_start only) */
-    const char *listen_addr; /* "127.0.0.1" by default; "::1" works too */
-    uint16_t port;           /* 0 picks a free port; aipa_srv_port() tells which */
+    const char *listen_addr;                  /* "127.0.0.1" by default; "::1" works too */
+    uint16_t port;                            /* 0 picks a free port; aipa_srv_port() tells which */
     const char *tls_cert_file, *tls_key_file; /* both set: HTTPS */
     unsigned max_connections;
     unsigned connection_timeout_s;
@@ -48,18 +48,18 @@ struct aipa_srv_config {
     /* auth */
     const struct aipa_srv_credential *credentials;
     size_t credential_count;
-    bool auth_off;              /* load tests only */
-    int64_t max_skew_s;         /* 900 */
-    int64_t nonce_window_s;     /* 900 */
-    size_t nonce_cache_max;     /* bounded memory; oldest evicted first */
+    bool auth_off;          /* load tests only */
+    int64_t max_skew_s;     /* 900 */
+    int64_t nonce_window_s; /* 900 */
+    size_t nonce_cache_max; /* bounded memory; oldest evicted first */
     /* Clock for timestamps and the nonce window; NULL means time(NULL). */
     int64_t (*now)(void *ctx);
     void *now_ctx;
 
     /* model */
-    unsigned edition;           /* AIPA_ED_2018 or AIPA_ED_2024 */
+    unsigned edition; /* AIPA_ED_2018 or AIPA_ED_2024 */
     uint64_t seed;
-    const char *state_json;     /* seed state document; NULL: the built-in default */
+    const char *state_json; /* seed state document; NULL: the built-in default */
     size_t state_json_len;
     const char *const *pool_cidrs;
     size_t pool_cidr_count;
@@ -83,8 +83,8 @@ AIPA_API void aipa_srv_config_defaults(struct aipa_srv_config *cfg);
 
 /* A request as received. Everything is borrowed from the caller. */
 struct aipa_srv_request {
-    const char *method;            /* "GET", "POST", ... */
-    const char *target;            /* path and query as on the request line: "/?A=b" */
+    const char *method; /* "GET", "POST", ... */
+    const char *target; /* path and query as on the request line: "/?A=b" */
     size_t target_len;
     const struct aipa_header *headers;
     size_t header_count;
@@ -127,7 +127,7 @@ AIPA_API void aipa_srv_stop(struct aipa_srv *srv);
 /* The built-in default state document (NUL-terminated JSON). */
 AIPA_API const char *aipa_srv_default_state(void);
 /* The demo key pair used when no credentials are configured. */
-#define AIPA_DEMO_ACCESS_KEY_ID "testid"
+#define AIPA_DEMO_ACCESS_KEY_ID     "testid"
 #define AIPA_DEMO_ACCESS_KEY_SECRET "testsecret"
 
 /* `aipa serve` */

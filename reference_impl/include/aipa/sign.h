@@ -17,9 +17,9 @@
 #include "aipa/common.h"
 #include "aipa/wire.h"
 
-#define AIPA_V1_SIG_LEN 28 /* base64 of 20 bytes */
-#define AIPA_V3_SIG_LEN 64 /* hex of 32 bytes */
-#define AIPA_SHA256_HEX_LEN 64
+#define AIPA_V1_SIG_LEN       28 /* base64 of 20 bytes */
+#define AIPA_V3_SIG_LEN       64 /* hex of 32 bytes */
+#define AIPA_SHA256_HEX_LEN   64
 #define AIPA_EMPTY_SHA256_HEX "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /* ---- V1 ---- */
@@ -34,8 +34,7 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_v1_string_to_sign(const char *method,
                                                          struct aipa_buf *out);
 /* Base64(HMAC-SHA1(secret + "&", sts)), NUL-terminated. */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_v1_signature(const char *secret, const char *sts,
-                                                    size_t sts_len,
-                                                    char out[AIPA_V1_SIG_LEN + 1]);
+                                                    size_t sts_len, char out[AIPA_V1_SIG_LEN + 1]);
 /*
  * Computes the StringToSign of params (into sts, which the caller can put in
  * a SignatureDoesNotMatch message) and compares the Signature parameter with
@@ -94,8 +93,7 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_v3_string_to_sign(const char *canonical, 
                                                          struct aipa_buf *out);
 /* hex(HMAC-SHA256(secret, sts)), lowercase, NUL-terminated. */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_v3_signature(const char *secret, const char *sts,
-                                                    size_t sts_len,
-                                                    char out[AIPA_V3_SIG_LEN + 1]);
+                                                    size_t sts_len, char out[AIPA_V3_SIG_LEN + 1]);
 /* Lowercase hex SHA-256 of data. */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_sha256_hex(const void *data, size_t len,
                                                   char out[AIPA_SHA256_HEX_LEN + 1]);
@@ -106,24 +104,20 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_sha256_hex(const void *data, size_t len,
  * check auth->algorithm first to answer with a more precise error). Errors
  * of aipa_v3_canonical_request pass through (AIPA_ENOTFOUND, AIPA_EPARSE).
  */
-AIPA_API AIPA_MUST_CHECK aipa_err aipa_v3_verify(const char *method, const char *uri,
-                                                 const struct aipa_params *query,
-                                                 const struct aipa_header *headers,
-                                                 size_t header_count,
-                                                 const struct aipa_v3_auth *auth,
-                                                 const char *payload_hash_hex,
-                                                 const char *secret, struct aipa_buf *sts,
-                                                 bool *match);
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_v3_verify(
+    const char *method, const char *uri, const struct aipa_params *query,
+    const struct aipa_header *headers, size_t header_count, const struct aipa_v3_auth *auth,
+    const char *payload_hash_hex, const char *secret, struct aipa_buf *sts, bool *match);
 /*
  * Client side: builds the Authorization header value for the given request.
  * signed_headers is the ';'-list to sign (every header it names must be in
  * headers).
  */
-AIPA_API AIPA_MUST_CHECK aipa_err aipa_v3_authorization(
-    const char *method, const char *uri, const struct aipa_params *query,
-    const struct aipa_header *headers, size_t header_count, const char *signed_headers,
-    const char *payload_hash_hex, const char *access_key_id, const char *secret,
-    struct aipa_buf *out);
+AIPA_API AIPA_MUST_CHECK aipa_err
+aipa_v3_authorization(const char *method, const char *uri, const struct aipa_params *query,
+                      const struct aipa_header *headers, size_t header_count,
+                      const char *signed_headers, const char *payload_hash_hex,
+                      const char *access_key_id, const char *secret, struct aipa_buf *out);
 
 /* Constant-time comparison of two byte strings (length is not secret). */
 AIPA_API bool aipa_ct_equal(const void *a, size_t a_len, const void *b, size_t b_len);

@@ -12,10 +12,10 @@
 #include "aipa/errors.h"
 
 /* Default limits; a server may configure others. */
-#define AIPA_WIRE_MAX_TOTAL (64u * 1024u) /* bytes of one query string or body */
-#define AIPA_WIRE_MAX_PARAMS 128u         /* parameters in query + body together */
-#define AIPA_WIRE_MAX_NAME 128u           /* decoded bytes of a name */
-#define AIPA_WIRE_MAX_VALUE (16u * 1024u) /* decoded bytes of a value */
+#define AIPA_WIRE_MAX_TOTAL  (64u * 1024u) /* bytes of one query string or body */
+#define AIPA_WIRE_MAX_PARAMS 128u          /* parameters in query + body together */
+#define AIPA_WIRE_MAX_NAME   128u          /* decoded bytes of a name */
+#define AIPA_WIRE_MAX_VALUE  (16u * 1024u) /* decoded bytes of a value */
 
 struct aipa_wire_limits {
     size_t max_total;
@@ -89,15 +89,14 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_params_copy(struct aipa_params *dst,
  *
  * The classes and their outcomes (each documented and tested):
  *   input longer than max_total           AIPA_ETOOBIG  / InvalidParameter "%s" = "QueryString"
- *   more than max_params parameters       AIPA_ETOOBIG  / InvalidParameter (detail "ParameterCount")
- *   a name or value past its limit        AIPA_ETOOBIG  / InvalidParameter (detail: the name)
- *   malformed %-escape ("%", "%4", "%zz") AIPA_EPARSE   / InvalidParameter (detail: the name)
- *   a decoded NUL byte in a name or value AIPA_EPARSE   / InvalidParameter
- *   invalid UTF-8 in a name or value      AIPA_EPARSE   / InvalidParameter
- *   empty name ("=x", "&&" is skipped)    AIPA_EPARSE   / InvalidParameter
- *   a name seen twice (query or body)     AIPA_EPARSE   / InvalidParameter (detail: the name)
- * Empty pairs between separators ("a=1&&b=2", a trailing "&") are skipped;
- * "a" with no "=" is a parameter with an empty value.
+ *   more than max_params parameters       AIPA_ETOOBIG  / InvalidParameter (detail
+ * "ParameterCount") a name or value past its limit        AIPA_ETOOBIG  / InvalidParameter (detail:
+ * the name) malformed %-escape ("%", "%4", "%zz") AIPA_EPARSE   / InvalidParameter (detail: the
+ * name) a decoded NUL byte in a name or value AIPA_EPARSE   / InvalidParameter invalid UTF-8 in a
+ * name or value      AIPA_EPARSE   / InvalidParameter empty name ("=x", "&&" is skipped)
+ * AIPA_EPARSE   / InvalidParameter a name seen twice (query or body)     AIPA_EPARSE   /
+ * InvalidParameter (detail: the name) Empty pairs between separators ("a=1&&b=2", a trailing "&")
+ * are skipped; "a" with no "=" is a parameter with an empty value.
  *
  * Each pair is checked in this order: name (escape, NUL, UTF-8, length),
  * value (escape, NUL, UTF-8, length), duplicate, count; the first failure
@@ -126,10 +125,9 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_pct_decode(const uint8_t *s, size_t n, un
  * Alibaba percent-encoding (§2.2 step 4): unreserved A-Z a-z 0-9 - _ . ~ stay,
  * every other byte becomes %XX with uppercase hex. Appends to out.
  */
-AIPA_API AIPA_MUST_CHECK aipa_err aipa_pct_encode(const uint8_t *s, size_t n,
-                                                  struct aipa_buf *out);
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_pct_encode(const uint8_t *s, size_t n, struct aipa_buf *out);
 /* Upper bound of the encoded length of n bytes (3n). */
-#define AIPA_PCT_ENCODED_MAX(n) ((n) * 3u)
+#define AIPA_PCT_ENCODED_MAX(n) ((n)*3u)
 
 /* True when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 AIPA_API bool aipa_utf8_valid(const uint8_t *s, size_t n);
