@@ -350,6 +350,17 @@ static aipa_err header(struct aipa_buf *h, const char *name, const char *value)
     return aipa_buf_printf(h, "%s: %s\n", name, value);
 }
 
+/* The request target: "/" and, when there is one, "?" and the query. */
+static aipa_err put_target(struct aipa_buf *target, const struct aipa_buf *query)
+{
+    AIPA_TRY(aipa_buf_putc(target, '/'));
+    if (query->len > 0) {
+        AIPA_TRY(aipa_buf_putc(target, '?'));
+        AIPA_TRY(aipa_buf_append(target, query->ptr, query->len));
+    }
+    return AIPA_OK;
+}
+
 static aipa_err render_v1(const struct aipa_lf_req *r, struct render_state *st,
                           struct aipa_lf_wire *out)
 {
@@ -423,13 +434,7 @@ static aipa_err render_v1(const struct aipa_lf_req *r, struct render_state *st,
         }
     }
     if (err == AIPA_OK) {
-        err = aipa_buf_puts(&out->target, "/");
-    }
-    if (err == AIPA_OK && query.len > 0) {
-        err = aipa_buf_putc(&out->target, '?');
-        if (err == AIPA_OK) {
-            err = aipa_buf_append(&out->target, query.ptr, query.len);
-        }
+        err = put_target(&out->target, &query);
     }
     aipa_buf_cleanup(&query);
     aipa_buf_cleanup(&sts);
@@ -548,13 +553,7 @@ static aipa_err render_v3(const struct aipa_lf_req *r, struct render_state *st,
         }
     }
     if (err == AIPA_OK) {
-        err = aipa_buf_puts(&out->target, "/");
-    }
-    if (err == AIPA_OK && query.len > 0) {
-        err = aipa_buf_putc(&out->target, '?');
-        if (err == AIPA_OK) {
-            err = aipa_buf_append(&out->target, query.ptr, query.len);
-        }
+        err = put_target(&out->target, &query);
     }
     aipa_buf_cleanup(&query);
     aipa_buf_cleanup(&auth);
@@ -575,13 +574,7 @@ static aipa_err render_none(const struct aipa_lf_req *r, struct render_state *st
                    p->value, p->value_len, p->flags, false);
     }
     if (err == AIPA_OK) {
-        err = aipa_buf_puts(&out->target, "/");
-    }
-    if (err == AIPA_OK && query.len > 0) {
-        err = aipa_buf_putc(&out->target, '?');
-        if (err == AIPA_OK) {
-            err = aipa_buf_append(&out->target, query.ptr, query.len);
-        }
+        err = put_target(&out->target, &query);
     }
     aipa_buf_cleanup(&query);
     return err;
