@@ -17,8 +17,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Room in the per-connection pool beyond the URL and header limits. */
-#define POOL_MARGIN (32u * 1024u)
+/*
+ * Room in the per-connection pool beyond the URL and header limits. A
+ * request line has to fit in the pool for the server to answer it itself
+ * (414 with an error body, the connection kept); past the pool libmicrohttpd
+ * reads the rest 128 bytes at a time, rescanning the line after each read,
+ * then sends its own bodyless 414 and closes: ~3 ms of CPU and a reconnect
+ * for a 70 KB line, against ~0.1 ms once it fits. This much room takes lines
+ * of a few times the URL limit (fuzzers send them); the pool's pages are
+ * only touched as far as a request fills them.
+ */
+#define POOL_MARGIN (224u * 1024u)
 #define MAX_PEM     (1024u * 1024u)
 /*
  * Worker stacks: the deepest path is cJSON parsing a hostile InstanceIds or
