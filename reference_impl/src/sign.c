@@ -9,9 +9,11 @@
 #include "aipa/sign.h"
 
 #include <limits.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 #include <string.h>
 
 /* clang-format off */
@@ -174,12 +176,69 @@ aipa_err aipa_v1_string_to_sign(const char *method, const struct aipa_params *pa
     return err;
 }
 
+/*
+ * HMAC contexts fetched once. The one-shot HMAC() fetches the MAC and the
+ * digest by name on every call, which cost more than hashing a typical
+ * request; here one keyless prototype per digest is set up on first use and
+ * each call duplicates it (EVP_MAC_CTX_dup only reads the prototype, so
+ * threads may share it). The prototypes live as long as the process.
+ */
+static EVP_MAC_CTX *hmac_proto[2]; /* [0] SHA-1, [1] SHA-256 */
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_setup(void)
+{
+    static char names[2][8] = {"SHA1", "SHA256"};
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+
+    for (size_t i = 0; mac != NULL && i < 2; i++) {
+        OSSL_PARAM params[2];
+        EVP_MAC_CTX *c = EVP_MAC_CTX_new(mac);
+
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, names[i], 0);
+        params[1] = OSSL_PARAM_construct_end();
+        if (c != NULL && EVP_MAC_CTX_set_params(c, params) != 1) {
+            EVP_MAC_CTX_free(c);
+            c = NULL;
+        }
+        hmac_proto[i] = c;
+    }
+    EVP_MAC_free(mac); /* the contexts hold their own reference */
+}
+
+/* HMAC-SHA1 (sha256 false, 20 bytes) or HMAC-SHA256 (32 bytes) of data under key. */
+static bool hmac(bool sha256, const void *key, size_t key_len, const void *data, size_t len,
+                 unsigned char *md, size_t md_cap, size_t *md_len)
+{
+    EVP_MAC_CTX *c = NULL;
+    bool ok = false;
+
+    (void)pthread_once(&hmac_once, hmac_setup);
+    if (hmac_proto[sha256 ? 1 : 0] != NULL) {
+        c = EVP_MAC_CTX_dup(hmac_proto[sha256 ? 1 : 0]);
+    }
+    if (c != NULL) {
+        ok = EVP_MAC_init(c, key, key_len, NULL) == 1 && EVP_MAC_update(c, data, len) == 1 &&
+             EVP_MAC_final(c, md, md_len, md_cap) == 1;
+        EVP_MAC_CTX_free(c);
+        return ok;
+    }
+    /* no prototype (a provider without HMAC?): the one-shot call says why not */
+    {
+        unsigned int n = 0;
+
+        ok = HMAC(sha256 ? EVP_sha256() : EVP_sha1(), key, (int)key_len, data, len, md, &n) != NULL;
+        *md_len = n;
+    }
+    return ok;
+}
+
 aipa_err aipa_v1_signature(const char *secret, const char *sts, size_t sts_len,
                            char out[AIPA_V1_SIG_LEN + 1])
 {
     aipa_err err = AIPA_ECRYPTO;
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
+    size_t md_len = 0;
     size_t secret_len;
     char *key = NULL;
 
@@ -200,8 +259,7 @@ aipa_err aipa_v1_signature(const char *secret, const char *sts, size_t sts_len,
     memcpy(key, secret, secret_len);
     key[secret_len] = '&';
     key[secret_len + 1] = '\0';
-    if (HMAC(EVP_sha1(), key, (int)(secret_len + 1), (const unsigned char *)(sts ? sts : ""),
-             sts_len, md, &md_len) == NULL ||
+    if (!hmac(false, key, secret_len + 1, sts ? sts : "", sts_len, md, sizeof(md), &md_len) ||
         md_len != 20) {
         goto out;
     }
@@ -584,7 +642,7 @@ aipa_err aipa_v3_signature(const char *secret, const char *sts, size_t sts_len,
                            char out[AIPA_V3_SIG_LEN + 1])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
+    size_t md_len = 0;
     size_t secret_len;
     aipa_err err = AIPA_ECRYPTO;
 
@@ -597,8 +655,7 @@ aipa_err aipa_v3_signature(const char *secret, const char *sts, size_t sts_len,
         return AIPA_EINVAL;
     }
     /* The key is the secret itself, no '&' (§2.3). */
-    if (HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)(sts ? sts : ""),
-             sts_len, md, &md_len) != NULL &&
+    if (hmac(true, secret, secret_len, sts ? sts : "", sts_len, md, sizeof(md), &md_len) &&
         md_len == 32) {
         hex_encode(md, 32, out);
         err = AIPA_OK;
