@@ -13,7 +13,11 @@
  * mallinfo2() (bytes the C library holds, overhead included).
  *
  * Usage: bench_model [allocations per size, default 1000000]
+ *        bench_model --calls INSTANCES CALLS
  * Prints one line per size and a summary; exits non-zero on a wrong result.
+ * The second form only populates INSTANCES and makes CALLS random allocate +
+ * release pairs, untimed: it is run under callgrind by scripts/bench_model.sh
+ * to count the instructions per allocation at each size.
  */
 #define _GNU_SOURCE
 
@@ -280,6 +284,51 @@ out:
     return rc;
 }
 
+/* CALLS allocate + release pairs on instances drawn uniformly from n. */
+static int calls_only(size_t n, size_t calls)
+{
+    const char *cidrs[] = {"47.96.0.0/12"};
+    struct aipa_model_config cfg = {AIPA_ED_2018, 1, cidrs, 1, n};
+    struct aipa_model *m = NULL;
+    struct aipa_instance_view *views = malloc(n * sizeof(*views));
+    char ip[AIPA_IPV4_MAX];
+    struct aipa_rng r;
+    int rc = 1;
+
+    if (views == NULL || aipa_model_new(&m, &cfg) != AIPA_OK ||
+        aipa_model_populate(m, n) != AIPA_OK) {
+        fprintf(stderr, "bench_model: set-up failed\n");
+        goto out;
+    }
+    for (size_t pg = 1, got = 0; got < n; pg++) {
+        size_t count, total_count;
+
+        (void)aipa_model_describe(m, NULL, 0, pg, 10000, views + got, n - got, &count,
+                                  &total_count);
+        if (count == 0) {
+            fprintf(stderr, "bench_model: describe stopped at %zu\n", got);
+            goto out;
+        }
+        got += count;
+    }
+    aipa_rng_seed(&r, 1);
+    for (size_t i = 0; i < calls; i++) {
+        const char *id = views[aipa_rng_below(&r, n)].instance_id;
+        struct aipa_alloc_req req = {id, NULL, NULL, false};
+
+        if (aipa_model_allocate(m, &req, ip) != AIPA_C_OK ||
+            aipa_model_release(m, id, ip) != AIPA_C_OK) {
+            fprintf(stderr, "bench_model: call %zu failed\n", i);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    free(views);
+    aipa_model_free(m);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     size_t total = STREAM_MAX;
@@ -289,6 +338,16 @@ int main(int argc, char **argv)
     struct result small_sized;
     struct result big_sized;
 
+    if (argc == 4 && strcmp(argv[1], "--calls") == 0) {
+        size_t n = strtoul(argv[2], NULL, 10);
+        size_t calls = strtoul(argv[3], NULL, 10);
+
+        if (n < 1 || n > 10000000 || calls < 1) {
+            fprintf(stderr, "usage: bench_model --calls INSTANCES CALLS\n");
+            return 2;
+        }
+        return calls_only(n, calls);
+    }
     if (argc > 1) {
         char *end;
         unsigned long long v = strtoull(argv[1], &end, 10);
