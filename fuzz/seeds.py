@@ -218,8 +218,9 @@ def srv_req(method, target, headers, body=""):
     return fzs(method, target, *headers, "", body)
 
 
-def gen_server():
-    a = srv_req("POST", "/?" + Q_V3_A, CAPTURED_HEADERS_V3 + [
+def captured_requests():
+    """The captured SDK requests of ecs-rpc-wire.md §2.6: name -> (method, target, headers, body)."""
+    a = ("POST", "/?" + Q_V3_A, CAPTURED_HEADERS_V3 + [
         "x-acs-date: 2026-11-27T07:51:21Z",
         "x-acs-signature-nonce: 5c692507df90cfef3803ed0d120d1deb10bd77c39231b6e765891efd3556b6e4",
         "accept: application/json", "x-acs-content-sha256: " + EMPTY_SHA, "x-acs-credentials-provider: static_ak",
@@ -227,7 +228,7 @@ def gen_server():
         "x-acs-credentials-provider;x-acs-date;x-acs-signature-nonce;x-acs-version,"
         "Signature=579d9bdc75d351be974cc9bd4707154ff224c2a67b25bbb150a1f865267ec988",
         "Connection: keep-alive", "Content-Length: 0"])
-    b = srv_req("POST", "/?" + Q_V3_B, CAPTURED_HEADERS_V3 + [
+    b = ("POST", "/?" + Q_V3_B, CAPTURED_HEADERS_V3 + [
         "x-acs-date: 2026-11-27T07:51:22Z",
         "x-acs-signature-nonce: 38adbed8bc11cb8db6a5250e168454e516887c602fd622b63a97995d8fac6d81",
         "accept: application/json", "x-acs-content-sha256: " + EMPTY_SHA, "x-acs-credentials-provider: static_ak",
@@ -235,15 +236,20 @@ def gen_server():
         "x-acs-credentials-provider;x-acs-date;x-acs-signature-nonce;x-acs-version,"
         "Signature=253ff6c0b380548c2ea7a4c05f26fb1bfe97438ac4b1448a02704e01f9563c27",
         "Connection: keep-alive", "Content-Length: 0"])
-    c = srv_req("POST", "/?" + Q_V1_C, CAPTURED_HEADERS_V3 + ["x-acs-credentials-provider: static_ak",
+    c = ("POST", "/?" + Q_V1_C, CAPTURED_HEADERS_V3 + ["x-acs-credentials-provider: static_ak",
                                                                "Connection: keep-alive", "Content-Length: 0"])
-    d = srv_req("GET", "/?" + Q_V1_D, ["x-sdk-client: Node.js(v20.20.2), @alicloud/pop-core: 1.8.0",
+    d = ("GET", "/?" + Q_V1_D, ["x-sdk-client: Node.js(v20.20.2), @alicloud/pop-core: 1.8.0",
                                        "x-acs-action: AllocatePublicIpAddress", "x-acs-version: 2014-05-26",
                                        "Host: 127.0.0.1:18080", "Connection: keep-alive"])
-    e = srv_req("POST", "/", ["x-acs-action: AllocatePublicIpAddress", "x-acs-version: 2014-05-26",
+    e = ("POST", "/", ["x-acs-action: AllocatePublicIpAddress", "x-acs-version: 2014-05-26",
                               "content-type: application/x-www-form-urlencoded", "Host: 127.0.0.1:18080",
                               "Content-Length: 308"], B_V1_E)
-    caps = {"v3-a": a, "v3-b-all-params": b, "v1-c-tea": c, "v1-d-popcore-get": d, "v1-e-popcore-form": e}
+    return {"v3-a": a, "v3-b-all-params": b, "v1-c-tea": c, "v1-d-popcore-get": d, "v1-e-popcore-form": e}
+
+
+def gen_server():
+    caps = {k: srv_req(*v) for k, v in captured_requests().items()}
+    d = caps["v1-d-popcore-get"]
     for name, r in caps.items():
         write("fuzz_server", "auth-" + name, b"\x00" + r)          # 2024, auth on
         write("fuzz_server", "auth-2018-" + name, b"\x02" + r)     # 2018, auth on
@@ -285,6 +291,73 @@ def gen_server():
         # fixtures are not created here: every ${...} names an instance of the default state
         req = {k: re.sub(r"\$\{[^}]*\}", "i-aipa-running", v) for k, v in req.items()}
         write("fuzz_server", "case-%s-%d" % (slug(cid), i), b"\x01" + unsigned(qs(req)))
+
+
+def http_req(method, target, headers, body="", version="HTTP/1.1"):
+    """A raw HTTP/1.x request (for fuzz_http): Host and Content-Length added when missing."""
+    names = [h.split(":", 1)[0].strip().lower() for h in headers]
+    hs = list(headers)
+    if "host" not in names:
+        hs.append("Host: 127.0.0.1")
+    if body and "content-length" not in names and "transfer-encoding" not in names:
+        hs.append("Content-Length: %d" % len(body.encode("utf-8", "surrogateescape")))
+    return ("%s %s %s\r\n%s\r\n%s" % (method, target, version, "".join(h + "\r\n" for h in hs), body)).encode(
+        "utf-8", "surrogateescape")
+
+
+def gen_http():
+    caps = captured_requests()
+    for name, r in caps.items():
+        write("fuzz_http", "auth-" + name, b"\x00" + http_req(*r))
+        write("fuzz_http", "auth-2018-" + name, b"\x02" + http_req(*r))
+    d = http_req(*caps["v1-d-popcore-get"])
+    write("fuzz_http", "auth-replay-nonce-pipelined", b"\x00" + d + d)
+    u = lambda q, m="GET", h=(), body="": http_req(m, "/?" + q + "&Version=2014-05-26", list(h), body)
+    flows = {
+        "allocate-describe": [u("Action=AllocatePublicIpAddress&InstanceId=i-aipa-running&Format=JSON"),
+                              u("Action=DescribeInstances&InstanceIds=%5B%22i-aipa-running%22%5D")],
+        "head-then-get": [u("Action=DescribeRegions", "HEAD"), u("Action=DescribeRegions&Format=JSON")],
+        "form-post": [http_req("POST", "/?Format=JSON",
+                               ["Content-Type: application/x-www-form-urlencoded; charset=UTF-8"],
+                               "Action=AllocatePublicIpAddress&InstanceId=i-aipa-no-bandwidth&Version=2014-05-26")],
+        "chunked-form": [http_req("POST", "/", ["Content-Type: application/x-www-form-urlencoded",
+                                                "Transfer-Encoding: chunked"],
+                                  "1a\r\nAction=DescribeInstances&V\r\n14\r\nersion=2014-05-26&a=b\r\n0\r\n\r\n")],
+        "expect-continue": [http_req("POST", "/", ["Expect: 100-continue",
+                                                   "Content-Type: application/x-www-form-urlencoded"],
+                                     "Action=DescribeRegions&Version=2014-05-26")],
+        "http10-close": [http_req("GET", "/?Action=DescribeRegions&Version=2014-05-26", ["Connection: close"],
+                                  version="HTTP/1.0")],
+        "put-delete-options": [u("Action=X", "PUT"), u("Action=X", "DELETE"), u("Action=X", "OPTIONS")],
+        "bad-wire": [u("Action=AllocatePublicIpAddress&InstanceId=%zz"), u("a=1&a=2"), http_req("GET", "/other", [])],
+        "many-headers": [http_req("GET", "/?Action=DescribeRegions", ["X-H%d: %d" % (i, i) for i in range(70)])],
+        "long-url": [http_req("GET", "/?Action=DescribeRegions&Pad=" + "x" * 3000, [])],
+        "declared-too-big": [http_req("POST", "/", ["Content-Length: 99999999"], "")],
+        "body-over-limit": [http_req("POST", "/", ["Content-Type: application/x-www-form-urlencoded"],
+                                     "Action=DescribeRegions&Pad=" + "y" * 700)],
+        "garbage": [b"\x00\x01\x02 / HTTP/9.9\r\n\r\n".decode("latin-1")],
+        "lf-only": ["GET /?Action=DescribeRegions HTTP/1.1\nHost: x\n\n"],
+        "no-host": ["GET /?Action=DescribeRegions HTTP/1.1\r\n\r\n"],
+        "truncated-body": ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nAction=Desc"],
+        "truncated-headers": ["GET / HTTP/1.1\r\nHost: x\r\nX-A: b"],
+    }
+    for name, reqs in flows.items():
+        raw = b"".join(r if isinstance(r, bytes) else r.encode("latin-1") for r in reqs)
+        write("fuzz_http", "noauth-" + name, b"\x01" + raw)
+        write("fuzz_http", "noauth-small-" + name, b"\x09" + raw)
+    tok = "X-Aipa-Token: t"
+    fixtures = [http_req("POST", "/_aipa/reset", [tok]),
+                http_req("POST", "/_aipa/instances", [tok, "Content-Type: application/json"],
+                         '{"Status":"Stopped","InstanceNetworkType":"vpc","InternetMaxBandwidthOut":0}'),
+                http_req("PUT", "/_aipa/pool", [tok], '{"Free":0}'),
+                http_req("GET", "/_aipa/state", [tok])]
+    write("fuzz_http", "fixtures", b"\x05" + b"".join(fixtures))
+    write("fuzz_http", "fixtures-bad-token", b"\x05" + http_req("POST", "/_aipa/reset", ["X-Aipa-Token: x"]))
+    import re
+    for cid, i, req in case_requests()[:40]:
+        req = {k: re.sub(r"\$\{[^}]*\}", "i-aipa-running", v) for k, v in req.items()}
+        write("fuzz_http", "case-%s-%d" % (slug(cid), i), b"\x01" + http_req(
+            "POST", "/", ["Content-Type: application/x-www-form-urlencoded"], qs(req)))
 
 
 def gen_render():
@@ -376,7 +449,7 @@ def gen_parse():
     write("fuzz_parse_json", "small-body", b"\x03" + fzs("RequestId", JSON_BODIES["describe"]))
 
 
-GENERATORS = {"wire": gen_wire, "sign": gen_sign, "model": gen_model, "server": gen_server,
+GENERATORS = {"wire": gen_wire, "sign": gen_sign, "model": gen_model, "server": gen_server, "http": gen_http,
               "render": gen_render, "case": gen_case, "parse": gen_parse}
 
 if __name__ == "__main__":

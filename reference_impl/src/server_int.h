@@ -85,6 +85,13 @@ void aipa__srv_request_id(struct aipa_srv *srv, char out[37]);
 aipa_err aipa__srv_handle_declared(struct aipa_srv *srv, const struct aipa_srv_request *req,
                                    size_t declared_body_len, struct aipa_srv_response *resp);
 
+/*
+ * aipa_srv_start without a listen socket or threads (MHD_USE_NO_LISTEN_SOCKET,
+ * external select): connections come in through MHD_add_connection on
+ * srv->daemon and progress in MHD_run. Stopped by aipa_srv_stop.
+ */
+aipa_err aipa__srv_start_external(struct aipa_srv *srv);
+
 /* Copies n bytes of src as a string, bytes outside 0x21..0x7e as '?' (for logs). */
 void aipa__srv_printable(char *dst, size_t cap, const char *src, size_t n);
 

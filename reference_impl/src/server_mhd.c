@@ -225,7 +225,12 @@ static void fail_msg(struct aipa_buf *err, const char *msg)
     }
 }
 
-aipa_err aipa_srv_start(struct aipa_srv *srv)
+/*
+ * external: no listen socket and no thread of MHD's own; the caller hands
+ * connections in with MHD_add_connection and drives them with MHD_run
+ * (aipa__srv_start_external, for the fuzz target fuzz_http).
+ */
+static aipa_err start_daemon(struct aipa_srv *srv, bool external)
 {
     struct aipa_buf *err = srv->cfg.error;
     struct sockaddr_in sin;
@@ -286,6 +291,9 @@ aipa_err aipa_srv_start(struct aipa_srv *srv)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem};
     }
+    if (external) {
+        flags = (flags & MHD_USE_TLS) | MHD_USE_NO_LISTEN_SOCKET;
+    }
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
                                         (intptr_t)srv->cfg.max_connections, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
@@ -293,7 +301,7 @@ aipa_err aipa_srv_start(struct aipa_srv *srv)
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)pool, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE, THREAD_STACK, NULL};
-    if (!srv->cfg.thread_per_connection && threads > 1) {
+    if (!external && !srv->cfg.thread_per_connection && threads > 1) {
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)threads, NULL};
     }
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
@@ -312,6 +320,16 @@ aipa_err aipa_srv_start(struct aipa_srv *srv)
     info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->bound_port = info != NULL ? info->port : srv->cfg.port;
     return AIPA_OK;
+}
+
+aipa_err aipa_srv_start(struct aipa_srv *srv)
+{
+    return start_daemon(srv, false);
+}
+
+aipa_err aipa__srv_start_external(struct aipa_srv *srv)
+{
+    return start_daemon(srv, true);
 }
 
 uint16_t aipa_srv_port(const struct aipa_srv *srv)
