@@ -37,6 +37,9 @@ static void usage(FILE *f)
         "  --edition E           2018-08-02, 2024-12-20 or all (default: embedded all;\n"
         "                        a target: profile, /_aipa/info, else 2024-12-20)\n"
         "  --timeout SECONDS     per request (default 10)\n"
+        "  --retries N           resend a request answered with a Throttling code the\n"
+        "                        case does not expect, after x-acs-retry-after ms or a\n"
+        "                        backoff, up to N times (default 3; 0: judge it)\n"
         "  --seed N              seed of the embedded server (IDs, addresses)\n"
         "selection\n"
         "  --cases DIR           case directory or file (default: $AIPA_CASES, the source\n"
@@ -80,6 +83,7 @@ struct cli {
     const char *write_baseline;
     const char *junit, *json, *html, *report_dir, *ndjson;
     double timeout_s;
+    long retries; /* -1: not given */
     unsigned long long seed;
     bool seed_set;
     unsigned jobs; /* 0: not given (see default_jobs) */
@@ -239,6 +243,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
         O_LIST,
         O_STRICT,
         O_NDJSON,
+        O_RETRIES,
     };
     static const struct option longopts[] = {
         {"target", required_argument, NULL, O_TARGET},
@@ -257,6 +262,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
         {"report-dir", required_argument, NULL, O_REPORT_DIR},
         {"ndjson", required_argument, NULL, O_NDJSON},
         {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"retries", required_argument, NULL, O_RETRIES},
         {"seed", required_argument, NULL, O_SEED},
         {"list", no_argument, NULL, O_LIST},
         {"strict", no_argument, NULL, O_STRICT},
@@ -271,6 +277,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
     memset(o, 0, sizeof(*o));
     o->jobs = 0;
     o->timeout_s = 10;
+    o->retries = -1;
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "j:qvh", longopts, NULL)) != -1) {
@@ -335,6 +342,14 @@ static int parse_args(int argc, char **argv, struct cli *o)
             if (errno != 0 || end == optarg || *end != '\0' || !(o->timeout_s > 0) ||
                 o->timeout_s > 600) {
                 fprintf(stderr, "aipa conform: --timeout takes seconds, 0 < s <= 600\n");
+                return 2;
+            }
+            break;
+        case O_RETRIES:
+            errno = 0;
+            o->retries = strtol(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || o->retries < 0 || o->retries > 20) {
+                fprintf(stderr, "aipa conform: --retries takes 0 to 20\n");
                 return 2;
             }
             break;
@@ -728,6 +743,9 @@ int aipa_conform_main(int argc, char **argv)
     ro.timeout_ms = (long)(o.timeout_s * 1000.0);
     if (prof.timeout_ms > 0 && o.timeout_s == 10) {
         ro.timeout_ms = prof.timeout_ms;
+    }
+    if (o.retries >= 0) {
+        ro.throttle_retries = (unsigned)o.retries;
     }
     ro.strict = o.strict;
     ro.progress = on_result;

@@ -3,12 +3,14 @@
  * the client) -> bounded parse -> matcher -> verdict, with transcripts for
  * the reports. Workers run cases in parallel, each with its own client.
  */
+#define _GNU_SOURCE /* memmem */
 #include "aipa/client.h"
 #include "aipa/conform.h"
 #include "aipa/parse.h"
 #include "aipa/sign.h"
 #include "conform_int.h"
 
+#include <errno.h>
 #include <libxml/parser.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -37,6 +39,7 @@ void aipa_run_opts_init(struct aipa_run_opts *o)
     o->jobs = 1;
     o->edition = AIPA_ED_2024;
     o->keep_pass_transcripts = true;
+    o->throttle_retries = 3;
 }
 
 /* ---- reports: storage ---- */
@@ -327,6 +330,7 @@ struct runner {
     size_t done, total;
     unsigned long requests;
     unsigned long fx_requests;
+    unsigned long throttled;
 };
 
 struct job {
@@ -351,6 +355,7 @@ struct run {
     bool nonstrict;
     unsigned long requests;
     unsigned long fx_requests;
+    unsigned long throttled;
 };
 
 /* Replaces every occurrence of each principal's secret in s by "[redacted]". */
@@ -827,6 +832,107 @@ static void keep_reason(struct run *r, size_t si, const char *what, const struct
                s->name != NULL ? ")" : "", what, why->ptr != NULL ? why->ptr : "");
 }
 
+/* True when the answer's Code names throttling (the official SDKs' own test). */
+static bool is_throttling(const struct aipa_response *resp)
+{
+    struct aipa_doc doc;
+    struct aipa_buf why;
+    const char *code;
+    bool yes = false;
+
+    if (resp->xerr != AIPA_XERR_NONE || resp->body.len == 0 ||
+        memmem(resp->body.ptr, resp->body.len, "Throttling", 10) == NULL) {
+        return false;
+    }
+    aipa_doc_init(&doc);
+    aipa_buf_init(&why, 1024);
+    if (aipa_parse_body(
+            AIPA_BODY_UNKNOWN, resp->content_type[0] != '\0' ? resp->content_type : NULL,
+            (const uint8_t *)resp->body.ptr, resp->body.len, NULL, &doc, &why) == AIPA_OK) {
+        code = aipa_path_string(doc.root, "Code");
+        yes = code != NULL && strstr(code, "Throttling") != NULL;
+    }
+    aipa_doc_cleanup(&doc);
+    aipa_buf_cleanup(&why);
+    return yes;
+}
+
+static bool step_expects_throttling(const struct aipa_step *s)
+{
+    for (size_t k = 0; k < s->outcome_count; k++) {
+        if (s->outcomes[k].code != NULL && strstr(s->outcomes[k].code, "Throttling") != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The wait before retry `attempt` (0-based): what x-acs-retry-after asked for
+ * (milliseconds, as the SDKs read it), else 100 ms doubling; at most 10 s.
+ */
+static long throttle_wait_ms(const struct aipa_response *resp, unsigned attempt)
+{
+    const char *h = aipa_response_header(resp, "x-acs-retry-after");
+    long ms = 100L << (attempt < 6 ? attempt : 6);
+
+    if (h != NULL) {
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(h, &end, 10);
+        if (errno == 0 && end != h && *end == '\0' && v >= 0) {
+            ms = v;
+        }
+    }
+    return ms < 10000 ? ms : 10000;
+}
+
+/*
+ * Sends request i of step si. A Throttling answer the step does not expect
+ * is not the target's verdict on the case: after the wait the target asked
+ * for, the request is prepared and built again (a fresh nonce and
+ * timestamp) and resent, at most throttle_retries times; only the last
+ * answer is judged. Returns what aipa_client_send or the rebuild returned.
+ */
+static aipa_err send_step_request(struct run *r, size_t si, unsigned i, struct built_req *br,
+                                  struct aipa_built *b, struct aipa_response *resp,
+                                  struct aipa_buf *why)
+{
+    const struct aipa_step *s = &r->c->steps[si];
+    aipa_err e = aipa_client_send(r->cl, b, resp);
+
+    r->requests++;
+    for (unsigned attempt = 0; e == AIPA_OK && attempt < r->rn->o->throttle_retries &&
+                               !step_expects_throttling(s) && is_throttling(resp);
+         attempt++) {
+        long ms = throttle_wait_ms(resp, attempt);
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+        r->throttled++;
+        nanosleep(&ts, NULL);
+        if (!br->req.raw) {
+            built_req_cleanup(br);
+            built_req_init(br);
+            aipa_built_cleanup(b);
+            aipa_built_init(b);
+            e = prepare(r, si, i, br, why);
+            if (e == AIPA_OK) {
+                e = aipa_client_build(r->cl, &br->req, b);
+            }
+            if (e != AIPA_OK) {
+                aipa__note(why, "the request could not be rebuilt after throttling: %s",
+                           aipa_strerror(e));
+                return e;
+            }
+        }
+        e = aipa_client_send(r->cl, b, resp);
+        r->requests++;
+    }
+    return e;
+}
+
 /* Runs step si; returns its verdict (PASS, PASS_NONSTRICT, FAIL, ERROR). */
 static enum aipa_verdict run_step(struct run *r, size_t si)
 {
@@ -873,8 +979,7 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
             goto out;
         }
         if (!send_par) {
-            e = aipa_client_send(r->cl, &bs[i], &resps[i]);
-            r->requests++;
+            e = send_step_request(r, si, i, &brs[i], &bs[i], &resps[i], &why);
             if (e != AIPA_OK) {
                 aipa__note(&why, "send failed: %s", aipa_strerror(e));
                 keep_reason(r, si, "", &why);
@@ -1225,6 +1330,7 @@ static void run_job(struct runner *rn, struct aipa_client *cl, struct job *j)
     pthread_mutex_lock(&rn->lock);
     rn->requests += r.requests;
     rn->fx_requests += r.fx_requests;
+    rn->throttled += r.throttled;
     rn->done++;
     if (rn->o->progress != NULL) {
         rn->o->progress(rn->o->progress_ctx, j->res, rn->done, rn->total);
@@ -1625,6 +1731,7 @@ aipa_err aipa_run_suite(const struct aipa_suite *suite, const struct aipa_run_op
 out:
     report->requests += rn.requests;
     report->fixture_requests += rn.fx_requests;
+    report->throttled += rn.throttled;
     report->wall_ms += now_ms() - t0;
     report->editions |= o->edition;
     pthread_mutex_destroy(&rn.lock);

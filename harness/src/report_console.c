@@ -94,6 +94,9 @@ void aipa_report_print_summary(const struct aipa_report *r, FILE *f, bool verbos
                 aipa_report_count(r, ed, AIPA_V_FAIL), aipa_report_count(r, ed, AIPA_V_SKIP),
                 aipa_report_count(r, ed, AIPA_V_ERROR), aipa__report_known(r, ed));
     }
+    if (r->throttled > 0) {
+        fprintf(f, "%lu Throttling answer(s) resent and not judged\n", r->throttled);
+    }
     fprintf(f, "%lu requests (+%lu fixture requests) in %.0f ms against %s; exit status %d\n",
             r->requests, r->fixture_requests, r->wall_ms, r->target != NULL ? r->target : "?",
             aipa_report_exit_code(r));

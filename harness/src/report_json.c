@@ -106,6 +106,7 @@ aipa_err aipa_report_write_json(const struct aipa_report *r, struct aipa_buf *ou
          cJSON_AddNumberToObject(root, "wall_ms", r->wall_ms) != NULL &&
          cJSON_AddNumberToObject(root, "requests", (double)r->requests) != NULL &&
          cJSON_AddNumberToObject(root, "fixture_requests", (double)r->fixture_requests) != NULL &&
+         cJSON_AddNumberToObject(root, "throttled", (double)r->throttled) != NULL &&
          cJSON_AddNumberToObject(root, "exit_code", aipa_report_exit_code(r)) != NULL;
     eds = ok ? cJSON_AddArrayToObject(root, "editions") : NULL;
     sum = eds != NULL ? cJSON_AddObjectToObject(root, "summary") : NULL;

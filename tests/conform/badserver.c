@@ -12,6 +12,7 @@
  *
  * docs/badserver.md lists the faults and what each demonstrates.
  */
+#define _GNU_SOURCE /* memmem */
 #include "aipa/errors.h"
 #include "aipa/render.h"
 #include "aipa/server.h"
@@ -72,6 +73,9 @@
     X(F_SLOW, "slow", "responses are held back --delay-ms milliseconds (default 30000)")           \
     X(F_RESET, "reset", "API requests get their connection reset (RST) with no response")          \
     X(F_TRICKLE, "trickle", "headers at once, then the body one byte every 200 ms")                \
+    X(F_THROTTLE, "throttle",                                                                      \
+      "every second API request is answered 400 Throttling.User with x-acs-retry-after: 20 "       \
+      "(milliseconds), before the reference sees it")                                              \
     X(F_FIXTURE_500, "fixture-500",                                                                \
       "fixture requests (/_aipa/) answer 500: the target's test hooks are broken")                 \
     X(F_UNENFORCE, "unenforce:<Code>",                                                             \
@@ -112,6 +116,7 @@ static struct options opt;
 static struct aipa_srv *srv;
 static atomic_bool stopping;
 static atomic_uint fake_ip_counter;
+static atomic_uint throttle_counter;
 
 /* Credentials of the reference profile: an active key, an inactive one, a whitelisted one. */
 static const struct aipa_srv_credential credentials[] = {
@@ -765,6 +770,7 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     *kind = SEND_BODY;
     switch (opt.fault) {
     case F_NONE:
+    case F_THROTTLE: /* answered before the reference (send_throttled) */
         return AIPA_OK;
     case F_WRONG_STATUS:
         r->status = wrong_status(r->status);
@@ -885,6 +891,44 @@ static enum MHD_Result send_plain(struct MHD_Connection *c, unsigned status, con
     return ret;
 }
 
+/*
+ * The throttle fault's answer: what a rate-limiting gateway sends, in the
+ * format the request asked for, with the wait the official SDKs read. The
+ * request itself never reaches the reference, so it changes nothing there
+ * (its nonce stays unused).
+ */
+static enum MHD_Result send_throttled(struct MHD_Connection *c, const struct aipa_srv_request *req)
+{
+    const char *q = memchr(req->target, '?', req->target_len);
+    bool json = false;
+    struct aipa_buf body;
+    struct MHD_Response *mr = NULL;
+    enum MHD_Result ret = MHD_NO;
+    char rid[40];
+    unsigned n = atomic_load(&throttle_counter);
+
+    /* Format=JSON in the query or a form body; XML otherwise, as the API defaults. */
+    json = (q != NULL && strstr(q, "Format=JSON") != NULL) ||
+           (req->body_len > 0 && memmem(req->body, req->body_len, "Format=JSON", 11) != NULL);
+    snprintf(rid, sizeof(rid), "7B0A8B8C-0A3E-4C68-9B0A-%012X", n);
+    aipa_buf_init(&body, 4096);
+    if (aipa_render_error(json ? AIPA_FMT_JSON : AIPA_FMT_XML, rid, "ecs.aliyuncs.com",
+                          "Throttling.User", "Request was denied due to user flow control.", "",
+                          &body) == AIPA_OK) {
+        mr = MHD_create_response_from_buffer(body.len, body.ptr, MHD_RESPMEM_MUST_COPY);
+    }
+    if (mr != NULL) {
+        (void)MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                      json ? AIPA_CT_JSON : AIPA_CT_XML);
+        (void)MHD_add_response_header(mr, "x-acs-request-id", rid);
+        (void)MHD_add_response_header(mr, "x-acs-retry-after", "20");
+        ret = MHD_queue_response(c, 400, mr);
+        MHD_destroy_response(mr);
+    }
+    aipa_buf_cleanup(&body);
+    return ret;
+}
+
 static enum MHD_Result reset_connection(struct MHD_Connection *c)
 {
     const union MHD_ConnectionInfo *ci =
@@ -946,6 +990,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_plain(c, 500, "fixture protocol unavailable (badserver fault fixture-500)\n");
     }
 
+    if (!fixture && opt.fault == F_THROTTLE && atomic_fetch_add(&throttle_counter, 1u) % 2u == 0) {
+        return send_throttled(c, &req);
+    }
     aipa_srv_response_init(&resp);
     if (aipa_srv_handle(srv, &req, &resp) != AIPA_OK) {
         ret = send_plain(c, 500, "reference handler failed\n");

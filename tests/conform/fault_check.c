@@ -234,6 +234,26 @@ static const struct scenario scenarios[] = {
      {{SHAPE_JSON, V_BROKEN, "time"}},
      90,
      false},
+    /* Throttling answers are resent (default --retries 3) and the suite passes... */
+    {"throttle",
+     "throttle",
+     E24,
+     "allocate/status/*",
+     {NULL},
+     {NULL},
+     {{NULL, 0, NULL}},
+     120,
+     false},
+    /* ...unless retries are off: then they are judged, and fail by name. */
+    {"throttle-judged",
+     "throttle",
+     E24,
+     SHAPE_JSON,
+     {NULL},
+     {"--retries", "0", NULL},
+     {{SHAPE_JSON, V_PASS | V_FAIL, ""}},
+     60,
+     false},
     {"reset",
      "reset",
      E24,
@@ -491,6 +511,41 @@ static bool uses_baseline(const struct scenario *sc)
     return false;
 }
 
+/*
+ * The throttle scenarios' own checks on the report: with retries, some
+ * answers were resent (the report counts them); without, at least one
+ * result failed naming Throttling.
+ */
+static void check_throttling(const struct scenario *sc, const char *edition, const cJSON *root)
+{
+    const cJSON *results = report_results(root);
+    const cJSON *item = NULL;
+    double throttled = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(root, "throttled"));
+    size_t named = 0;
+
+    if (strcmp(sc->fault, "throttle") != 0) {
+        return;
+    }
+    cJSON_ArrayForEach(item, results)
+    {
+        const char *reason = aipa_test_jstr(item, "reason");
+
+        if (verdict_bit(aipa_test_jstr(item, "verdict")) == V_FAIL && reason != NULL &&
+            strstr(reason, "Throttling") != NULL) {
+            named++;
+        }
+    }
+    if (strcmp(sc->name, "throttle") == 0) {
+        aipa_test_check(throttled > 0, "[%s %s] the report counts resent Throttling answers (%g)",
+                        sc->name, edition, throttled);
+    } else {
+        aipa_test_check(throttled == 0 && named > 0,
+                        "[%s %s] with --retries 0 nothing is resent (%g) and %zu result(s) fail "
+                        "naming Throttling",
+                        sc->name, edition, throttled, named);
+    }
+}
+
 static void check_report(const struct scenario *sc, const char *edition, const char *path)
 {
     cJSON *root = aipa_test_load_json(path, MAX_REPORT);
@@ -550,8 +605,10 @@ static void check_report(const struct scenario *sc, const char *edition, const c
     if (sc->expect[0].id == NULL) {
         aipa_test_check(total > 0 && bad == 0, "[%s %s] %zu results, none fail or error", sc->name,
                         edition, total);
+        check_throttling(sc, edition, root);
         goto out;
     }
+    check_throttling(sc, edition, root);
     for (size_t k = 0; k < MAX_EXPECT && sc->expect[k].id != NULL; k++) {
         size_t seen = 0;
 

@@ -408,6 +408,7 @@ struct aipa_report {
     double wall_ms;
     unsigned long requests;         /* case requests sent */
     unsigned long fixture_requests; /* fixture-protocol requests sent */
+    unsigned long throttled;        /* Throttling answers retried (not judged) */
     /* Baseline entries no failing result matched but a passing one did. */
     char **fixed;
     size_t fixed_count;
@@ -493,6 +494,12 @@ struct aipa_run_opts {
     const struct aipa_rerun *rerun; /* NULL: everything selected */
     unsigned jobs;                  /* parallel cases, >= 1 */
     long timeout_ms;
+    /*
+     * A Throttling answer (a Code containing "Throttling", as the official
+     * SDKs classify it) to a step that does not expect one is sent again,
+     * rebuilt, up to this many times; 0: never.
+     */
+    unsigned throttle_retries;
     bool strict;                /* SHOULD-level mismatches fail */
     bool keep_pass_transcripts; /* keep exchanges of passing runs too */
     /* Called after each result (serialised by the runner). */
