@@ -16,8 +16,8 @@
  *   bit 3  small limits (URL 256, headers 1024, body 512 bytes), so the
  *          refusals before and while reading the body are reached
  * then the bytes sent on the connection (one or more pipelined requests).
- * The clock is fixed (2026-11-27T07:51:30Z), the model is reset before each
- * input, as in fuzz_server.
+ * The clock is fixed (2026-11-27T07:51:30Z), and the server is returned to
+ * its seed state before each input, as in fuzz_server (fuzz_server_state.h).
  * Oracles:
  *   - the connection is closed by the server within the bound of rounds
  *     (the client has shut its side: nothing may keep it open);
@@ -32,7 +32,7 @@
  */
 #include "aipa/server.h"
 #include "fuzz_common.h"
-#include "server_int.h" /* aipa__srv_start_external, the seed-state reset */
+#include "fuzz_server_state.h" /* the seed state; aipa__srv_start_external */
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -124,18 +124,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static struct aipa_srv *server_for(uint8_t mode)
+static struct fz_seed *server_for(uint8_t mode)
 {
     static const struct aipa_srv_credential creds[] = {
         {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, true},
         {"inactive", "inactivesecret", false, false},
     };
     static const char *const pool[] = {"47.96.0.0/28"};
-    static struct aipa_srv *servers[16];
+    static struct fz_seed servers[16];
+    struct aipa_srv *srv;
     struct aipa_srv_config cfg;
     aipa_err err;
 
-    if (servers[mode] == NULL) {
+    if (servers[mode].srv == NULL) {
         aipa_srv_config_defaults(&cfg);
         cfg.credentials = creds;
         cfg.credential_count = AIPA_ARRAY_LEN(creds);
@@ -154,12 +155,14 @@ static struct aipa_srv *server_for(uint8_t mode)
         cfg.seed = 42;
         cfg.pool_cidrs = pool;
         cfg.pool_cidr_count = AIPA_ARRAY_LEN(pool);
-        err = aipa_srv_new(&servers[mode], &cfg);
+        err = aipa_srv_new(&srv, &cfg);
         FUZZ_CHECK(err == AIPA_OK, "srv_new: %s", aipa_errname(err));
-        err = aipa__srv_start_external(servers[mode]);
+        err = aipa__srv_start_external(srv);
         FUZZ_CHECK(err == AIPA_OK, "start_external: %s", aipa_errname(err));
+        fz_seed_init(&servers[mode], srv);
     }
-    return servers[mode];
+    fz_seed_restore(&servers[mode]);
+    return &servers[mode];
 }
 
 /* The value of header `name` in the header block h[0..n), or NULL. */
@@ -280,18 +283,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static char reply[MAX_REPLY];
     struct fz f = {data, size};
     uint8_t mode = fz_u8(&f) & 15u;
-    struct aipa_srv *srv = server_for(mode);
+    struct fz_seed *seed = server_for(mode);
+    struct aipa_srv *srv = seed->srv;
     struct sockaddr_in peer;
     size_t got = 0, sent = 0;
     bool closed = false;
     int sv[2];
-    aipa_err err;
-
-    err = aipa_model_reset(srv->model);
-    FUZZ_CHECK(err == AIPA_OK, "model_reset: %s", aipa_errname(err));
-    aipa_model_set_edition(srv->model, srv->cfg.edition);
-    aipa__nonce_cache_clear(srv->nonces);
-    aipa_rng_seed(&srv->rng, srv->cfg.seed);
 
     FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0,
                "socketpair: %s", strerror(errno));
@@ -341,5 +338,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "%.*s\n", (int)got, reply);
     }
     check_replies(reply, got, has_head(f.p, f.n));
+    if (fz_seed_check_due(data, size)) {
+        fz_seed_check(seed);
+    }
     return 0;
 }

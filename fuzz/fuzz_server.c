@@ -15,9 +15,10 @@
  * so the captured SDK requests of ecs-rpc-wire.md §2.6 verify as they are.
  * One server per configuration lives for the whole process (creating one
  * costs a millisecond); before each input it is returned to its seed state
- * (model reset, edition, nonce cache cleared, RequestId generator reseeded,
- * through server_int.h), so every input runs the same way alone or in a
- * campaign. The pool is 47.96.0.0/28, small enough to run out.
+ * (model restored from a snapshot of its reset state, edition, nonce cache
+ * cleared, RequestId generator reseeded: fuzz_server_state.h, which also
+ * checks that restoring equals resetting), so every input runs the same way
+ * alone or in a campaign. The pool is 47.96.0.0/28, small enough to run out.
  * Oracles, for every response:
  *   - aipa_srv_handle returns AIPA_OK;
  *   - the status is one the server documents: 200, 201 (fixture created),
@@ -31,7 +32,7 @@
 #include "aipa/render.h"
 #include "aipa/server.h"
 #include "fuzz_common.h"
-#include "server_int.h" /* to return a server to its seed state between inputs */
+#include "fuzz_server_state.h" /* returns a server to its seed state between inputs */
 
 #include <cjson/cJSON.h>
 #include <libxml/parser.h>
@@ -156,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static char method[64], target[MAX_FIELD], body[MAX_FIELD];
     static char hdr_text[AIPA_SRV_MAX_HEADERS][512];
     static const char *const pool[] = {"47.96.0.0/28"};
-    static struct aipa_srv *servers[8];
+    static struct fz_seed servers[8];
     struct fz f = {data, size};
     struct aipa_srv_config cfg;
     struct aipa_srv *srv;
@@ -174,16 +175,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.seed = 42;
     cfg.pool_cidrs = pool;
     cfg.pool_cidr_count = AIPA_ARRAY_LEN(pool);
-    if (servers[mode] == NULL) {
-        err = aipa_srv_new(&servers[mode], &cfg);
+    if (servers[mode].srv == NULL) {
+        err = aipa_srv_new(&srv, &cfg);
         FUZZ_CHECK(err == AIPA_OK, "srv_new: %s", aipa_errname(err));
+        fz_seed_init(&servers[mode], srv);
     }
-    srv = servers[mode];
-    err = aipa_model_reset(srv->model);
-    FUZZ_CHECK(err == AIPA_OK, "model_reset: %s", aipa_errname(err));
-    aipa_model_set_edition(srv->model, cfg.edition);
-    aipa__nonce_cache_clear(srv->nonces);
-    aipa_rng_seed(&srv->rng, cfg.seed);
+    srv = servers[mode].srv;
+    fz_seed_restore(&servers[mode]);
 
     for (int n = 0; n < MAX_REQUESTS && f.n > 0; n++) {
         struct aipa_header headers[AIPA_SRV_MAX_HEADERS];
@@ -230,6 +228,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_response(&resp, cfg.fixtures && strncmp(target, "/_aipa", 6) == 0 &&
                                   (target[6] == '/' || target[6] == '\0' || target[6] == '?'));
         aipa_srv_response_cleanup(&resp);
+    }
+    if (fz_seed_check_due(data, size)) {
+        fz_seed_check(&servers[mode]);
     }
     return 0;
 }

@@ -1068,3 +1068,167 @@ aipa_err aipa_model_check(struct aipa_model *m, struct aipa_buf *why)
     pthread_mutex_unlock(m->lock);
     return err;
 }
+
+/* ---- snapshots (model_int.h) ---- */
+
+struct aipa_model_snapshot {
+    struct aipa_model_state st;
+    struct aipa_rng id_rng;
+    struct aipa_rng pick_rng;
+};
+
+/* n bytes of src in a new allocation; NULL with *ok untouched when n is 0. */
+static void *copy_bytes(const void *src, size_t n, bool *ok)
+{
+    void *p;
+
+    if (n == 0 || src == NULL) {
+        return NULL;
+    }
+    p = aipa_malloc(n);
+    if (p == NULL) {
+        *ok = false;
+        return NULL;
+    }
+    memcpy(p, src, n);
+    return p;
+}
+
+/* A deep copy of src into dst (dst's old contents are not freed). */
+static aipa_err state_copy(struct aipa_model_state *dst, const struct aipa_model_state *src)
+{
+    bool ok = true;
+
+    *dst = *src;
+    dst->slots_mem = NULL;
+    dst->slots = NULL;
+    if (src->slot_cap > 0) {
+        size_t bytes = (size_t)src->slot_cap * sizeof(struct aipa_inst);
+
+        dst->slots_mem = aipa_malloc(bytes + 64);
+        if (dst->slots_mem == NULL) {
+            ok = false;
+        } else {
+            dst->slots =
+                (struct aipa_inst *)(void *)(((uintptr_t)dst->slots_mem + 63) & ~(uintptr_t)63);
+            memcpy(dst->slots, src->slots, bytes);
+        }
+    }
+    dst->order = copy_bytes(src->order, (size_t)src->order_cap * sizeof(*src->order), &ok);
+    dst->strs.s = copy_bytes(src->strs.s, (size_t)src->strs.cap * sizeof(*src->strs.s), &ok);
+    dst->strs.kind = copy_bytes(src->strs.kind, src->strs.cap, &ok);
+    dst->strs.slots =
+        copy_bytes(src->strs.slots, (size_t)src->strs.slot_cap * sizeof(*src->strs.slots), &ok);
+    dst->pool.blocks =
+        copy_bytes(src->pool.blocks, src->pool.block_count * sizeof(*src->pool.blocks), &ok);
+    dst->pool.mem = copy_bytes(src->pool.mem, (size_t)src->pool.size * 2 * sizeof(uint32_t), &ok);
+    dst->pool.perm = dst->pool.mem;
+    dst->pool.pos = dst->pool.perm != NULL ? dst->pool.perm + src->pool.size : NULL;
+    if (!ok) {
+        aipa__state_cleanup(dst);
+        return AIPA_ENOMEM;
+    }
+    return AIPA_OK;
+}
+
+aipa_err aipa__model_snapshot(struct aipa_model *m, struct aipa_model_snapshot **out)
+{
+    struct aipa_model_snapshot *s = aipa_calloc(1, sizeof(*s));
+    aipa_err err = AIPA_ENOMEM;
+
+    *out = NULL;
+    if (s == NULL) {
+        return err;
+    }
+    pthread_mutex_lock(m->lock);
+    err = state_copy(&s->st, &m->st);
+    s->id_rng = m->id_rng;
+    s->pick_rng = m->pick_rng;
+    pthread_mutex_unlock(m->lock);
+    if (err != AIPA_OK) {
+        aipa_free(s);
+        return err;
+    }
+    *out = s;
+    return AIPA_OK;
+}
+
+/* Copies src over dst in place when every array has the same capacity. */
+static bool state_copy_in_place(struct aipa_model_state *dst, const struct aipa_model_state *src)
+{
+    struct aipa_model_state keep = *dst;
+
+    if (dst->slot_cap != src->slot_cap || dst->order_cap != src->order_cap ||
+        dst->strs.cap != src->strs.cap || dst->strs.slot_cap != src->strs.slot_cap ||
+        dst->pool.block_count != src->pool.block_count || dst->pool.size != src->pool.size) {
+        return false;
+    }
+    *dst = *src;
+    dst->slots_mem = keep.slots_mem;
+    dst->slots = keep.slots;
+    dst->order = keep.order;
+    dst->strs.s = keep.strs.s;
+    dst->strs.kind = keep.strs.kind;
+    dst->strs.slots = keep.strs.slots;
+    dst->pool.blocks = keep.pool.blocks;
+    dst->pool.mem = keep.pool.mem;
+    dst->pool.perm = keep.pool.perm;
+    dst->pool.pos = keep.pool.pos;
+    if (src->slot_cap > 0) {
+        memcpy(dst->slots, src->slots, (size_t)src->slot_cap * sizeof(*src->slots));
+    }
+    if (src->order_cap > 0) {
+        memcpy(dst->order, src->order, (size_t)src->order_cap * sizeof(*src->order));
+    }
+    if (src->strs.cap > 0) {
+        memcpy(dst->strs.s, src->strs.s, (size_t)src->strs.cap * sizeof(*src->strs.s));
+        memcpy(dst->strs.kind, src->strs.kind, src->strs.cap);
+    }
+    if (src->strs.slot_cap > 0) {
+        memcpy(dst->strs.slots, src->strs.slots,
+               (size_t)src->strs.slot_cap * sizeof(*src->strs.slots));
+    }
+    if (src->pool.block_count > 0) {
+        memcpy(dst->pool.blocks, src->pool.blocks,
+               src->pool.block_count * sizeof(*src->pool.blocks));
+    }
+    if (src->pool.size > 0) {
+        memcpy(dst->pool.perm, src->pool.perm, (size_t)src->pool.size * sizeof(uint32_t));
+        memcpy(dst->pool.pos, src->pool.pos, (size_t)src->pool.size * sizeof(uint32_t));
+    }
+    return true;
+}
+
+aipa_err aipa__model_restore(struct aipa_model *m, const struct aipa_model_snapshot *s)
+{
+    struct aipa_model_state st;
+    aipa_err err;
+
+    pthread_mutex_lock(m->lock);
+    if (state_copy_in_place(&m->st, &s->st)) {
+        m->id_rng = s->id_rng;
+        m->pick_rng = s->pick_rng;
+        pthread_mutex_unlock(m->lock);
+        return AIPA_OK;
+    }
+    pthread_mutex_unlock(m->lock);
+    err = state_copy(&st, &s->st);
+    if (err != AIPA_OK) {
+        return err;
+    }
+    pthread_mutex_lock(m->lock);
+    aipa__state_cleanup(&m->st);
+    m->st = st;
+    m->id_rng = s->id_rng;
+    m->pick_rng = s->pick_rng;
+    pthread_mutex_unlock(m->lock);
+    return AIPA_OK;
+}
+
+void aipa__model_snapshot_free(struct aipa_model_snapshot *s)
+{
+    if (s != NULL) {
+        aipa__state_cleanup(&s->st);
+        aipa_free(s);
+    }
+}

@@ -225,4 +225,19 @@ enum aipa_code aipa__inject_parse(const char *s);
 const char *aipa__inject_name(enum aipa_code c);
 void aipa__why(struct aipa_buf *why, const char *fmt, ...) AIPA_PRINTF(2, 3);
 
+/*
+ * Snapshots: a deep copy of the state and of both generators, and a restore
+ * that makes the model exactly as it was when the copy was taken (the
+ * edition is left as it is). A fuzz target takes one right after
+ * aipa_model_reset and restores it before each input instead of reparsing
+ * the seed document. Restoring reuses the model's arrays when their sizes
+ * have not changed since.
+ */
+struct aipa_model_snapshot;
+AIPA_MUST_CHECK aipa_err aipa__model_snapshot(struct aipa_model *m,
+                                              struct aipa_model_snapshot **out);
+AIPA_MUST_CHECK aipa_err aipa__model_restore(struct aipa_model *m,
+                                             const struct aipa_model_snapshot *s);
+void aipa__model_snapshot_free(struct aipa_model_snapshot *s);
+
 #endif /* AIPA_MODEL_INT_H */
