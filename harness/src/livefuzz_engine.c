@@ -12,6 +12,7 @@
  * minimized (ddmin over the earlier steps, then over the parameters, then
  * request-level simplifications and value shrinking) and saved as a case.
  */
+#define _GNU_SOURCE /* memmem */
 #include "aipa/client.h"
 #include "aipa/livefuzz.h"
 #include "aipa/server.h"
@@ -21,6 +22,8 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <libxml/parser.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +51,24 @@ struct lf_side {
     const char *idp[AIPA_LF_MAX_FIXTURES];
     size_t id_count;
     char prev_nonce[72];
+};
+
+/*
+ * --jobs N: the workers share one target. It is reset once at the start and
+ * then only at a rendezvous of every worker, after epoch_seqs sequences in
+ * all (so the shared address pool never drains); between rendezvous each
+ * worker creates fixture instances with IDs of its own and leaves the
+ * others' alone.
+ */
+struct lf_shared {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned active;  /* workers still running */
+    unsigned arrived; /* workers waiting at the rendezvous */
+    uint64_t generation;
+    uint64_t seqs; /* sequences started since the last reset */
+    uint64_t epoch_seqs;
+    bool reset_failed;
 };
 
 struct engine {
@@ -81,6 +102,21 @@ struct engine {
     char harness_error[256];
     double last_progress;
     double start;
+    uint64_t budget;       /* fuzz requests this engine sends */
+    struct aipa_buf state; /* the target's seed state (JSON), for the workers' references */
+
+    /* --jobs */
+    bool shared;     /* one of several workers on one target */
+    unsigned worker; /* its number, 0.. */
+    uint64_t fixture_n;
+    struct lf_shared *sh;
+    struct aipa_lf_config wcfg;
+    struct aipa_lf_stats wstats;
+    /* InstanceIds of the target's seed state: shared by every worker, so never sent */
+    char (*seed_ids)[AIPA_INSTANCE_ID_MAX];
+    size_t seed_id_count;
+    pthread_t thread;
+    bool thread_started;
 };
 
 static double now_s(void)
@@ -110,6 +146,7 @@ void aipa_lf_config_defaults(struct aipa_lf_config *cfg)
     cfg->minimize = true;
     cfg->min_budget = 300;
     cfg->argv0 = "aipa";
+    cfg->jobs = 1;
 }
 
 bool aipa_lf_host_is_loopback(const char *host)
@@ -485,6 +522,64 @@ static aipa_err side_id(struct engine *e, bool ref, struct lf_side *side, size_t
     return AIPA_OK;
 }
 
+/*
+ * A worker's fixture instance ID: "i-", the worker and a counter in base 36
+ * (unique in the campaign), then digits from the seed; the format of the
+ * IDs the reference model generates.
+ */
+static void worker_id(struct engine *e, char out[AIPA_INSTANCE_ID_MAX])
+{
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    uint64_t w = e->worker;
+    uint64_t n = e->fixture_n++;
+    struct aipa_rng r;
+    uint64_t x;
+
+    aipa_rng_seed(&r, e->cfg->seed ^ (n * 0x9e3779b97f4a7c15ull) ^ (w << 48));
+    x = aipa_rng_next(&r);
+    out[0] = 'i';
+    out[1] = '-';
+    for (int i = 3; i >= 2; i--, w /= 36) {
+        out[i] = digits[w % 36];
+    }
+    for (int i = 11; i >= 4; i--, n /= 36) {
+        out[i] = digits[n % 36];
+    }
+    for (int i = 12; i < 22; i++, x /= 36) {
+        out[i] = digits[x % 36];
+    }
+    out[22] = '\0';
+}
+
+/*
+ * A worker's sequence: no reset (the target is shared), the fixture
+ * instances created afresh on both sides with IDs of its own.
+ */
+static aipa_err setup_shared(struct engine *e)
+{
+    for (size_t i = 0; i < FIXTURE_COUNT; i++) {
+        char id[AIPA_INSTANCE_ID_MAX];
+        char body[512];
+        int n;
+
+        worker_id(e, id);
+        n = snprintf(body, sizeof(body), "{\"InstanceId\":\"%s\",%s", id, fixture_states[i] + 1);
+        if (n < 0 || (size_t)n >= sizeof(body)) {
+            return AIPA_EINVAL;
+        }
+        AIPA_TRY(fixture_both(e, true, e->diff, "POST", "/_aipa/instances", body));
+        AIPA_TRY(side_id(e, false, &e->ts, i));
+        if (e->diff) {
+            AIPA_TRY(side_id(e, true, &e->rs, i));
+        }
+    }
+    e->ts.id_count = FIXTURE_COUNT;
+    if (e->diff) {
+        e->rs.id_count = FIXTURE_COUNT;
+    }
+    return AIPA_OK;
+}
+
 /* Each side, in its own order: reset, pool size, the fixture instances. */
 static aipa_err setup_sequence(struct engine *e, long pool)
 {
@@ -495,6 +590,9 @@ static aipa_err setup_sequence(struct engine *e, long pool)
     e->rs.prev_nonce[0] = '\0';
     if (!t && !r) {
         return AIPA_OK;
+    }
+    if (e->shared) {
+        return setup_shared(e);
     }
     AIPA_TRY(fixture_both(e, t, r, "POST", "/_aipa/reset", NULL));
     if (pool >= 0) {
@@ -1175,7 +1273,7 @@ static void progress(struct engine *e, bool final)
     double t = now_s();
     bool tty;
 
-    if (p == NULL) {
+    if (p == NULL || e->shared) {
         return;
     }
     tty = isatty(fileno(p)) != 0;
@@ -1323,11 +1421,49 @@ static aipa_err start_embedded(struct engine *e)
     return AIPA_OK;
 }
 
-/* The target's edition and seed state, so the reference starts equal. */
-static aipa_err sync_reference(struct engine *e)
+/* e's reference model, started from the target's seed state (state; empty: its built-in one). */
+static aipa_err new_reference(struct engine *e, const struct aipa_buf *state)
 {
     struct aipa_srv_config sc;
     struct aipa_srv_credential cred;
+    struct aipa_buf why;
+
+    aipa_srv_config_defaults(&sc);
+    sc.fixtures = true;
+    sc.fixture_token = e->token;
+    sc.edition = e->edition;
+    sc.seed = e->cfg->seed;
+    sc.now = ref_clock;
+    sc.now_ctx = &e->ref_now;
+    if (strcmp(e->cfg->access_key_id, AIPA_DEMO_ACCESS_KEY_ID) != 0 ||
+        strcmp(e->cfg->access_key_secret, AIPA_DEMO_ACCESS_KEY_SECRET) != 0) {
+        cred.access_key_id = e->cfg->access_key_id;
+        cred.access_key_secret = e->cfg->access_key_secret;
+        cred.active = true;
+        cred.whitelisted = e->cfg->whitelisted;
+        sc.credentials = &cred;
+        sc.credential_count = 1;
+    }
+    AIPA_TRY(aipa_srv_new(&e->ref, &sc));
+    if (state->len == 0) {
+        return AIPA_OK;
+    }
+    /* the target's seed state becomes the reference's */
+    aipa_buf_init(&why, 512);
+    if (aipa_model_load_json(aipa_srv_model(e->ref), state->ptr, state->len, &why) != AIPA_OK &&
+        e->cfg->progress != NULL) {
+        fprintf(e->cfg->progress,
+                "fuzz: warning: the target's state does not load into the reference (%s); "
+                "the reference keeps its built-in state\n",
+                why.ptr != NULL ? why.ptr : "?");
+    }
+    aipa_buf_cleanup(&why);
+    return AIPA_OK;
+}
+
+/* The target's edition and seed state, so the reference starts equal. */
+static aipa_err sync_reference(struct engine *e)
+{
     char ed[32] = "";
 
     if (e->fixtures) {
@@ -1350,41 +1486,14 @@ static aipa_err sync_reference(struct engine *e)
     if (!e->diff) {
         return AIPA_OK;
     }
-    aipa_srv_config_defaults(&sc);
-    sc.fixtures = true;
-    sc.fixture_token = e->token;
-    sc.edition = e->edition;
-    sc.seed = e->cfg->seed;
-    sc.now = ref_clock;
-    sc.now_ctx = &e->ref_now;
-    if (strcmp(e->cfg->access_key_id, AIPA_DEMO_ACCESS_KEY_ID) != 0 ||
-        strcmp(e->cfg->access_key_secret, AIPA_DEMO_ACCESS_KEY_SECRET) != 0) {
-        cred.access_key_id = e->cfg->access_key_id;
-        cred.access_key_secret = e->cfg->access_key_secret;
-        cred.active = true;
-        cred.whitelisted = e->cfg->whitelisted;
-        sc.credentials = &cred;
-        sc.credential_count = 1;
-    }
-    AIPA_TRY(aipa_srv_new(&e->ref, &sc));
-    /* the target's seed state becomes the reference's */
     if (e->fixtures) {
-        struct aipa_buf why;
         AIPA_TRY(fixture_both(e, true, false, "POST", "/_aipa/reset", NULL));
         AIPA_TRY(fixture_both(e, true, false, "GET", "/_aipa/state", NULL));
-        aipa_buf_init(&why, 512);
-        if (aipa_model_load_json(aipa_srv_model(e->ref),
-                                 e->rt.body.ptr != NULL ? e->rt.body.ptr : "", e->rt.body.len,
-                                 &why) != AIPA_OK &&
-            e->cfg->progress != NULL) {
-            fprintf(e->cfg->progress,
-                    "fuzz: warning: the target's state does not load into the reference (%s); "
-                    "the reference keeps its built-in state\n",
-                    why.ptr != NULL ? why.ptr : "?");
-        }
-        aipa_buf_cleanup(&why);
+        aipa_buf_reset(&e->state);
+        AIPA_TRY(aipa_buf_append(&e->state, e->rt.body.ptr != NULL ? e->rt.body.ptr : "",
+                                 e->rt.body.len));
     }
-    return AIPA_OK;
+    return new_reference(e, &e->state);
 }
 
 static void fnv(uint64_t *h, const void *p, size_t n)
@@ -1519,30 +1628,17 @@ static int finish(struct engine *e, int status)
     return status;
 }
 
-int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
-{
-    struct engine *e = aipa_calloc(1, sizeof(*e));
-    struct aipa_lf_stats local;
-    struct aipa_lf_hit hits[LF_MAX_HITS];
-    int status = 2;
-    size_t seq_len;
+/* ---- engines and workers ---- */
 
-    if (stats == NULL) {
-        stats = &local;
-    }
-    memset(stats, 0, sizeof(*stats));
-    stats->digest = 0xcbf29ce484222325ull;
-    if (e == NULL) {
-        fprintf(stderr, "aipa fuzz: out of memory\n");
-        return 2;
-    }
+/* The resources of one engine (the main one or a --jobs worker). */
+static void engine_init(struct engine *e, const struct aipa_lf_config *cfg,
+                        struct aipa_lf_stats *stats)
+{
     e->cfg = cfg;
     e->stats = stats;
     e->pool_free = -1;
     e->diff = cfg->diff && cfg->fixtures;
     e->fixtures = cfg->fixtures;
-    e->start = now_s();
-    seq_len = cfg->seq_len == 0 ? 1 : cfg->seq_len > LF_MAX_SEQ ? LF_MAX_SEQ : cfg->seq_len;
     for (size_t i = 0; i < LF_MAX_SEQ; i++) {
         aipa_lf_req_init(&e->hist[i]);
     }
@@ -1550,68 +1646,154 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
     aipa_lf_wire_init(&e->wr);
     aipa_lf_resp_init(&e->rt);
     aipa_lf_resp_init(&e->rr);
-    random_salt(e->salt);
-    if (cfg->token != NULL) {
-        snprintf(e->token, sizeof(e->token), "%s", cfg->token);
-    } else {
-        snprintf(e->token, sizeof(e->token), "fuzz-%s", e->salt);
-    }
+    aipa_buf_init(&e->state, AIPA_LF_MAX_RESPONSE);
     e->curl = curl_easy_init();
     e->multi = curl_multi_init();
-    if (e->curl == NULL || e->multi == NULL) {
-        snprintf(e->harness_error, sizeof(e->harness_error), "libcurl failed to start");
-        goto out;
+}
+
+static void engine_cleanup(struct engine *e)
+{
+    free_findings(e);
+    aipa_lf_gen_cleanup(&e->gen);
+    for (size_t i = 0; i < LF_MAX_SEQ; i++) {
+        aipa_lf_req_cleanup(&e->hist[i]);
     }
-    if (cfg->target == NULL) {
-        if (start_embedded(e) != AIPA_OK) {
-            goto out;
-        }
-    } else if (parse_target(e, cfg->target, cfg->allow_remote) != AIPA_OK) {
-        goto out;
+    aipa_lf_wire_cleanup(&e->wt);
+    aipa_lf_wire_cleanup(&e->wr);
+    aipa_lf_resp_cleanup(&e->rt);
+    aipa_lf_resp_cleanup(&e->rr);
+    aipa_buf_cleanup(&e->state);
+    if (e->curl != NULL) {
+        curl_easy_cleanup(e->curl);
     }
-    if (e->fixtures && cfg->token == NULL && cfg->target != NULL) {
-        snprintf(e->harness_error, sizeof(e->harness_error),
-                 "the fixture protocol needs --token (or AIPA_FIXTURE_TOKEN); pass --no-fixtures "
-                 "to fuzz without it (and without the differential oracle)");
-        goto out;
+    if (e->multi != NULL) {
+        curl_multi_cleanup(e->multi);
     }
-    if (sync_reference(e) != AIPA_OK) {
-        goto out;
+    aipa_srv_free(e->ref);
+    if (e->embedded != NULL) {
+        aipa_srv_stop(e->embedded);
+        aipa_srv_free(e->embedded);
     }
-    if (!e->fixtures) {
-        for (size_t i = 0; i < cfg->instance_count && i < AIPA_LF_MAX_FIXTURES; i++) {
-            snprintf(e->ts.ids[i], sizeof(e->ts.ids[i]), "%s", cfg->instances[i]);
-            e->ts.idp[i] = e->ts.ids[i];
-            e->ts.id_count = i + 1;
-        }
+    if (!e->shared) {
+        aipa_free(e->seed_ids);
     }
-    aipa_lf_gen_init(&e->gen, cfg->seed, e->fixtures ? FIXTURE_COUNT : e->ts.id_count);
+}
+
+/* The generator, with the dictionaries and seed cases of the configuration. */
+static aipa_err load_gen(struct engine *e, uint64_t seed)
+{
+    const struct aipa_lf_config *cfg = e->cfg;
+
+    aipa_lf_gen_init(&e->gen, seed, e->fixtures ? FIXTURE_COUNT : e->ts.id_count);
     for (size_t i = 0; i < cfg->dict_count; i++) {
         if (aipa_lf_gen_load_dict(&e->gen, cfg->dicts[i]) != AIPA_OK) {
             snprintf(e->harness_error, sizeof(e->harness_error), "cannot read dictionary %s",
                      cfg->dicts[i]);
-            goto out;
+            return AIPA_EIO;
         }
     }
     for (size_t i = 0; i < cfg->seed_case_dir_count; i++) {
         if (aipa_lf_gen_load_cases(&e->gen, cfg->seed_case_dirs[i], NULL) != AIPA_OK) {
             snprintf(e->harness_error, sizeof(e->harness_error), "cannot read cases under %s",
                      cfg->seed_case_dirs[i]);
-            goto out;
+            return AIPA_EIO;
         }
     }
-    if (cfg->progress != NULL) {
-        fprintf(cfg->progress,
-                "fuzz: target %s%s, edition %s, seed %" PRIu64 ", differential %s, %zu "
-                "dictionary values\n",
-                e->base, cfg->target == NULL ? " (embedded reference server)" : "",
-                e->edition == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20", cfg->seed,
-                e->diff ? "on" : "off", e->gen.value_count);
+    return AIPA_OK;
+}
+
+/* Whether a parameter value names an instance of the shared seed state. */
+static bool touches_seed(const struct engine *e, const struct aipa_lf_req *r)
+{
+    for (size_t i = 0; i < r->count; i++) {
+        for (size_t k = 0; k < e->seed_id_count; k++) {
+            if (memmem(r->params[i].value, r->params[i].value_len, e->seed_ids[k],
+                       strlen(e->seed_ids[k])) != NULL) {
+                return true;
+            }
+        }
     }
+    return false;
+}
+
+/* The target is reset for every worker; called with sh->mu held. */
+static void epoch_reset_locked(struct engine *e)
+{
+    struct lf_shared *sh = e->sh;
+
+    if (fixture_both(e, true, false, "POST", "/_aipa/reset", NULL) != AIPA_OK) {
+        sh->reset_failed = true;
+    }
+    sh->seqs = 0;
+    sh->arrived = 0;
+    sh->generation++;
+    pthread_cond_broadcast(&sh->cv);
+}
+
+/*
+ * Before each sequence of a worker: once epoch_seqs sequences have started
+ * since the last reset, every worker meets here, the last to arrive resets
+ * the target and each resets its own reference.
+ */
+static aipa_err epoch_point(struct engine *e)
+{
+    struct lf_shared *sh = e->sh;
+    bool reset = false;
+    bool failed = false;
+
+    pthread_mutex_lock(&sh->mu);
+    sh->seqs++;
+    if (sh->seqs > sh->epoch_seqs) {
+        uint64_t gen = sh->generation;
+
+        reset = true;
+        sh->arrived++;
+        if (sh->arrived == sh->active) {
+            epoch_reset_locked(e);
+        } else {
+            while (gen == sh->generation) {
+                pthread_cond_wait(&sh->cv, &sh->mu);
+            }
+        }
+        failed = sh->reset_failed;
+    }
+    pthread_mutex_unlock(&sh->mu);
+    if (failed) {
+        if (e->harness_error[0] == '\0') {
+            snprintf(e->harness_error, sizeof(e->harness_error),
+                     "fixture protocol: the shared reset of the target failed");
+        }
+        return AIPA_EIO;
+    }
+    if (reset && e->diff) {
+        return fixture_both(e, false, true, "POST", "/_aipa/reset", NULL);
+    }
+    return AIPA_OK;
+}
+
+static void worker_leave(struct engine *e)
+{
+    struct lf_shared *sh = e->sh;
+
+    pthread_mutex_lock(&sh->mu);
+    sh->active--;
+    if (sh->arrived > 0 && sh->arrived == sh->active) {
+        epoch_reset_locked(e); /* the others wait for no one now */
+    }
+    pthread_mutex_unlock(&sh->mu);
+}
+
+/* Sequences of generated requests until the budget, the clock or a harness failure ends them. */
+static void campaign(struct engine *e)
+{
+    const struct aipa_lf_config *cfg = e->cfg;
+    struct aipa_lf_stats *stats = e->stats;
+    struct aipa_lf_hit hits[LF_MAX_HITS];
+    size_t seq_len = cfg->seq_len == 0 ? 1 : cfg->seq_len > LF_MAX_SEQ ? LF_MAX_SEQ : cfg->seq_len;
+    unsigned skipped = 0;
 
     e->hist_n = seq_len; /* start with a fresh sequence */
-    while (stats->requests < cfg->requests && now_s() - e->start < cfg->time_s &&
-           !e->harness_failed) {
+    while (stats->requests < e->budget && now_s() - e->start < cfg->time_s && !e->harness_failed) {
         bool rendered = false;
         bool new_found = false;
         size_t nh;
@@ -1619,9 +1801,17 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
         if (e->hist_n >= seq_len || e->resync) {
             e->hist_n = 0;
             e->resync = false;
-            /* now and then a nearly exhausted pool, so InsufficientPublicIp is reachable */
-            e->pool_free =
-                aipa_rng_below(&e->gen.rng, 100) < 10 ? (long)aipa_rng_below(&e->gen.rng, 3) : -1;
+            if (e->shared && e->fixtures && epoch_point(e) != AIPA_OK) {
+                e->harness_failed = true;
+                break;
+            }
+            /*
+             * now and then a nearly exhausted pool, so InsufficientPublicIp is
+             * reachable (not with --jobs: the workers share the target's pool)
+             */
+            e->pool_free = !e->shared && aipa_rng_below(&e->gen.rng, 100) < 10
+                               ? (long)aipa_rng_below(&e->gen.rng, 3)
+                               : -1;
             if (setup_sequence(e, e->pool_free) != AIPA_OK) {
                 e->harness_failed = true;
                 break;
@@ -1633,6 +1823,11 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
             e->harness_failed = true;
             break;
         }
+        /* another worker may change a seed instance at any time: leave them alone */
+        if (e->shared && touches_seed(e, &e->hist[e->hist_n]) && ++skipped < 1000) {
+            continue;
+        }
+        skipped = 0;
         if (cfg->rate > 0) {
             double due = e->start + (double)stats->requests / cfg->rate;
             double wait = due - now_s();
@@ -1663,6 +1858,255 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
         }
         progress(e, false);
     }
+}
+
+static void *worker_main(void *arg)
+{
+    struct engine *e = arg;
+
+    campaign(e);
+    worker_leave(e);
+    return NULL;
+}
+
+/* The InstanceIds of the target's seed state (e->state). */
+static aipa_err read_seed_ids(struct engine *e)
+{
+    cJSON *doc = cJSON_ParseWithLength(e->state.ptr != NULL ? e->state.ptr : "", e->state.len);
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "Instances");
+    const cJSON *it;
+    size_t n = (size_t)cJSON_GetArraySize(list);
+
+    e->seed_ids = aipa_calloc(n + 1, sizeof(*e->seed_ids));
+    if (e->seed_ids == NULL) {
+        cJSON_Delete(doc);
+        return AIPA_ENOMEM;
+    }
+    cJSON_ArrayForEach(it, list)
+    {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "InstanceId");
+        if (cJSON_IsString(id) && strlen(id->valuestring) > 0 &&
+            strlen(id->valuestring) < AIPA_INSTANCE_ID_MAX && e->seed_id_count < n) {
+            snprintf(e->seed_ids[e->seed_id_count++], AIPA_INSTANCE_ID_MAX, "%s", id->valuestring);
+        }
+    }
+    cJSON_Delete(doc);
+    return AIPA_OK;
+}
+
+/* A worker: its own connection, reference, generator (seed + i * 2^64/phi) and nonces. */
+static aipa_err worker_setup(struct engine *e0, struct engine *w, unsigned i, struct lf_shared *sh)
+{
+    const struct aipa_lf_config *cfg = e0->cfg;
+    unsigned n = cfg->jobs;
+
+    w->wcfg = *cfg;
+    /* the main thread reports progress; workers print only --verbose finding lines */
+    w->wcfg.progress = cfg->verbose ? cfg->progress : NULL;
+    w->wcfg.rate = cfg->rate / (double)n;
+    engine_init(w, &w->wcfg, &w->wstats);
+    w->wstats.digest = 0xcbf29ce484222325ull;
+    w->shared = true;
+    w->worker = i;
+    w->sh = sh;
+    w->start = e0->start;
+    w->edition = e0->edition;
+    w->ts = e0->ts;
+    w->seed_ids = e0->seed_ids;
+    w->seed_id_count = e0->seed_id_count;
+    w->budget = cfg->requests / n + (i < cfg->requests % n ? 1 : 0);
+    snprintf(w->base, sizeof(w->base), "%s", e0->base);
+    snprintf(w->host, sizeof(w->host), "%s", e0->host);
+    snprintf(w->token, sizeof(w->token), "%s", e0->token);
+    snprintf(w->salt, sizeof(w->salt), "%.12s%04x", e0->salt, i);
+    if (w->curl == NULL || w->multi == NULL) {
+        snprintf(w->harness_error, sizeof(w->harness_error), "libcurl failed to start");
+        return AIPA_ENOMEM;
+    }
+    if (w->diff) {
+        AIPA_TRY(new_reference(w, &e0->state));
+    }
+    return load_gen(w, cfg->seed + (uint64_t)i * 0x9e3779b97f4a7c15ull);
+}
+
+/* Moves a worker's findings and counts into the main engine. */
+static void merge_worker(struct engine *e0, struct engine *w, uint64_t *digest)
+{
+    struct aipa_lf_stats *s = e0->stats;
+
+    s->requests += w->wstats.requests;
+    s->total_requests += w->wstats.total_requests;
+    s->sequences += w->wstats.sequences;
+    s->hits += w->wstats.hits;
+    fnv(digest, &w->wstats.digest, sizeof(w->wstats.digest));
+    e0->dropped += w->dropped;
+    for (size_t i = 0; i < w->finding_count; i++) {
+        struct lf_finding *f = &w->findings[i];
+        struct lf_finding *g = find_bucket(e0, f->key);
+        if (g != NULL || e0->finding_count >= LF_MAX_FINDINGS) {
+            if (g != NULL) {
+                g->count += f->count;
+            } else {
+                e0->dropped++;
+            }
+            continue; /* freed with the worker */
+        }
+        e0->findings[e0->finding_count++] = *f;
+        memset(f, 0, sizeof(*f)); /* now owned by e0 */
+    }
+    if (w->harness_failed && !e0->harness_failed) {
+        e0->harness_failed = true;
+        snprintf(e0->harness_error, sizeof(e0->harness_error), "worker %u: %.200s", w->worker,
+                 w->harness_error);
+    }
+}
+
+/* --jobs N: N workers on the one target, each with its own connection and reference. */
+static void run_jobs(struct engine *e)
+{
+    const struct aipa_lf_config *cfg = e->cfg;
+    unsigned n = cfg->jobs;
+    struct engine *ws = aipa_calloc(n, sizeof(*ws));
+    struct lf_shared sh;
+    uint64_t digest = 0xcbf29ce484222325ull;
+
+    if (ws == NULL) {
+        snprintf(e->harness_error, sizeof(e->harness_error), "out of memory");
+        e->harness_failed = true;
+        return;
+    }
+    memset(&sh, 0, sizeof(sh));
+    pthread_mutex_init(&sh.mu, NULL);
+    pthread_cond_init(&sh.cv, NULL);
+    /* at most ~10 addresses leave the pool per sequence: reset well before it drains */
+    sh.epoch_seqs = cfg->reset_every != 0 ? cfg->reset_every : 1000;
+    if (e->fixtures && e->state.len == 0) {
+        /* without the reference the seed state was not read yet */
+        if (fixture_both(e, true, false, "POST", "/_aipa/reset", NULL) != AIPA_OK ||
+            fixture_both(e, true, false, "GET", "/_aipa/state", NULL) != AIPA_OK ||
+            aipa_buf_append(&e->state, e->rt.body.ptr != NULL ? e->rt.body.ptr : "",
+                            e->rt.body.len) != AIPA_OK) {
+            e->harness_failed = true;
+        }
+    }
+    if (!e->harness_failed && e->fixtures && read_seed_ids(e) != AIPA_OK) {
+        snprintf(e->harness_error, sizeof(e->harness_error), "out of memory");
+        e->harness_failed = true;
+    }
+    for (unsigned i = 0; i < n && !e->harness_failed; i++) {
+        if (worker_setup(e, &ws[i], i, &sh) != AIPA_OK) {
+            snprintf(e->harness_error, sizeof(e->harness_error), "worker %u: %.200s", i,
+                     ws[i].harness_error[0] != '\0' ? ws[i].harness_error : "could not start");
+            e->harness_failed = true;
+        }
+    }
+    sh.active = n;
+    for (unsigned i = 0; i < n && !e->harness_failed; i++) {
+        if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) != 0) {
+            snprintf(e->harness_error, sizeof(e->harness_error), "cannot start worker %u", i);
+            e->harness_failed = true;
+            /* the ones not started never arrive at a rendezvous */
+            pthread_mutex_lock(&sh.mu);
+            sh.active = i;
+            pthread_cond_broadcast(&sh.cv);
+            pthread_mutex_unlock(&sh.mu);
+            break;
+        }
+        ws[i].thread_started = true;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (ws[i].thread_started) {
+            pthread_join(ws[i].thread, NULL);
+            merge_worker(e, &ws[i], &digest);
+        }
+        if (ws[i].cfg != NULL) {
+            engine_cleanup(&ws[i]);
+        }
+    }
+    e->stats->digest = digest;
+    pthread_cond_destroy(&sh.cv);
+    pthread_mutex_destroy(&sh.mu);
+    aipa_free(ws);
+}
+
+int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
+{
+    struct engine *e = aipa_calloc(1, sizeof(*e));
+    struct aipa_lf_stats local;
+    int status = 2;
+
+    if (stats == NULL) {
+        stats = &local;
+    }
+    memset(stats, 0, sizeof(*stats));
+    stats->digest = 0xcbf29ce484222325ull;
+    if (e == NULL) {
+        fprintf(stderr, "aipa fuzz: out of memory\n");
+        return 2;
+    }
+    if (cfg->jobs < 1 || cfg->jobs > AIPA_LF_MAX_JOBS) {
+        fprintf(stderr, "aipa fuzz: --jobs must be 1 to %u\n", AIPA_LF_MAX_JOBS);
+        aipa_free(e);
+        return 2;
+    }
+    xmlInitParser(); /* before any worker thread parses */
+    engine_init(e, cfg, stats);
+    e->start = now_s();
+    e->budget = cfg->requests;
+    random_salt(e->salt);
+    if (cfg->token != NULL) {
+        snprintf(e->token, sizeof(e->token), "%s", cfg->token);
+    } else {
+        snprintf(e->token, sizeof(e->token), "fuzz-%s", e->salt);
+    }
+    if (e->curl == NULL || e->multi == NULL) {
+        snprintf(e->harness_error, sizeof(e->harness_error), "libcurl failed to start");
+        goto out;
+    }
+    if (cfg->target == NULL) {
+        if (start_embedded(e) != AIPA_OK) {
+            goto out;
+        }
+    } else if (parse_target(e, cfg->target, cfg->allow_remote) != AIPA_OK) {
+        goto out;
+    }
+    if (e->fixtures && cfg->token == NULL && cfg->target != NULL) {
+        snprintf(e->harness_error, sizeof(e->harness_error),
+                 "the fixture protocol needs --token (or AIPA_FIXTURE_TOKEN); pass --no-fixtures "
+                 "to fuzz without it (and without the differential oracle)");
+        goto out;
+    }
+    if (sync_reference(e) != AIPA_OK) {
+        goto out;
+    }
+    if (!e->fixtures) {
+        for (size_t i = 0; i < cfg->instance_count && i < AIPA_LF_MAX_FIXTURES; i++) {
+            snprintf(e->ts.ids[i], sizeof(e->ts.ids[i]), "%s", cfg->instances[i]);
+            e->ts.idp[i] = e->ts.ids[i];
+            e->ts.id_count = i + 1;
+        }
+    }
+    if (load_gen(e, cfg->seed) != AIPA_OK) {
+        goto out;
+    }
+    if (cfg->progress != NULL) {
+        fprintf(cfg->progress,
+                "fuzz: target %s%s, edition %s, seed %" PRIu64 ", differential %s, %zu "
+                "dictionary values",
+                e->base, cfg->target == NULL ? " (embedded reference server)" : "",
+                e->edition == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20", cfg->seed,
+                e->diff ? "on" : "off", e->gen.value_count);
+        if (cfg->jobs > 1) {
+            fprintf(cfg->progress, ", %u workers", cfg->jobs);
+        }
+        fputc('\n', cfg->progress);
+    }
+
+    if (cfg->jobs > 1) {
+        run_jobs(e);
+    } else {
+        campaign(e);
+    }
     stats->buckets = e->finding_count;
     stats->elapsed_s = now_s() - e->start;
     progress(e, true);
@@ -1679,26 +2123,7 @@ out:
     if (status == 2 && e->harness_error[0] != '\0') {
         fprintf(stderr, "aipa fuzz: %s\n", e->harness_error);
     }
-    free_findings(e);
-    aipa_lf_gen_cleanup(&e->gen);
-    for (size_t i = 0; i < LF_MAX_SEQ; i++) {
-        aipa_lf_req_cleanup(&e->hist[i]);
-    }
-    aipa_lf_wire_cleanup(&e->wt);
-    aipa_lf_wire_cleanup(&e->wr);
-    aipa_lf_resp_cleanup(&e->rt);
-    aipa_lf_resp_cleanup(&e->rr);
-    if (e->curl != NULL) {
-        curl_easy_cleanup(e->curl);
-    }
-    if (e->multi != NULL) {
-        curl_multi_cleanup(e->multi);
-    }
-    aipa_srv_free(e->ref);
-    if (e->embedded != NULL) {
-        aipa_srv_stop(e->embedded);
-        aipa_srv_free(e->embedded);
-    }
+    engine_cleanup(e);
     aipa_free(e);
     return status;
 }

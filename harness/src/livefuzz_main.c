@@ -35,6 +35,17 @@ static const char usage[] =
     "  --seed N              generator seed (default 1); same seed and same target\n"
     "                        behaviour give the same requests\n"
     "  --seq-len K           requests per sequence between fixture resets (default 64)\n"
+    "  --jobs N              N parallel workers (default 1), each with its own\n"
+    "                        connection, reference model, generator (worker i: seed\n"
+    "                        + i * 0x9e3779b97f4a7c15, so --seed repeats per worker)\n"
+    "                        and fixture instances, created with IDs of its own. The\n"
+    "                        target is reset at the start and then only when every\n"
+    "                        worker meets (see --reset-every); requests naming an\n"
+    "                        instance of the seed state are not sent; nearly empty\n"
+    "                        address pools are tried with one job only. --requests\n"
+    "                        and --rate are shared among the workers\n"
+    "  --reset-every K       with --jobs: reset the shared target after K sequences in\n"
+    "                        all (default 1000; ~10 addresses leave the pool a sequence)\n"
     "  --timeout-ms MS       per-request timeout; no answer is a 'timeout' finding\n"
     "                        (default 5000)\n"
     "  --token T             fixture protocol token (X-Aipa-Token; default\n"
@@ -73,6 +84,8 @@ enum {
     OPT_RATE,
     OPT_SEED,
     OPT_SEQ_LEN,
+    OPT_JOBS,
+    OPT_RESET_EVERY,
     OPT_TIMEOUT,
     OPT_TOKEN,
     OPT_NO_FIXTURES,
@@ -102,6 +115,8 @@ static const struct option long_opts[] = {
     {"rate", required_argument, NULL, OPT_RATE},
     {"seed", required_argument, NULL, OPT_SEED},
     {"seq-len", required_argument, NULL, OPT_SEQ_LEN},
+    {"jobs", required_argument, NULL, OPT_JOBS},
+    {"reset-every", required_argument, NULL, OPT_RESET_EVERY},
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
     {"token", required_argument, NULL, OPT_TOKEN},
     {"no-fixtures", no_argument, NULL, OPT_NO_FIXTURES},
@@ -233,6 +248,17 @@ int aipa_fuzz_main(int argc, char **argv)
         case OPT_SEED:
             if (!parse_u64(optarg, 0, UINT64_MAX, &cfg.seed)) {
                 return bad("seed", optarg);
+            }
+            break;
+        case OPT_JOBS:
+            if (!parse_u64(optarg, 1, AIPA_LF_MAX_JOBS, &u)) {
+                return bad("jobs", optarg);
+            }
+            cfg.jobs = (unsigned)u;
+            break;
+        case OPT_RESET_EVERY:
+            if (!parse_u64(optarg, 1, 1000000, &cfg.reset_every)) {
+                return bad("reset-every", optarg);
             }
             break;
         case OPT_SEQ_LEN:

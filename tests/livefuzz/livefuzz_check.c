@@ -302,6 +302,9 @@ static const char *digest_of(const struct opts *o, const char *seed, const char 
     argv[n++] = "--quiet";
     argv[n++] = "--json";
     argv[n++] = json;
+    for (size_t i = 0; i < o->fuzz_arg_n && n + 1 < MAX_ARGS; i++) {
+        argv[n++] = o->fuzz_args[i];
+    }
     argv[n] = NULL;
     (void)aipa_test_run(argv, o->timeout, &sig);
     doc = aipa_test_load_json(json, MAX_FILE);

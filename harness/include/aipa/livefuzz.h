@@ -36,6 +36,7 @@
 #define AIPA_LF_MAX_RESPONSE (1024u * 1024u) /* bytes read from a response body */
 #define AIPA_LF_MAX_FIXTURES 16u             /* instance fixtures per sequence */
 #define AIPA_LF_MAX_WIRE     (1024u * 1024u) /* bytes of a rendered target or body */
+#define AIPA_LF_MAX_JOBS     64u             /* parallel workers of one campaign */
 
 /* ---- request model ---- */
 
@@ -320,9 +321,17 @@ struct aipa_lf_config {
     size_t dict_count;
     const char *const *seed_case_dirs;
     size_t seed_case_dir_count;
-    FILE *progress;    /* progress lines; NULL: quiet */
-    bool verbose;      /* one line per finding hit */
-    const char *argv0; /* for the `aipa call` reproduction line ("aipa") */
+    /*
+     * Parallel workers on the one target (1: a single sequence at a time).
+     * Each has its own connection, reference model, generator (seed +
+     * i * 0x9e3779b97f4a7c15) and fixture instances; the target is reset
+     * only when every worker meets at a rendezvous.
+     */
+    unsigned jobs;
+    uint64_t reset_every; /* with jobs > 1: sequences between shared resets (0: 1,000) */
+    FILE *progress;       /* progress lines; NULL: quiet */
+    bool verbose;         /* one line per finding hit */
+    const char *argv0;    /* for the `aipa call` reproduction line ("aipa") */
 };
 
 AIPA_API void aipa_lf_config_defaults(struct aipa_lf_config *cfg);
