@@ -8,6 +8,9 @@
  *          key "inactive"
  *   bit 1  edition 2018-08-02, else 2024-12-20
  *   bit 2  fixture protocol on, token "t" (X-Aipa-Token: t)
+ *   0xf8 and above: allocation-failure mode (fuzz_oom.h): the next two
+ *          bytes pick n (below 2048), and the n-th of libaipa's allocations
+ *          while the requests run fails
  * then up to four requests, each as "\\\n"-separated strings (fuzz_common.h):
  *   method, target ("/?Action=..."), headers "Name: value" one per string
  *   until an empty string, body.
@@ -20,7 +23,9 @@
  * checks that restoring equals resetting), so every input runs the same way
  * alone or in a campaign. The pool is 47.96.0.0/28, small enough to run out.
  * Oracles, for every response:
- *   - aipa_srv_handle returns AIPA_OK;
+ *   - aipa_srv_handle returns AIPA_OK (in allocation-failure mode, AIPA_OK
+ *     or AIPA_ENOMEM, and everything below still holds for what it
+ *     answers, in that request and the ones after it);
  *   - the status is one the server documents: 200, 201 (fixture created),
  *     a status of the error table, or 405/413/414/431;
  *   - the content type is the XML or the JSON one, and the body parses as
@@ -32,6 +37,7 @@
 #include "aipa/render.h"
 #include "aipa/server.h"
 #include "fuzz_common.h"
+#include "fuzz_oom.h"
 #include "fuzz_server_state.h" /* returns a server to its seed state between inputs */
 
 #include <cjson/cJSON.h>
@@ -63,6 +69,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     verbose = getenv("AIPA_FUZZ_VERBOSE") != NULL;
+    fz_oom_install();
     xmlInitParser();
     xmlSetGenericErrorFunc(NULL, quiet_xml);
     return 0;
@@ -161,7 +168,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fz f = {data, size};
     struct aipa_srv_config cfg;
     struct aipa_srv *srv;
-    uint8_t mode = fz_u8(&f) & 7u;
+    uint8_t b0 = fz_u8(&f), mode = b0 & 7u;
+    long oom_at = b0 >= 0xf8 ? (long)(fz_u16(&f) % 2048u) : -1;
     aipa_err err;
 
     aipa_srv_config_defaults(&cfg);
@@ -182,6 +190,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     srv = servers[mode].srv;
     fz_seed_restore(&servers[mode]);
+    if (oom_at >= 0) {
+        fz_oom_arm(oom_at);
+    }
 
     for (int n = 0; n < MAX_REQUESTS && f.n > 0; n++) {
         struct aipa_header headers[AIPA_SRV_MAX_HEADERS];
@@ -220,6 +231,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         req.body_len = body_len;
         aipa_srv_response_init(&resp);
         err = aipa_srv_handle(srv, &req, &resp);
+        if (err == AIPA_ENOMEM && oom_at >= 0) {
+            aipa_srv_response_cleanup(&resp);
+            continue;
+        }
         FUZZ_CHECK(err == AIPA_OK, "srv_handle: %s", aipa_errname(err));
         if (verbose) {
             fprintf(stderr, "  %s %.60s -> %u %s %s\n", method, target, resp.status, resp.action,
@@ -229,6 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                   (target[6] == '/' || target[6] == '\0' || target[6] == '?'));
         aipa_srv_response_cleanup(&resp);
     }
+    (void)fz_oom_disarm();
     if (fz_seed_check_due(data, size)) {
         fz_seed_check(&servers[mode]);
     }

@@ -291,6 +291,15 @@ def gen_server():
         # fixtures are not created here: every ${...} names an instance of the default state
         req = {k: re.sub(r"\$\{[^}]*\}", "i-aipa-running", v) for k, v in req.items()}
         write("fuzz_server", "case-%s-%d" % (slug(cid), i), b"\x01" + unsigned(qs(req)))
+    # allocation-failure mode (byte 0 >= 0xf8, then n as two bytes): the n-th allocation fails
+    oom = {"auth-v1-d": b"\x00" + d, "auth-v3-a": b"\x00" + caps["v3-a"],
+           "noauth-allocate-describe": b"\x01" + b"\\\n".join(flows["allocate-describe"]),
+           "noauth-form-post": b"\x01" + b"\\\n".join(flows["form-post"]),
+           "noauth-errors": b"\x01" + b"\\\n".join(flows["errors"]),
+           "fixtures": b"\x05" + b"\\\n".join(fixtures)}
+    for name, r in oom.items():
+        for n in range(0, 96, 8):
+            write("fuzz_server", "oom-%s-%d" % (name, n), bytes([0xf8 | r[0]]) + struct.pack(">H", n) + r[1:])
 
 
 def http_req(method, target, headers, body="", version="HTTP/1.1"):
