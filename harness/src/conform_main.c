@@ -40,6 +40,8 @@ static void usage(FILE *f)
         "  --retries N           resend a request answered with a Throttling code the\n"
         "                        case does not expect, after x-acs-retry-after ms or a\n"
         "                        backoff, up to N times (default 3; 0: judge it)\n"
+        "  --rate R              at most R case requests per second, all jobs together\n"
+        "                        (fixture requests are not paced)\n"
         "  --seed N              seed of the embedded server (IDs, addresses)\n"
         "selection\n"
         "  --cases DIR           case directory or file (default: $AIPA_CASES, the source\n"
@@ -84,6 +86,7 @@ struct cli {
     const char *junit, *json, *html, *report_dir, *ndjson;
     double timeout_s;
     long retries; /* -1: not given */
+    double rate;  /* 0: unpaced */
     unsigned long long seed;
     bool seed_set;
     unsigned jobs; /* 0: not given (see default_jobs) */
@@ -244,6 +247,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
         O_STRICT,
         O_NDJSON,
         O_RETRIES,
+        O_RATE,
     };
     static const struct option longopts[] = {
         {"target", required_argument, NULL, O_TARGET},
@@ -263,6 +267,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
         {"ndjson", required_argument, NULL, O_NDJSON},
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"retries", required_argument, NULL, O_RETRIES},
+        {"rate", required_argument, NULL, O_RATE},
         {"seed", required_argument, NULL, O_SEED},
         {"list", no_argument, NULL, O_LIST},
         {"strict", no_argument, NULL, O_STRICT},
@@ -350,6 +355,15 @@ static int parse_args(int argc, char **argv, struct cli *o)
             o->retries = strtol(optarg, &end, 10);
             if (errno != 0 || end == optarg || *end != '\0' || o->retries < 0 || o->retries > 20) {
                 fprintf(stderr, "aipa conform: --retries takes 0 to 20\n");
+                return 2;
+            }
+            break;
+        case O_RATE:
+            errno = 0;
+            o->rate = strtod(optarg, &end);
+            if (errno != 0 || end == optarg || *end != '\0' || !(o->rate > 0) || o->rate > 100000) {
+                fprintf(stderr, "aipa conform: --rate takes requests per second, 0 < r <= "
+                                "100000\n");
                 return 2;
             }
             break;
@@ -744,6 +758,7 @@ int aipa_conform_main(int argc, char **argv)
     if (prof.timeout_ms > 0 && o.timeout_s == 10) {
         ro.timeout_ms = prof.timeout_ms;
     }
+    ro.rate = o.rate;
     if (o.retries >= 0) {
         ro.throttle_retries = (unsigned)o.retries;
     }

@@ -331,6 +331,7 @@ struct runner {
     unsigned long requests;
     unsigned long fx_requests;
     unsigned long throttled;
+    double next_send; /* --rate: monotonic seconds of the next free send slot */
 };
 
 struct job {
@@ -832,6 +833,29 @@ static void keep_reason(struct run *r, size_t si, const char *what, const struct
                s->name != NULL ? ")" : "", what, why->ptr != NULL ? why->ptr : "");
 }
 
+/* --rate: waits for this request's slot; slots are 1/rate apart across all jobs. */
+static void pace(struct runner *rn)
+{
+    double at;
+    double now;
+
+    if (!(rn->o->rate > 0)) {
+        return;
+    }
+    pthread_mutex_lock(&rn->lock);
+    now = now_ms() / 1e3;
+    at = rn->next_send > now ? rn->next_send : now;
+    rn->next_send = at + 1.0 / rn->o->rate;
+    pthread_mutex_unlock(&rn->lock);
+    if (at > now) {
+        double d = at - now;
+        struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+    }
+}
+
 /* True when the answer's Code names throttling (the official SDKs' own test). */
 static bool is_throttling(const struct aipa_response *resp)
 {
@@ -901,8 +925,10 @@ static aipa_err send_step_request(struct run *r, size_t si, unsigned i, struct b
                                   struct aipa_buf *why)
 {
     const struct aipa_step *s = &r->c->steps[si];
-    aipa_err e = aipa_client_send(r->cl, b, resp);
+    aipa_err e;
 
+    pace(r->rn);
+    e = aipa_client_send(r->cl, b, resp);
     r->requests++;
     for (unsigned attempt = 0; e == AIPA_OK && attempt < r->rn->o->throttle_retries &&
                                !step_expects_throttling(s) && is_throttling(resp);
@@ -927,6 +953,7 @@ static aipa_err send_step_request(struct run *r, size_t si, unsigned i, struct b
                 return e;
             }
         }
+        pace(r->rn);
         e = aipa_client_send(r->cl, b, resp);
         r->requests++;
     }

@@ -254,6 +254,16 @@ static const struct scenario scenarios[] = {
      {{SHAPE_JSON, V_PASS | V_FAIL, ""}},
      60,
      false},
+    /* --rate paces case requests: the run cannot be faster than its slots. */
+    {"rate",
+     "none",
+     E24,
+     "allocate/status/*",
+     {NULL},
+     {"--rate", "40", NULL},
+     {{NULL, 0, NULL}},
+     120,
+     false},
     {"reset",
      "reset",
      E24,
@@ -546,6 +556,20 @@ static void check_throttling(const struct scenario *sc, const char *edition, con
     }
 }
 
+/* The rate scenario: n case requests at 40/s take at least (n - 1) / 40 s. */
+static void check_pacing(const struct scenario *sc, const char *edition, const cJSON *root)
+{
+    double requests = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(root, "requests"));
+    double wall_ms = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(root, "wall_ms"));
+
+    if (strcmp(sc->name, "rate") != 0) {
+        return;
+    }
+    aipa_test_check(requests > 10 && wall_ms >= (requests - 1) * 1000.0 / 40.0,
+                    "[%s %s] %g requests at --rate 40 took %.0f ms (at least %.0f)", sc->name,
+                    edition, requests, wall_ms, (requests - 1) * 1000.0 / 40.0);
+}
+
 static void check_report(const struct scenario *sc, const char *edition, const char *path)
 {
     cJSON *root = aipa_test_load_json(path, MAX_REPORT);
@@ -606,6 +630,7 @@ static void check_report(const struct scenario *sc, const char *edition, const c
         aipa_test_check(total > 0 && bad == 0, "[%s %s] %zu results, none fail or error", sc->name,
                         edition, total);
         check_throttling(sc, edition, root);
+        check_pacing(sc, edition, root);
         goto out;
     }
     check_throttling(sc, edition, root);

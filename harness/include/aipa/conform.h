@@ -500,6 +500,9 @@ struct aipa_run_opts {
      * rebuilt, up to this many times; 0: never.
      */
     unsigned throttle_retries;
+    /* At most this many case requests per second, all jobs together (parallel
+     * repeat steps excepted); 0: unpaced. Fixture requests are never paced. */
+    double rate;
     bool strict;                /* SHOULD-level mismatches fail */
     bool keep_pass_transcripts; /* keep exchanges of passing runs too */
     /* Called after each result (serialised by the runner). */
