@@ -42,6 +42,8 @@ static void usage(FILE *f)
         "                        backoff, up to N times (default 3; 0: judge it)\n"
         "  --rate R              at most R case requests per second, all jobs together\n"
         "                        (fixture requests are not paced)\n"
+        "  --wait-ready SECONDS  first wait up to SECONDS for the target to answer HTTP\n"
+        "                        (for a server started in the same CI step)\n"
         "  --seed N              seed of the embedded server (IDs, addresses)\n"
         "selection\n"
         "  --cases DIR           case directory or file (default: $AIPA_CASES, the source\n"
@@ -85,8 +87,9 @@ struct cli {
     const char *write_baseline;
     const char *junit, *json, *html, *report_dir, *ndjson;
     double timeout_s;
-    long retries; /* -1: not given */
-    double rate;  /* 0: unpaced */
+    long retries;        /* -1: not given */
+    double rate;         /* 0: unpaced */
+    double wait_ready_s; /* 0: do not wait */
     unsigned long long seed;
     bool seed_set;
     unsigned jobs; /* 0: not given (see default_jobs) */
@@ -248,6 +251,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
         O_NDJSON,
         O_RETRIES,
         O_RATE,
+        O_WAIT_READY,
     };
     static const struct option longopts[] = {
         {"target", required_argument, NULL, O_TARGET},
@@ -268,6 +272,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"retries", required_argument, NULL, O_RETRIES},
         {"rate", required_argument, NULL, O_RATE},
+        {"wait-ready", required_argument, NULL, O_WAIT_READY},
         {"seed", required_argument, NULL, O_SEED},
         {"list", no_argument, NULL, O_LIST},
         {"strict", no_argument, NULL, O_STRICT},
@@ -364,6 +369,15 @@ static int parse_args(int argc, char **argv, struct cli *o)
             if (errno != 0 || end == optarg || *end != '\0' || !(o->rate > 0) || o->rate > 100000) {
                 fprintf(stderr, "aipa conform: --rate takes requests per second, 0 < r <= "
                                 "100000\n");
+                return 2;
+            }
+            break;
+        case O_WAIT_READY:
+            errno = 0;
+            o->wait_ready_s = strtod(optarg, &end);
+            if (errno != 0 || end == optarg || *end != '\0' || !(o->wait_ready_s > 0) ||
+                o->wait_ready_s > 3600) {
+                fprintf(stderr, "aipa conform: --wait-ready takes seconds, 0 < s <= 3600\n");
                 return 2;
             }
             break;
@@ -697,6 +711,12 @@ int aipa_conform_main(int argc, char **argv)
         target = em.url;
     } else {
         const char *tok = getenv("AIPA_FIXTURE_TOKEN");
+
+        if (o.wait_ready_s > 0 && aipa_target_wait_ready(target, o.wait_ready_s, &err) != AIPA_OK) {
+            fprintf(stderr, "aipa conform: the target is not ready after %g s: %s\n",
+                    o.wait_ready_s, err.ptr != NULL ? err.ptr : "");
+            goto out;
+        }
 
         if (o.profile == NULL && tok != NULL && tok[0] != '\0') {
             prof.fixture_protocol = true;

@@ -265,6 +265,51 @@ static aipa_err new_plain_client(struct aipa_client **out, const char *target, l
     return aipa_client_new(out, &cfg);
 }
 
+aipa_err aipa_target_wait_ready(const char *target, double seconds, struct aipa_buf *err)
+{
+    double deadline = now_ms() + seconds * 1e3;
+    aipa_err e = AIPA_ETIMEDOUT;
+
+    for (;;) {
+        struct aipa_client *cl = NULL;
+        struct aipa_request req;
+        struct aipa_response resp;
+        char bp[512];
+        double left = deadline - now_ms();
+
+        base_path(target, bp, sizeof(bp));
+        aipa_request_init(&req);
+        aipa_response_init(&resp);
+        req.raw = true;
+        req.raw_method = "GET";
+        req.raw_target = (const uint8_t *)bp;
+        req.raw_target_len = strlen(bp);
+        if (new_plain_client(&cl, target, left > 1000 ? 1000 : (long)left + 1) == AIPA_OK &&
+            aipa_client_call(cl, &req, NULL, &resp) == AIPA_OK) {
+            if (resp.xerr == AIPA_XERR_NONE) {
+                e = AIPA_OK;
+            } else {
+                aipa_buf_reset(err);
+                aipa__note(err, "%s: %s (%s)", target, aipa_xerr_desc(resp.xerr), resp.xerr_msg);
+            }
+        }
+        aipa_response_cleanup(&resp);
+        aipa_client_free(cl);
+        if (e == AIPA_OK || now_ms() + 100 > deadline) {
+            break;
+        }
+        {
+            struct timespec ts = {0, 100 * 1000000L};
+
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (e != AIPA_OK && err->len == 0) {
+        aipa__note(err, "%s did not answer within %.0f s", target, seconds);
+    }
+    return e;
+}
+
 aipa_err aipa_fixture_info(const char *target, const char *token, unsigned *edition,
                            struct aipa_buf *err)
 {

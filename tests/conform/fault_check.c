@@ -255,6 +255,16 @@ static const struct scenario scenarios[] = {
      60,
      false},
     /* --rate paces case requests: the run cannot be faster than its slots. */
+    /* --wait-ready against a server that is already up costs one probe and changes nothing. */
+    {"wait-ready",
+     "none",
+     E24,
+     SHAPE_JSON,
+     {NULL},
+     {"--wait-ready", "10", NULL},
+     {{NULL, 0, NULL}},
+     60,
+     false},
     {"rate",
      "none",
      E24,

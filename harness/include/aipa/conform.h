@@ -522,6 +522,15 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_run_suite(const struct aipa_suite *suite,
                                                  const struct aipa_run_opts *opts,
                                                  struct aipa_report *report, struct aipa_buf *err);
 
+/*
+ * Waits until target answers HTTP at all (any status: a GET of its base
+ * path), polling every 100 ms for at most seconds. AIPA_ETIMEDOUT with the
+ * last transport failure in err when it never did. For CI jobs that start a
+ * server and the run together.
+ */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_target_wait_ready(const char *target, double seconds,
+                                                         struct aipa_buf *err);
+
 /* Fixture protocol helpers (against a target with /_aipa/). */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_fixture_info(const char *target, const char *token,
                                                     unsigned *edition, struct aipa_buf *err);
