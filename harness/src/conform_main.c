@@ -58,8 +58,9 @@ static void usage(FILE *f)
         "  --write-baseline FILE write the failures of this run as a baseline\n"
         "  --strict              SHOULD-level differences fail instead of pass-nonstrict\n"
         "reports\n"
-        "  --junit FILE  --json FILE  --html FILE\n"
-        "  --report-dir DIR      all three: DIR/junit.xml, DIR/report.json, DIR/report.html\n"
+        "  --junit FILE  --json FILE  --html FILE  --sarif FILE\n"
+        "  --report-dir DIR      all four: DIR/junit.xml, report.json, report.html,\n"
+        "                        report.sarif\n"
         "  -j, --jobs N          cases in parallel (default 1 against a target or with\n"
         "                        --seed; one per core, at most 4, on the embedded server)\n"
         "  -q, --quiet           only the summary\n"
@@ -85,7 +86,7 @@ struct cli {
     const char *rerun;
     const char *baseline;
     const char *write_baseline;
-    const char *junit, *json, *html, *report_dir, *ndjson;
+    const char *junit, *json, *html, *sarif, *report_dir, *ndjson;
     double timeout_s;
     long retries;        /* -1: not given */
     double rate;         /* 0: unpaced */
@@ -252,6 +253,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
         O_RETRIES,
         O_RATE,
         O_WAIT_READY,
+        O_SARIF,
     };
     static const struct option longopts[] = {
         {"target", required_argument, NULL, O_TARGET},
@@ -272,6 +274,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"retries", required_argument, NULL, O_RETRIES},
         {"rate", required_argument, NULL, O_RATE},
+        {"sarif", required_argument, NULL, O_SARIF},
         {"wait-ready", required_argument, NULL, O_WAIT_READY},
         {"seed", required_argument, NULL, O_SEED},
         {"list", no_argument, NULL, O_LIST},
@@ -339,6 +342,9 @@ static int parse_args(int argc, char **argv, struct cli *o)
             break;
         case O_HTML:
             o->html = optarg;
+            break;
+        case O_SARIF:
+            o->sarif = optarg;
             break;
         case O_REPORT_DIR:
             o->report_dir = optarg;
@@ -477,6 +483,7 @@ static int write_reports(const struct cli *o, const struct aipa_report *rep)
         {o->junit, "junit.xml", aipa_report_write_junit},
         {o->json, "report.json", aipa_report_write_json},
         {o->html, "report.html", aipa_report_write_html},
+        {o->sarif, "report.sarif", aipa_report_write_sarif},
     };
     int rc = 0;
 

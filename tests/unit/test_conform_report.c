@@ -3,7 +3,8 @@
  * a known failure keeps the exit status 0, a new one makes it 1, a harness
  * error 2, a fixed known failure is reported; JUnit parses with libxml2 and
  * carries the right counts and elements; the JSON report parses with cJSON
- * and feeds --rerun-failed; the HTML holds no unescaped byte from a target.
+ * and feeds --rerun-failed; the HTML holds no unescaped byte from a target;
+ * SARIF carries failures as results with baseline states.
  */
 /* cmocka needs the four headers before it. */
 /* clang-format off */
@@ -367,6 +368,65 @@ static void html_escapes_everything(void **state)
     aipa_buf_cleanup(&out);
 }
 
+static const cJSON *jget(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+/* SARIF: failures and nonstrict passes are results at their case files; errors are notes. */
+static void sarif_has_results_rules_and_baseline_states(void **state)
+{
+    struct fixture *f = *state;
+    struct aipa_baseline b;
+    struct aipa_buf out;
+    cJSON *root;
+    const cJSON *run, *results, *r0, *r1, *inv;
+
+    baseline_from(&b, "{\"format\": 1, \"known_failures\": ["
+                      "{\"id\": \"allocate/a\", \"variant\": \"v3-*\", \"reason\": \"V3 "
+                      "host\"}]}");
+    assert_int_equal(aipa_baseline_apply(&b, &f->r), AIPA_OK);
+    aipa_buf_init(&out, 1 << 24);
+    assert_int_equal(aipa_report_write_sarif(&f->r, &out), AIPA_OK);
+    root = cJSON_Parse(out.ptr);
+    assert_non_null(root);
+    assert_string_equal(cJSON_GetStringValue(jget(root, "version")), "2.1.0");
+    run = cJSON_GetArrayItem(jget(root, "runs"), 0);
+    assert_non_null(run);
+    assert_string_equal(cJSON_GetStringValue(jget(jget(jget(run, "tool"), "driver"), "name")),
+                        "aipa conform");
+    /* Two judged results (the fail and the nonstrict pass), a rule for each case. */
+    results = jget(run, "results");
+    assert_int_equal(cJSON_GetArraySize(results), 2);
+    assert_int_equal(cJSON_GetArraySize(jget(jget(jget(run, "tool"), "driver"), "rules")), 2);
+    r0 = cJSON_GetArrayItem(results, 0);
+    r1 = cJSON_GetArrayItem(results, 1);
+    assert_string_equal(cJSON_GetStringValue(jget(r0, "ruleId")), "allocate/a");
+    assert_string_equal(cJSON_GetStringValue(jget(r0, "level")), "error");
+    assert_string_equal(cJSON_GetStringValue(jget(r0, "baselineState")), "unchanged");
+    assert_non_null(strstr(cJSON_GetStringValue(jget(jget(r0, "message"), "text")), "v3-get-json"));
+    assert_non_null(
+        strstr(cJSON_GetStringValue(jget(jget(r0, "message"), "text")), "Reproduce: aipa call"));
+    assert_string_equal(
+        cJSON_GetStringValue(
+            jget(jget(jget(cJSON_GetArrayItem(jget(r0, "locations"), 0), "physicalLocation"),
+                      "artifactLocation"),
+                 "uri")),
+        "r.json");
+    assert_string_equal(cJSON_GetStringValue(jget(jget(r0, "partialFingerprints"), "aipaCase/v1")),
+                        "allocate/a|2018-08-02|v3-get-json");
+    assert_string_equal(cJSON_GetStringValue(jget(r1, "ruleId")), "allocate/b");
+    assert_string_equal(cJSON_GetStringValue(jget(r1, "level")), "warning");
+    assert_string_equal(cJSON_GetStringValue(jget(r1, "baselineState")), "new");
+    /* The harness error is a notification, and the run says it did not fully execute. */
+    inv = cJSON_GetArrayItem(jget(run, "invocations"), 0);
+    assert_int_equal(cJSON_GetArraySize(jget(inv, "toolExecutionNotifications")), 1);
+    assert_true(cJSON_IsFalse(jget(inv, "executionSuccessful")));
+    cJSON_Delete(root);
+    aipa_buf_cleanup(&out);
+    aipa_baseline_cleanup(&b);
+}
+
 /* Injected allocation failures in the writers and the baseline: reported, never a crash or leak. */
 static void allocation_failures_are_reported(void **state)
 {
@@ -374,7 +434,7 @@ static void allocation_failures_are_reported(void **state)
                                "\"r\"}, {\"id\": \"auth/c\", \"reason\": \"r2\"}]}";
     aipa_err (*const writers[])(const struct aipa_report *, struct aipa_buf *) = {
         aipa_report_write_json, aipa_report_write_junit, aipa_report_write_html,
-        aipa_baseline_write};
+        aipa_report_write_sarif, aipa_baseline_write};
     struct fixture *f = *state;
 
     for (size_t w = 0; w < sizeof(writers) / sizeof(writers[0]); w++) {
@@ -461,6 +521,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(junit_parses_with_right_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(json_parses_and_feeds_rerun, setup, teardown),
         cmocka_unit_test_setup_teardown(html_escapes_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(sarif_has_results_rules_and_baseline_states, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(allocation_failures_are_reported, setup, teardown),
         cmocka_unit_test(write_file_is_atomic),
     };

@@ -541,6 +541,9 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_fixture_set_edition(const char *target, c
 
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_report_write_json(const struct aipa_report *r,
                                                          struct aipa_buf *out);
+/* SARIF 2.1.0: failing and nonstrict results located at their case files. */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_report_write_sarif(const struct aipa_report *r,
+                                                          struct aipa_buf *out);
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_report_write_junit(const struct aipa_report *r,
                                                           struct aipa_buf *out);
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_report_write_html(const struct aipa_report *r,
