@@ -208,6 +208,59 @@ def gen_model():
         write("fuzz_model", "ed%d-lifecycle" % ed, e + run + stopped + b"\x05\x00\x05\x01\x06\x00\x07\x01\x07\x00\x06\x05")
 
 
+STATE_FULL = {
+    "Edition": "2024-12-20",
+    "Pool": {"Cidrs": ["47.96.0.0/29", "47.97.0.0/31"], "FreeCount": 5},
+    "Vlans": ["vlan-a", "720"],
+    "Instances": [
+        {"InstanceId": "i-doc-running", "Status": "Running", "InstanceNetworkType": "classic",
+         "InternetMaxBandwidthOut": 5, "RegionId": "cn-hangzhou",
+         "PublicIpAddress": {"IpAddress": ["47.96.0.2"]}, "AipaPublicIpEffective": True},
+        {"InstanceId": "i-doc-vpc-eip", "Status": "Stopped", "InstanceNetworkType": "vpc",
+         "InternetMaxBandwidthOut": 0, "RegionId": "cn-beijing",
+         "EipAddress": {"IpAddress": "47.100.0.9", "AllocationId": "eip-1", "Bandwidth": 5,
+                        "IsSupportUnassociate": True},
+         "VlanAttributes": {"VlanId": "vlan-a"}},
+        {"InstanceId": "i-doc-locked", "Status": "Running", "InstanceNetworkType": "classic",
+         "InternetMaxBandwidthOut": 1, "OperationLocks": {"LockReason": [{"LockReason": "security", "LockMsg": "x"}]},
+         "AipaExpired": True, "AipaCloudbox": False, "AipaDedicatedRegion": True,
+         "AipaNextAllocateError": "AllocateIp.Fail"},
+    ],
+}
+
+
+def gen_model_documents():
+    """State-document mode of fuzz_model (first byte 0xf0 and above): documents to load."""
+    with open(os.path.join(ROOT, "reference_impl", "state", "default.json"), "rb") as f:
+        default = f.read()
+    full = json.dumps(STATE_FULL).encode()
+    bad = {
+        "truncated": full[:len(full) // 2],
+        "not-object": b"[1,2]",
+        "empty": b"",
+        "bad-status": full.replace(b'"Stopped"', b'"Sleeping"'),
+        "bad-ip": full.replace(b"47.96.0.2", b"47.96.0.300"),
+        "ip-outside-pool": full.replace(b"47.96.0.2", b"8.8.8.8"),
+        "duplicate-id": full.replace(b"i-doc-vpc-eip", b"i-doc-running"),
+        "bad-cidr": full.replace(b"47.96.0.0/29", b"47.96.0.0/33"),
+        "bad-lock": full.replace(b'"security"', b'"nope"'),
+        "bad-edition": full.replace(b"2024-12-20", b"1999-01-01"),
+        "negative-bandwidth": full.replace(b'"InternetMaxBandwidthOut": 1', b'"InternetMaxBandwidthOut": -1'),
+        "bad-inject": full.replace(b"AllocateIp.Fail", b"NoSuchCode"),
+        "string-bandwidth": full.replace(b'"InternetMaxBandwidthOut": 5', b'"InternetMaxBandwidthOut": "5"'),
+        "deep": b"[" * 2000,
+    }
+    for ed in (0xf0, 0xf1):
+        write("fuzz_model", "doc-%x-default" % ed, bytes([ed]) + default)
+        write("fuzz_model", "doc-%x-full" % ed, bytes([ed]) + full)
+    for name, doc in bad.items():
+        write("fuzz_model", "doc-bad-" + name, b"\xf1" + doc)
+    for n in range(0, 24, 2):
+        write("fuzz_model", "doc-oom-full-%d" % n, b"\xf3" + struct.pack(">H", n) + full)
+    for n in range(0, 16, 3):
+        write("fuzz_model", "doc-oom-default-%d" % n, b"\xf2" + struct.pack(">H", n) + default)
+
+
 CAPTURED_HEADERS_V3 = [
     "host: 127.0.0.1:18080", "x-acs-version: 2014-05-26", "x-acs-action: AllocatePublicIpAddress",
     "user-agent: AlibabaCloud (linux; x64) Node.js/v20.20.2 Core/1.0.1 TeaDSL/2"]
@@ -458,7 +511,7 @@ def gen_parse():
     write("fuzz_parse_json", "small-body", b"\x03" + fzs("RequestId", JSON_BODIES["describe"]))
 
 
-GENERATORS = {"wire": gen_wire, "sign": gen_sign, "model": gen_model, "server": gen_server, "http": gen_http,
+GENERATORS = {"wire": gen_wire, "sign": gen_sign, "model": gen_model, "model-documents": gen_model_documents, "server": gen_server, "http": gen_http,
               "render": gen_render, "case": gen_case, "parse": gen_parse}
 
 if __name__ == "__main__":
