@@ -228,6 +228,27 @@ static void resp_reset(struct aipa_lf_resp *resp)
     resp->error[0] = '\0';
 }
 
+aipa_err aipa_lf_curl_header(const char *p, size_t n, struct aipa_buf *out)
+{
+    const char *colon = memchr(p, ':', n);
+    size_t v = colon != NULL ? (size_t)(colon - p) + 1 : n;
+
+    aipa_buf_reset(out);
+    while (v < n && (p[v] == ' ' || p[v] == '\t')) {
+        v++;
+    }
+    if (colon == NULL || v < n) {
+        return aipa_buf_append(out, p, n);
+    }
+    /*
+     * libcurl reads "Name:" with no value as "remove that header" and sends
+     * nothing; "Name;" sends it with an empty value, as the reference sees it
+     * (an empty x-acs-version is still a signed header).
+     */
+    AIPA_TRY(aipa_buf_append(out, p, (size_t)(colon - p)));
+    return aipa_buf_putc(out, ';');
+}
+
 /* An origin-form target of printable ASCII without '#' or '\\'. */
 static bool target_is_plain(const char *target)
 {
@@ -278,8 +299,7 @@ static void target_begin(struct engine *e, struct xfer *x, const char *method, c
     for (const char *p = headers; p != NULL && p < headers + headers_len;) {
         const char *q = memchr(p, '\n', (size_t)(headers + headers_len - p));
         size_t n = q != NULL ? (size_t)(q - p) : (size_t)(headers + headers_len - p);
-        aipa_buf_reset(&line);
-        if (n > 0 && aipa_buf_append(&line, p, n) == AIPA_OK) {
+        if (n > 0 && aipa_lf_curl_header(p, n, &line) == AIPA_OK) {
             struct curl_slist *nhl = curl_slist_append(x->hl, line.ptr);
             ok = ok && nhl != NULL;
             x->hl = nhl != NULL ? nhl : x->hl;
@@ -1702,10 +1722,18 @@ static aipa_err load_gen(struct engine *e, uint64_t seed)
     return AIPA_OK;
 }
 
-/* Whether a parameter value names an instance of the shared seed state. */
-static bool touches_seed(const struct engine *e, const struct aipa_lf_req *r)
+/*
+ * Whether a request touches what the workers share beyond their own
+ * fixtures: a parameter value naming an instance of the seed state, or a
+ * SignatureNonce of its own (a dictionary value another worker may have
+ * sent already; the nonces the renderer writes are unique per worker).
+ */
+static bool touches_shared(const struct engine *e, const struct aipa_lf_req *r)
 {
     for (size_t i = 0; i < r->count; i++) {
+        if (strcasecmp(r->params[i].name, "SignatureNonce") == 0) {
+            return true;
+        }
         for (size_t k = 0; k < e->seed_id_count; k++) {
             if (memmem(r->params[i].value, r->params[i].value_len, e->seed_ids[k],
                        strlen(e->seed_ids[k])) != NULL) {
@@ -1823,8 +1851,8 @@ static void campaign(struct engine *e)
             e->harness_failed = true;
             break;
         }
-        /* another worker may change a seed instance at any time: leave them alone */
-        if (e->shared && touches_seed(e, &e->hist[e->hist_n]) && ++skipped < 1000) {
+        /* another worker may change a seed instance or use a nonce at any time */
+        if (e->shared && touches_shared(e, &e->hist[e->hist_n]) && ++skipped < 1000) {
             continue;
         }
         skipped = 0;

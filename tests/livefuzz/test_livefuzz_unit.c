@@ -376,6 +376,30 @@ static void test_loopback(void **state)
     assert_false(aipa_lf_host_is_loopback(NULL));
 }
 
+/* Header lines for libcurl: an empty value must still be sent (signed V3 headers). */
+static void test_curl_header(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"x-acs-version: ", "x-acs-version;"},
+        {"x-acs-version:", "x-acs-version;"},
+        {"X-Empty:\t ", "X-Empty;"},
+        {"x-acs-version: 2014-05-26", "x-acs-version: 2014-05-26"},
+        {"Accept: application/json", "Accept: application/json"},
+        {"NoColon", "NoColon"},
+    };
+    struct aipa_buf b;
+
+    (void)state;
+    aipa_buf_init(&b, 1024);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(aipa_lf_curl_header(cases[i].in, strlen(cases[i].in), &b), AIPA_OK);
+        assert_string_equal(b.ptr, cases[i].out);
+    }
+    aipa_buf_cleanup(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_documented),
         cmocka_unit_test(test_ddmin),
         cmocka_unit_test(test_loopback),
+        cmocka_unit_test(test_curl_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
