@@ -32,6 +32,7 @@
  */
 #include "aipa/server.h"
 #include "fuzz_common.h"
+#include "fuzz_oom.h"
 #include "fuzz_server_state.h" /* the seed state; aipa__srv_start_external */
 
 #include <cjson/cJSON.h>
@@ -112,6 +113,118 @@ static void check_start(void)
 /* AIPA_FUZZ_VERBOSE=1 prints what the server sent back (for checking seeds). */
 static bool verbose;
 
+/*
+ * Once, at start-up: aipa_srv_new refuses bad configurations with
+ * AIPA_EINVAL/EPARSE and a reason, and under allocation failure (each of
+ * its allocations failing in turn, fuzz_oom.h) it returns AIPA_ENOMEM with
+ * nothing left allocated (LSan checks at exit) or succeeds.
+ */
+static void check_new(void)
+{
+    static const struct aipa_srv_credential good[] = {{"id", "secret", true, true}};
+    static const struct aipa_srv_credential bad[] = {{NULL, "secret", true, true}};
+    static const char *const bad_pool[] = {"47.96.0.0/99"};
+    static const char *const pool[] = {"47.96.0.0/28"};
+    static const char bad_state[] = "{\"Instances\":7}";
+    struct aipa_srv_config cfg;
+    struct aipa_srv *srv;
+    struct aipa_buf why;
+    aipa_err err;
+
+    aipa_buf_init(&why, 4096);
+    for (int k = 0; k < 4; k++) {
+        aipa_srv_config_defaults(&cfg);
+        cfg.error = &why;
+        cfg.pool_cidrs = pool;
+        cfg.pool_cidr_count = 1;
+        if (k == 0) {
+            cfg.fixtures = true; /* without a token */
+        } else if (k == 1) {
+            cfg.credentials = bad;
+            cfg.credential_count = 1;
+        } else if (k == 2) {
+            cfg.pool_cidrs = bad_pool;
+        } else {
+            cfg.state_json = bad_state;
+            cfg.state_json_len = sizeof(bad_state) - 1;
+        }
+        aipa_buf_reset(&why);
+        srv = NULL;
+        err = aipa_srv_new(&srv, &cfg);
+        FUZZ_CHECK(err != AIPA_OK && srv == NULL && why.len > 0,
+                   "bad configuration %d: %s, reason \"%s\"", k, aipa_errname(err),
+                   why.ptr != NULL ? why.ptr : "");
+    }
+    aipa_srv_config_defaults(&cfg);
+    cfg.credentials = good;
+    cfg.credential_count = 1;
+    cfg.fixtures = true;
+    cfg.fixture_token = "t";
+    cfg.pool_cidrs = pool;
+    cfg.pool_cidr_count = 1;
+    for (long n = 0; n < 10000; n++) {
+        bool injected;
+
+        srv = NULL;
+        fz_oom_arm(n);
+        err = aipa_srv_new(&srv, &cfg);
+        injected = fz_oom_disarm();
+        FUZZ_CHECK(err == AIPA_OK ? srv != NULL : (injected && err == AIPA_ENOMEM && srv == NULL),
+                   "srv_new with allocation %ld failing: %s", n, aipa_errname(err));
+        aipa_srv_free(srv);
+        if (!injected) {
+            break; /* every allocation has failed once */
+        }
+    }
+    aipa_buf_cleanup(&why);
+}
+
+/*
+ * Once, at start-up: the nonce replay cache past its first size. With room
+ * for 256 (AccessKeyId, nonce) pairs, 300 distinct ones are each fresh, at
+ * most 256 are kept (the oldest go first), a recent one is a replay, an
+ * evicted or expired one is fresh again; then the same under allocation
+ * failure while it grows (a use may fail with AIPA_ENOMEM, never wrongly).
+ */
+static void check_nonces(void)
+{
+    for (long fail = -1; fail < 12; fail++) {
+        struct aipa_nonce_cache *c = NULL;
+        char nonce[32];
+        bool fresh = false, injected;
+        aipa_err err;
+
+        FUZZ_CHECK(aipa__nonce_cache_new(&c, 0, 900) == AIPA_EINVAL && c == NULL,
+                   "a cache of size 0");
+        FUZZ_CHECK(aipa__nonce_cache_new(&c, 256, 900) == AIPA_OK, "nonce_cache_new");
+        fz_oom_arm(fail);
+        for (int i = 0; i < 300; i++) {
+            snprintf(nonce, sizeof(nonce), "n%d", i);
+            err = aipa__nonce_cache_use(c, "id", nonce, strlen(nonce), 1000 + i, &fresh);
+            FUZZ_CHECK((err == AIPA_OK && fresh) || (fail >= 0 && err == AIPA_ENOMEM),
+                       "nonce %d: %s, fresh %d", i, aipa_errname(err), fresh);
+        }
+        injected = fz_oom_disarm();
+        FUZZ_CHECK(aipa__nonce_cache_count(c) <= 256, "%zu nonces kept",
+                   aipa__nonce_cache_count(c));
+        if (!injected) {
+            FUZZ_CHECK(aipa__nonce_cache_use(c, "id", "n299", 4, 1400, &fresh) == AIPA_OK && !fresh,
+                       "a recent nonce is no replay");
+            FUZZ_CHECK(aipa__nonce_cache_use(c, "other", "n299", 4, 1400, &fresh) == AIPA_OK &&
+                           fresh,
+                       "another key's nonce is a replay");
+            FUZZ_CHECK(aipa__nonce_cache_use(c, "id", "n0", 2, 1400, &fresh) == AIPA_OK && fresh,
+                       "an evicted nonce is still a replay");
+            FUZZ_CHECK(aipa__nonce_cache_use(c, "id", "n298", 4, 1298 + 901, &fresh) == AIPA_OK &&
+                           fresh,
+                       "an expired nonce is still a replay");
+        }
+        aipa__nonce_cache_clear(c);
+        FUZZ_CHECK(aipa__nonce_cache_count(c) == 0, "clear left nonces");
+        aipa__nonce_cache_free(c);
+    }
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -120,6 +233,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     xmlInitParser();
     xmlSetGenericErrorFunc(NULL, quiet_xml);
     verbose = getenv("AIPA_FUZZ_VERBOSE") != NULL;
+    fz_oom_install();
+    check_new();
+    check_nonces();
     check_start();
     return 0;
 }

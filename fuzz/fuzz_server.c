@@ -31,7 +31,9 @@
  *   - the content type is the XML or the JSON one, and the body parses as
  *     that (libxml2 without network or entities; cJSON);
  *   - an API error body carries Code equal to resp.code and RequestId equal
- *     to resp.request_id; a success has no code.
+ *     to resp.request_id; a success has no code;
+ *   - that Code is a row of the error table with the response's status
+ *     (aipa_code_lookup / _lookup_all, errors.c).
  */
 #include "aipa/errors.h"
 #include "aipa/render.h"
@@ -90,6 +92,41 @@ static bool status_documented(unsigned status)
     return false;
 }
 
+/*
+ * An error's Code is a row of the error table (aipa_code_lookup_all, or a
+ * row whose Code has a %s that the name fills) with the response's status,
+ * and aipa_code_lookup gives the first such row.
+ */
+static void check_code(const struct aipa_srv_response *r)
+{
+    enum aipa_code ids[8];
+    size_t n = strlen(r->code);
+    size_t found = aipa_code_lookup_all(r->code, n, ids, AIPA_ARRAY_LEN(ids));
+    bool status_ok = false;
+
+    if (found > 0) {
+        FUZZ_CHECK(aipa_code_lookup(r->code, n) == aipa_code_info(ids[0]),
+                   "lookup and lookup_all disagree on %s", r->code);
+        for (size_t i = 0; i < found && i < AIPA_ARRAY_LEN(ids); i++) {
+            status_ok = status_ok || (unsigned)aipa_code_info(ids[i])->http_status == r->status;
+        }
+    } else {
+        FUZZ_CHECK(aipa_code_lookup(r->code, n) == NULL, "lookup finds %s, lookup_all not",
+                   r->code);
+        for (int id = AIPA_C_OK + 1; id < AIPA_C_COUNT_ && !status_ok; id++) {
+            const struct aipa_api_error *e = aipa_code_info((enum aipa_code)id);
+            const char *hole = strstr(e->code, "%s");
+            size_t pre = hole != NULL ? (size_t)(hole - e->code) : 0;
+            size_t post = hole != NULL ? strlen(hole + 2) : 0;
+            status_ok = hole != NULL && n > pre + post && strncmp(r->code, e->code, pre) == 0 &&
+                        strcmp(r->code + n - post, hole + 2) == 0 &&
+                        (unsigned)e->http_status == r->status;
+        }
+    }
+    FUZZ_CHECK(status_ok, "Code %s with status %u is no row of the error table", r->code,
+               r->status);
+}
+
 static const char *json_str(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -110,6 +147,9 @@ static void check_response(const struct aipa_srv_response *r, bool fixture_path)
                    memchr(r->request_id, 0, sizeof(r->request_id)),
                "an unterminated response field");
     FUZZ_CHECK(strlen(body) == r->body.len, "the body holds a NUL byte");
+    if (is_error && !fixture_path && r->code[0] != '\0') {
+        check_code(r);
+    }
     if (strcmp(r->content_type, AIPA_CT_JSON) == 0) {
         cJSON *j = cJSON_ParseWithLength(body, r->body.len);
         FUZZ_CHECK(j != NULL && cJSON_IsObject(j), "body is not a JSON object:\n%s", body);

@@ -20,6 +20,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <time.h>
 
 #define MAX_PARAMS 24
 #define MAX_TEXT   512
@@ -92,6 +93,43 @@ static bool verifies(const char *method, const struct aipa_params *p, const char
     return match;
 }
 
+/*
+ * aipa_format_timestamp against gmtime_r, and back through
+ * aipa_parse_timestamp, for a time taken from the input's first eight bytes
+ * (as it is, which is mostly clamped, and folded into years 0000-9999 and a
+ * day either side).
+ */
+static void check_timestamp(const uint8_t *data, size_t size)
+{
+    static const int64_t lo = -62167219200; /* 0000-01-01T00:00:00Z */
+    static const int64_t hi = 253402300799; /* 9999-12-31T23:59:59Z */
+    uint64_t u = 0;
+
+    for (size_t i = 0; i < 8 && i < size; i++) {
+        u = (u << 8) | data[i];
+    }
+    for (int k = 0; k < 2; k++) {
+        int64_t t =
+            k == 0 ? (int64_t)u : lo - 86400 + (int64_t)(u % (uint64_t)(hi - lo + 2 * 86400));
+        int64_t clamped = t < lo ? lo : t > hi ? hi : t;
+        time_t tt = (time_t)clamped;
+        struct tm tm;
+        char got[21], want[80];
+        int64_t back = 0;
+
+        memset(got, 'x', sizeof(got));
+        aipa_format_timestamp(t, got);
+        FUZZ_CHECK(gmtime_r(&tt, &tm) != NULL, "gmtime_r(%lld)", (long long)clamped);
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        FUZZ_CHECK(got[20] == '\0' && strcmp(got, want) == 0,
+                   "format_timestamp(%lld): %.21s, want %s", (long long)t, got, want);
+        FUZZ_CHECK(aipa_parse_timestamp(got, 20, &back) == AIPA_OK && back == clamped,
+                   "parse_timestamp(%s) gives %lld, want %lld", got, (long long)back,
+                   (long long)clamped);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct aipa_wire_limits lim = aipa_wire_default_limits();
@@ -107,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *method = (op & 1) ? "POST" : "GET";
     aipa_err err;
 
+    check_timestamp(data, size);
     nparams = (size_t)(op >> 1) % (MAX_PARAMS + 1);
     fz_str(&f, secret, sizeof(secret), &secret_len);
     secret_len = strlen(secret); /* the secret is a C string: it ends at a NUL */
