@@ -121,6 +121,12 @@ static bool verbose;
  */
 static void check_new(void)
 {
+#define FZ_ERR_(name, msg) {name, #name, msg},
+    static const struct {
+        aipa_err e;
+        const char *name, *msg;
+    } errs[] = {AIPA_ERRORS(FZ_ERR_)};
+#undef FZ_ERR_
     static const struct aipa_srv_credential good[] = {{"id", "secret", true, true}};
     static const struct aipa_srv_credential bad[] = {{NULL, "secret", true, true}};
     static const char *const bad_pool[] = {"47.96.0.0/99"};
@@ -131,6 +137,15 @@ static void check_new(void)
     struct aipa_buf why;
     aipa_err err;
 
+    /* every error has its own name and message; an unknown value has neither */
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(errs); i++) {
+        FUZZ_CHECK(strcmp(aipa_errname(errs[i].e), errs[i].name) == 0 &&
+                       strcmp(aipa_strerror(errs[i].e), errs[i].msg) == 0,
+                   "name or message of %s", errs[i].name);
+    }
+    FUZZ_CHECK(strcmp(aipa_errname((aipa_err)-12345), "AIPA_E?") == 0 &&
+                   strcmp(aipa_strerror((aipa_err)-12345), "unknown error") == 0,
+               "an unknown error has a name");
     aipa_buf_init(&why, 4096);
     for (int k = 0; k < 4; k++) {
         aipa_srv_config_defaults(&cfg);

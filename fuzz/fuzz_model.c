@@ -538,12 +538,60 @@ static void run_document(uint8_t b0, struct fz *f)
     aipa_model_free(m);
 }
 
+/*
+ * Once, at start-up: aipa_model_new refuses bad pools, and with each of its
+ * allocations failing in turn (and then aipa_model_populate's) it fails
+ * with AIPA_ENOMEM and frees everything (LSan checks at exit), or succeeds
+ * with a model that passes aipa_model_check.
+ */
+static void check_new(void)
+{
+    static const char *const bad[] = {"47.96.0.0/33", "300.1.2.3/24", "47.96.0.0", "10.0.0.0/8x"};
+    struct aipa_model_config cfg = {0};
+    struct aipa_model *m = NULL;
+
+    cfg.edition = AIPA_ED_2024;
+    cfg.seed = 1;
+    cfg.max_instances = 64;
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(bad); i++) {
+        cfg.pool_cidrs = &bad[i];
+        cfg.pool_cidr_count = 1;
+        FUZZ_CHECK(aipa_model_new(&m, &cfg) != AIPA_OK && m == NULL, "pool %s accepted", bad[i]);
+    }
+    cfg.pool_cidrs = pool_cidrs;
+    cfg.pool_cidr_count = AIPA_ARRAY_LEN(pool_cidrs);
+    for (long n = 0; n < 10000; n++) {
+        bool injected;
+        aipa_err err;
+
+        m = NULL;
+        fz_oom_arm(n);
+        err = aipa_model_new(&m, &cfg);
+        if (err == AIPA_OK) {
+            err = aipa_model_populate(m, 40);
+        }
+        injected = fz_oom_disarm();
+        FUZZ_CHECK(err == AIPA_OK || (injected && err == AIPA_ENOMEM),
+                   "model_new/populate with allocation %ld failing: %s", n, aipa_errname(err));
+        if (m != NULL) {
+            check_model(m);
+            FUZZ_CHECK(err != AIPA_OK || aipa_model_instance_count(m) == 40, "%zu instances",
+                       aipa_model_instance_count(m));
+            aipa_model_free(m);
+        }
+        if (!injected) {
+            break;
+        }
+    }
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     fz_oom_install();
+    check_new();
     return 0;
 }
 

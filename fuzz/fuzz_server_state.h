@@ -22,7 +22,13 @@ struct fz_seed {
     struct aipa_model_snapshot *snap;
 };
 
-/* Takes the snapshot of a new server's seed state. */
+static inline void fz_seed_check(struct fz_seed *s);
+
+/*
+ * Takes the snapshot of a new server's seed state, and checks once that a
+ * restore after the model's tables have grown (200 more instances: restore
+ * then copies instead of writing in place) also equals a reset.
+ */
 static inline void fz_seed_init(struct fz_seed *s, struct aipa_srv *srv)
 {
     aipa_err err = aipa_model_reset(srv->model);
@@ -31,6 +37,9 @@ static inline void fz_seed_init(struct fz_seed *s, struct aipa_srv *srv)
     err = aipa__model_snapshot(srv->model, &s->snap);
     FUZZ_CHECK(err == AIPA_OK, "model_snapshot: %s", aipa_errname(err));
     s->srv = srv;
+    err = aipa_model_populate(srv->model, 200);
+    FUZZ_CHECK(err == AIPA_OK, "model_populate: %s", aipa_errname(err));
+    fz_seed_check(s);
 }
 
 /* Returns the server to its seed state: model, edition, nonces, RequestIds. */

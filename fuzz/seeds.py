@@ -337,6 +337,26 @@ def gen_server():
                 srv_req("PUT", "/_aipa/pool", [tok], '{"Free":0}'),
                 srv_req("GET", "/_aipa/state", [tok])]
     write("fuzz_server", "fixtures", b"\x05" + b"\\\n".join(fixtures))
+    # the other routes: info, edition (each way and a bad one), pool refusals, method and path errors
+    routes = [srv_req("GET", "/_aipa/info", [tok]),
+              srv_req("PUT", "/_aipa/edition", [tok], '{"Edition":"2018-08-02"}'),
+              srv_req("PUT", "/_aipa/edition", [tok], '{"Edition":"2024-12-20"}'),
+              srv_req("PUT", "/_aipa/edition", [tok], '{"Edition":"1999"}')]
+    write("fuzz_server", "fixtures-routes", b"\x05" + b"\\\n".join(routes))
+    pool_bad = [srv_req("PUT", "/_aipa/pool", [tok], '{"Free":-1}'),
+                srv_req("PUT", "/_aipa/pool", [tok], '{"Free":1.5}'),
+                srv_req("PUT", "/_aipa/pool", [tok], 'not json'),
+                srv_req("GET", "/_aipa/pool", [tok])]
+    write("fuzz_server", "fixtures-pool-bad", b"\x05" + b"\\\n".join(pool_bad))
+    inst_bad = [srv_req("POST", "/_aipa/instances", [tok], '{"InstanceId":"i-aipa-running"}'),
+                srv_req("POST", "/_aipa/instances", [tok], '{"Status":"Nope"}'),
+                srv_req("POST", "/_aipa/nothing", [tok]),
+                srv_req("GET", "/_aipa", [tok])]
+    write("fuzz_server", "fixtures-instances-bad", b"\x05" + b"\\\n".join(inst_bad))
+    for n in range(0, 40, 4):
+        write("fuzz_server", "oom-fixtures-routes-%d" % n, b"\xfd" + struct.pack(">H", n) + b"\\\n".join(routes))
+        write("fuzz_server", "oom-fixtures-state-%d" % n, b"\xfd" + struct.pack(">H", n) +
+              srv_req("GET", "/_aipa/state", [tok]))
     write("fuzz_server", "fixtures-bad-token", b"\x05" + srv_req("POST", "/_aipa/reset", ["X-Aipa-Token: x"]) +
           b"\\\n" + srv_req("GET", "/_aipa/edition", [tok]) + b"\\\n" + srv_req("PUT", "/_aipa/edition", [tok], '"2018-08-02"'))
     import re
