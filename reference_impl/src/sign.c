@@ -127,52 +127,109 @@ static aipa_err sorted_view(const struct aipa_params *params, const char *skip,
 
 /* ---- V1 ---- */
 
+/* clang-format off */
+/* RFC 3986 unreserved: the bytes percent-encoding leaves as they are. */
+static const uint8_t unreserved_tab[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+/* clang-format on */
+
+static bool unreserved(uint8_t c)
+{
+    return unreserved_tab[c] != 0;
+}
+
+/*
+ * pct(pct(s)) in one pass: an unreserved byte stays, any other becomes
+ * "%25" and its two hex digits (the '%' of the first encoding, encoded).
+ */
+static aipa_err pct_encode_twice(const uint8_t *s, size_t n, struct aipa_buf *out)
+{
+    static const char hex_upper[16] = "0123456789ABCDEF";
+    size_t need = 0;
+    char *d;
+
+    for (size_t i = 0; i < n; i++) {
+        need += unreserved(s[i]) ? 1u : 5u;
+    }
+    AIPA_TRY(aipa_buf_reserve(out, need));
+    d = out->ptr + out->len;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = s[i];
+
+        if (unreserved(c)) {
+            *d++ = (char)c;
+        } else {
+            memcpy(d, "%25", 3);
+            d[3] = hex_upper[c >> 4];
+            d[4] = hex_upper[c & 15u];
+            d += 5;
+        }
+    }
+    out->len += need;
+    out->ptr[out->len] = '\0';
+    return AIPA_OK;
+}
+
 aipa_err aipa_v1_string_to_sign(const char *method, const struct aipa_params *params,
                                 struct aipa_buf *out)
 {
     aipa_err err;
     struct aipa_params view;
-    struct aipa_buf cq;
     size_t start;
 
     if (method == NULL || method[0] == '\0' || params == NULL || out == NULL) {
         return AIPA_EINVAL;
     }
     start = out->len;
-    aipa_buf_init(&cq, SIGN_SCRATCH_MAX);
     err = sorted_view(params, "Signature", &view);
-    /* CanonicalizedQueryString: pct(name) "=" pct(value), joined by '&' */
-    for (size_t i = 0; err == AIPA_OK && i < view.count; i++) {
-        const struct aipa_param *it = &view.items[i];
-
-        if (i > 0) {
-            err = aipa_buf_putc(&cq, '&');
-        }
-        if (err == AIPA_OK) {
-            err = aipa_pct_encode((const uint8_t *)it->name, it->name_len, &cq);
-        }
-        if (err == AIPA_OK) {
-            err = aipa_buf_putc(&cq, '=');
-        }
-        if (err == AIPA_OK) {
-            err = aipa_pct_encode((const uint8_t *)it->value, it->value_len, &cq);
-        }
-    }
-    /* StringToSign: method "&" pct("/") "&" pct(CanonicalizedQueryString) */
+    /*
+     * StringToSign: method "&" pct("/") "&" pct(CanonicalizedQueryString),
+     * where CanonicalizedQueryString is pct(name) "=" pct(value) joined by
+     * '&'. Written in one pass: each name and value encoded twice, '=' and
+     * '&' once ("%3D", "%26").
+     */
     if (err == AIPA_OK) {
         err = aipa_buf_puts(out, method);
     }
     if (err == AIPA_OK) {
         err = aipa_buf_puts(out, "&%2F&");
     }
-    if (err == AIPA_OK) {
-        err = aipa_pct_encode((const uint8_t *)cq.ptr, cq.len, out);
+    for (size_t i = 0; err == AIPA_OK && i < view.count; i++) {
+        const struct aipa_param *it = &view.items[i];
+
+        if (i > 0) {
+            err = aipa_buf_puts(out, "%26");
+        }
+        if (err == AIPA_OK) {
+            err = pct_encode_twice((const uint8_t *)it->name, it->name_len, out);
+        }
+        if (err == AIPA_OK) {
+            err = aipa_buf_puts(out, "%3D");
+        }
+        if (err == AIPA_OK) {
+            err = pct_encode_twice((const uint8_t *)it->value, it->value_len, out);
+        }
     }
     if (err != AIPA_OK) {
         buf_rewind(out, start);
     }
     aipa_free(view.items);
-    aipa_buf_cleanup(&cq);
     return err;
 }
 
