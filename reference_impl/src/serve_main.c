@@ -32,6 +32,9 @@ static const char usage[] =
     "                          \"Active\"|\"Inactive\", Whitelisted: bool}; without it the\n"
     "                          demo pair testid/testsecret is accepted\n"
     "  --auth=off              skip signature, timestamp, nonce and key checks (load tests)\n"
+    "  --throttle RATE[:BURST] at most RATE API requests per second per AccessKeyId, in\n"
+    "                          bursts of BURST (default RATE); more get Throttling.User\n"
+    "                          with x-acs-retry-after (ms). Default: off\n"
     "  --edition ED            2018-08-02 or 2024-12-20 (default 2024-12-20)\n"
     "  --seed N                seed for RequestIds, instance IDs and addresses (default:\n"
     "                          random, printed at start)\n"
@@ -52,6 +55,7 @@ enum {
     OPT_TLS_KEY,
     OPT_CREDENTIALS,
     OPT_AUTH,
+    OPT_THROTTLE,
     OPT_EDITION,
     OPT_SEED,
     OPT_STATE,
@@ -68,6 +72,7 @@ enum {
 static const struct option long_opts[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"throttle", required_argument, NULL, OPT_THROTTLE},
     {"tls-key", required_argument, NULL, OPT_TLS_KEY},
     {"credentials", required_argument, NULL, OPT_CREDENTIALS},
     {"auth", required_argument, NULL, OPT_AUTH},
@@ -304,6 +309,29 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
                 return 2;
             }
             break;
+        case OPT_THROTTLE: {
+            char *end = NULL;
+
+            errno = 0;
+            o->cfg.throttle_rate = strtod(optarg, &end);
+            o->cfg.throttle_burst = 0;
+            if (errno == 0 && end != optarg && *end == ':') {
+                const char *b = end + 1;
+
+                o->cfg.throttle_burst = strtod(b, &end);
+                if (end == b || !(o->cfg.throttle_burst >= 1)) {
+                    end = NULL;
+                }
+            }
+            if (errno != 0 || end == NULL || end == optarg || *end != '\0' ||
+                !(o->cfg.throttle_rate > 0) || o->cfg.throttle_rate > 1e6 ||
+                o->cfg.throttle_burst > 1e6) {
+                fprintf(stderr, "aipa serve: --throttle takes RATE[:BURST], requests per second "
+                                "(0 < RATE <= 1e6, 1 <= BURST <= 1e6)\n");
+                return 2;
+            }
+            break;
+        }
         case OPT_EDITION:
             if (strcmp(optarg, "2018-08-02") == 0) {
                 o->cfg.edition = AIPA_ED_2018;

@@ -193,6 +193,16 @@ aipa_err aipa_srv_new(struct aipa_srv **out, const struct aipa_srv_config *cfg)
         set_error(cfg->error, "cannot create the nonce cache");
         goto out;
     }
+    if (cfg->throttle_rate > 0) {
+        double burst = cfg->throttle_burst > 0 ? cfg->throttle_burst : cfg->throttle_rate;
+
+        err = aipa__throttle_new(&srv->throttle, srv->cred_count + 1, cfg->throttle_rate,
+                                 burst < 1 ? 1 : burst);
+        if (err != AIPA_OK) {
+            set_error(cfg->error, "cannot create the throttle");
+            goto out;
+        }
+    }
     if (pthread_mutex_init(&srv->rng_lock, NULL) != 0) {
         err = AIPA_ENOMEM;
         goto out;
@@ -207,6 +217,7 @@ out:
             pthread_mutex_destroy(&srv->rng_lock);
         }
         aipa__nonce_cache_free(srv->nonces);
+        aipa__throttle_free(srv->throttle);
         aipa_model_free(srv->model);
         free_creds(srv);
         aipa_free(srv->listen_addr);
@@ -230,6 +241,7 @@ void aipa_srv_free(struct aipa_srv *srv)
     aipa_srv_stop(srv);
     pthread_mutex_destroy(&srv->rng_lock);
     aipa__nonce_cache_free(srv->nonces);
+    aipa__throttle_free(srv->throttle);
     aipa_model_free(srv->model);
     free_creds(srv);
     if (srv->fixture_token != NULL) {
@@ -784,6 +796,27 @@ static bool get_common(struct hctx *h, const char *hdr, const char *param, const
     return false;
 }
 
+static int64_t now_us(void);
+
+/*
+ * --throttle: takes a token from the caller's bucket (the key's index, or
+ * the shared last bucket when auth is off). False when there was none; the
+ * wait then goes out as x-acs-retry-after.
+ */
+static bool admit(struct hctx *h, const struct aipa_srv_credential *cred)
+{
+    struct aipa_srv *srv = h->srv;
+    size_t key = cred != NULL ? (size_t)(cred - srv->creds) : srv->cred_count;
+    unsigned wait_ms;
+
+    if (srv->throttle == NULL) {
+        return true;
+    }
+    wait_ms = aipa__throttle_take(srv->throttle, key, (double)now_us() / 1e6);
+    h->resp->retry_after_ms = wait_ms;
+    return wait_ms == 0;
+}
+
 static void handle_api(struct hctx *h, struct aipa_slice query)
 {
     const struct aipa_srv_request *req = h->req;
@@ -853,6 +886,8 @@ static void handle_api(struct hctx *h, struct aipa_slice query)
             out.code == AIPA_C_SIGNATURE_DOES_NOT_MATCH || out.code == AIPA_C_INCOMPLETE_SIGNATURE;
 
         reply_error(h, out.code, sig ? (out.sts.ptr != NULL ? out.sts.ptr : "") : out.arg, 0);
+    } else if (!admit(h, out.cred)) {
+        reply_error(h, AIPA_C_THROTTLING_USER, NULL, 0);
     } else {
         h->cred = out.cred;
         dispatch(h, a);

@@ -47,6 +47,16 @@ aipa_err aipa__nonce_cache_use(struct aipa_nonce_cache *c, const char *akid, con
 
 /* ---- the server object ---- */
 
+/* Token buckets for --throttle (server_throttle.c); every call takes a NULL t. */
+struct aipa__throttle;
+AIPA_MUST_CHECK aipa_err aipa__throttle_new(struct aipa__throttle **out, size_t keys, double rate,
+                                            double burst);
+void aipa__throttle_free(struct aipa__throttle *t);
+/* Every bucket full again (the fixture protocol's reset). */
+void aipa__throttle_reset(struct aipa__throttle *t);
+/* Takes a token from bucket key at now_s: 0, or the milliseconds until one is there. */
+unsigned aipa__throttle_take(struct aipa__throttle *t, size_t key, double now_s);
+
 struct aipa_srv {
     struct aipa_srv_config cfg; /* string members point at the copies below */
     struct aipa_srv_credential *creds;
@@ -60,6 +70,7 @@ struct aipa_srv {
 
     struct aipa_model *model;
     struct aipa_nonce_cache *nonces;
+    struct aipa__throttle *throttle; /* NULL: --throttle off */
 
     pthread_mutex_t rng_lock;
     struct aipa_rng rng; /* RequestIds */

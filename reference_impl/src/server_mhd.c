@@ -120,6 +120,15 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct aipa_sr
         MHD_destroy_response(mr);
         return MHD_NO;
     }
+    if (resp->retry_after_ms != 0) {
+        char ms[16];
+
+        snprintf(ms, sizeof(ms), "%u", resp->retry_after_ms);
+        if (MHD_add_response_header(mr, "x-acs-retry-after", ms) != MHD_YES) {
+            MHD_destroy_response(mr);
+            return MHD_NO;
+        }
+    }
     ret = MHD_queue_response(conn, resp->status, mr);
     MHD_destroy_response(mr);
     return ret;

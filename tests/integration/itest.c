@@ -125,6 +125,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 
     header_value(p, len, "Content-Type", r->content_type, sizeof(r->content_type));
     header_value(p, len, "x-acs-request-id", r->request_id, sizeof(r->request_id));
+    header_value(p, len, "x-acs-retry-after", r->retry_after, sizeof(r->retry_after));
     return len;
 }
 

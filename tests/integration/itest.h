@@ -48,7 +48,8 @@ struct it_resp {
     char body[1 << 16]; /* truncated, NUL-terminated */
     size_t body_len;    /* full length received */
     char content_type[128];
-    char request_id[64]; /* x-acs-request-id header */
+    char request_id[64];  /* x-acs-request-id header */
+    char retry_after[32]; /* x-acs-retry-after header, "" if none */
 };
 
 /*

@@ -52,6 +52,14 @@ struct aipa_srv_config {
     int64_t max_skew_s;     /* 900 */
     int64_t nonce_window_s; /* 900 */
     size_t nonce_cache_max; /* bounded memory; oldest evicted first */
+    /*
+     * Flow control: each AccessKeyId (all requests, with auth off) may make
+     * throttle_rate API requests per second, in bursts of throttle_burst
+     * (0: the rate, at least 1); beyond that Throttling.User with
+     * x-acs-retry-after. 0: off. Fixture requests are never throttled.
+     */
+    double throttle_rate;
+    double throttle_burst;
     /* Clock for timestamps and the nonce window; NULL means time(NULL). */
     int64_t (*now)(void *ctx);
     void *now_ctx;
@@ -98,6 +106,7 @@ struct aipa_srv_response {
     const char *content_type; /* static string */
     struct aipa_buf body;
     char request_id[37];
+    unsigned retry_after_ms; /* non-zero: sent as x-acs-retry-after (Throttling) */
     /* For logs and tests: the action and the Code answered ("" on success). */
     char action[48];
     char code[64];
