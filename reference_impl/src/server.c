@@ -801,7 +801,9 @@ static int64_t now_us(void);
 /*
  * --throttle: takes a token from the caller's bucket (the key's index, or
  * the shared last bucket when auth is off). False when there was none; the
- * wait then goes out as x-acs-retry-after.
+ * wait then goes out as x-acs-retry-after. Buckets run on the configured
+ * clock when there is one (so a fixed clock, as in the fuzz targets, gives
+ * repeatable answers), else on the monotonic clock.
  */
 static bool admit(struct hctx *h, const struct aipa_srv_credential *cred)
 {
@@ -812,7 +814,9 @@ static bool admit(struct hctx *h, const struct aipa_srv_credential *cred)
     if (srv->throttle == NULL) {
         return true;
     }
-    wait_ms = aipa__throttle_take(srv->throttle, key, (double)now_us() / 1e6);
+    wait_ms = aipa__throttle_take(srv->throttle, key,
+                                  srv->cfg.now != NULL ? (double)aipa__srv_now(srv)
+                                                       : (double)now_us() / 1e6);
     h->resp->retry_after_ms = wait_ms;
     return wait_ms == 0;
 }
