@@ -212,12 +212,24 @@ static int hexval(char c)
 /* Decodes %XX sequences in s[0..n) (other bytes literal) into out. */
 static aipa_err pct_literal(const char *s, size_t n, struct aipa_buf *out)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+    size_t i = 0;
+
+    while (i < n) {
+        const char *pct = memchr(s + i, '%', n - i);
+        size_t run = pct != NULL ? (size_t)(pct - (s + i)) : n - i;
+
+        /* The bytes up to the next '%' in one append. */
+        AIPA_TRY(aipa_buf_append(out, s + i, run));
+        i += run;
+        if (i == n) {
+            break;
+        }
+        if (i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
             AIPA_TRY(aipa_buf_putc(out, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]))));
-            i += 2;
+            i += 3;
         } else {
-            AIPA_TRY(aipa_buf_putc(out, s[i]));
+            AIPA_TRY(aipa_buf_putc(out, '%'));
+            i++;
         }
     }
     return AIPA_OK;
@@ -304,8 +316,19 @@ aipa_err aipa_case_expand_bytes(const char *s, size_t n, struct aipa_buf *out)
                 err = AIPA_ETOOBIG;
             }
             if (err == AIPA_OK && unit.len > 0) {
-                err = aipa_buf_reserve(out, count * unit.len);
-                for (size_t k = 0; err == AIPA_OK && k < count; k++) {
+                size_t want = count * unit.len;
+
+                /* Double the unit in place to count copies (log2(count) appends),
+                 * then one append: reserve first, so the source never moves. */
+                while (err == AIPA_OK && unit.len < want) {
+                    size_t k = unit.len < want - unit.len ? unit.len : want - unit.len;
+
+                    err = aipa_buf_reserve(&unit, k);
+                    if (err == AIPA_OK) {
+                        err = aipa_buf_append(&unit, unit.ptr, k);
+                    }
+                }
+                if (err == AIPA_OK) {
                     err = aipa_buf_append(out, unit.ptr, unit.len);
                 }
             }
@@ -315,11 +338,15 @@ aipa_err aipa_case_expand_bytes(const char *s, size_t n, struct aipa_buf *out)
             }
             i = (size_t)(end - s) + 2;
         } else {
-            if (out->len >= AIPA_CASE_MAX_EXPANDED) {
+            /* Plain bytes up to the next '%' that may start a form, in one append. */
+            const char *pct = memchr(rest + 1, '%', left - 1);
+            size_t run = pct != NULL ? (size_t)(pct - rest) : left;
+
+            if (out->len + run > AIPA_CASE_MAX_EXPANDED) {
                 return AIPA_ETOOBIG;
             }
-            AIPA_TRY(aipa_buf_putc(out, s[i]));
-            i++;
+            AIPA_TRY(aipa_buf_append(out, rest, run));
+            i += run;
         }
     }
     if (out->ptr == NULL) {

@@ -433,7 +433,31 @@ static void byte_forms_expand(void **state)
     aipa_buf_reset(&b);
     in = "%repeat[3 y a]%";
     assert_int_equal(aipa_case_expand_bytes(in, strlen(in), &b), AIPA_EPARSE);
+    aipa_buf_reset(&b);
+    /* Repeats of a count that is no power of two come out whole (built by doubling). */
+    in = "<%repeat[5 x xyz]%>";
+    assert_int_equal(aipa_case_expand_bytes(in, strlen(in), &b), AIPA_OK);
+    assert_string_equal(b.ptr, "<xyzxyzxyzxyzxyz>");
+    aipa_buf_reset(&b);
+    in = "%repeat[1 x q]%%repeat[2 x %25]%";
+    assert_int_equal(aipa_case_expand_bytes(in, strlen(in), &b), AIPA_OK);
+    assert_string_equal(b.ptr, "q%%");
     aipa_buf_cleanup(&b);
+    /* Plain text: exactly the ceiling fits, one byte more does not. */
+    {
+        char *big = malloc(AIPA_CASE_MAX_EXPANDED + 2);
+
+        assert_non_null(big);
+        memset(big, 'p', AIPA_CASE_MAX_EXPANDED + 1);
+        big[AIPA_CASE_MAX_EXPANDED + 1] = '\0';
+        aipa_buf_init(&b, AIPA_CASE_MAX_EXPANDED);
+        assert_int_equal(aipa_case_expand_bytes(big, AIPA_CASE_MAX_EXPANDED, &b), AIPA_OK);
+        assert_int_equal(b.len, AIPA_CASE_MAX_EXPANDED);
+        aipa_buf_reset(&b);
+        assert_int_equal(aipa_case_expand_bytes(big, AIPA_CASE_MAX_EXPANDED + 1, &b), AIPA_ETOOBIG);
+        aipa_buf_cleanup(&b);
+        free(big);
+    }
 }
 
 static void substitution_resolves_against_a_run(void **state)
