@@ -95,6 +95,12 @@ void aipa__why(struct aipa_buf *why, const char *fmt, ...)
         aipa_buf_reset(why); /* the reason is best effort: a full buffer stays empty */
     }
     va_end(ap);
+    /* One line, whatever the document held: control bytes quoted from it become '?'. */
+    for (size_t i = 0; i < why->len; i++) {
+        if ((unsigned char)why->ptr[i] < 0x20 || why->ptr[i] == 0x7f) {
+            why->ptr[i] = '?';
+        }
+    }
 }
 
 bool aipa__id_valid(const char *s, size_t len, size_t max)

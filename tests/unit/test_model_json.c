@@ -145,6 +145,8 @@ static const struct bad_doc bad_docs[] = {
     {"\"x\"", "state: expected an object"},
     /* top level */
     {"{\"Foo\":1}", "state: unknown field \"Foo\""},
+    /* control bytes from the document never break the one-line reason */
+    {"{\"Fo\\no\\r\":1}", "state: unknown field \"Fo?o?\""},
     {"{\"Instances\":[],\"Instances\":[]}", "field \"Instances\" appears twice"},
     {"{\"Edition\":\"2019-01-01\"}", "state.Edition"},
     {"{\"Edition\":2018}", "state.Edition: expected a string"},
@@ -181,6 +183,7 @@ static const struct bad_doc bad_docs[] = {
     {I("{\"InstanceId\":\"i-x\"},{\"InstanceId\":\"i-x\"}"),
      "state.Instances[1]: InstanceId i-x already exists"},
     {I("{\"Status\":\"running\"}"), "state.Instances[0].Status: \"running\" is not one of"},
+    {I("{\"Status\":\"run\\tning\"}"), "Status: \"run?ning\" is not one of"},
     {I("{\"Status\":null}"), "Status: expected a string"},
     {I("{\"InstanceNetworkType\":\"VPC\"}"), "InstanceNetworkType: \"VPC\" is not classic or vpc"},
     {I("{\"InternetMaxBandwidthOut\":\"5\"}"), "InternetMaxBandwidthOut: expected an integer"},
