@@ -23,8 +23,8 @@
  * a state document for aipa_model_load_json. Oracles: a loaded document
  * passes aipa_model_check, round-trips as above, and reset returns to it; a
  * refused one is refused with AIPA_EPARSE (AIPA_ENOMEM only when a failure
- * was injected) and a reason, and changes nothing (the dump is the same
- * before and after).
+ * was injected) and a one-line reason, and changes nothing (the dump is the
+ * same before and after).
  */
 #include "aipa/model.h"
 #include "fuzz_common.h"
@@ -521,12 +521,9 @@ static void run_document(uint8_t b0, struct fz *f)
     } else {
         FUZZ_CHECK(err == AIPA_EPARSE || (injected && err == AIPA_ENOMEM), "load returned %s",
                    aipa_errname(err));
-        /*
-         * (writing the reason may itself be the allocation that failed).
-         * Not checked yet: that the reason is one line. model_json.c quotes
-         * an unknown field's name as it is, newlines included.
-         */
-        FUZZ_CHECK(why.len > 0 || injected, "refused without a reason");
+        /* (writing the reason may itself be the allocation that failed) */
+        FUZZ_CHECK((why.len > 0 || injected) && (why.ptr == NULL || strchr(why.ptr, '\n') == NULL),
+                   "refused without a one-line reason: %s", why.ptr != NULL ? why.ptr : "(none)");
         check_model(m);
         dump(m, &after);
         FUZZ_CHECK(before.len == after.len && memcmp(before.ptr, after.ptr, after.len) == 0,
