@@ -16,7 +16,9 @@
  *   bit 3  small limits (URL 256, headers 1024, body 512 bytes), so the
  *          refusals before and while reading the body are reached
  * then the bytes sent on the connection (one or more pipelined requests).
- * The clock is fixed (2026-11-27T07:51:30Z), and the server is returned to
+ * The clock is fixed (2026-11-27T07:51:30Z), the server throttles at 1 request
+ * per second in bursts of 3 (so a fourth pipelined API request is answered
+ * Throttling.User with x-acs-retry-after), and it is returned to
  * its seed state before each input, as in fuzz_server (fuzz_server_state.h).
  * Oracles:
  *   - the connection is closed by the server within the bound of rounds
@@ -177,6 +179,7 @@ static void check_new(void)
     cfg.fixture_token = "t";
     cfg.pool_cidrs = pool;
     cfg.pool_cidr_count = 1;
+    cfg.throttle_rate = 5; /* its buckets are allocated too */
     for (long n = 0; n < 10000; n++) {
         bool injected;
 
@@ -286,6 +289,9 @@ static struct fz_seed *server_for(uint8_t mode)
         cfg.seed = 42;
         cfg.pool_cidrs = pool;
         cfg.pool_cidr_count = AIPA_ARRAY_LEN(pool);
+        /* The fixed clock never refills: a fourth API request in one input is throttled. */
+        cfg.throttle_rate = 1;
+        cfg.throttle_burst = 3;
         err = aipa_srv_new(&srv, &cfg);
         FUZZ_CHECK(err == AIPA_OK, "srv_new: %s", aipa_errname(err));
         err = aipa__srv_start_external(srv);

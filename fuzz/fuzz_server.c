@@ -16,6 +16,11 @@
  *   until an empty string, body.
  * The clock is fixed at 2026-11-27T07:51:30Z through the config's now hook,
  * so the captured SDK requests of ecs-rpc-wire.md §2.6 verify as they are.
+ * The clock moves one second per request of the input (the captures' skew
+ * stays far inside the window), and every configuration throttles at 0.5
+ * requests per second in bursts of 2: buckets refill between requests, and
+ * the fourth request of one key (of any with auth off) in an input is
+ * answered Throttling.User.
  * One server per configuration lives for the whole process (creating one
  * costs a millisecond); before each input it is returned to its seed state
  * (model restored from a snapshot of its reset state, edition, nonce cache
@@ -50,10 +55,13 @@
 #define MAX_FIELD    4096
 #define FIXED_NOW    1795765890 /* 2026-11-27T07:51:30Z */
 
+/* Seconds past FIXED_NOW: the index of the request being handled (0-3). */
+static int64_t clock_offset;
+
 static int64_t fixed_now(void *ctx)
 {
     (void)ctx;
-    return FIXED_NOW;
+    return FIXED_NOW + clock_offset;
 }
 
 static void quiet_xml(void *ctx, const char *msg, ...)
@@ -223,6 +231,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.seed = 42;
     cfg.pool_cidrs = pool;
     cfg.pool_cidr_count = AIPA_ARRAY_LEN(pool);
+    cfg.throttle_rate = 0.5;
+    cfg.throttle_burst = 2;
     if (servers[mode].srv == NULL) {
         err = aipa_srv_new(&srv, &cfg);
         FUZZ_CHECK(err == AIPA_OK, "srv_new: %s", aipa_errname(err));
@@ -269,6 +279,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         req.header_count = count;
         req.body = (const uint8_t *)body;
         req.body_len = body_len;
+        clock_offset = n;
         aipa_srv_response_init(&resp);
         err = aipa_srv_handle(srv, &req, &resp);
         if (err == AIPA_ENOMEM && oom_at >= 0) {
@@ -285,6 +296,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         aipa_srv_response_cleanup(&resp);
     }
     (void)fz_oom_disarm();
+    clock_offset = 0;
     if (fz_seed_check_due(data, size)) {
         fz_seed_check(&servers[mode]);
     }

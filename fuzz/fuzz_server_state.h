@@ -42,7 +42,7 @@ static inline void fz_seed_init(struct fz_seed *s, struct aipa_srv *srv)
     fz_seed_check(s);
 }
 
-/* Returns the server to its seed state: model, edition, nonces, RequestIds. */
+/* Returns the server to its seed state: model, edition, nonces, throttle buckets, RequestIds. */
 static inline void fz_seed_restore(struct fz_seed *s)
 {
     struct aipa_srv *srv = s->srv;
@@ -51,6 +51,7 @@ static inline void fz_seed_restore(struct fz_seed *s)
     FUZZ_CHECK(err == AIPA_OK, "model_restore: %s", aipa_errname(err));
     aipa_model_set_edition(srv->model, srv->cfg.edition);
     aipa__nonce_cache_clear(srv->nonces);
+    aipa__throttle_reset(srv->throttle);
     aipa_rng_seed(&srv->rng, srv->cfg.seed);
 }
 
