@@ -7,11 +7,13 @@
  */
 #include "aipa/wire.h"
 
+#include "wire_int.h"
+
 #include <string.h>
 
 /* clang-format off */
 /* 1 for the unreserved bytes of §2.2 step 4: A-Z a-z 0-9 - _ . ~ */
-static const uint8_t unreserved[256] = {
+const uint8_t aipa__unreserved[256] = {
       0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
       0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
       0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   1,   1,   0,
@@ -224,7 +226,7 @@ aipa_err aipa_pct_encode(const uint8_t *s, size_t n, struct aipa_buf *out)
         return AIPA_EINVAL;
     }
     for (size_t i = 0; i < n; i++) {
-        need += unreserved[s[i]] ? 1u : 3u;
+        need += aipa__unreserved[s[i]] ? 1u : 3u;
     }
     err = aipa_buf_reserve(out, need);
     if (err != AIPA_OK) {
@@ -234,7 +236,7 @@ aipa_err aipa_pct_encode(const uint8_t *s, size_t n, struct aipa_buf *out)
     for (size_t i = 0; i < n; i++) {
         uint8_t c = s[i];
 
-        if (unreserved[c]) {
+        if (aipa__unreserved[c]) {
             *d++ = (char)c;
         } else {
             *d++ = '%';
