@@ -260,24 +260,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static struct fz_seed *server_for(uint8_t mode)
 {
-    static const struct aipa_srv_credential creds[] = {
-        {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, true},
-        {"inactive", "inactivesecret", false, false},
-    };
-    static const char *const pool[] = {"47.96.0.0/28"};
     static struct fz_seed servers[16];
     struct aipa_srv *srv;
     struct aipa_srv_config cfg;
     aipa_err err;
 
     if (servers[mode].srv == NULL) {
-        aipa_srv_config_defaults(&cfg);
-        cfg.credentials = creds;
-        cfg.credential_count = AIPA_ARRAY_LEN(creds);
-        cfg.auth_off = (mode & 1u) != 0;
-        cfg.edition = (mode & 2u) ? AIPA_ED_2018 : AIPA_ED_2024;
-        cfg.fixtures = (mode & 4u) != 0;
-        cfg.fixture_token = "t";
+        fz_server_config(&cfg, mode, fixed_now);
         if (mode & 8u) {
             cfg.max_url_len = 256;
             cfg.max_header_bytes = 1024;
@@ -285,10 +274,6 @@ static struct fz_seed *server_for(uint8_t mode)
         }
         cfg.thread_per_connection = false;
         cfg.threads = 1;
-        cfg.now = fixed_now;
-        cfg.seed = 42;
-        cfg.pool_cidrs = pool;
-        cfg.pool_cidr_count = AIPA_ARRAY_LEN(pool);
         /* The fixed clock never refills: a fourth API request in one input is throttled. */
         cfg.throttle_rate = 1;
         cfg.throttle_burst = 3;

@@ -205,13 +205,8 @@ static void check_response(const struct aipa_srv_response *r, bool fixture_path)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const struct aipa_srv_credential creds[] = {
-        {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, true},
-        {"inactive", "inactivesecret", false, false},
-    };
     static char method[64], target[MAX_FIELD], body[MAX_FIELD];
     static char hdr_text[AIPA_SRV_MAX_HEADERS][512];
-    static const char *const pool[] = {"47.96.0.0/28"};
     static struct fz_seed servers[8];
     struct fz f = {data, size};
     struct aipa_srv_config cfg;
@@ -220,17 +215,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     long oom_at = b0 >= 0xf8 ? (long)(fz_u16(&f) % 2048u) : -1;
     aipa_err err;
 
-    aipa_srv_config_defaults(&cfg);
-    cfg.credentials = creds;
-    cfg.credential_count = AIPA_ARRAY_LEN(creds);
-    cfg.auth_off = (mode & 1u) != 0;
-    cfg.edition = (mode & 2u) ? AIPA_ED_2018 : AIPA_ED_2024;
-    cfg.fixtures = (mode & 4u) != 0;
-    cfg.fixture_token = "t";
-    cfg.now = fixed_now;
-    cfg.seed = 42;
-    cfg.pool_cidrs = pool;
-    cfg.pool_cidr_count = AIPA_ARRAY_LEN(pool);
+    fz_server_config(&cfg, mode, fixed_now);
     cfg.throttle_rate = 0.5;
     cfg.throttle_burst = 2;
     if (servers[mode].srv == NULL) {

@@ -25,6 +25,35 @@ struct fz_seed {
 static inline void fz_seed_check(struct fz_seed *s);
 
 /*
+ * The configuration both server targets build on, from the low mode bits:
+ * bit 0 auth off, bit 1 edition 2018-08-02 (else 2024-12-20), bit 2 the
+ * fixture protocol with token "t". Keys: the demo testid/testsecret
+ * (whitelisted) and an inactive one; seed 42; the pool 47.96.0.0/28, small
+ * enough to run out; the clock now (fixed by the caller).
+ */
+static inline void fz_server_config(struct aipa_srv_config *cfg, unsigned mode,
+                                    int64_t (*now)(void *))
+{
+    static const struct aipa_srv_credential creds[] = {
+        {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, true},
+        {"inactive", "inactivesecret", false, false},
+    };
+    static const char *const pool[] = {"47.96.0.0/28"};
+
+    aipa_srv_config_defaults(cfg);
+    cfg->credentials = creds;
+    cfg->credential_count = AIPA_ARRAY_LEN(creds);
+    cfg->auth_off = (mode & 1u) != 0;
+    cfg->edition = (mode & 2u) ? AIPA_ED_2018 : AIPA_ED_2024;
+    cfg->fixtures = (mode & 4u) != 0;
+    cfg->fixture_token = "t";
+    cfg->now = now;
+    cfg->seed = 42;
+    cfg->pool_cidrs = pool;
+    cfg->pool_cidr_count = AIPA_ARRAY_LEN(pool);
+}
+
+/*
  * Takes the snapshot of a new server's seed state, and checks once that a
  * restore after the model's tables have grown (200 more instances: restore
  * then copies instead of writing in place) also equals a reset.
