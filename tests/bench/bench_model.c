@@ -200,13 +200,44 @@ out:
     return rc;
 }
 
+/* The IDs of the model's n instances in creation order, read through DescribeInstances
+ * pages; plain libc memory, outside the counted bytes. NULL (and a message) on failure. */
+static char (*all_ids(struct aipa_model *m, size_t n))[AIPA_INSTANCE_ID_MAX]
+{
+    char(*ids)[AIPA_INSTANCE_ID_MAX] = malloc(n * sizeof(*ids));
+    struct aipa_instance_view *page = malloc(10000 * sizeof(*page));
+
+    if (ids == NULL || page == NULL) {
+        fprintf(stderr, "bench_model: out of memory\n");
+        goto fail;
+    }
+    for (size_t pg = 1, got = 0; got < n; pg++) {
+        size_t count, total_count;
+
+        (void)aipa_model_describe(m, NULL, 0, pg, 10000, page, 10000, &count, &total_count);
+        if (count == 0) {
+            fprintf(stderr, "bench_model: describe stopped at %zu\n", got);
+            goto fail;
+        }
+        for (size_t i = 0; i < count; i++) {
+            memcpy(ids[got + i], page[i].instance_id, AIPA_INSTANCE_ID_MAX);
+        }
+        got += count;
+    }
+    free(page);
+    return ids;
+fail:
+    free(ids);
+    free(page);
+    return NULL;
+}
+
 static int run(size_t n, const char *cidr, size_t total, struct result *all, struct result *hot1k)
 {
     const char *cidrs[] = {cidr};
     struct aipa_model_config cfg = {AIPA_ED_2018, 1, cidrs, 1, n};
     struct aipa_model *m = NULL;
     char(*ids)[AIPA_INSTANCE_ID_MAX] = NULL;
-    struct aipa_instance_view *page = NULL;
     size_t live0, live1, live2, libc1, libc2, pool_free0;
     double t0, t_pop;
     int rc = 1;
@@ -228,25 +259,9 @@ static int run(size_t n, const char *cidr, size_t total, struct result *all, str
     live2 = live_bytes;
     libc2 = libc_bytes();
 
-    /* The benchmark's own arrays are plain libc, outside the counted bytes. */
-    ids = malloc(n * sizeof(*ids));
-    page = malloc(10000 * sizeof(*page));
-    if (ids == NULL || page == NULL) {
-        fprintf(stderr, "bench_model: out of memory\n");
+    ids = all_ids(m, n);
+    if (ids == NULL) {
         goto out;
-    }
-    for (size_t pg = 1, got = 0; got < n; pg++) {
-        size_t count, total_count;
-
-        (void)aipa_model_describe(m, NULL, 0, pg, 10000, page, 10000, &count, &total_count);
-        if (count == 0) {
-            fprintf(stderr, "bench_model: describe stopped at %zu\n", got);
-            goto out;
-        }
-        for (size_t i = 0; i < count; i++) {
-            memcpy(ids[got + i], page[i].instance_id, AIPA_INSTANCE_ID_MAX);
-        }
-        got += count;
     }
     if (time_rounds(m, ids, n, total, all) != 0) {
         goto out;
@@ -279,7 +294,6 @@ static int run(size_t n, const char *cidr, size_t total, struct result *all, str
     rc = 0;
 out:
     free(ids);
-    free(page);
     aipa_model_free(m);
     return rc;
 }
@@ -290,30 +304,22 @@ static int calls_only(size_t n, size_t calls)
     const char *cidrs[] = {"47.96.0.0/12"};
     struct aipa_model_config cfg = {AIPA_ED_2018, 1, cidrs, 1, n};
     struct aipa_model *m = NULL;
-    struct aipa_instance_view *views = malloc(n * sizeof(*views));
+    char(*ids)[AIPA_INSTANCE_ID_MAX] = NULL;
     char ip[AIPA_IPV4_MAX];
     struct aipa_rng r;
     int rc = 1;
 
-    if (views == NULL || aipa_model_new(&m, &cfg) != AIPA_OK ||
-        aipa_model_populate(m, n) != AIPA_OK) {
+    if (aipa_model_new(&m, &cfg) != AIPA_OK || aipa_model_populate(m, n) != AIPA_OK) {
         fprintf(stderr, "bench_model: set-up failed\n");
         goto out;
     }
-    for (size_t pg = 1, got = 0; got < n; pg++) {
-        size_t count, total_count;
-
-        (void)aipa_model_describe(m, NULL, 0, pg, 10000, views + got, n - got, &count,
-                                  &total_count);
-        if (count == 0) {
-            fprintf(stderr, "bench_model: describe stopped at %zu\n", got);
-            goto out;
-        }
-        got += count;
+    ids = all_ids(m, n);
+    if (ids == NULL) {
+        goto out;
     }
     aipa_rng_seed(&r, 1);
     for (size_t i = 0; i < calls; i++) {
-        const char *id = views[aipa_rng_below(&r, n)].instance_id;
+        const char *id = ids[aipa_rng_below(&r, n)];
         struct aipa_alloc_req req = {id, NULL, NULL, false};
 
         if (aipa_model_allocate(m, &req, ip) != AIPA_C_OK ||
@@ -324,7 +330,7 @@ static int calls_only(size_t n, size_t calls)
     }
     rc = 0;
 out:
-    free(views);
+    free(ids);
     aipa_model_free(m);
     return rc;
 }
