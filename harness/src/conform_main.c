@@ -228,6 +228,16 @@ static const char *default_cases(char *buf, size_t cap)
 
 /* ---- option parsing ---- */
 
+/* A number in (0, max]: the form of --timeout, --rate and --wait-ready. */
+static bool positive_upto(const char *s, double max, double *out)
+{
+    char *end = NULL;
+
+    errno = 0;
+    *out = strtod(s, &end);
+    return errno == 0 && end != s && *end == '\0' && *out > 0 && *out <= max;
+}
+
 static int parse_args(int argc, char **argv, struct cli *o)
 {
     enum {
@@ -353,10 +363,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
             o->ndjson = optarg;
             break;
         case O_TIMEOUT:
-            errno = 0;
-            o->timeout_s = strtod(optarg, &end);
-            if (errno != 0 || end == optarg || *end != '\0' || !(o->timeout_s > 0) ||
-                o->timeout_s > 600) {
+            if (!positive_upto(optarg, 600, &o->timeout_s)) {
                 fprintf(stderr, "aipa conform: --timeout takes seconds, 0 < s <= 600\n");
                 return 2;
             }
@@ -370,19 +377,14 @@ static int parse_args(int argc, char **argv, struct cli *o)
             }
             break;
         case O_RATE:
-            errno = 0;
-            o->rate = strtod(optarg, &end);
-            if (errno != 0 || end == optarg || *end != '\0' || !(o->rate > 0) || o->rate > 100000) {
+            if (!positive_upto(optarg, 100000, &o->rate)) {
                 fprintf(stderr, "aipa conform: --rate takes requests per second, 0 < r <= "
                                 "100000\n");
                 return 2;
             }
             break;
         case O_WAIT_READY:
-            errno = 0;
-            o->wait_ready_s = strtod(optarg, &end);
-            if (errno != 0 || end == optarg || *end != '\0' || !(o->wait_ready_s > 0) ||
-                o->wait_ready_s > 3600) {
+            if (!positive_upto(optarg, 3600, &o->wait_ready_s)) {
                 fprintf(stderr, "aipa conform: --wait-ready takes seconds, 0 < s <= 3600\n");
                 return 2;
             }
