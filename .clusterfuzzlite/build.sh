@@ -8,11 +8,11 @@ cd "$SRC/aipa"
 build=$WORK/aipa-build
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$CFLAGS" -DAIPA_WERROR=OFF
-ninja -C "$build" libaipa aipa_harness
+ninja -C "$build" libaipa aipa_server aipa_harness
 
-libs="$build/harness/libaipa_harness.a $build/reference_impl/libaipa.a"
+libs="$build/harness/libaipa_harness.a $build/reference_impl/libaipa_server.a $build/reference_impl/libaipa.a"
 deps="$(pkg-config --libs libcurl libxml-2.0 libcjson libmicrohttpd libcrypto) -lpthread"
-incs="-Ireference_impl/include -Ireference_impl/src -Iharness/include $(pkg-config --cflags libxml-2.0 libcjson)"
+incs="-Ireference_impl/lib/include -Ireference_impl/lib/src -Ireference_impl/server/include -Ireference_impl/server/src -Iharness/include $(pkg-config --cflags libxml-2.0 libcjson)"
 
 for src in fuzz/fuzz_*.c; do
   t=$(basename "$src" .c)

@@ -1,6 +1,6 @@
 /*
  * Target: aipa_wire_parse on an application/x-www-form-urlencoded body
- * (reference_impl/src/wire.c), with small limits and a list that already
+ * (reference_impl/lib/src/wire.c), with small limits and a list that already
  * holds query parameters, as the server parses a POST.
  *
  * Input: byte 0 picks the options, the rest is the body.

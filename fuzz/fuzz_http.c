@@ -1,6 +1,6 @@
 /*
  * Target: the libmicrohttpd front end of the reference server
- * (reference_impl/src/server_mhd.c) and, through it, the whole handler, fed
+ * (reference_impl/server/src/server_mhd.c) and, through it, the whole handler, fed
  * raw HTTP bytes with no network.
  *
  * The daemon runs with no listen socket and no thread of its own

@@ -1,5 +1,5 @@
 /*
- * Target: the model (reference_impl/src/model*.c): instances, the address
+ * Target: the model (reference_impl/lib/src/model*.c): instances, the address
  * pool, AllocatePublicIpAddress and the lifecycle actions, state documents.
  *
  * Input: byte 0 picks the edition; every following group of bytes is one

@@ -1,6 +1,6 @@
 /*
  * Target: aipa_pct_encode, aipa_pct_decode, aipa_utf8_valid
- * (reference_impl/src/wire.c).
+ * (reference_impl/lib/src/wire.c).
  *
  * Input: byte 0 holds the decode flags (bit 0: AIPA_WIRE_PLUS_IS_SPACE), the
  * rest is the text. Oracles:

@@ -1,6 +1,6 @@
 /*
  * Target: aipa_wire_parse on a query string, aipa_wire_build_query
- * (reference_impl/src/wire.c).
+ * (reference_impl/lib/src/wire.c).
  *
  * Input: the query string exactly as it follows '?' on the request line
  * (so conformance requests and captured SDK URLs are seeds as they are).

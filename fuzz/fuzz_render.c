@@ -1,5 +1,5 @@
 /*
- * Target: the response writer and bodies (reference_impl/src/render.c).
+ * Target: the response writer and bodies (reference_impl/lib/src/render.c).
  *
  * Input: byte 0 picks the mode.
  *   even   a writer program: each following byte is one call (member string,

@@ -1,5 +1,5 @@
 /*
- * Target: the whole request handler aipa_srv_handle (reference_impl/src/
+ * Target: the whole request handler aipa_srv_handle (reference_impl/lib/src/
  * server*.c, and through it wire, sign, model and render), with no network.
  *
  * Input: byte 0 picks the configuration:

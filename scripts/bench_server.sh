@@ -126,7 +126,8 @@ for ((round = 1; round <= rounds; round++)); do
 done
 
 # The handler alone, in-process (one thread), for the cost of the HTTP layer.
-cc -O2 -I reference_impl/include scripts/bench/handle_loop.c "$build/reference_impl/libaipa.a" \
+cc -O2 -I reference_impl/lib/include -I reference_impl/server/include scripts/bench/handle_loop.c \
+  "$build/reference_impl/libaipa_server.a" "$build/reference_impl/libaipa.a" \
   $(pkg-config --libs libmicrohttpd libcjson libcrypto) -lpthread -o "$tmp/handle_loop"
 inproc_rps="$("$tmp/handle_loop" "$tmp/state.json" "$instances" "$secs" | awk '{print $2}')"
 

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 /* clang-format on */
-#include "aipa/cli.h"
+#include "cli.h"
 #include "aipa/client.h"
 #include "aipa/parse.h"
 #include "aipa/sign.h"

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 /* clang-format on */
-#include "aipa/cli.h"
+#include "cli.h"
 #include "aipa/conform.h"
 #include "aipa/server.h"
 #include "testutil.h"

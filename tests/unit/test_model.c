@@ -12,7 +12,7 @@
 // clang-format on
 #include "aipa/model.h"
 /* The internals, to corrupt a model on purpose and see aipa_model_check notice. */
-#include "../../reference_impl/src/model_int.h"
+#include "../../reference_impl/lib/src/model_int.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the signatures (reference_impl/src/sign.c): every vector of
+ * Unit tests of the signatures (reference_impl/lib/src/sign.c): every vector of
  * ecs-rpc-wire.md §2.2 and §2.3 byte for byte, the captured SDK requests of
  * §2.6 parsed from their raw bytes with the wire parser and verified, one-byte
  * tampering of every signed input, Authorization header parsing, and the

@@ -1,5 +1,5 @@
 /*
- * Unit tests of the wire codec (reference_impl/src/wire.c): percent codec,
+ * Unit tests of the wire codec (reference_impl/lib/src/wire.c): percent codec,
  * UTF-8, the parameter list, and the query/form parser with every limit and
  * malformed class of aipa/wire.h. Parser inputs also run at the very end of a
  * mapped page followed by a PROT_NONE page, so any over-read faults.

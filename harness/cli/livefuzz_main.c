@@ -1,7 +1,7 @@
 /*
  * livefuzz_main.c: the `aipa fuzz` command line (docs/livefuzz.md is its manual).
  */
-#include "aipa/cli.h"
+#include "cli.h"
 #include "aipa/errors.h"
 #include "aipa/livefuzz.h"
 

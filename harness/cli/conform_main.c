@@ -3,7 +3,7 @@
  * server in-process), run every case x variant under each edition, apply
  * the baseline, write the reports, and exit 0 / 1 / 2.
  */
-#include "aipa/cli.h"
+#include "cli.h"
 #include "aipa/client.h"
 #include "aipa/conform.h"
 #include "aipa/server.h"

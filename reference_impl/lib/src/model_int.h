@@ -1,7 +1,7 @@
 /*
  * model_int.h: internals shared by model.c (instances, rules, lifecycle),
  * model_pool.c (IPv4 helpers and the address pool) and model_json.c (state
- * documents). Not installed; nothing outside reference_impl/src/model*.c
+ * documents). Not installed; nothing outside reference_impl/lib/src/model*.c
  * includes it.
  */
 #ifndef AIPA_MODEL_INT_H

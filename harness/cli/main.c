@@ -1,5 +1,5 @@
 /* aipa: conformance and fuzzing for Alibaba Cloud ECS AllocatePublicIpAddress. */
-#include "aipa/cli.h"
+#include "cli.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * call_main.c: `aipa call` (one request, like curl for this API) and
  * `aipa sign` (StringToSign and signature, for debugging). docs/call.md.
  */
-#include "aipa/cli.h"
+#include "cli.h"
 #include "aipa/client.h"
 
 #include <errno.h>
