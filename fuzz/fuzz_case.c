@@ -1,6 +1,6 @@
 /*
  * Target: the conformance case loader aipa_case_parse and the curl-style
- * byte forms aipa_case_expand_bytes (harness/src/conform_case.c,
+ * byte forms aipa_case_expand_bytes (harness/case/conform_case.c,
  * conformance/FORMAT.md). Case files are data anyone may write or receive
  * (a third party's suite, `aipa fuzz` findings), so the loader is a parser
  * of untrusted input.

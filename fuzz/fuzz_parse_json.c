@@ -1,6 +1,6 @@
 /*
  * Target: aipa_parse_body on JSON bodies, aipa_detect_format, and the path
- * and value helpers (harness/src/parse.c). Response bodies come from targets
+ * and value helpers (harness/parse/parse.c). Response bodies come from targets
  * the harness does not trust.
  *
  * Input: see fuzz_parse_common.h. Oracles:
