@@ -467,7 +467,7 @@ static void eval_outcome(const struct aipa_outcome *o, const struct aipa_observe
     } else if (obs->want_fmt == 0 && obs->root == NULL && (o->code != NULL || o->check_count > 0)) {
         mism(ev, "body did not parse: %s", obs->parse_error != NULL ? obs->parse_error : "empty");
     }
-    /* XML shape: <{Action}Response> on success, <Error> for an error (wire spec §1.2, §4.1). */
+    /* XML shape: <{Action}Response> on success, <Error> for an error (spec/wire.md §1.2, §4.1). */
     if (obs->root != NULL && obs->body_fmt == AIPA_VFMT_XML && obs->root_name != NULL) {
         char want_root[160];
 
@@ -487,7 +487,7 @@ static void eval_outcome(const struct aipa_outcome *o, const struct aipa_observe
     }
     /*
      * Content-Type must name the body's format. For XML it is hard: the Node
-     * SDK parses a body as XML only under text/xml (wire spec §3.1), so a
+     * SDK parses a body as XML only under text/xml (spec/wire.md §3.1), so a
      * mislabelled XML error breaks it. No SDK reads the label of a JSON body,
      * so there it is a soft difference.
      */

@@ -27,7 +27,8 @@
 
 static const char BASE[] =
     "{\"id\": \"allocate/status/starting\", \"title\": \"Starting is rejected\","
-    " \"doc\": {\"clause\": \"must be Running or Stopped\", \"source\": \"spec/seed.md#D\"},"
+    " \"doc\": {\"clause\": \"must be Running or Stopped\", \"source\": "
+    "\"spec/allocate-2018.md#description\"},"
     " \"level\": \"MUST\", \"tags\": [\"status\", \"negative\"],"
     " \"fixtures\": {\"vm\": {\"Status\": \"Starting\"}, \"many\": {\"$count\": 3}},"
     " \"steps\": [{\"name\": \"allocate\", \"request\": {\"Action\": \"AllocatePublicIpAddress\","
@@ -141,7 +142,8 @@ static void malformed_top_level(void **state)
                           "tags: ");
     expect_mutation_error("\"tags\": [\"status\", \"negative\"]", "\"tags\": \"status\"", "tags: ");
     expect_mutation_error("\"level\"", "\"lvl\": 1, \"level\"", "unknown key \"lvl\"");
-    expect_mutation_error("\"source\": \"spec/seed.md#D\"", "\"src\": \"x\"", "doc: ");
+    expect_mutation_error("\"source\": \"spec/allocate-2018.md#description\"", "\"src\": \"x\"",
+                          "doc: ");
     expect_mutation_error("\"clause\": \"must be Running or Stopped\"", "\"clause\": \"\"",
                           "doc.clause: must not be empty");
     expect_mutation_error("\"level\"", "\"editions\": [\"2019\"], \"level\"", "editions: ");

@@ -72,8 +72,8 @@ AIPA_API const char *aipa_client_target(const struct aipa_client *c);
 /* ---- requests ---- */
 
 enum aipa_sig {
-    AIPA_SIG_V1 = 0,   /* RPC HMAC-SHA1, Signature parameter (wire §2.2) */
-    AIPA_SIG_V3 = 1,   /* ACS3-HMAC-SHA256, Authorization header (wire §2.3) */
+    AIPA_SIG_V1 = 0,   /* RPC HMAC-SHA1, Signature parameter (spec/wire.md §2.2) */
+    AIPA_SIG_V3 = 1,   /* ACS3-HMAC-SHA256, Authorization header (spec/wire.md §2.3) */
     AIPA_SIG_NONE = 2, /* unsigned: operation params plus Version (and Format) only */
 };
 
