@@ -113,6 +113,17 @@ static aipa_err resolve(void *ctx, const char *expr, size_t len, struct aipa_buf
         return aipa_buf_puts(out, env->region != NULL ? env->region : "cn-hangzhou");
     case AIPA_REF_INDEX:
         return aipa_buf_printf(out, "%zu", env->rep);
+    case AIPA_REF_POOL_ADDRESS:
+    case AIPA_REF_POOL_OUTSIDE: {
+        const char *v = r.kind == AIPA_REF_POOL_ADDRESS ? env->pool_address : env->pool_outside;
+
+        if (v == NULL || v[0] == '\0') {
+            aipa__note(why, "${%.*s}: the target's pool is not known (GET /_aipa/state)", (int)len,
+                       expr);
+            return AIPA_EPARSE;
+        }
+        return aipa_buf_puts(out, v);
+    }
     case AIPA_REF_FIXTURE: {
         const struct aipa_case *c = env->c;
         size_t k = r.index_is_i ? env->rep : r.index;

@@ -506,6 +506,50 @@ static void substitution_resolves_against_a_run(void **state)
     aipa_case_free(c);
 }
 
+/* ${pool.address} and ${pool.outside}: from the target's state, also inside fixtures. */
+static void pool_substitutions(void **state)
+{
+    struct aipa_case *c = NULL;
+    struct aipa_run_env env;
+    struct aipa_buf out, why;
+    char *json = mutate("\"Status\": \"Starting\"",
+                        "\"PublicIpAddress\": {\"IpAddress\": [\"${pool.address}\"]}");
+
+    (void)state;
+    assert_int_equal(aipa_case_parse(BASE, strlen(BASE), "t.json", &c, NULL), AIPA_OK);
+    assert_false(c->uses_pool);
+    aipa_case_free(c);
+    c = NULL;
+    assert_int_equal(aipa_case_parse(json, strlen(json), "t.json", &c, NULL), AIPA_OK);
+    assert_true(c->uses_pool);
+    memset(&env, 0, sizeof(env));
+    env.c = c;
+    aipa_buf_init(&out, 1 << 16);
+    aipa_buf_init(&why, 1 << 16);
+    /* unknown until the runner has read the target's state */
+    assert_int_equal(aipa_run_env_expand(&env, "${pool.address}", false, &out, &why), AIPA_EPARSE);
+    assert_non_null(strstr(why.ptr, "the target's pool is not known"));
+    env.pool_address = "198.51.7.1";
+    env.pool_outside = "8.8.8.8";
+    aipa_buf_reset(&out);
+    assert_int_equal(
+        aipa_run_env_expand(&env, "${pool.address} ${pool.outside}", false, &out, &why), AIPA_OK);
+    assert_string_equal(out.ptr, "198.51.7.1 8.8.8.8");
+    aipa_buf_cleanup(&out);
+    aipa_buf_cleanup(&why);
+    aipa_case_free(c);
+    free(json);
+    /* a fixture is created before any step and before the other fixtures */
+    expect_mutation_error("\"Status\": \"Starting\"", "\"Status\": \"${many}\"",
+                          "fixtures.vm: a fixture can use only ${pool.address}");
+    expect_mutation_error("\"Status\": \"Starting\"",
+                          "\"EipAddress\": {\"IpAddress\": \"${step[0].IpAddress}\"}",
+                          "a fixture can use only");
+    expect_mutation_error("\"Status\": \"Starting\"", "\"RegionId\": \"${pool.nothing}\"",
+                          "unknown substitution ${pool.nothing}");
+    expect_mutation_error("\"many\": {", "\"pool\": {", "\"pool\" is reserved");
+}
+
 static void selection_patterns(void **state)
 {
     struct aipa_case *c = NULL;
@@ -631,6 +675,7 @@ int main(void)
         cmocka_unit_test(variant_names_and_expansion),
         cmocka_unit_test(byte_forms_expand),
         cmocka_unit_test(substitution_resolves_against_a_run),
+        cmocka_unit_test(pool_substitutions),
         cmocka_unit_test(selection_patterns),
         cmocka_unit_test(suite_checks_ids_against_paths),
         cmocka_unit_test(allocation_failures_are_reported),

@@ -212,6 +212,7 @@ struct aipa_case {
     struct aipa_step *steps;
     size_t step_count;
     bool all_raw;
+    bool uses_pool; /* ${pool.address} or ${pool.outside}: needs the target's state document */
 };
 
 /*
@@ -291,6 +292,9 @@ struct aipa_run_env {
     size_t steps_done;
     size_t rep; /* ${i} */
     const char *region;
+    /* From the target's state document (FIXTURES.md); NULL: not known. */
+    const char *pool_address; /* ${pool.address} */
+    const char *pool_outside; /* ${pool.outside} */
 };
 
 /* Resolves ${...} and expands %hex/%repeat in s into out. AIPA_EPARSE
