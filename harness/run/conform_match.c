@@ -192,6 +192,43 @@ aipa_err aipa_run_env_expand(const struct aipa_run_env *env, const char *s, bool
     return e;
 }
 
+/* Replaces the ${...} forms in every string under node (a copy of a fixture's state). */
+static aipa_err expand_strings(const struct aipa_run_env *env, cJSON *node, struct aipa_buf *why)
+{
+    for (cJSON *k = node->child; k != NULL; k = k->next) {
+        if (cJSON_IsString(k) && strstr(k->valuestring, "${") != NULL) {
+            struct aipa_buf out;
+            aipa_err e;
+
+            aipa_buf_init(&out, AIPA_CASE_MAX_EXPANDED);
+            e = aipa_run_env_expand(env, k->valuestring, false, &out, why);
+            if (e == AIPA_OK && cJSON_SetValuestring(k, out.ptr) == NULL) {
+                e = AIPA_ENOMEM;
+            }
+            aipa_buf_cleanup(&out);
+            AIPA_TRY(e);
+        } else if (cJSON_IsObject(k) || cJSON_IsArray(k)) {
+            AIPA_TRY(expand_strings(env, k, why));
+        }
+    }
+    return AIPA_OK;
+}
+
+aipa_err aipa_run_env_fixture_body(const struct aipa_run_env *env, const cJSON *state, char **out,
+                                   struct aipa_buf *why)
+{
+    cJSON *copy = cJSON_Duplicate(state, true);
+    aipa_err e = copy != NULL ? expand_strings(env, copy, why) : AIPA_ENOMEM;
+
+    *out = NULL;
+    if (e == AIPA_OK) {
+        *out = cJSON_PrintUnformatted(copy);
+        e = *out != NULL ? AIPA_OK : AIPA_ENOMEM;
+    }
+    cJSON_Delete(copy);
+    return e;
+}
+
 /* ---- matching one response ---- */
 
 static const char *root_str(const struct aipa_observed *obs, const char *name)

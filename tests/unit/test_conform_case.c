@@ -535,6 +535,19 @@ static void pool_substitutions(void **state)
     assert_int_equal(
         aipa_run_env_expand(&env, "${pool.address} ${pool.outside}", false, &out, &why), AIPA_OK);
     assert_string_equal(out.ptr, "198.51.7.1 8.8.8.8");
+    {
+        char *body = NULL;
+
+        /* the fixture's body as POST /_aipa/instances gets it */
+        assert_int_equal(aipa_run_env_fixture_body(&env, c->fixtures[0].state, &body, &why),
+                         AIPA_OK);
+        assert_string_equal(body, "{\"PublicIpAddress\":{\"IpAddress\":[\"198.51.7.1\"]}}");
+        cJSON_free(body);
+        env.pool_address = NULL;
+        assert_int_equal(aipa_run_env_fixture_body(&env, c->fixtures[0].state, &body, &why),
+                         AIPA_EPARSE);
+        assert_null(body);
+    }
     aipa_buf_cleanup(&out);
     aipa_buf_cleanup(&why);
     aipa_case_free(c);

@@ -303,6 +303,15 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_run_env_expand(const struct aipa_run_env 
                                                       bool bytes, struct aipa_buf *out,
                                                       struct aipa_buf *why);
 
+/*
+ * The body of POST /_aipa/instances for a fixture's state: its JSON with the
+ * ${...} forms of its strings resolved (${pool.address}, ${pool.outside},
+ * ${region}). *out is freed with cJSON_free. AIPA_EPARSE (reason in why).
+ */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_run_env_fixture_body(const struct aipa_run_env *env,
+                                                            const cJSON *state, char **out,
+                                                            struct aipa_buf *why);
+
 /* One response, as the matcher sees it. */
 struct aipa_observed {
     long status;             /* 0: no response (transport failure) */
