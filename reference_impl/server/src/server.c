@@ -17,7 +17,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define API_VERSION                "2014-05-26"
 #define MAX_RESPONSE               (256u * 1024u * 1024u) /* a state dump of a large model */
 #define MAX_MESSAGE                (1024u * 1024u)        /* a StringToSign can be long */
 #define DESCRIBE_DEFAULT_PAGE_SIZE 10u
@@ -866,7 +865,7 @@ static void handle_api(struct hctx *h, struct aipa_slice query)
     if (!get_common(h, "x-acs-version", "Version", &version, &version_len)) {
         return;
     }
-    if (version_len != sizeof(API_VERSION) - 1 || memcmp(version, API_VERSION, version_len) != 0) {
+    if (version_len != sizeof(AIPA_API_VERSION) - 1 || memcmp(version, AIPA_API_VERSION, version_len) != 0) {
         reply_error(h, AIPA_C_INVALID_VERSION, NULL, 0);
         return;
     }
