@@ -6,7 +6,6 @@
  */
 #include "aipa/client.h"
 
-#include <curl/curl.h> /* the URL parser only */
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,51 +55,33 @@ static char *dup_or(const char *s, const char *dflt)
  */
 static aipa_err split_target(struct aipa_client *c)
 {
-    aipa_err err = AIPA_EINVAL;
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+    aipa_err err;
+    struct aipa_url u;
     struct aipa_buf b;
 
     aipa_buf_init(&b, 4096);
-    if (u == NULL) {
-        err = AIPA_ENOMEM;
+    err = aipa_url_parse(c->target, &u);
+    if (err != AIPA_OK) {
         goto out;
     }
-    if (curl_url_set(u, CURLUPART_URL, c->target, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        goto out;
-    }
-    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-        goto out;
-    }
-    if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK) {
-        port = NULL; /* none given: the scheme's default */
-    }
-    if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
-        path = NULL;
-    }
+    const char *scheme = u.scheme, *port = u.port;
     bool default_port = port == NULL || (strcmp(scheme, "http") == 0 && strcmp(port, "80") == 0) ||
                         (strcmp(scheme, "https") == 0 && strcmp(port, "443") == 0);
-    err = aipa_buf_printf(&b, "%s%s%s", host, default_port ? "" : ":", default_port ? "" : port);
+    err = aipa_buf_printf(&b, "%s%s%s", u.host, default_port ? "" : ":", default_port ? "" : port);
     if (err != AIPA_OK) {
         goto out;
     }
     c->host_header = aipa_buf_steal(&b, NULL);
-    err = aipa_buf_printf(&b, "%s://%s%s%s/", scheme, host, port != NULL ? ":" : "",
+    err = aipa_buf_printf(&b, "%s://%s%s%s/", scheme, u.host, port != NULL ? ":" : "",
                           port != NULL ? port : "");
     if (err != AIPA_OK) {
         goto out;
     }
     c->origin = aipa_buf_steal(&b, NULL);
-    c->path = aipa_strdup(path != NULL && path[0] == '/' ? path : "/");
+    c->path = aipa_strdup(u.path != NULL && u.path[0] == '/' ? u.path : "/");
     err = (c->host_header != NULL && c->origin != NULL && c->path != NULL) ? AIPA_OK : AIPA_ENOMEM;
 out:
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_free(path);
-    curl_url_cleanup(u);
+    aipa_url_cleanup(&u);
     aipa_buf_cleanup(&b);
     return err;
 }

@@ -104,6 +104,49 @@ const char *aipa_response_header(const struct aipa_response *r, const char *name
     return NULL;
 }
 
+/* ---- URLs ---- */
+
+void aipa_url_cleanup(struct aipa_url *u)
+{
+    curl_free(u->scheme);
+    curl_free(u->host);
+    curl_free(u->port);
+    curl_free(u->path);
+    memset(u, 0, sizeof(*u));
+}
+
+aipa_err aipa_url_parse(const char *url, struct aipa_url *out)
+{
+    aipa_err err = AIPA_EINVAL;
+    CURLU *u = curl_url();
+
+    memset(out, 0, sizeof(*out));
+    if (u == NULL) {
+        return AIPA_ENOMEM;
+    }
+    if (url == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &out->scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &out->host, 0) != CURLUE_OK) {
+        goto out;
+    }
+    if (strcmp(out->scheme, "http") != 0 && strcmp(out->scheme, "https") != 0) {
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_PORT, &out->port, 0) != CURLUE_OK) {
+        out->port = NULL; /* none given: the scheme's default */
+    }
+    if (curl_url_get(u, CURLUPART_PATH, &out->path, 0) != CURLUE_OK) {
+        out->path = NULL;
+    }
+    err = AIPA_OK;
+out:
+    curl_url_cleanup(u);
+    if (err != AIPA_OK) {
+        aipa_url_cleanup(out);
+    }
+    return err;
+}
+
 /* ---- handles ---- */
 
 void aipa_tx_config_defaults(struct aipa_tx_config *cfg)

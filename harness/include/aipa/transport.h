@@ -117,6 +117,18 @@ struct aipa_tx_msg {
     size_t body_len;
 };
 
+/* An absolute http(s) URL split by libcurl's parser. Every part owned. */
+struct aipa_url {
+    char *scheme; /* "http" or "https" */
+    char *host;   /* as libcurl gives it (IPv6 in brackets) */
+    char *port;   /* NULL when the URL names none */
+    char *path;   /* NULL when the URL has none */
+};
+
+/* AIPA_EINVAL unless url is an absolute http or https URL. */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_url_parse(const char *url, struct aipa_url *out);
+AIPA_API void aipa_url_cleanup(struct aipa_url *u);
+
 struct aipa_tx;
 
 /* AIPA_EINVAL without an origin; AIPA_EIO when libcurl cannot start. */
