@@ -395,6 +395,24 @@ static aipa_err append_line(struct curl_slist **list, const char *line)
     return AIPA_OK;
 }
 
+aipa_err aipa_tx_header_line(const struct aipa_tx_header *h, struct aipa_buf *out)
+{
+    aipa_buf_reset(out);
+    if (h->name == NULL) {
+        return AIPA_EINVAL;
+    }
+    AIPA_TRY(aipa_buf_append(out, h->name, h->name_len));
+    if (h->value != NULL && h->value_len == 0) {
+        /* "Name:" would remove the header; "Name;" sends it with an empty value */
+        return aipa_buf_putc(out, ';');
+    }
+    if (h->value != NULL) {
+        AIPA_TRY(aipa_buf_append(out, ": ", 2));
+        AIPA_TRY(aipa_buf_append(out, h->value, h->value_len));
+    }
+    return AIPA_OK;
+}
+
 /* libcurl header lines for m, plus suppression of the defaults the request does not set. */
 static aipa_err header_list(const struct aipa_tx_msg *m, struct curl_slist **out)
 {
@@ -406,18 +424,7 @@ static aipa_err header_list(const struct aipa_tx_msg *m, struct curl_slist **out
 
     aipa_buf_init(&line, TX_TEXT_MAX);
     for (size_t i = 0; i < m->header_count && err == AIPA_OK; i++) {
-        const struct aipa_tx_header *h = &m->headers[i];
-        aipa_buf_reset(&line);
-        err = aipa_buf_append(&line, h->name, h->name_len);
-        if (err == AIPA_OK && h->value != NULL && h->value_len == 0) {
-            /* "Name:" would remove the header; "Name;" sends it with an empty value */
-            err = aipa_buf_putc(&line, ';');
-        } else if (err == AIPA_OK && h->value != NULL) {
-            err = aipa_buf_append(&line, ": ", 2);
-            if (err == AIPA_OK) {
-                err = aipa_buf_append(&line, h->value, h->value_len);
-            }
-        }
+        err = aipa_tx_header_line(&m->headers[i], &line);
         if (err == AIPA_OK && line.ptr != NULL) {
             err = append_line(&list, line.ptr);
         }

@@ -355,15 +355,6 @@ struct aipa_lf_stats {
  */
 AIPA_API int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats);
 
-/*
- * One "Name: value" header line (p, n) as libcurl's CURLOPT_HTTPHEADER must
- * be given it for exactly that header to be sent: a line whose value is
- * empty becomes "Name;" (libcurl drops "Name:" as a removal). Other lines are
- * copied. out is reset first.
- */
-AIPA_API AIPA_MUST_CHECK aipa_err aipa_lf_curl_header(const char *p, size_t n,
-                                                      struct aipa_buf *out);
-
 /* True when host (a URL's host part) is a loopback name or address. */
 AIPA_API bool aipa_lf_host_is_loopback(const char *host);
 

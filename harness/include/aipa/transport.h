@@ -107,6 +107,14 @@ struct aipa_tx_header {
     size_t value_len;
 };
 
+/*
+ * The line libcurl is given for h (CURLOPT_HTTPHEADER), into out (reset
+ * first): "Name: value"; "Name;" for an empty value, so the header is still
+ * sent (libcurl reads "Name:" as "remove it"); a raw line as it is.
+ */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_tx_header_line(const struct aipa_tx_header *h,
+                                                      struct aipa_buf *out);
+
 /* One request; everything borrowed until the send ends (aipa_tx_finish for begin). */
 struct aipa_tx_msg {
     const char *method; /* "GET", "POST", or anything */
