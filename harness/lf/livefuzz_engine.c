@@ -724,10 +724,10 @@ static bool callable(const struct aipa_lf_req *r)
 {
     bool all_body = r->count > 0, any_body = false;
 
-    if (r->count == 0 || r->auth == AIPA_LF_AUTH_NONE || (r->mut & AIPA_LF_M_BAD_CONTENT_SHA) ||
+    if (r->count == 0 || r->auth == AIPA_SIG_NONE || (r->mut & AIPA_LF_M_BAD_CONTENT_SHA) ||
         r->content_type[0] != '\0' ||
         (r->accept[0] != '\0' &&
-         (r->auth != AIPA_LF_AUTH_V3 || strcmp(r->accept, "application/json") != 0))) {
+         (r->auth != AIPA_SIG_V3 || strcmp(r->accept, "application/json") != 0))) {
         return false;
     }
     for (size_t i = 0; i < r->count; i++) {
@@ -739,7 +739,7 @@ static bool callable(const struct aipa_lf_req *r)
         any_body = any_body || (p->flags & AIPA_LF_P_BODY);
         all_body = all_body && (p->flags & AIPA_LF_P_BODY);
     }
-    return !any_body || (all_body && r->auth == AIPA_LF_AUTH_V1 && strcmp(r->method, "POST") == 0);
+    return !any_body || (all_body && r->auth == AIPA_SIG_V1 && strcmp(r->method, "POST") == 0);
 }
 
 static void simplify_last(struct engine *e, struct lf_finding *f, struct aipa_lf_req *scratch)
@@ -763,8 +763,8 @@ static void simplify_last(struct engine *e, struct lf_finding *f, struct aipa_lf
             TRY(cand.mut &= ~bit);
         }
     }
-    if (LAST->auth != AIPA_LF_AUTH_V1) {
-        TRY(cand.auth = AIPA_LF_AUTH_V1);
+    if (LAST->auth != AIPA_SIG_V1) {
+        TRY(cand.auth = AIPA_SIG_V1);
     }
     if (strcmp(LAST->method, "GET") != 0) {
         TRY(snprintf(cand.method, sizeof(cand.method), "GET"));
@@ -775,7 +775,7 @@ static void simplify_last(struct engine *e, struct lf_finding *f, struct aipa_lf
     if (LAST->content_type[0] != '\0') {
         TRY(cand.content_type[0] = '\0');
     }
-    if (LAST->accept[0] != '\0' && LAST->auth != AIPA_LF_AUTH_V3) {
+    if (LAST->accept[0] != '\0' && LAST->auth != AIPA_SIG_V3) {
         TRY(cand.accept[0] = '\0');
     }
     bool any_body = false;
@@ -795,8 +795,8 @@ static void simplify_last(struct engine *e, struct lf_finding *f, struct aipa_lf
      * file cannot carry a fresh signature in raw bytes): keep it unsigned if
      * the finding does not need the signature.
      */
-    if (!callable(LAST) && LAST->auth != AIPA_LF_AUTH_NONE) {
-        TRY(cand.auth = AIPA_LF_AUTH_NONE; cand.mut = 0);
+    if (!callable(LAST) && LAST->auth != AIPA_SIG_NONE) {
+        TRY(cand.auth = AIPA_SIG_NONE; cand.mut = 0);
     }
     /* values: empty, then halves */
     for (size_t i = 0; i < LAST->count && budget_left(e, f); i++) {
@@ -1033,13 +1033,13 @@ static void make_repro(struct engine *e, struct lf_finding *f)
                 goto out;
             }
         }
-        if ((r->mut & AIPA_LF_M_BAD_SIG_METHOD) && r->auth == AIPA_LF_AUTH_V1 &&
+        if ((r->mut & AIPA_LF_M_BAD_SIG_METHOD) && r->auth == AIPA_SIG_V1 &&
             aipa_params_get(&params, "SignatureMethod") == NULL &&
             aipa_params_add_cstr(&params, "SignatureMethod", "HMAC-MD5") != AIPA_OK) {
             goto out;
         }
         req.params = &params;
-        req.sig = r->auth == AIPA_LF_AUTH_V3 ? AIPA_SIG_V3 : AIPA_SIG_V1;
+        req.sig = r->auth == AIPA_SIG_V3 ? AIPA_SIG_V3 : AIPA_SIG_V1;
         req.shape = body                            ? AIPA_SHAPE_POST_FORM
                     : strcmp(r->method, "GET") == 0 ? AIPA_SHAPE_GET
                                                     : AIPA_SHAPE_POST_QUERY;
@@ -1047,7 +1047,7 @@ static void make_repro(struct engine *e, struct lf_finding *f)
             req.method = r->method;
         }
         req.want =
-            r->auth == AIPA_LF_AUTH_V3 && r->accept[0] != '\0' ? AIPA_WANT_JSON : AIPA_WANT_DEFAULT;
+            r->auth == AIPA_SIG_V3 && r->accept[0] != '\0' ? AIPA_WANT_JSON : AIPA_WANT_DEFAULT;
         if (r->mut & AIPA_LF_M_BAD_SIGNATURE) {
             req.secret = "not-the-secret"; /* the line names $AIPA_OVERRIDE_SECRET instead */
         }
@@ -1061,7 +1061,7 @@ static void make_repro(struct engine *e, struct lf_finding *f)
         } else if (r->mut & AIPA_LF_M_BAD_TIMESTAMP) {
             req.timestamp = "2016-02-23T12:46:24.000Z";
         }
-        bool v3 = r->auth == AIPA_LF_AUTH_V3;
+        bool v3 = r->auth == AIPA_SIG_V3;
         if (r->mut & AIPA_LF_M_NO_SIGNATURE) {
             omit[omit_n++] = v3 ? "Authorization" : "Signature";
         }

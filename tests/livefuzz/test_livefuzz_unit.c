@@ -177,7 +177,7 @@ static void test_render_v3_headers(void **state)
     sign_ctx(&c);
     aipa_lf_req_init(&r);
     aipa_lf_wire_init(&w);
-    r.auth = AIPA_LF_AUTH_V3;
+    r.auth = AIPA_SIG_V3;
     assert_int_equal(aipa_lf_req_add_cstr(&r, "Action", "\t AllocatePublicIpAddress \r\n"),
                      AIPA_OK);
     assert_int_equal(aipa_lf_req_add_cstr(&r, "InstanceId", "${vm0}"), AIPA_OK);
@@ -378,6 +378,56 @@ static void test_loopback(void **state)
 }
 
 /*
+ * The renderer signs through the harness's one signer and keeps its trace;
+ * a secret longer than any stack buffer is used whole (V1 and V3), and a
+ * long Action reaches x-acs-action whole.
+ */
+static void test_render_trace_and_long_values(void **state)
+{
+    struct aipa_lf_req r;
+    struct aipa_lf_wire w;
+    struct aipa_lf_sign_ctx c;
+    char secret[1200];
+    char action[700];
+    char sig[AIPA_V3_SIG_LEN + 1];
+
+    (void)state;
+    memset(secret, 'k', sizeof(secret) - 1);
+    secret[sizeof(secret) - 1] = '\0';
+    memset(action, 'A', sizeof(action) - 1);
+    action[sizeof(action) - 1] = '\0';
+    sign_ctx(&c);
+    c.access_key_secret = secret;
+    aipa_lf_req_init(&r);
+    aipa_lf_wire_init(&w);
+    assert_int_equal(aipa_lf_req_add_cstr(&r, "Action", "AllocatePublicIpAddress"), AIPA_OK);
+    assert_int_equal(aipa_lf_render(&r, &c, &w), AIPA_OK);
+    assert_true(w.trace.string_to_sign.len > 0);
+    assert_int_equal(aipa_v1_signature(secret, w.trace.string_to_sign.ptr,
+                                       w.trace.string_to_sign.len, sig),
+                     AIPA_OK);
+    assert_string_equal(sig, w.trace.signature);
+    /* V3 */
+    aipa_lf_req_clear(&r);
+    r.auth = AIPA_SIG_V3;
+    assert_int_equal(aipa_lf_req_add_cstr(&r, "Action", action), AIPA_OK);
+    assert_int_equal(aipa_lf_req_add_cstr(&r, "Version", "2014-05-26"), AIPA_OK);
+    assert_int_equal(aipa_lf_render(&r, &c, &w), AIPA_OK);
+    assert_string_equal(w.trace.signed_headers.ptr,
+                        "host;x-acs-action;x-acs-content-sha256;x-acs-date;"
+                        "x-acs-signature-nonce;x-acs-version");
+    assert_non_null(strstr(w.trace.canonical_request.ptr, action));
+    assert_int_equal(aipa_v3_signature(secret, w.trace.string_to_sign.ptr,
+                                       w.trace.string_to_sign.len, sig),
+                     AIPA_OK);
+    assert_string_equal(sig, w.trace.signature);
+    assert_non_null(strstr(w.headers.ptr, sig));
+    assert_non_null(strstr(w.headers.ptr, action));
+    aipa_lf_wire_cleanup(&w);
+    aipa_lf_req_cleanup(&r);
+}
+
+/*
  * Header lines for libcurl, from the rendered wire as the engine hands them
  * to the transport: an empty value must still be sent (signed V3 headers).
  */
@@ -433,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_ddmin),
         cmocka_unit_test(test_loopback),
         cmocka_unit_test(test_curl_header),
+        cmocka_unit_test(test_render_trace_and_long_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,7 @@
 
 #include "aipa/common.h"
 #include "aipa/errors.h"
+#include "aipa/request.h"
 #include "aipa/server.h"
 #include "aipa/wire.h"
 
@@ -52,7 +53,6 @@ struct aipa_lf_param {
     unsigned flags; /* AIPA_LF_P_* */
 };
 
-enum aipa_lf_auth { AIPA_LF_AUTH_V1 = 0, AIPA_LF_AUTH_V3 = 1, AIPA_LF_AUTH_NONE = 2 };
 
 /*
  * Request-level mutations. They act on the parts the renderer fills in
@@ -84,7 +84,7 @@ AIPA_API const char *aipa_lf_mutation_name(unsigned bit);
 
 struct aipa_lf_req {
     char method[12];        /* "GET", "POST", "PUT", ... */
-    enum aipa_lf_auth auth; /* how the renderer signs it */
+    enum aipa_sig auth;     /* how the renderer signs it (aipa/request.h) */
     unsigned mut;           /* AIPA_LF_M_* bits */
     char content_type[64];  /* "" : form type when there is a body, none otherwise */
     char accept[64];        /* "" : no Accept header */
@@ -179,6 +179,7 @@ struct aipa_lf_wire {
     struct aipa_buf body;    /* may be empty */
     struct aipa_buf headers; /* "Name: value\n" lines, Host first */
     char nonce[72];          /* the nonce that was sent ("" if none) */
+    struct aipa_sign_trace trace; /* what was signed ("" when unsigned) */
 };
 
 AIPA_API void aipa_lf_wire_init(struct aipa_lf_wire *w);
