@@ -8,6 +8,7 @@
 #include "aipa/request.h"
 #include "aipa/sign.h"
 #include "aipa/wire.h"
+#include "subst.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -201,35 +202,36 @@ void aipa_lf_wire_cleanup(struct aipa_lf_wire *w)
     aipa_sign_trace_cleanup(&w->trace);
 }
 
+/* ${vmN}: ctx->ids[N]; anything else names nothing (and stays as written). */
+static aipa_err resolve_vm(void *vctx, const char *expr, size_t len, struct aipa_buf *out,
+                           struct aipa_buf *why)
+{
+    const struct aipa_lf_sign_ctx *ctx = vctx;
+    size_t j = 2;
+    size_t idx = 0;
+
+    (void)why;
+    if (len < 3 || expr[0] != 'v' || expr[1] != 'm') {
+        return AIPA_ENOTFOUND;
+    }
+    while (j < len && expr[j] >= '0' && expr[j] <= '9' && idx < 100000) {
+        idx = idx * 10 + (size_t)(expr[j] - '0');
+        j++;
+    }
+    if (j != len || idx >= ctx->id_count || ctx->ids[idx] == NULL) {
+        return AIPA_ENOTFOUND;
+    }
+    return aipa_buf_puts(out, ctx->ids[idx]);
+}
+
 /* Writes value with every ${vmN} replaced by ctx->ids[N]. */
 static aipa_err substitute(const char *v, size_t n, const struct aipa_lf_sign_ctx *ctx,
                            struct aipa_buf *out)
 {
-    size_t i = 0;
-
     aipa_buf_reset(out);
     AIPA_TRY(aipa_buf_reserve(out, n + 1));
-    while (i < n) {
-        if (n - i >= 6 && memcmp(v + i, "${vm", 4) == 0 && v[i + 4] >= '0' && v[i + 4] <= '9') {
-            size_t j = i + 4;
-            size_t idx = 0;
-            while (j < n && v[j] >= '0' && v[j] <= '9' && idx < 100000) {
-                idx = idx * 10 + (size_t)(v[j] - '0');
-                j++;
-            }
-            if (j < n && v[j] == '}' && idx < ctx->id_count && ctx->ids[idx] != NULL) {
-                AIPA_TRY(aipa_buf_puts(out, ctx->ids[idx]));
-                i = j + 1;
-                continue;
-            }
-        }
-        /* copy up to the next '$' in one piece (long values dominate the render cost) */
-        const char *d = memchr(v + i + 1, '$', n - i - 1);
-        size_t span = d != NULL ? (size_t)(d - (v + i)) : n - i;
-        AIPA_TRY(aipa_buf_append(out, v + i, span));
-        i += span;
-    }
-    return AIPA_OK;
+    return aipa_subst(v, n, AIPA_SUBST_KEEP_UNKNOWN, resolve_vm, (void *)(uintptr_t)ctx, out,
+                      NULL);
 }
 
 struct render_state {

@@ -123,6 +123,19 @@ static void test_render_v1_signs_and_substitutes(void **state)
     assert_string_equal(w.nonce, "nonce-1");
     assert_true(v1_verifies(&w));
 
+    /* only a known ${vmN} is replaced; "$${" is no escape here, the rest stays as written */
+    aipa_lf_req_clear(&r);
+    assert_int_equal(aipa_lf_req_add_cstr(&r, "Action", "AllocatePublicIpAddress"), AIPA_OK);
+    assert_int_equal(aipa_lf_req_add(&r, "InstanceId", 10, "$${vm0}|${vm7}|${vm}|${vm1", 26,
+                                     AIPA_LF_P_RAW),
+                     AIPA_OK);
+    assert_int_equal(aipa_lf_render(&r, &c, &w), AIPA_OK);
+    assert_non_null(strstr(w.target.ptr, "InstanceId=$i-target0|${vm7}|${vm}|${vm1&"));
+    aipa_lf_req_clear(&r);
+    assert_int_equal(aipa_lf_req_add_cstr(&r, "Action", "AllocatePublicIpAddress"), AIPA_OK);
+    assert_int_equal(aipa_lf_req_add_cstr(&r, "InstanceId", "${vm1}"), AIPA_OK);
+    assert_int_equal(aipa_lf_req_add_cstr(&r, "OwnerAccount", "a b*c~d!'()+/\xc3\xa9"), AIPA_OK);
+
     /* a wrong secret is a well-formed signature that does not verify */
     r.mut = AIPA_LF_M_BAD_SIGNATURE;
     assert_int_equal(aipa_lf_render(&r, &c, &w), AIPA_OK);
