@@ -84,7 +84,6 @@ struct engine {
     char base[512]; /* scheme://host[:port] */
     char host[300]; /* host[:port], the Host header */
     struct aipa_srv *ref;
-    struct aipa_srv *embedded;
     int64_t ref_now;
     char token[96];
     bool diff;
@@ -1255,29 +1254,6 @@ static aipa_err open_tx(struct engine *e)
     return AIPA_OK;
 }
 
-static aipa_err start_embedded(struct engine *e)
-{
-    struct aipa_srv_config sc;
-
-    aipa_srv_config_defaults(&sc);
-    sc.listen_addr = "127.0.0.1";
-    sc.port = 0;
-    sc.fixtures = true;
-    sc.fixture_token = e->token;
-    sc.seed = e->cfg->seed;
-    sc.edition = e->cfg->edition != 0 ? e->cfg->edition : AIPA_ED_2024;
-    sc.threads = 1;
-    AIPA_TRY(aipa_srv_new(&e->embedded, &sc));
-    if (aipa_srv_start(e->embedded) != AIPA_OK) {
-        snprintf(e->harness_error, sizeof(e->harness_error),
-                 "could not start the embedded reference server");
-        return AIPA_EIO;
-    }
-    snprintf(e->host, sizeof(e->host), "127.0.0.1:%u", (unsigned)aipa_srv_port(e->embedded));
-    snprintf(e->base, sizeof(e->base), "http://%s", e->host);
-    return AIPA_OK;
-}
-
 /* e's reference model, started from the target's seed state (state; empty: its built-in one). */
 static aipa_err new_reference(struct engine *e, const struct aipa_buf *state)
 {
@@ -1525,10 +1501,6 @@ static void engine_cleanup(struct engine *e)
     aipa_tx_free(e->tx);
     aipa_response_cleanup(&e->xr);
     aipa_srv_free(e->ref);
-    if (e->embedded != NULL) {
-        aipa_srv_stop(e->embedded);
-        aipa_srv_free(e->embedded);
-    }
     if (!e->shared) {
         aipa_free(e->seed_ids);
     }
@@ -1924,16 +1896,16 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
         snprintf(e->token, sizeof(e->token), "fuzz-%s", e->salt);
     }
     if (cfg->target == NULL) {
-        if (start_embedded(e) != AIPA_OK) {
-            goto out;
-        }
-    } else if (parse_target(e, cfg->target, cfg->allow_remote) != AIPA_OK) {
+        snprintf(e->harness_error, sizeof(e->harness_error), "no target");
+        goto out;
+    }
+    if (parse_target(e, cfg->target, cfg->allow_remote) != AIPA_OK) {
         goto out;
     }
     if (open_tx(e) != AIPA_OK) {
         goto out;
     }
-    if (e->fixtures && cfg->token == NULL && cfg->target != NULL) {
+    if (e->fixtures && cfg->token == NULL) {
         snprintf(e->harness_error, sizeof(e->harness_error),
                  "the fixture protocol needs --token (or AIPA_FIXTURE_TOKEN); pass --no-fixtures "
                  "to fuzz without it (and without the differential oracle)");
@@ -1956,7 +1928,7 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
         fprintf(cfg->progress,
                 "fuzz: target %s%s, edition %s, seed %" PRIu64 ", differential %s, %zu "
                 "dictionary values",
-                e->base, cfg->target == NULL ? " (embedded reference server)" : "",
+                e->base, cfg->embedded ? " (embedded reference server)" : "",
                 e->edition == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20", cfg->seed,
                 e->diff ? "on" : "off", e->gen.value_count);
         if (cfg->jobs > 1) {

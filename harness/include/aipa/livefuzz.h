@@ -294,7 +294,8 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_lf_ddmin(size_t n, aipa_lf_test_fn test, 
 /* ---- the engine ---- */
 
 struct aipa_lf_config {
-    const char *target; /* base URL "http://127.0.0.1:8080"; NULL: an embedded reference server */
+    const char *target; /* base URL "http://127.0.0.1:8080" (required) */
+    bool embedded;      /* the target is a reference server the caller started (for reports) */
     bool allow_remote;
     uint64_t requests; /* fuzz requests (fixture setup and minimization not counted) */
     double time_s;     /* wall-clock limit */
