@@ -422,20 +422,114 @@ static aipa_err build_raw(const struct aipa_request *req, struct aipa_built *b)
     return AIPA_OK;
 }
 
+/* What a signed request is built from, once the knobs and the client's defaults are merged. */
+struct sign_in {
+    const char *method;      /* on the wire */
+    const char *sign_method; /* signed */
+    const char *akid;
+    const char *secret;
+    const char *ts;
+    const char *nonce;
+};
+
+/* The extra headers of req, added before signing. */
+static aipa_err add_extra_headers(struct aipa_built *b, const struct aipa_request *req)
+{
+    for (size_t i = 0; i < req->extra_header_count; i++) {
+        const struct aipa_kv *h = &req->extra_headers[i];
+        AIPA_TRY(add_header(b, h->name, strlen(h->name), h->value));
+    }
+    return AIPA_OK;
+}
+
+/* V1 and unsigned: the common parameters, the Signature, then query or form. */
+static aipa_err build_v1(struct aipa_client *c, const struct aipa_request *req,
+                         struct aipa_built *b, const struct sign_in *in, struct aipa_buf *query)
+{
+    const char *fmt = req->want == AIPA_WANT_JSON  ? "JSON"
+                      : req->want == AIPA_WANT_XML ? "XML"
+                                                   : NULL;
+
+    AIPA_TRY(add_common(&b->sent, req, "Version", c->version));
+    if (fmt != NULL) {
+        AIPA_TRY(add_common(&b->sent, req, "Format", fmt));
+    }
+    if (req->sig == AIPA_SIG_V1) {
+        AIPA_TRY(add_common(&b->sent, req, "AccessKeyId", in->akid));
+        AIPA_TRY(add_common(&b->sent, req, "SignatureMethod", "HMAC-SHA1"));
+        AIPA_TRY(add_common(&b->sent, req, "SignatureVersion", "1.0"));
+        AIPA_TRY(add_common(&b->sent, req, "SignatureNonce", in->nonce));
+        AIPA_TRY(add_common(&b->sent, req, "Timestamp", in->ts));
+        AIPA_TRY(aipa_req_sign_v1(in->sign_method, &b->sent, in->secret, &b->trace));
+        /* A Signature the caller gave goes as given; an omitted one is left out. */
+        if (!omitted(req, "Signature") && aipa_params_get(&b->sent, "Signature") == NULL) {
+            AIPA_TRY(aipa_params_add_cstr(&b->sent, "Signature", b->trace.signature));
+        }
+    }
+    AIPA_TRY(aipa_wire_build_query(&b->sent, query));
+    if (req->shape == AIPA_SHAPE_POST_FORM) {
+        AIPA_TRY(aipa_buf_puts(&b->target, c->path));
+        AIPA_TRY(aipa_buf_append(&b->body, query->ptr != NULL ? query->ptr : "", query->len));
+    } else {
+        AIPA_TRY(set_target(b, c->path, query));
+    }
+    AIPA_TRY(add_std_header(b, req, "Host", c->host_header));
+    if (req->shape == AIPA_SHAPE_POST_FORM) {
+        AIPA_TRY(add_std_header(b, req, "Content-Type", "application/x-www-form-urlencoded"));
+    }
+    AIPA_TRY(add_std_header(b, req, "User-Agent", c->user_agent));
+    return add_extra_headers(b, req);
+}
+
+/* V3: Action and Version travel as headers, the rest in the query (v3q). */
+static aipa_err build_v3(struct aipa_client *c, const struct aipa_request *req,
+                         struct aipa_built *b, const struct sign_in *in, struct aipa_params *v3q,
+                         struct aipa_buf *query)
+{
+    const char *action = aipa_params_value(&b->sent, "Action");
+    const char *version = aipa_params_value(&b->sent, "Version");
+    char payload_hash[AIPA_SHA256_HEX_LEN + 1];
+
+    for (size_t i = 0; i < b->sent.count; i++) {
+        const struct aipa_param *p = &b->sent.items[i];
+        if (strcmp(p->name, "Action") == 0 || strcmp(p->name, "Version") == 0) {
+            continue;
+        }
+        AIPA_TRY(aipa_params_add(v3q, p->name, p->name_len, p->value, p->value_len,
+                                 AIPA_PARAM_BUILT));
+    }
+    if (req->want == AIPA_WANT_XML) {
+        AIPA_TRY(add_common(v3q, req, "Format", "XML"));
+    }
+    AIPA_TRY(aipa_sha256_hex(b->body.ptr != NULL ? b->body.ptr : "", b->body.len, payload_hash));
+    AIPA_TRY(add_std_header(b, req, "host", c->host_header));
+    if (action != NULL) {
+        AIPA_TRY(add_std_header(b, req, "x-acs-action", action));
+    }
+    AIPA_TRY(add_std_header(b, req, "x-acs-version", version != NULL ? version : c->version));
+    AIPA_TRY(add_std_header(b, req, "x-acs-date", in->ts));
+    AIPA_TRY(add_std_header(b, req, "x-acs-signature-nonce", in->nonce));
+    AIPA_TRY(add_std_header(b, req, "x-acs-content-sha256", payload_hash));
+    if (req->want == AIPA_WANT_JSON) {
+        AIPA_TRY(add_std_header(b, req, "Accept", "application/json"));
+    }
+    AIPA_TRY(add_std_header(b, req, "User-Agent", c->user_agent));
+    AIPA_TRY(add_extra_headers(b, req));
+    AIPA_TRY(sign_v3(c, req, b, in->sign_method, v3q, payload_hash, in->akid, in->secret));
+    AIPA_TRY(aipa_wire_build_query(v3q, query));
+    AIPA_TRY(set_target(b, c->path, query));
+    /* What went on the wire: the query params (Action and Version went as headers). */
+    aipa_params_cleanup(&b->sent);
+    return aipa_params_copy(&b->sent, v3q);
+}
+
 static aipa_err build_signed(struct aipa_client *c, const struct aipa_request *req,
                              struct aipa_built *b)
 {
     aipa_err err;
-    const char *method = req->method != NULL            ? req->method
-                         : req->shape == AIPA_SHAPE_GET ? "GET"
-                                                        : "POST";
-    const char *sign_method = req->sign_method != NULL ? req->sign_method : method;
-    const char *akid = req->access_key_id != NULL ? req->access_key_id : c->access_key_id;
-    const char *secret = req->secret != NULL ? req->secret : c->secret;
+    struct sign_in in;
     char nonce[33];
     char now[21];
-    const char *ts = req->timestamp;
-    const char *nc = req->nonce;
     struct aipa_buf query;
     struct aipa_params v3q;
     struct aipa_wire_limits lim = client_limits();
@@ -443,153 +537,36 @@ static aipa_err build_signed(struct aipa_client *c, const struct aipa_request *r
     if (req->params == NULL || (req->sig == AIPA_SIG_V3 && req->shape == AIPA_SHAPE_POST_FORM)) {
         return AIPA_EINVAL;
     }
-    if (ts == NULL) {
+    in.method = req->method != NULL            ? req->method
+                : req->shape == AIPA_SHAPE_GET ? "GET"
+                                               : "POST";
+    in.sign_method = req->sign_method != NULL ? req->sign_method : in.method;
+    in.akid = req->access_key_id != NULL ? req->access_key_id : c->access_key_id;
+    in.secret = req->secret != NULL ? req->secret : c->secret;
+    in.ts = req->timestamp;
+    in.nonce = req->nonce;
+    if (in.ts == NULL) {
         aipa_format_timestamp((int64_t)time(NULL), now);
-        ts = now;
+        in.ts = now;
     }
-    if (nc == NULL) {
+    if (in.nonce == NULL) {
         AIPA_TRY(aipa_client_nonce(nonce));
-        nc = nonce;
+        in.nonce = nonce;
     }
     aipa_buf_init(&query, CLIENT_TEXT_MAX);
     aipa_params_init(&v3q, &lim);
 
-    err = aipa_buf_puts(&b->method, method);
+    err = aipa_buf_puts(&b->method, in.method);
     /* Every operation parameter, in the caller's order. */
     for (size_t i = 0; i < req->params->count && err == AIPA_OK; i++) {
         const struct aipa_param *p = &req->params->items[i];
         err = aipa_params_add(&b->sent, p->name, p->name_len, p->value, p->value_len,
                               AIPA_PARAM_BUILT);
     }
-    if (err != AIPA_OK) {
-        goto out;
-    }
-    const char *fmt = req->want == AIPA_WANT_JSON  ? "JSON"
-                      : req->want == AIPA_WANT_XML ? "XML"
-                                                   : NULL;
-
-    if (req->sig == AIPA_SIG_V1 || req->sig == AIPA_SIG_NONE) {
-        err = add_common(&b->sent, req, "Version", c->version);
-        if (err == AIPA_OK && fmt != NULL) {
-            err = add_common(&b->sent, req, "Format", fmt);
-        }
-        if (req->sig == AIPA_SIG_V1) {
-            if (err == AIPA_OK) {
-                err = add_common(&b->sent, req, "AccessKeyId", akid);
-            }
-            if (err == AIPA_OK) {
-                err = add_common(&b->sent, req, "SignatureMethod", "HMAC-SHA1");
-            }
-            if (err == AIPA_OK) {
-                err = add_common(&b->sent, req, "SignatureVersion", "1.0");
-            }
-            if (err == AIPA_OK) {
-                err = add_common(&b->sent, req, "SignatureNonce", nc);
-            }
-            if (err == AIPA_OK) {
-                err = add_common(&b->sent, req, "Timestamp", ts);
-            }
-            if (err == AIPA_OK) {
-                err = aipa_req_sign_v1(sign_method, &b->sent, secret, &b->trace);
-            }
-            /* A Signature the caller gave goes as given; an omitted one is left out. */
-            if (err == AIPA_OK && !omitted(req, "Signature") &&
-                aipa_params_get(&b->sent, "Signature") == NULL) {
-                err = aipa_params_add_cstr(&b->sent, "Signature", b->trace.signature);
-            }
-        }
-        if (err != AIPA_OK) {
-            goto out;
-        }
-        err = aipa_wire_build_query(&b->sent, &query);
-        if (err != AIPA_OK) {
-            goto out;
-        }
-        if (req->shape == AIPA_SHAPE_POST_FORM) {
-            err = aipa_buf_puts(&b->target, c->path);
-            if (err == AIPA_OK) {
-                err = aipa_buf_append(&b->body, query.ptr != NULL ? query.ptr : "", query.len);
-            }
-        } else {
-            err = set_target(b, c->path, &query);
-        }
-        if (err == AIPA_OK) {
-            err = add_std_header(b, req, "Host", c->host_header);
-        }
-        if (err == AIPA_OK && req->shape == AIPA_SHAPE_POST_FORM) {
-            err = add_std_header(b, req, "Content-Type", "application/x-www-form-urlencoded");
-        }
-        if (err == AIPA_OK) {
-            err = add_std_header(b, req, "User-Agent", c->user_agent);
-        }
-        for (size_t i = 0; i < req->extra_header_count && err == AIPA_OK; i++) {
-            const struct aipa_kv *h = &req->extra_headers[i];
-            err = add_header(b, h->name, strlen(h->name), h->value);
-        }
-        goto out;
-    }
-
-    /* V3: Action and Version travel as headers, the rest in the query. */
-    const char *action = aipa_params_value(&b->sent, "Action");
-    const char *version = aipa_params_value(&b->sent, "Version");
-    for (size_t i = 0; i < b->sent.count && err == AIPA_OK; i++) {
-        const struct aipa_param *p = &b->sent.items[i];
-        if (strcmp(p->name, "Action") == 0 || strcmp(p->name, "Version") == 0) {
-            continue;
-        }
-        err = aipa_params_add(&v3q, p->name, p->name_len, p->value, p->value_len, AIPA_PARAM_BUILT);
-    }
-    if (err == AIPA_OK && req->want == AIPA_WANT_XML) {
-        err = add_common(&v3q, req, "Format", "XML");
-    }
-    char payload_hash[AIPA_SHA256_HEX_LEN + 1];
     if (err == AIPA_OK) {
-        err = aipa_sha256_hex(b->body.ptr != NULL ? b->body.ptr : "", b->body.len, payload_hash);
+        err = req->sig == AIPA_SIG_V3 ? build_v3(c, req, b, &in, &v3q, &query)
+                                      : build_v1(c, req, b, &in, &query);
     }
-    if (err == AIPA_OK) {
-        err = add_std_header(b, req, "host", c->host_header);
-    }
-    if (err == AIPA_OK && action != NULL) {
-        err = add_std_header(b, req, "x-acs-action", action);
-    }
-    if (err == AIPA_OK) {
-        err = add_std_header(b, req, "x-acs-version", version != NULL ? version : c->version);
-    }
-    if (err == AIPA_OK) {
-        err = add_std_header(b, req, "x-acs-date", ts);
-    }
-    if (err == AIPA_OK) {
-        err = add_std_header(b, req, "x-acs-signature-nonce", nc);
-    }
-    if (err == AIPA_OK) {
-        err = add_std_header(b, req, "x-acs-content-sha256", payload_hash);
-    }
-    if (err == AIPA_OK && req->want == AIPA_WANT_JSON) {
-        err = add_std_header(b, req, "Accept", "application/json");
-    }
-    if (err == AIPA_OK) {
-        err = add_std_header(b, req, "User-Agent", c->user_agent);
-    }
-    for (size_t i = 0; i < req->extra_header_count && err == AIPA_OK; i++) {
-        const struct aipa_kv *h = &req->extra_headers[i];
-        err = add_header(b, h->name, strlen(h->name), h->value);
-    }
-    if (err == AIPA_OK) {
-        err = sign_v3(c, req, b, sign_method, &v3q, payload_hash, akid, secret);
-    }
-    if (err == AIPA_OK) {
-        err = aipa_wire_build_query(&v3q, &query);
-    }
-    if (err == AIPA_OK) {
-        err = set_target(b, c->path, &query);
-    }
-    if (err == AIPA_OK) {
-        /* What went on the wire: the query params, plus Action and Version as headers carry them.
-         */
-        aipa_params_cleanup(&b->sent);
-        err = aipa_params_copy(&b->sent, &v3q);
-    }
-out:
     aipa_buf_cleanup(&query);
     aipa_params_cleanup(&v3q);
     aipa_memzero(nonce, sizeof(nonce));
