@@ -1274,6 +1274,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (resp.content_type != NULL) {
         (void)MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type);
     }
+    if (resp.request_id[0] != '\0') {
+        /* as the reference's own front end does (server_mhd.c) */
+        (void)MHD_add_response_header(mr, "x-acs-request-id", resp.request_id);
+    }
     ret = MHD_queue_response(c, resp.status, mr);
     MHD_destroy_response(mr);
 out:
