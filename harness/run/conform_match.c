@@ -220,6 +220,12 @@ aipa_err aipa_run_env_fixture_body(const struct aipa_run_env *env, const cJSON *
     cJSON *copy = cJSON_Duplicate(state, true);
     aipa_err e = copy != NULL ? expand_strings(env, copy, why) : AIPA_ENOMEM;
 
+    /* Instances live in the profile's region, where DescribeInstances will look. */
+    if (e == AIPA_OK && env->region != NULL &&
+        cJSON_GetObjectItemCaseSensitive(copy, "RegionId") == NULL &&
+        cJSON_AddStringToObject(copy, "RegionId", env->region) == NULL) {
+        e = AIPA_ENOMEM;
+    }
     *out = NULL;
     if (e == AIPA_OK) {
         *out = cJSON_PrintUnformatted(copy);

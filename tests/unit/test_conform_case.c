@@ -543,6 +543,12 @@ static void pool_substitutions(void **state)
                          AIPA_OK);
         assert_string_equal(body, "{\"PublicIpAddress\":{\"IpAddress\":[\"198.51.7.1\"]}}");
         cJSON_free(body);
+        env.region = "cn-beijing"; /* the profile's region, unless the fixture names one */
+        assert_int_equal(aipa_run_env_fixture_body(&env, c->fixtures[0].state, &body, &why),
+                         AIPA_OK);
+        assert_string_equal(body, "{\"PublicIpAddress\":{\"IpAddress\":[\"198.51.7.1\"]},"
+                                  "\"RegionId\":\"cn-beijing\"}");
+        cJSON_free(body);
         env.pool_address = NULL;
         assert_int_equal(aipa_run_env_fixture_body(&env, c->fixtures[0].state, &body, &why),
                          AIPA_EPARSE);

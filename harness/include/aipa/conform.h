@@ -307,7 +307,8 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_run_env_expand(const struct aipa_run_env 
 /*
  * The body of POST /_aipa/instances for a fixture's state: its JSON with the
  * ${...} forms of its strings resolved (${pool.address}, ${pool.outside},
- * ${region}). *out is freed with cJSON_free. AIPA_EPARSE (reason in why).
+ * ${region}) and, unless it names one, env->region as RegionId (when set).
+ * *out is freed with cJSON_free. AIPA_EPARSE (reason in why).
  */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_run_env_fixture_body(const struct aipa_run_env *env,
                                                             const cJSON *state, char **out,
