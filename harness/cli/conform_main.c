@@ -677,6 +677,12 @@ static int check_fixtures_main(const struct cli *o)
     }
     fo.target = target;
     fo.timeout_ms = (long)(o->timeout_s * 1000.0);
+    if (aipa_profile_principal(&prof, "default") != NULL) {
+        fo.access_key_id = aipa_profile_principal(&prof, "default")->access_key_id;
+        fo.access_key_secret = aipa_profile_principal(&prof, "default")->secret;
+    } else if (!o->quiet) {
+        printf("(no credentials: the two API checks are skipped)\n");
+    }
     fo.out = stdout;
     if (!o->quiet) {
         printf("checking the fixture protocol of %s (conformance/FIXTURES.md)\n", target);

@@ -5,10 +5,12 @@
  * endpoint: the token rule, info, unknown paths and methods, reset, the
  * state document, edition, one instance per documented field (read back in
  * the state document), the refusals, the pool, and that a reset undoes it
- * all. Every check prints one line with its reason. The protocol's effect
- * on the API (say, what AipaNextAllocateError makes an allocation answer)
- * is the conformance cases' business, not this check's.
+ * all. Every check prints one line with its reason. Given a key, it also
+ * checks the two promises the protocol makes of the API itself: an armed
+ * AipaNextAllocateError fails one allocation, then clears, and a reset
+ * clears the nonce cache. The rest of the API is the cases' business.
  */
+#include "aipa/client.h"
 #include "aipa/fixcheck.h"
 #include "aipa/fixture.h"
 #include "aipa/fixture_state.h"
@@ -27,6 +29,7 @@ struct fx {
     const struct aipa_fixcheck_opts *o;
     struct aipa_fixcheck_result *res;
     struct aipa_tx *tx;
+    struct aipa_client *cl; /* signed API requests; NULL without a key */
     struct aipa_buf prefix;
     struct aipa_fixture_conn fc;
     struct aipa_response resp;
@@ -597,6 +600,140 @@ static void check_reset_undoes(struct fx *x)
     }
 }
 
+/* ---- what the protocol promises of the API (with a key) ---- */
+
+/*
+ * One signed V1 request asking for JSON, params as name/value pairs, with
+ * the given nonce (NULL: a fresh one), into x->resp; its body as JSON in
+ * *body (caller frees; NULL if not an object). false when no answer came.
+ */
+static bool api_call(struct fx *x, const char *nonce, const char *const *kv, size_t n, cJSON **body)
+{
+    struct aipa_params params;
+    struct aipa_request req;
+    aipa_err e = AIPA_OK;
+
+    *body = NULL;
+    aipa_params_init(&params, NULL);
+    for (size_t i = 0; i + 1 < n && e == AIPA_OK; i += 2) {
+        e = aipa_params_add_cstr(&params, kv[i], kv[i + 1]);
+    }
+    aipa_request_init(&req);
+    req.want = AIPA_WANT_JSON;
+    req.params = &params;
+    req.nonce = nonce;
+    if (e == AIPA_OK) {
+        e = aipa_client_call(x->cl, &req, NULL, &x->resp);
+    }
+    aipa_params_cleanup(&params);
+    if (e != AIPA_OK || x->resp.xerr != AIPA_XERR_NONE) {
+        snprintf(x->res->unreachable_why, sizeof(x->res->unreachable_why), "%.40s: %.200s", kv[1],
+                 e != AIPA_OK ? aipa_strerror(e) : x->resp.xerr_msg);
+        x->res->unreachable = true;
+        return false;
+    }
+    *body = body_obj(x);
+    return true;
+}
+
+static const char *code_of(const cJSON *body)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(body, "Code");
+
+    return cJSON_IsString(c) ? c->valuestring : "";
+}
+
+/* The injected failure's answer: the named Code, or (2018-08-02) 500 InternalError. */
+static bool injected_answer(const struct fx *x, const cJSON *body)
+{
+    const char *code = code_of(body);
+
+    if (strcmp(code, "AllocateIp.Fail") == 0 && x->resp.status == 403) {
+        return true;
+    }
+    return strcmp(x->edition, "2018-08-02") == 0 && x->resp.status == 500 &&
+           strcmp(code, "InternalError") == 0;
+}
+
+static void check_next_error(struct fx *x)
+{
+    const char *const alloc[] = {"Action", "AllocatePublicIpAddress", "InstanceId", NULL};
+    const char *kv[4];
+    char id[64] = "";
+    const cJSON *inst;
+    cJSON *body = NULL;
+    long first;
+    const char *name = "API: AipaNextAllocateError fails one allocation";
+
+    if (!call(x, "POST", "/_aipa/instances", "{\"AipaNextAllocateError\":\"AllocateIp.Fail\"}")) {
+        return;
+    }
+    if (aipa_fixture_instance_id(&x->resp.body, id, sizeof(id)) != AIPA_OK) {
+        line(x, false, name, "POST /_aipa/instances answered %ld", x->resp.status);
+        return;
+    }
+    memcpy(kv, alloc, sizeof(kv));
+    kv[3] = id;
+    if (!api_call(x, NULL, kv, 4, &body)) {
+        return;
+    }
+    first = x->resp.status;
+    if (!injected_answer(x, body)) {
+        line(x, false, name, "the first allocation answered %ld %s, not 403 AllocateIp.Fail%s",
+             x->resp.status, code_of(body),
+             strcmp(x->edition, "2018-08-02") == 0 ? " or 500 InternalError" : "");
+    } else if (read_state(x, name) && (inst = state_instance(x, id)) != NULL &&
+               (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(inst, "PublicIpAddress"), "IpAddress")) != 0 ||
+                !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(inst, "AipaNextAllocateError")) ||
+                cJSON_GetObjectItemCaseSensitive(inst, "AipaNextAllocateError")->valuestring[0] !=
+                    '\0')) {
+        line(x, false, name,
+             "after the failed allocation the state must show no address and an empty "
+             "AipaNextAllocateError");
+    } else if (x->state != NULL) {
+        cJSON_Delete(body);
+        body = NULL;
+        if (!api_call(x, NULL, kv, 4, &body)) {
+            return;
+        }
+        if (x->resp.status == 200) {
+            line(x, true, name, "%ld on the first allocation, then 200 on the retry", first);
+        } else {
+            line(x, false, name, "%ld on the first allocation, but %ld %s on the retry", first,
+                 x->resp.status, code_of(body));
+        }
+    }
+    cJSON_Delete(body);
+}
+
+/* A nonce used before a reset may be used again after it. */
+static void check_nonce_reset(struct fx *x)
+{
+    const char *const kv[] = {"Action", "DescribeInstances", "RegionId", "cn-hangzhou"};
+    const char *name = "API: reset clears the nonce cache";
+    char nonce[33];
+    cJSON *body = NULL;
+
+    if (aipa_client_nonce(nonce) != AIPA_OK || !api_call(x, nonce, kv, 4, &body)) {
+        return;
+    }
+    if (x->resp.status != 200) {
+        line(x, false, name, "DescribeInstances answered %ld %s", x->resp.status, code_of(body));
+    } else if (call(x, "POST", "/_aipa/reset", NULL)) {
+        cJSON_Delete(body);
+        body = NULL;
+        if (!api_call(x, nonce, kv, 4, &body)) {
+            return;
+        }
+        line(x, x->resp.status == 200, name,
+             x->resp.status == 200 ? "the same nonce is accepted after a reset"
+                                   : "after a reset the same nonce got %ld %s",
+             x->resp.status, code_of(body));
+    }
+    cJSON_Delete(body);
+}
+
 static void run_checks(struct fx *x)
 {
     check_token(x);
@@ -636,6 +773,12 @@ static void run_checks(struct fx *x)
     }
     if (!x->res->unreachable) {
         check_reset_undoes(x);
+    }
+    if (x->cl != NULL && !x->res->unreachable) {
+        check_next_error(x);
+    }
+    if (x->cl != NULL && !x->res->unreachable) {
+        check_nonce_reset(x);
     }
 }
 
@@ -682,6 +825,21 @@ aipa_err aipa_fixcheck_run(const struct aipa_fixcheck_opts *o, struct aipa_fixch
     if (err != AIPA_OK) {
         goto out;
     }
+    if (o->access_key_id != NULL && o->access_key_secret != NULL) {
+        struct aipa_client_config cc;
+
+        aipa_client_config_defaults(&cc);
+        cc.target = o->target;
+        cc.access_key_id = o->access_key_id;
+        cc.access_key_secret = o->access_key_secret;
+        if (o->timeout_ms > 0) {
+            cc.timeout_ms = o->timeout_ms;
+        }
+        err = aipa_client_new(&x.cl, &cc);
+        if (err != AIPA_OK) {
+            goto out;
+        }
+    }
     aipa_fixture_conn_init(&x.fc, x.tx, x.prefix.ptr, NULL, o->token);
     run_checks(&x);
     /* Leave the target as found: reset, in its edition (best effort). */
@@ -695,6 +853,7 @@ aipa_err aipa_fixcheck_run(const struct aipa_fixcheck_opts *o, struct aipa_fixch
     aipa_fixture_conn_cleanup(&x.fc);
 out:
     cJSON_Delete(x.state);
+    aipa_client_free(x.cl);
     aipa_tx_free(x.tx);
     aipa_response_cleanup(&x.resp);
     aipa_buf_cleanup(&origin);

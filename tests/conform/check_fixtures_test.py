@@ -48,7 +48,9 @@ def start_badserver(badserver, fault):
 
 
 def check(aipa, target):
-    env = dict(os.environ, AIPA_FIXTURE_TOKEN=TOKEN)
+    # badserver's key (and the embedded server's default), so the API checks run too
+    env = dict(os.environ, AIPA_FIXTURE_TOKEN=TOKEN, AIPA_ACCESS_KEY_ID='testid',
+               AIPA_ACCESS_KEY_SECRET='testsecret')
     args = [aipa, 'conform', '--check-fixtures', '--timeout', '20']
     if target is not None:
         args += ['--target', target]
@@ -70,8 +72,10 @@ def one(aipa, badserver, fault):
             srv.wait(timeout=30)
     fails = [l for l in out.splitlines() if l.startswith('FAIL')]
     if fault in ('none', 'embedded'):
-        ok = rc == 0 and not fails and re.search(r'^fixture protocol: \d+ passed, 0 failed$',
-                                                  out, re.M)
+        ok = (rc == 0 and not fails and
+              re.search(r'^fixture protocol: \d+ passed, 0 failed$', out, re.M) and
+              re.search(r'^ok    API: AipaNextAllocateError fails one allocation: 403 ', out, re.M)
+              and re.search(r'^ok    API: reset clears the nonce cache', out, re.M))
         want = 'exit 0 and no FAIL line'
     elif fault == 'unreachable':
         ok = rc == 2 and 'then no answer' in out

@@ -14,13 +14,21 @@ struct aipa_fixcheck_opts {
     const char *target; /* base URL of the API, e.g. "http://127.0.0.1:8080/" */
     const char *token;  /* the X-Aipa-Token */
     long timeout_ms;    /* per request; <= 0: the transport's default */
-    FILE *out;          /* one line per check: "ok    name: detail" or "FAIL  name: reason" */
+    /*
+     * Optional (NULL: the API checks are skipped): a key of the target, to
+     * check what the protocol promises of the API itself: an armed
+     * AipaNextAllocateError fails one allocation and no more, and a reset
+     * clears the nonce cache.
+     */
+    const char *access_key_id;
+    const char *access_key_secret;
+    FILE *out; /* one line per check: "ok    name: detail" or "FAIL  name: reason" */
 };
 
 struct aipa_fixcheck_result {
     unsigned passed;
     unsigned failed;
-    bool unreachable;    /* a request got no answer: the rest was not checked */
+    bool unreachable; /* a request got no answer: the rest was not checked */
     char unreachable_why[256];
 };
 
