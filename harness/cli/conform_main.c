@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,20 +51,24 @@ static void usage(FILE *f)
         "                        tree's conformance/cases, or one next to the binary)\n"
         "  --only PAT            only cases whose id matches the glob, or tag:NAME (repeatable)\n"
         "  --skip PAT            skip those (repeatable)\n"
-        "  --variants LIST       e.g. v1,json or v3-post-query-json (comma-separated)\n"
+        "  --variants LIST       axis words combine (v1,json: every V1 JSON variant); full\n"
+        "                        names select exactly themselves (v1-get-xml,v3-get-json)\n"
         "  --rerun-failed FILE   only the fail/error rows of an earlier JSON report\n"
         "  --list                list the selected cases and send nothing\n"
         "gating\n"
         "  --baseline FILE       known failures with reasons: exit 1 only on new failures\n"
         "  --write-baseline FILE write the failures of this run as a baseline\n"
         "  --strict              SHOULD-level differences fail instead of pass-nonstrict\n"
+        "  --max-response-ms N   fail a case whose answer took longer than N ms\n"
         "reports\n"
         "  --junit FILE  --json FILE  --html FILE  --sarif FILE\n"
         "  --report-dir DIR      all four: DIR/junit.xml, report.json, report.html,\n"
         "                        report.sarif\n"
+        "  --full-transcripts    the JSON report keeps the transcripts of passes too\n"
+        "                        (default: failures only)\n"
         "  -j, --jobs N          cases in parallel (default 1 against a target or with\n"
         "                        --seed; one per core, at most 4, on the embedded server)\n"
-        "  -q, --quiet           only the summary\n"
+        "  -q, --quiet           only the table of counts and the exit line\n"
         "  -v, --verbose         transcripts of failures on the console\n"
         "  -h, --help\n"
         "\n"
@@ -91,10 +96,11 @@ struct cli {
     long retries;        /* -1: not given */
     double rate;         /* 0: unpaced */
     double wait_ready_s; /* 0: do not wait */
+    double max_response_ms; /* 0: no latency gate */
     unsigned long long seed;
     bool seed_set;
     unsigned jobs; /* 0: not given (see default_jobs) */
-    bool list, quiet, verbose, strict;
+    bool list, quiet, verbose, strict, full_transcripts;
 };
 
 /*
@@ -148,33 +154,26 @@ static void write_event(FILE *f, const struct aipa_result *res)
     cJSON_Delete(o);
 }
 
+/*
+ * Live output goes to stderr and names no failure (the summary prints each
+ * failing case once): a progress line on a terminal, else nothing until the
+ * line that closes each edition.
+ */
 static void on_result(void *ctx, const struct aipa_result *res, size_t done, size_t total)
 {
     struct progress *p = ctx;
-    bool bad = res->verdict == AIPA_V_FAIL || res->verdict == AIPA_V_ERROR;
-    char vname[AIPA_VARIANT_NAME_MAX];
+    bool bad = (res->verdict == AIPA_V_FAIL || res->verdict == AIPA_V_ERROR) && !res->known;
 
     p->failed += bad;
     if (p->events != NULL) {
         write_event(p->events, res);
     }
-    if (p->quiet) {
+    if (p->quiet || !p->tty) {
         return;
     }
-    aipa_result_variant_name(res, vname);
-    if (p->tty) {
-        fprintf(stderr, "\r\033[K");
-    }
-    /* Each failure gets a line of its own as it happens (cut: the summary has the rest). */
-    if (bad) {
-        fprintf(stderr, "%s %s [%s, %s]: %.300s\n", aipa_verdict_name(res->verdict), res->c->id,
-                vname, aipa_edition_name(res->edition), res->reason != NULL ? res->reason : "");
-    }
-    if (p->tty) {
-        fprintf(stderr, "[%s %zu/%zu] %zu failed  %.50s", aipa_edition_name(res->edition), done,
-                total, p->failed, res->c->id);
-        fflush(stderr);
-    }
+    fprintf(stderr, "\r\033[K[%s %zu/%zu] %zu failed  %.50s", aipa_edition_name(res->edition),
+            done, total, p->failed, res->c->id);
+    fflush(stderr);
 }
 
 /* ---- finding the cases ---- */
@@ -264,6 +263,8 @@ static int parse_args(int argc, char **argv, struct cli *o)
         O_RATE,
         O_WAIT_READY,
         O_SARIF,
+        O_MAX_RESPONSE_MS,
+        O_FULL_TRANSCRIPTS,
     };
     static const struct option longopts[] = {
         {"target", required_argument, NULL, O_TARGET},
@@ -287,6 +288,8 @@ static int parse_args(int argc, char **argv, struct cli *o)
         {"sarif", required_argument, NULL, O_SARIF},
         {"wait-ready", required_argument, NULL, O_WAIT_READY},
         {"seed", required_argument, NULL, O_SEED},
+        {"max-response-ms", required_argument, NULL, O_MAX_RESPONSE_MS},
+        {"full-transcripts", no_argument, NULL, O_FULL_TRANSCRIPTS},
         {"list", no_argument, NULL, O_LIST},
         {"strict", no_argument, NULL, O_STRICT},
         {"jobs", required_argument, NULL, 'j'},
@@ -397,6 +400,16 @@ static int parse_args(int argc, char **argv, struct cli *o)
                 fprintf(stderr, "aipa conform: --seed takes an unsigned integer\n");
                 return 2;
             }
+            break;
+        case O_MAX_RESPONSE_MS:
+            if (!positive_upto(optarg, 3600000, &o->max_response_ms)) {
+                fprintf(stderr, "aipa conform: --max-response-ms takes milliseconds, 0 < ms <= "
+                                "3600000\n");
+                return 2;
+            }
+            break;
+        case O_FULL_TRANSCRIPTS:
+            o->full_transcripts = true;
             break;
         case O_LIST:
             o->list = true;
@@ -690,7 +703,8 @@ int aipa_conform_main(int argc, char **argv)
         goto out;
     }
     aipa_run_opts_init(&ro);
-    if (o.variants != NULL && aipa_variant_filter_parse(o.variants, &ro.variants) != AIPA_OK) {
+    if (o.variants != NULL &&
+        aipa_variant_select_parse(o.variants, &ro.variants, &ro.variant_pick) != AIPA_OK) {
         fprintf(stderr, "aipa conform: --variants: use v1, v3, get, post-query, post-form, xml, "
                         "json or full names like v1-get-xml, comma-separated\n");
         goto out;
@@ -711,6 +725,12 @@ int aipa_conform_main(int argc, char **argv)
         if (editions == 0) {
             editions = AIPA_ED_ALL;
         }
+        /* Every embedded run has a seed, so that its rerun lines repeat it. */
+        if (!o.seed_set && getrandom(&o.seed, sizeof(o.seed), 0) != (ssize_t)sizeof(o.seed)) {
+            o.seed = (unsigned long long)time(NULL) ^ (unsigned long long)getpid();
+        }
+        rep.embedded = true;
+        rep.seed = o.seed;
         if (embedded_start(&em, (editions & AIPA_ED_2018) ? AIPA_ED_2018 : AIPA_ED_2024, o.seed,
                            &prof, &err) != AIPA_OK) {
             fprintf(stderr, "aipa conform: cannot start the reference server: %s\n",
@@ -773,6 +793,9 @@ int aipa_conform_main(int argc, char **argv)
     rep.target = aipa_strdup(target);
     rep.profile = aipa_strdup(prof.name != NULL ? prof.name : "default");
     rep.started = (double)time(NULL);
+    rep.profile_path = o.profile != NULL ? aipa_strdup(o.profile) : NULL;
+    rep.full_transcripts = o.full_transcripts;
+    rep.max_response_ms = o.max_response_ms;
     prog.tty = isatty(STDERR_FILENO) != 0;
     prog.quiet = o.quiet;
     ro.profile = &prof;
@@ -792,6 +815,9 @@ int aipa_conform_main(int argc, char **argv)
         ro.throttle_retries = (unsigned)o.retries;
     }
     ro.strict = o.strict;
+    ro.max_response_ms = o.max_response_ms;
+    /* Passes keep no transcript unless asked: a clean run's report stays small. */
+    ro.keep_pass_transcripts = o.full_transcripts;
     ro.progress = on_result;
     ro.progress_ctx = &prog;
     /* A target whose edition we switch gets its own edition back afterwards. */
@@ -823,8 +849,13 @@ int aipa_conform_main(int argc, char **argv)
                 write_event(prog.events, &rep.items[i]);
             }
         }
-        if (prog.tty && !o.quiet) {
-            fprintf(stderr, "\r\033[K%s: %zu results\n", aipa_edition_name(ed), rep.count - before);
+        if (!o.quiet) {
+            struct aipa_counts c;
+
+            aipa_report_counts(&rep, ed, &c);
+            fprintf(stderr, "%s%s: %zu results, %zu failed or errors (before the baseline)\n",
+                    prog.tty ? "\r\033[K" : "", aipa_edition_name(ed), rep.count - before,
+                    c.fail_new + c.error);
         }
     }
     if (restore_edition != 0 &&
@@ -837,7 +868,10 @@ int aipa_conform_main(int argc, char **argv)
         fprintf(stderr, "aipa conform: out of memory applying the baseline\n");
         goto out;
     }
-    aipa_report_print_summary(&rep, stdout, o.verbose);
+    aipa_report_print(&rep, stdout,
+                      o.quiet     ? AIPA_PRINT_QUIET
+                      : o.verbose ? AIPA_PRINT_VERBOSE
+                                  : AIPA_PRINT_NORMAL);
     rc = aipa_report_exit_code(&rep);
     {
         int wrc = write_reports(&o, &rep);
