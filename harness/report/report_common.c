@@ -71,6 +71,12 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y ? 1 : 0;
 }
 
+static int cmp_action(const void *a, const void *b)
+{
+    return strcmp(((const struct aipa_action_latency *)a)->action,
+                  ((const struct aipa_action_latency *)b)->action);
+}
+
 /* The nearest-rank percentile q (0..1) of sorted v[0..n). */
 static double rank(const double *v, size_t n, double q)
 {
@@ -131,6 +137,7 @@ aipa_err aipa_report_latency(const struct aipa_report *r, struct aipa_action_lat
     }
     aipa_free(v);
     *n = rows < cap ? rows : cap;
+    qsort(out, *n, sizeof(*out), cmp_action);
     return AIPA_OK;
 }
 

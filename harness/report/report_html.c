@@ -183,22 +183,57 @@ static void write_counts(struct aipa_buf *out, const struct aipa_report *r)
     }
 }
 
-/* One result of a group: its reason, and its transcript folded. */
-static void write_result(struct aipa_buf *out, const struct aipa_result *res, size_t i, bool open)
+static bool same_reason(const char *a, const char *b)
 {
-    char vname[AIPA_VARIANT_NAME_MAX];
+    return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
 
-    aipa_result_variant_name(res, vname);
-    aipa__note(out, "<details id=\"r%zu\"%s><summary>%s [%s, %s]: ", i, open ? " open" : "",
-               aipa_verdict_name(res->verdict), vname, aipa_edition_name(res->edition));
-    esc(out, res->reason != NULL && strlen(res->reason) < 200 ? res->reason : "(see below)");
-    aipa__note(out, "</summary>\n<pre>");
+/*
+ * The results of a group that share the reason of result g->idx[k0]: one
+ * folded block naming each variant and edition (each an anchor the matrix
+ * links to), with the first one's transcript.
+ */
+static void write_reason(struct aipa_buf *out, const struct aipa_report *r,
+                         const struct aipa__group *g, size_t k0, bool open)
+{
+    const struct aipa_result *res = &r->items[g->idx[k0]];
+    size_t same = 0;
+
+    for (size_t k = k0; k < g->count; k++) {
+        same += same_reason(r->items[g->idx[k]].reason, res->reason);
+    }
+    aipa__note(out, "<details id=\"r%zu\"%s><summary>%s in %zu result(s): ", g->idx[k0],
+               open ? " open" : "", aipa_verdict_name(res->verdict), same);
+    esc(out, res->reason != NULL && strlen(res->reason) < 240 ? res->reason : "(below)");
+    aipa__note(out, "</summary>\n<p>");
+    for (size_t k = k0, n = 0; k < g->count; k++) {
+        const struct aipa_result *x = &r->items[g->idx[k]];
+        char vname[AIPA_VARIANT_NAME_MAX];
+
+        if (!same_reason(x->reason, res->reason)) {
+            continue;
+        }
+        aipa_result_variant_name(x, vname);
+        aipa__note(out, "%s", n++ == 0 ? "" : ", ");
+        if (k != k0) { /* the first one's anchor is the block itself */
+            aipa__note(out, "<span id=\"r%zu\"></span>", g->idx[k]);
+        }
+        aipa__note(out, "%s (%s)", vname, aipa_edition_name(x->edition));
+    }
+    aipa__note(out, "</p>\n<pre>");
     esc(out, res->reason);
     aipa__note(out, "</pre>\n");
     if (res->known) {
         aipa__note(out, "<p>Baseline: ");
         esc(out, res->known_reason);
         aipa__note(out, "</p>\n");
+    }
+    if (res->ex_count > 0) {
+        char vname[AIPA_VARIANT_NAME_MAX];
+
+        aipa_result_variant_name(res, vname);
+        aipa__note(out, "<p class=\"muted\">The exchanges of %s (%s):</p>\n", vname,
+                   aipa_edition_name(res->edition));
     }
     for (size_t k = 0; k < res->ex_count; k++) {
         const struct aipa_exchange *x = &res->ex[k];
@@ -249,7 +284,14 @@ static void write_group(struct aipa_buf *out, const struct aipa_report *r,
     esc(out, line.ptr);
     aipa__note(out, "</code>\n");
     for (size_t k = 0; k < g->count; k++) {
-        write_result(out, &r->items[g->idx[k]], g->idx[k], k == 0);
+        bool earlier = false;
+
+        for (size_t j = 0; j < k && !earlier; j++) {
+            earlier = same_reason(r->items[g->idx[j]].reason, r->items[g->idx[k]].reason);
+        }
+        if (!earlier) {
+            write_reason(out, r, g, k, k == 0);
+        }
     }
     aipa__note(out, "</div>\n");
     aipa_buf_cleanup(&line);
