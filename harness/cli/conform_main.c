@@ -34,7 +34,8 @@ static void usage(FILE *f)
         "\n"
         "target\n"
         "  --target URL          endpoint to check (http:// or https://)\n"
-        "  --profile FILE        target profile (conformance/profiles/*.json)\n"
+        "  --profile FILE|NAME   target profile; a bare NAME is conformance/profiles/NAME.json\n"
+        "                        beside the cases (e.g. --profile reference)\n"
         "  --edition E           2018-08-02, 2024-12-20 or all (default: embedded all;\n"
         "                        a target: profile, /_aipa/info, else 2024-12-20)\n"
         "  --timeout SECONDS     per request (default 10)\n"
@@ -223,6 +224,24 @@ static const char *default_cases(char *buf, size_t cap)
         }
     }
     return NULL;
+}
+
+/*
+ * --profile NAME (no '/', no such file): the profile of that name beside the
+ * cases, conformance/profiles/NAME.json, so that `--profile reference`
+ * works from any directory. Otherwise the path as given.
+ */
+static const char *find_profile(const char *given, const char *cases, char *buf, size_t cap)
+{
+    struct stat st;
+    const char *slash = cases != NULL ? strrchr(cases, '/') : NULL;
+
+    if (strchr(given, '/') != NULL || stat(given, &st) == 0 || slash == NULL) {
+        return given;
+    }
+    snprintf(buf, cap, "%.*s/profiles/%s%s", (int)(slash - cases), cases, given,
+             strstr(given, ".json") != NULL ? "" : ".json");
+    return stat(buf, &st) == 0 ? buf : given;
 }
 
 /* ---- option parsing ---- */
@@ -645,6 +664,7 @@ int aipa_conform_main(int argc, char **argv)
     struct embedded em;
     struct progress prog;
     char cases_buf[PATH_MAX + 64];
+    char profile_buf[2 * PATH_MAX];
     const char *cases;
     const char *target = NULL;
     unsigned editions = 0;
@@ -689,6 +709,9 @@ int aipa_conform_main(int argc, char **argv)
         list_cases(&suite, &o);
         rc = load_bad ? 2 : 0;
         goto out;
+    }
+    if (o.profile != NULL) {
+        o.profile = find_profile(o.profile, cases, profile_buf, sizeof(profile_buf));
     }
     if (o.profile != NULL && aipa_profile_load(&prof, o.profile, &err) != AIPA_OK) {
         fprintf(stderr, "aipa conform: %s\n", err.ptr != NULL ? err.ptr : o.profile);

@@ -10,10 +10,12 @@
 #include "report_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CONSOLE_LINE_MAX 600 /* longer reasons and repro lines are cut (full in the JSON report) */
 #define REASONS_SHOWN    3   /* distinct reasons printed per case */
+#define LATENCY_SHOWN    3   /* Actions whose answer times the table line shows */
 
 static void print_cut(FILE *f, const char *prefix, const char *s)
 {
@@ -140,6 +142,14 @@ static void print_known(const struct aipa_report *r, const struct aipa__groups *
     }
 }
 
+static int by_count(const void *a, const void *b)
+{
+    size_t x = ((const struct aipa_action_latency *)a)->count;
+    size_t y = ((const struct aipa_action_latency *)b)->count;
+
+    return x > y ? -1 : x < y ? 1 : 0;
+}
+
 static int col_width(size_t bucket)
 {
     size_t n = strlen(aipa_counts_name(bucket));
@@ -177,14 +187,21 @@ static void print_table(const struct aipa_report *r, FILE *f)
         aipa_report_counts(r, 0, &c);
         print_counts_row(f, "all", &c);
     }
-    if (aipa_report_latency(r, lat, AIPA_ARRAY_LEN(lat), &nlat) == AIPA_OK) {
-        for (size_t i = 0; i < nlat; i++) {
-            fprintf(f, "%s: %zu answers, p50 %.1f ms, p99 %.1f ms, max %.1f ms%s\n", lat[i].action,
-                    lat[i].count, lat[i].p50_ms, lat[i].p99_ms, lat[i].max_ms,
+    if (aipa_report_latency(r, lat, AIPA_ARRAY_LEN(lat), &nlat) == AIPA_OK && nlat > 0) {
+        /* The Actions answered most often; negative cases name many others once. */
+        qsort(lat, nlat, sizeof(lat[0]), by_count);
+        fprintf(f, "answer times:");
+        for (size_t i = 0; i < nlat && i < LATENCY_SHOWN; i++) {
+            fprintf(f, "%s %s p50 %.1f ms, p99 %.1f ms (%zu)%s", i == 0 ? "" : ";", lat[i].action,
+                    lat[i].p50_ms, lat[i].p99_ms, lat[i].count,
                     r->max_response_ms > 0 && lat[i].max_ms > r->max_response_ms
-                        ? " (over --max-response-ms)"
+                        ? " over --max-response-ms"
                         : "");
         }
+        if (nlat > LATENCY_SHOWN) {
+            fprintf(f, "; %zu more in the JSON and HTML reports", nlat - LATENCY_SHOWN);
+        }
+        fprintf(f, "\n");
     }
 }
 

@@ -206,6 +206,10 @@ static void write_reason(struct aipa_buf *out, const struct aipa_report *r,
                open ? " open" : "", aipa_verdict_name(res->verdict), same);
     esc(out, res->reason != NULL && strlen(res->reason) < 240 ? res->reason : "(below)");
     aipa__note(out, "</summary>\n<p>");
+    /* Every result of the case gave this reason: "Failed in" above already says where. */
+    if (same == g->count && same > 1) {
+        aipa__note(out, "All %zu results above.", same);
+    }
     for (size_t k = k0, n = 0; k < g->count; k++) {
         const struct aipa_result *x = &r->items[g->idx[k]];
         char vname[AIPA_VARIANT_NAME_MAX];
@@ -213,12 +217,14 @@ static void write_reason(struct aipa_buf *out, const struct aipa_report *r,
         if (!same_reason(x->reason, res->reason)) {
             continue;
         }
-        aipa_result_variant_name(x, vname);
-        aipa__note(out, "%s", n++ == 0 ? "" : ", ");
         if (k != k0) { /* the first one's anchor is the block itself */
             aipa__note(out, "<span id=\"r%zu\"></span>", g->idx[k]);
         }
-        aipa__note(out, "%s (%s)", vname, aipa_edition_name(x->edition));
+        if (same < g->count || same == 1) {
+            aipa_result_variant_name(x, vname);
+            aipa__note(out, "%s%s (%s)", n++ == 0 ? "" : ", ", vname,
+                       aipa_edition_name(x->edition));
+        }
     }
     aipa__note(out, "</p>\n<pre>");
     esc(out, res->reason);
