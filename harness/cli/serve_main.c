@@ -440,33 +440,31 @@ static char *add_instances(const char *doc, size_t len, uint64_t n, size_t *out_
     cJSON *root = cJSON_ParseWithLength(doc, len);
     cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "Instances");
     char *text = NULL, *out = NULL;
+    bool ok = true;
 
     if (!cJSON_IsArray(list)) {
-        cJSON_Delete(root);
-        out = aipa_strndup(doc, len);
         *out_len = len;
-        return out;
+        out = aipa_strndup(doc, len);
+        goto out;
     }
-    for (uint64_t i = 1; i <= n; i++) {
+    for (uint64_t i = 1; ok && i <= n; i++) {
         cJSON *in = cJSON_CreateObject();
         char id[32];
 
         snprintf(id, sizeof(id), "i-aipa-extra-%04" PRIu64, i);
         cJSON_AddItemToArray(list, in);
-        if (in == NULL || cJSON_AddStringToObject(in, "InstanceId", id) == NULL ||
-            cJSON_AddStringToObject(in, "Status", "Running") == NULL ||
-            cJSON_AddStringToObject(in, "InstanceNetworkType", "classic") == NULL ||
-            cJSON_AddNumberToObject(in, "InternetMaxBandwidthOut", 5) == NULL ||
-            cJSON_AddStringToObject(in, "RegionId", "cn-hangzhou") == NULL) {
-            cJSON_Delete(root);
-            return NULL;
-        }
+        ok = in != NULL && cJSON_AddStringToObject(in, "InstanceId", id) != NULL &&
+             cJSON_AddStringToObject(in, "Status", "Running") != NULL &&
+             cJSON_AddStringToObject(in, "InstanceNetworkType", "classic") != NULL &&
+             cJSON_AddNumberToObject(in, "InternetMaxBandwidthOut", 5) != NULL &&
+             cJSON_AddStringToObject(in, "RegionId", "cn-hangzhou") != NULL;
     }
-    text = cJSON_PrintUnformatted(root);
+    text = ok ? cJSON_PrintUnformatted(root) : NULL;
     if (text != NULL) {
         *out_len = strlen(text);
         out = aipa_strndup(text, *out_len);
     }
+out:
     cJSON_free(text);
     cJSON_Delete(root);
     return out;

@@ -430,6 +430,35 @@ static void html_escapes_everything(void **state)
     aipa_buf_cleanup(&out);
 }
 
+/* Read top down: the counts, then the failures (grouped by case), then the matrix and its legend. */
+static void html_failures_before_matrix(void **state)
+{
+    struct fixture *f = *state;
+    struct aipa_buf out;
+    const char *body, *counts, *failures, *nonstrict, *matrix, *legend_blank;
+
+    add(&f->r, f->a, AIPA_ED_2024, "v1-get-xml", AIPA_V_FAIL, "expected 403; got 200", NULL);
+    aipa_buf_init(&out, 1 << 24);
+    assert_int_equal(aipa_report_write_html(&f->r, &out), AIPA_OK);
+    body = out.ptr;
+    counts = strstr(body, "<th>fail-new</th>");
+    failures = strstr(body, "id=\"failures\"");
+    nonstrict = strstr(body, "id=\"nonstrict\"");
+    matrix = strstr(body, "id=\"matrix\"");
+    legend_blank = strstr(body, "<td class=\"none\"></td><td>blank");
+    assert_non_null(counts);
+    assert_non_null(failures);
+    assert_non_null(nonstrict);
+    assert_non_null(matrix);
+    assert_non_null(legend_blank);
+    assert_true(counts < failures && failures < nonstrict && nonstrict < matrix &&
+                matrix < legend_blank);
+    /* allocate/a failed in both editions: one block for the case, saying where. */
+    assert_non_null(strstr(body, "Failed in 2018-08-02: v3-get-json; 2024-12-20: v1-get-xml"));
+    assert_null(strstr(strstr(body, "Failed in 2018-08-02") + 1, "Failed in 2018-08-02"));
+    aipa_buf_cleanup(&out);
+}
+
 static const cJSON *jget(const cJSON *o, const char *k)
 {
     return cJSON_GetObjectItemCaseSensitive(o, k);
@@ -585,6 +614,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(junit_parses_with_right_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(json_parses_and_feeds_rerun, setup, teardown),
         cmocka_unit_test_setup_teardown(html_escapes_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(html_failures_before_matrix, setup, teardown),
         cmocka_unit_test_setup_teardown(sarif_has_results_rules_and_baseline_states, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(allocation_failures_are_reported, setup, teardown),
