@@ -3,10 +3,10 @@
  * server in-process), run every case x variant under each edition, apply
  * the baseline, write the reports, and exit 0 / 1 / 2.
  */
-#include "cli.h"
 #include "aipa/client.h"
 #include "aipa/conform.h"
 #include "aipa/server.h"
+#include "cli.h"
 #include "conform_int.h"
 
 #include <errno.h>
@@ -94,9 +94,9 @@ struct cli {
     const char *write_baseline;
     const char *junit, *json, *html, *sarif, *report_dir, *ndjson;
     double timeout_s;
-    long retries;        /* -1: not given */
-    double rate;         /* 0: unpaced */
-    double wait_ready_s; /* 0: do not wait */
+    long retries;           /* -1: not given */
+    double rate;            /* 0: unpaced */
+    double wait_ready_s;    /* 0: do not wait */
     double max_response_ms; /* 0: no latency gate */
     unsigned long long seed;
     bool seed_set;
@@ -172,8 +172,8 @@ static void on_result(void *ctx, const struct aipa_result *res, size_t done, siz
     if (p->quiet || !p->tty) {
         return;
     }
-    fprintf(stderr, "\r\033[K[%s %zu/%zu] %zu failed  %.50s", aipa_edition_name(res->edition),
-            done, total, p->failed, res->c->id);
+    fprintf(stderr, "\r\033[K[%s %zu/%zu] %zu failed  %.50s", aipa_edition_name(res->edition), done,
+            total, p->failed, res->c->id);
     fflush(stderr);
 }
 

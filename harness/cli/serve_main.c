@@ -546,8 +546,8 @@ int aipa_serve_main(int argc, char **argv)
     }
     if (o.instances > 0) {
         const char *base = state != NULL ? state : aipa_srv_default_state();
-        char *more = add_instances(base, state != NULL ? state_len : strlen(base), o.instances,
-                                   &state_len);
+        char *more =
+            add_instances(base, state != NULL ? state_len : strlen(base), o.instances, &state_len);
 
         if (more == NULL) {
             fprintf(stderr, "aipa serve: out of memory adding --instances\n");

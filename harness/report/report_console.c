@@ -13,9 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONSOLE_LINE_MAX 600 /* longer reasons and repro lines are cut (full in the JSON report) */
-#define REASONS_SHOWN    3   /* distinct reasons printed per case */
-#define LATENCY_SHOWN    3   /* Actions whose answer times the table line shows */
+#define CONSOLE_LINE_MAX 600 /* longer reasons and repro lines are cut (full in the JSON report)   \
+                              */
+#define REASONS_SHOWN 3      /* distinct reasons printed per case */
+#define LATENCY_SHOWN 3      /* Actions whose answer times the table line shows */
 
 static void print_cut(FILE *f, const char *prefix, const char *s)
 {
@@ -97,8 +98,8 @@ static void print_group(const struct aipa_report *r, const struct aipa__group *g
 
     aipa_buf_init(&line, 64 * 1024);
     aipa__group_where(r, g, &line);
-    fprintf(f, "\n%s %s (%s) %s\n", g->kind == AIPA_KIND_NONSTRICT ? "NONSTRICT" : "FAIL",
-            g->c->id, g->c->level == AIPA_LEVEL_MUST ? "MUST" : "SHOULD",
+    fprintf(f, "\n%s %s (%s) %s\n", g->kind == AIPA_KIND_NONSTRICT ? "NONSTRICT" : "FAIL", g->c->id,
+            g->c->level == AIPA_LEVEL_MUST ? "MUST" : "SHOULD",
             g->c->title != NULL ? g->c->title : "");
     print_cut(f, "    in ", line.ptr != NULL ? line.ptr : "?");
     print_reasons(r, g, f);
@@ -122,8 +123,9 @@ static void print_known(const struct aipa_report *r, const struct aipa__groups *
     if (n == 0) {
         return;
     }
-    fprintf(f, "\nKnown failures (in the baseline; they do not change the exit status): %zu "
-               "case(s)\n",
+    fprintf(f,
+            "\nKnown failures (in the baseline; they do not change the exit status): %zu "
+            "case(s)\n",
             n);
     for (size_t i = 0; i < gs->count; i++) {
         const struct aipa__group *g = &gs->items[i];
@@ -225,8 +227,9 @@ void aipa_report_print(const struct aipa_report *r, FILE *f, enum aipa_print_mod
         size_t n = aipa__groups_of(&gs, AIPA_KIND_NEW);
 
         if (n > 0) {
-            fprintf(f, "\nFailures: %zu case(s), each with the editions and variants it failed "
-                       "in\n",
+            fprintf(f,
+                    "\nFailures: %zu case(s), each with the editions and variants it failed "
+                    "in\n",
                     n);
         }
         for (size_t i = 0; i < gs.count; i++) {

@@ -389,9 +389,10 @@ static void write_matrix(struct aipa_buf *out, const struct aipa_report *r, unsi
 
             for (size_t j = i; j < r->count && r->items[j].c == c; j++) {
                 const struct aipa_result *x = &r->items[j];
-                bool col = k < nv ? (!x->case_level && x->variant.sig == all[k].sig &&
-                                     x->variant.shape == all[k].shape && x->variant.fmt == all[k].fmt)
-                                  : (x->case_level || x->variant.sig == 0);
+                bool col = k < nv
+                               ? (!x->case_level && x->variant.sig == all[k].sig &&
+                                  x->variant.shape == all[k].shape && x->variant.fmt == all[k].fmt)
+                               : (x->case_level || x->variant.sig == 0);
 
                 if (x->edition == ed && col) {
                     hit = x;
@@ -441,9 +442,11 @@ aipa_err aipa_report_write_html(const struct aipa_report *r, struct aipa_buf *ou
                STYLE);
     aipa__note(out, "<h1>aipa conform report</h1>\n<p>Target <code>");
     esc(out, r->target);
-    aipa__note(out, "</code>%s, profile <code>", r->embedded ? " (the embedded reference server)" : "");
+    aipa__note(out, "</code>%s, profile <code>",
+               r->embedded ? " (the embedded reference server)" : "");
     esc(out, r->profile);
-    aipa__note(out, "</code>, started %s, %.0f ms, %lu requests. <strong>Exit status %d</strong>.</p>\n",
+    aipa__note(out,
+               "</code>, started %s, %.0f ms, %lu requests. <strong>Exit status %d</strong>.</p>\n",
                when, r->wall_ms, r->requests, aipa_report_exit_code(r));
     write_counts(out, r);
     write_groups(out, r, &gs);

@@ -72,8 +72,7 @@ static int property(xmlTextWriterPtr w, const char *name, const xmlChar *value)
 {
     if (xmlTextWriterStartElement(w, X("property")) < 0 ||
         xmlTextWriterWriteAttribute(w, X("name"), X(name)) < 0 ||
-        xmlTextWriterWriteAttribute(w, X("value"), value) < 0 ||
-        xmlTextWriterEndElement(w) < 0) {
+        xmlTextWriterWriteAttribute(w, X("value"), value) < 0 || xmlTextWriterEndElement(w) < 0) {
         return -1;
     }
     return 0;

@@ -19,9 +19,9 @@
 #include <string.h>
 #include <time.h>
 
-#define BASELINE_MAX_BYTES   (4u * 1024u * 1024u)
-#define BASELINE_MAX_ENTRIES 10000u
-#define REPORT_MAX_BYTES     (256u * 1024u * 1024u)
+#define BASELINE_MAX_BYTES            (4u * 1024u * 1024u)
+#define BASELINE_MAX_ENTRIES          10000u
+#define REPORT_MAX_BYTES              (256u * 1024u * 1024u)
 #define AIPA_CASE_MAX_VARIANTS_PER_ED 16 /* 10 variants, or one case-level result */
 
 aipa_err aipa__read_file(const char *path, size_t max, char **out, size_t *len,
@@ -111,8 +111,7 @@ static aipa_err parse_variants(struct aipa_baseline_entry *en, const cJSON *list
     if (list == NULL) {
         return AIPA_OK;
     }
-    if (have_one || !cJSON_IsArray(list) || (n = (size_t)cJSON_GetArraySize(list)) == 0 ||
-        n > 64) {
+    if (have_one || !cJSON_IsArray(list) || (n = (size_t)cJSON_GetArraySize(list)) == 0 || n > 64) {
         return AIPA_EPARSE;
     }
     en->variants = aipa_calloc(n, sizeof(*en->variants));
@@ -192,9 +191,8 @@ aipa_err aipa_baseline_parse(struct aipa_baseline *b, const char *json, size_t l
         cJSON_ArrayForEach(k, it)
         {
             if (strcmp(k->string, "id") != 0 && strcmp(k->string, "variant") != 0 &&
-                strcmp(k->string, "variants") != 0 &&
-                strcmp(k->string, "editions") != 0 && strcmp(k->string, "reason") != 0 &&
-                k->string[0] != '_') {
+                strcmp(k->string, "variants") != 0 && strcmp(k->string, "editions") != 0 &&
+                strcmp(k->string, "reason") != 0 && k->string[0] != '_') {
                 e = berr(err, origin, b->count - 1, "unknown key");
                 goto out;
             }

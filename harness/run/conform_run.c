@@ -829,6 +829,8 @@ out:
 static void observe(const struct aipa_response *resp, unsigned want_fmt, const char *action,
                     struct aipa_doc *doc, struct aipa_buf *why, struct aipa_observed *obs)
 {
+    const char *enc;
+
     memset(obs, 0, sizeof(*obs));
     obs->want_fmt = want_fmt;
     obs->action = action;
@@ -840,6 +842,13 @@ static void observe(const struct aipa_response *resp, unsigned want_fmt, const c
     obs->status = resp->status;
     if (resp->body.len == 0) {
         obs->parse_error = "empty body";
+        return;
+    }
+    /* The runner offers no encoding (no Accept-Encoding): a coded body is not the answer. */
+    enc = aipa_response_header(resp, "Content-Encoding");
+    if (enc != NULL && enc[0] != '\0' && strcasecmp(enc, "identity") != 0) {
+        aipa__note(why, "Content-Encoding: %.60s, which the request did not ask for", enc);
+        obs->parse_error = why->ptr != NULL ? why->ptr : "an unasked Content-Encoding";
         return;
     }
     if (aipa_parse_body(
@@ -1031,8 +1040,8 @@ static enum aipa_verdict judge_latency(struct run *r, const struct built_req *br
         p[r->res->lat_count].ms = resp->elapsed_ms;
         r->res->lat_count++;
     }
-    if (bound > 0 && resp->elapsed_ms > bound && (rv == AIPA_V_PASS || rv == AIPA_V_PASS_NONSTRICT ||
-                                                  rv == AIPA_V_FAIL)) {
+    if (bound > 0 && resp->elapsed_ms > bound &&
+        (rv == AIPA_V_PASS || rv == AIPA_V_PASS_NONSTRICT || rv == AIPA_V_FAIL)) {
         aipa__note(reason, "%sanswered in %.0f ms, over the --max-response-ms bound of %.0f ms",
                    rv == AIPA_V_FAIL && reason->len > 0 ? "; " : "", resp->elapsed_ms, bound);
         return AIPA_V_FAIL;

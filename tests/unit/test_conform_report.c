@@ -283,8 +283,8 @@ static void baseline_variants_list(void **state)
     baseline_from(&b, "{\"known_failures\": [{\"id\": \"allocate/*\", \"variants\": "
                       "[\"v1-get-xml\", \"v3-*\"], \"reason\": \"r\"}]}");
     assert_int_equal(aipa_baseline_apply(&b, &f->r), AIPA_OK);
-    assert_true(f->r.items[1].known);  /* v3-get-json */
-    assert_true(f->r.items[3].known);  /* v1-get-xml of allocate/b: an error, covered */
+    assert_true(f->r.items[1].known); /* v3-get-json */
+    assert_true(f->r.items[3].known); /* v1-get-xml of allocate/b: an error, covered */
     aipa_baseline_cleanup(&b);
     /* One bucket per result: pass, fail-known (the fail), nonstrict, fail-known (the
      * covered error), skip. */
@@ -430,7 +430,8 @@ static void html_escapes_everything(void **state)
     aipa_buf_cleanup(&out);
 }
 
-/* Read top down: the counts, then the failures (grouped by case), then the matrix and its legend. */
+/* Read top down: the counts, then the failures (grouped by case), then the matrix and its legend.
+ */
 static void html_failures_before_matrix(void **state)
 {
     struct fixture *f = *state;

@@ -439,9 +439,9 @@ struct aipa_report {
      * with an `aipa conform` line; otherwise with the `aipa call` lines. */
     bool embedded;
     unsigned long long seed;
-    char *profile_path;        /* --profile as given, for repro lines; NULL: none */
-    bool full_transcripts;     /* the JSON report keeps the exchanges of passes too */
-    double max_response_ms;    /* the latency gate in force (0: none) */
+    char *profile_path;     /* --profile as given, for repro lines; NULL: none */
+    bool full_transcripts;  /* the JSON report keeps the exchanges of passes too */
+    double max_response_ms; /* the latency gate in force (0: none) */
 };
 
 /*
@@ -495,8 +495,8 @@ AIPA_API void aipa_result_variant_name(const struct aipa_result *res,
 /* ---- baseline ---- */
 
 struct aipa_baseline_entry {
-    char *id;      /* fnmatch glob over case ids */
-    char *variant; /* glob over variant names; "*" */
+    char *id;        /* fnmatch glob over case ids */
+    char *variant;   /* glob over variant names; "*" */
     char **variants; /* "variants": a list of globs (any one matches); NULL: variant */
     size_t variant_count;
     unsigned editions;
