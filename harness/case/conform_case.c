@@ -243,8 +243,8 @@ aipa_err aipa_variant_select_parse(const char *s, struct aipa_variant_set *set, 
             names.fmt |= v.fmt;
         }
         p += len;
-        if (*p == ',') {
-            p++;
+        if (*p == ',' && *++p == '\0') {
+            return AIPA_EPARSE; /* a trailing comma: an empty item */
         }
     }
     if (any_word) {
