@@ -651,6 +651,191 @@ static void embedded_stop(struct embedded *em)
 
 /* ---- main ---- */
 
+/* The baseline applied, the console summary, the reports written: the exit status. */
+static int finish(const struct cli *o, struct aipa_baseline *base, struct aipa_report *rep)
+{
+    int rc, wrc;
+
+    if (o->baseline != NULL && aipa_baseline_apply(base, rep) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: out of memory applying the baseline\n");
+        return 2;
+    }
+    aipa_report_print(rep, stdout,
+                      o->quiet     ? AIPA_PRINT_QUIET
+                      : o->verbose ? AIPA_PRINT_VERBOSE
+                                   : AIPA_PRINT_NORMAL);
+    rc = aipa_report_exit_code(rep);
+    wrc = write_reports(o, rep);
+    return wrc > rc ? wrc : rc;
+}
+
+/*
+ * What the options name besides the cases: the profile (a bare name is the
+ * bundled one), the baseline, the report to rerun, the variant selection and
+ * the editions. False, said on stderr, on a file or value that is not right.
+ */
+static bool load_inputs(struct cli *o, const char *cases, char *profile_buf, size_t profile_cap,
+                        struct aipa_profile *prof, struct aipa_baseline *base,
+                        struct aipa_rerun *rerun, struct aipa_run_opts *ro, unsigned *editions,
+                        struct aipa_buf *err)
+{
+    if (o->profile != NULL) {
+        o->profile = find_profile(o->profile, cases, profile_buf, profile_cap);
+    }
+    if (o->profile != NULL && aipa_profile_load(prof, o->profile, err) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: %s\n", err->ptr != NULL ? err->ptr : o->profile);
+        return false;
+    }
+    if (o->baseline != NULL && aipa_baseline_load(base, o->baseline, err) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: %s\n", err->ptr != NULL ? err->ptr : o->baseline);
+        return false;
+    }
+    if (o->rerun != NULL && aipa_rerun_load(rerun, o->rerun, err) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: %s: %s\n", o->rerun, err->ptr != NULL ? err->ptr : "");
+        return false;
+    }
+    aipa_run_opts_init(ro);
+    if (o->variants != NULL &&
+        aipa_variant_select_parse(o->variants, &ro->variants, &ro->variant_pick) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: --variants: use v1, v3, get, post-query, post-form, xml, "
+                        "json or full names like v1-get-xml, comma-separated\n");
+        return false;
+    }
+    if (o->edition != NULL && strcmp(o->edition, "all") == 0) {
+        *editions = AIPA_ED_ALL;
+    } else if (o->edition != NULL) {
+        *editions = aipa_edition_parse(o->edition);
+        if (*editions == 0) {
+            fprintf(stderr, "aipa conform: --edition: 2018-08-02, 2024-12-20 or all\n");
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * A target of the user's: wait for it if asked, take the fixture token from
+ * the environment when no profile says, and settle the editions to check
+ * (the option, the profile, the target's /_aipa/info, else 2024-12-20).
+ * False, after saying why on stderr, when the run cannot go on.
+ */
+static bool prepare_target(const struct cli *o, struct aipa_profile *prof, const char *target,
+                           unsigned *editions, struct aipa_buf *err)
+{
+    const char *tok = getenv("AIPA_FIXTURE_TOKEN");
+
+    if (o->wait_ready_s > 0 && aipa_target_wait_ready(target, o->wait_ready_s, err) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: the target is not ready after %g s: %s\n", o->wait_ready_s,
+                err->ptr != NULL ? err->ptr : "");
+        return false;
+    }
+    if (o->profile == NULL && tok != NULL && tok[0] != '\0') {
+        prof->fixture_protocol = true;
+        prof->fixture_token = aipa_strdup(tok);
+    }
+    if (aipa_profile_principal(prof, "default") == NULL) {
+        fprintf(stderr, "aipa conform: no credentials: set AIPA_ACCESS_KEY_ID and "
+                        "AIPA_ACCESS_KEY_SECRET, or name them in the profile\n");
+        return false;
+    }
+    if (*editions == 0) {
+        *editions = prof->edition;
+    }
+    if (*editions == 0 && prof->fixture_protocol) {
+        unsigned ed = 0;
+
+        if (aipa_fixture_info(target, prof->fixture_token, &ed, err) == AIPA_OK) {
+            *editions = ed;
+        } else {
+            fprintf(stderr, "aipa conform: warning: %s\n", err->ptr != NULL ? err->ptr : "");
+            aipa_buf_reset(err);
+        }
+    }
+    if (*editions == 0) {
+        *editions = AIPA_ED_2024;
+        if (!o->quiet) {
+            fprintf(stderr, "aipa conform: edition unknown; checking 2024-12-20 (use --edition)\n");
+        }
+    }
+    if (*editions == AIPA_ED_ALL && !prof->fixture_protocol) {
+        fprintf(stderr, "aipa conform: --edition all needs the fixture protocol to switch the "
+                        "target's edition\n");
+        return false;
+    }
+    return true;
+}
+
+/* Runs the suite under each edition in turn (switching the target's with the
+ * fixture protocol when there are two). False, said on stderr, on a run that
+ * could not happen. */
+static bool run_editions(const struct cli *o, const struct aipa_suite *suite,
+                         struct aipa_run_opts *ro, unsigned editions, const struct progress *prog,
+                         struct aipa_report *rep, struct aipa_buf *err)
+{
+    for (unsigned ed = AIPA_ED_2018; ed <= AIPA_ED_2024; ed <<= 1) {
+        size_t before = rep->count;
+
+        if ((editions & ed) == 0) {
+            continue;
+        }
+        if (editions == AIPA_ED_ALL &&
+            aipa_fixture_set_edition(ro->target, ro->profile->fixture_token, ed, err) != AIPA_OK) {
+            fprintf(stderr, "aipa conform: cannot switch the edition: %s\n",
+                    err->ptr != NULL ? err->ptr : "");
+            return false;
+        }
+        ro->edition = ed;
+        if (aipa_run_suite(suite, ro, rep, err) != AIPA_OK) {
+            fprintf(stderr, "\naipa conform: %s\n", err->ptr != NULL ? err->ptr : "run failed");
+            return false;
+        }
+        /* Results settled when planned (skips) never reached a worker: stream them too. */
+        for (size_t i = before; prog->events != NULL && i < rep->count; i++) {
+            if (!rep->items[i].ran) {
+                write_event(prog->events, &rep->items[i]);
+            }
+        }
+        if (!o->quiet) {
+            struct aipa_counts c;
+
+            aipa_report_counts(rep, ed, &c);
+            fprintf(stderr, "%s%s: %zu results, %zu failed or errors (before the baseline)\n",
+                    prog->tty ? "\r\033[K" : "", aipa_edition_name(ed), rep->count - before,
+                    c.fail_new + c.error);
+        }
+    }
+    return true;
+}
+
+/* The run options from the command line and the profile. */
+static void fill_run_opts(const struct cli *o, const struct aipa_profile *prof, const char *target,
+                          const struct aipa_rerun *rerun, struct progress *prog,
+                          struct aipa_run_opts *ro)
+{
+    ro->profile = prof;
+    ro->target = target;
+    ro->only = o->only;
+    ro->only_count = o->only_count;
+    ro->skip = o->skip;
+    ro->skip_count = o->skip_count;
+    ro->rerun = rerun;
+    ro->jobs = o->jobs != 0 ? o->jobs : default_jobs(o, o->target == NULL && prof->target == NULL);
+    ro->timeout_ms = (long)(o->timeout_s * 1000.0);
+    if (prof->timeout_ms > 0 && o->timeout_s == 10) {
+        ro->timeout_ms = prof->timeout_ms;
+    }
+    ro->rate = o->rate;
+    if (o->retries >= 0) {
+        ro->throttle_retries = (unsigned)o->retries;
+    }
+    ro->strict = o->strict;
+    ro->max_response_ms = o->max_response_ms;
+    /* Passes keep no transcript unless asked: a clean run's report stays small. */
+    ro->keep_pass_transcripts = o->full_transcripts;
+    ro->progress = on_result;
+    ro->progress_ctx = prog;
+}
+
 int aipa_conform_main(int argc, char **argv)
 {
     struct cli o;
@@ -710,36 +895,9 @@ int aipa_conform_main(int argc, char **argv)
         rc = load_bad ? 2 : 0;
         goto out;
     }
-    if (o.profile != NULL) {
-        o.profile = find_profile(o.profile, cases, profile_buf, sizeof(profile_buf));
-    }
-    if (o.profile != NULL && aipa_profile_load(&prof, o.profile, &err) != AIPA_OK) {
-        fprintf(stderr, "aipa conform: %s\n", err.ptr != NULL ? err.ptr : o.profile);
+    if (!load_inputs(&o, cases, profile_buf, sizeof(profile_buf), &prof, &base, &rerun, &ro,
+                     &editions, &err)) {
         goto out;
-    }
-    if (o.baseline != NULL && aipa_baseline_load(&base, o.baseline, &err) != AIPA_OK) {
-        fprintf(stderr, "aipa conform: %s\n", err.ptr != NULL ? err.ptr : o.baseline);
-        goto out;
-    }
-    if (o.rerun != NULL && aipa_rerun_load(&rerun, o.rerun, &err) != AIPA_OK) {
-        fprintf(stderr, "aipa conform: %s: %s\n", o.rerun, err.ptr != NULL ? err.ptr : "");
-        goto out;
-    }
-    aipa_run_opts_init(&ro);
-    if (o.variants != NULL &&
-        aipa_variant_select_parse(o.variants, &ro.variants, &ro.variant_pick) != AIPA_OK) {
-        fprintf(stderr, "aipa conform: --variants: use v1, v3, get, post-query, post-form, xml, "
-                        "json or full names like v1-get-xml, comma-separated\n");
-        goto out;
-    }
-    if (o.edition != NULL && strcmp(o.edition, "all") == 0) {
-        editions = AIPA_ED_ALL;
-    } else if (o.edition != NULL) {
-        editions = aipa_edition_parse(o.edition);
-        if (editions == 0) {
-            fprintf(stderr, "aipa conform: --edition: 2018-08-02, 2024-12-20 or all\n");
-            goto out;
-        }
     }
 
     target = o.target != NULL ? o.target : prof.target;
@@ -761,49 +919,8 @@ int aipa_conform_main(int argc, char **argv)
             goto out;
         }
         target = em.url;
-    } else {
-        const char *tok = getenv("AIPA_FIXTURE_TOKEN");
-
-        if (o.wait_ready_s > 0 && aipa_target_wait_ready(target, o.wait_ready_s, &err) != AIPA_OK) {
-            fprintf(stderr, "aipa conform: the target is not ready after %g s: %s\n",
-                    o.wait_ready_s, err.ptr != NULL ? err.ptr : "");
-            goto out;
-        }
-
-        if (o.profile == NULL && tok != NULL && tok[0] != '\0') {
-            prof.fixture_protocol = true;
-            prof.fixture_token = aipa_strdup(tok);
-        }
-        if (aipa_profile_principal(&prof, "default") == NULL) {
-            fprintf(stderr, "aipa conform: no credentials: set AIPA_ACCESS_KEY_ID and "
-                            "AIPA_ACCESS_KEY_SECRET, or name them in the profile\n");
-            goto out;
-        }
-        if (editions == 0) {
-            editions = prof.edition;
-        }
-        if (editions == 0 && prof.fixture_protocol) {
-            unsigned ed = 0;
-
-            if (aipa_fixture_info(target, prof.fixture_token, &ed, &err) == AIPA_OK) {
-                editions = ed;
-            } else {
-                fprintf(stderr, "aipa conform: warning: %s\n", err.ptr != NULL ? err.ptr : "");
-                aipa_buf_reset(&err);
-            }
-        }
-        if (editions == 0) {
-            editions = AIPA_ED_2024;
-            if (!o.quiet) {
-                fprintf(stderr, "aipa conform: edition unknown; checking 2024-12-20 (use "
-                                "--edition)\n");
-            }
-        }
-        if (editions == AIPA_ED_ALL && !prof.fixture_protocol) {
-            fprintf(stderr, "aipa conform: --edition all needs the fixture protocol to switch "
-                            "the target's edition\n");
-            goto out;
-        }
+    } else if (!prepare_target(&o, &prof, target, &editions, &err)) {
+        goto out;
     }
 
     if (o.ndjson != NULL) {
@@ -821,65 +938,15 @@ int aipa_conform_main(int argc, char **argv)
     rep.max_response_ms = o.max_response_ms;
     prog.tty = isatty(STDERR_FILENO) != 0;
     prog.quiet = o.quiet;
-    ro.profile = &prof;
-    ro.target = target;
-    ro.only = o.only;
-    ro.only_count = o.only_count;
-    ro.skip = o.skip;
-    ro.skip_count = o.skip_count;
-    ro.rerun = o.rerun != NULL ? &rerun : NULL;
-    ro.jobs = o.jobs != 0 ? o.jobs : default_jobs(&o, o.target == NULL && prof.target == NULL);
-    ro.timeout_ms = (long)(o.timeout_s * 1000.0);
-    if (prof.timeout_ms > 0 && o.timeout_s == 10) {
-        ro.timeout_ms = prof.timeout_ms;
-    }
-    ro.rate = o.rate;
-    if (o.retries >= 0) {
-        ro.throttle_retries = (unsigned)o.retries;
-    }
-    ro.strict = o.strict;
-    ro.max_response_ms = o.max_response_ms;
-    /* Passes keep no transcript unless asked: a clean run's report stays small. */
-    ro.keep_pass_transcripts = o.full_transcripts;
-    ro.progress = on_result;
-    ro.progress_ctx = &prog;
+    fill_run_opts(&o, &prof, target, o.rerun != NULL ? &rerun : NULL, &prog, &ro);
     /* A target whose edition we switch gets its own edition back afterwards. */
     if (editions == AIPA_ED_ALL && em.srv == NULL &&
         aipa_fixture_info(target, prof.fixture_token, &restore_edition, &err) != AIPA_OK) {
         restore_edition = 0;
         aipa_buf_reset(&err);
     }
-    for (unsigned ed = AIPA_ED_2018; ed <= AIPA_ED_2024; ed <<= 1) {
-        size_t before = rep.count;
-
-        if ((editions & ed) == 0) {
-            continue;
-        }
-        if (editions == AIPA_ED_ALL &&
-            aipa_fixture_set_edition(target, prof.fixture_token, ed, &err) != AIPA_OK) {
-            fprintf(stderr, "aipa conform: cannot switch the edition: %s\n",
-                    err.ptr != NULL ? err.ptr : "");
-            goto out;
-        }
-        ro.edition = ed;
-        if (aipa_run_suite(&suite, &ro, &rep, &err) != AIPA_OK) {
-            fprintf(stderr, "\naipa conform: %s\n", err.ptr != NULL ? err.ptr : "run failed");
-            goto out;
-        }
-        /* Results settled when planned (skips) never reached a worker: stream them too. */
-        for (size_t i = before; prog.events != NULL && i < rep.count; i++) {
-            if (!rep.items[i].ran) {
-                write_event(prog.events, &rep.items[i]);
-            }
-        }
-        if (!o.quiet) {
-            struct aipa_counts c;
-
-            aipa_report_counts(&rep, ed, &c);
-            fprintf(stderr, "%s%s: %zu results, %zu failed or errors (before the baseline)\n",
-                    prog.tty ? "\r\033[K" : "", aipa_edition_name(ed), rep.count - before,
-                    c.fail_new + c.error);
-        }
+    if (!run_editions(&o, &suite, &ro, editions, &prog, &rep, &err)) {
+        goto out;
     }
     if (restore_edition != 0 &&
         aipa_fixture_set_edition(target, prof.fixture_token, restore_edition, &err) != AIPA_OK) {
@@ -887,22 +954,7 @@ int aipa_conform_main(int argc, char **argv)
                 err.ptr != NULL ? err.ptr : "");
         aipa_buf_reset(&err);
     }
-    if (o.baseline != NULL && aipa_baseline_apply(&base, &rep) != AIPA_OK) {
-        fprintf(stderr, "aipa conform: out of memory applying the baseline\n");
-        goto out;
-    }
-    aipa_report_print(&rep, stdout,
-                      o.quiet     ? AIPA_PRINT_QUIET
-                      : o.verbose ? AIPA_PRINT_VERBOSE
-                                  : AIPA_PRINT_NORMAL);
-    rc = aipa_report_exit_code(&rep);
-    {
-        int wrc = write_reports(&o, &rep);
-
-        if (wrc > rc) {
-            rc = wrc;
-        }
-    }
+    rc = finish(&o, &base, &rep);
     if (load_bad) {
         rc = 2;
     }
