@@ -251,7 +251,8 @@ static void write_reason(struct aipa_buf *out, const struct aipa_report *r,
         aipa__note(out, "</pre>\n<pre>");
         esc(out, x->response);
         aipa__note(out, "</pre>\n");
-        if (x->repro != NULL) {
+        /* The embedded server of the run is gone: the rerun line above starts another. */
+        if (x->repro != NULL && !r->embedded) {
             aipa__note(out, "<p class=\"muted\">The request again, against the same target:</p>"
                             "<pre>");
             esc(out, x->repro);

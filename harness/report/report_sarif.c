@@ -10,6 +10,7 @@
  */
 #include "aipa/conform.h"
 #include "conform_int.h"
+#include "report_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -77,7 +78,8 @@ static int rule_index(cJSON *rules, const struct aipa_case *c)
     return n;
 }
 
-static bool add_result(cJSON *results, cJSON *rules, const struct aipa_result *res)
+static bool add_result(cJSON *results, cJSON *rules, const struct aipa_report *rep,
+                       const struct aipa_result *res)
 {
     cJSON *r = cJSON_CreateObject();
     cJSON *msg, *locs, *loc, *pl, *al, *fp;
@@ -97,8 +99,12 @@ static bool add_result(cJSON *results, cJSON *rules, const struct aipa_result *r
     aipa__note(&text, "%s (%s, %s): %s%s", res->c->id, aipa_edition_name(res->edition), vname,
                res->verdict == AIPA_V_FAIL ? "" : "only nonstrict: ",
                res->reason != NULL ? res->reason : aipa_verdict_name(res->verdict));
-    if (res->ex_count > 0 && res->ex[res->ex_count - 1].repro != NULL) {
-        aipa__note(&text, ". Reproduce: %s", res->ex[res->ex_count - 1].repro);
+    /* The embedded server of the run is gone: its rerun line starts one with the same seed. */
+    if (rep->embedded || aipa__call_line(res) == NULL) {
+        aipa__note(&text, ". Run it again: ");
+        aipa__rerun_line(rep, res, &text);
+    } else {
+        aipa__note(&text, ". Reproduce: %s", aipa__call_line(res));
     }
     snprintf(key, sizeof(key), "%s|%s|%s", res->c->id, aipa_edition_name(res->edition), vname);
     msg = cJSON_AddObjectToObject(r, "message");
@@ -188,7 +194,7 @@ aipa_err aipa_report_write_sarif(const struct aipa_report *r, struct aipa_buf *o
         const struct aipa_result *res = &r->items[i];
 
         if (judged(res)) {
-            if (!add_result(results, rules, res)) {
+            if (!add_result(results, rules, r, res)) {
                 goto out;
             }
         } else if (res->verdict == AIPA_V_ERROR) {
