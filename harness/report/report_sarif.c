@@ -134,6 +134,31 @@ static bool add_result(cJSON *results, cJSON *rules, const struct aipa_report *r
     return ok;
 }
 
+/* properties.latency: answer times per Action, as the other reports give them. */
+static bool add_latency(cJSON *props, const struct aipa_report *r)
+{
+    struct aipa_action_latency lat[32];
+    size_t n = 0;
+    cJSON *list = cJSON_AddArrayToObject(props, "latency");
+
+    if (list == NULL || aipa_report_latency(r, lat, AIPA_ARRAY_LEN(lat), &n) != AIPA_OK) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+
+        cJSON_AddItemToArray(list, o);
+        if (o == NULL || cJSON_AddStringToObject(o, "action", lat[i].action) == NULL ||
+            cJSON_AddNumberToObject(o, "count", (double)lat[i].count) == NULL ||
+            cJSON_AddNumberToObject(o, "p50_ms", lat[i].p50_ms) == NULL ||
+            cJSON_AddNumberToObject(o, "p99_ms", lat[i].p99_ms) == NULL ||
+            cJSON_AddNumberToObject(o, "max_ms", lat[i].max_ms) == NULL) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* properties.counts: the one set of counts, as the console and the other reports show it. */
 static bool add_counts(cJSON *props, const struct aipa_report *r)
 {
@@ -150,7 +175,7 @@ static bool add_counts(cJSON *props, const struct aipa_report *r)
             return false;
         }
     }
-    return cJSON_AddNumberToObject(o, "total", (double)c.total) != NULL;
+    return cJSON_AddNumberToObject(o, "total", (double)c.total) != NULL && add_latency(props, r);
 }
 
 aipa_err aipa_report_write_sarif(const struct aipa_report *r, struct aipa_buf *out)

@@ -112,6 +112,8 @@ for k, v in want.items():
 s = json.load(open(d + "/report.sarif"))
 c = s["runs"][0]["properties"]["counts"]
 assert c == want, ("sarif", c)
+assert {x["action"] for x in s["runs"][0]["properties"]["latency"]} == \
+       {x["action"] for x in j["latency"]}, "sarif latency"
 root = ET.parse(d + "/junit.xml").getroot()
 assert int(root.get("tests")) == 60 and int(root.get("failures")) == new, root.attrib
 assert int(root.get("skipped")) == known and int(root.get("errors")) == 0, root.attrib
