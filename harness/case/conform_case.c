@@ -193,6 +193,79 @@ aipa_err aipa_variant_filter_parse(const char *s, struct aipa_variant_set *out)
     return AIPA_OK;
 }
 
+unsigned aipa_variant_pick_bit(const struct aipa_variant *v)
+{
+    struct aipa_variant all[16];
+    size_t n = aipa_variants_expand(
+        &(struct aipa_variant_set){AIPA_VSIG_ALL, AIPA_VSHAPE_ALL, AIPA_VFMT_ALL}, all, 16);
+
+    for (size_t k = 0; k < n && k < 16; k++) {
+        if (all[k].sig == v->sig && all[k].shape == v->shape && all[k].fmt == v->fmt) {
+            return 1u << k;
+        }
+    }
+    return 0;
+}
+
+aipa_err aipa_variant_select_parse(const char *s, struct aipa_variant_set *set, unsigned *pick)
+{
+    struct aipa_variant_set words = {0, 0, 0}, names = {0, 0, 0};
+    struct aipa_variant all[16];
+    size_t n;
+    unsigned exact = 0, from_words = 0;
+    bool any_word = false;
+    const char *p = s;
+
+    if (s == NULL || *s == '\0') {
+        return AIPA_EPARSE;
+    }
+    while (*p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        char item[AIPA_VARIANT_NAME_MAX];
+        struct aipa_variant v;
+
+        if (len == 0 || len >= sizeof(item)) {
+            return AIPA_EPARSE;
+        }
+        if (axis_word(p, len, &words)) {
+            any_word = true;
+        } else {
+            memcpy(item, p, len);
+            item[len] = '\0';
+            if (aipa_variant_parse(item, &v) != AIPA_OK || v.sig == 0 ||
+                aipa_variant_pick_bit(&v) == 0) {
+                return AIPA_EPARSE;
+            }
+            exact |= aipa_variant_pick_bit(&v);
+            names.sig |= v.sig;
+            names.shape |= v.shape;
+            names.fmt |= v.fmt;
+        }
+        p += len;
+        if (*p == ',' && *++p == '\0') {
+            return AIPA_EPARSE; /* a trailing comma: an empty item */
+        }
+    }
+    if (any_word) {
+        words.sig = words.sig != 0 ? words.sig : AIPA_VSIG_ALL;
+        words.shape = words.shape != 0 ? words.shape : AIPA_VSHAPE_ALL;
+        words.fmt = words.fmt != 0 ? words.fmt : AIPA_VFMT_ALL;
+        n = aipa_variants_expand(&words, all, 16);
+        for (size_t k = 0; k < n && k < 16; k++) {
+            from_words |= aipa_variant_pick_bit(&all[k]);
+        }
+        if (from_words == 0) {
+            return AIPA_EPARSE; /* e.g. v3,post-form: V3 signs no form body */
+        }
+    }
+    set->sig = words.sig | names.sig;
+    set->shape = words.shape | names.shape;
+    set->fmt = words.fmt | names.fmt;
+    *pick = exact | from_words;
+    return AIPA_OK;
+}
+
 /* ---- byte forms: %hex[ %XX ]hex% and %repeat[N x STR]% ---- */
 
 static int hexval(char c)

@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define MAX_REQUEST_BODY (1024u * 1024u)
 #define MAX_TARGET       (64u * 1024u)
@@ -67,6 +68,12 @@
     X(F_XML_FOR_JSON, "xml-for-json",                                                              \
       "when JSON was asked for, the same data comes back as XML with an XML content type")         \
     X(F_WRONG_CTYPE, "wrong-content-type", "every body is labelled text/html;charset=utf-8")       \
+    X(F_HTML_PAGE, "html-page",                                                                    \
+      "every answer is a gateway's HTML page labelled text/html, with the reference's status")     \
+    X(F_DEEP_NESTING, "deep-nesting",                                                              \
+      "bodies nest 1,000,000 levels deep (JSON arrays, XML elements), in the format asked for")    \
+    X(F_GZIP, "gzip",                                                                              \
+      "bodies are gzip-compressed and sent with Content-Encoding: gzip, which nobody asked for")   \
     X(F_OVERSIZED, "oversized",                                                                    \
       "responses are --size-mib MiB (default 64) with a Content-Length that says so")              \
     X(F_ENDLESS, "endless", "responses are a chunked body that never ends")                        \
@@ -618,6 +625,54 @@ static unsigned wrong_status(unsigned s)
     }
 }
 
+/* ---- hostile bodies (html-page, deep-nesting, gzip) ---- */
+
+#define DEEP_LEVELS 1000000u
+
+static const char html_page[] =
+    "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
+    "<body><h1>Bad Gateway</h1><p>The upstream server is unavailable.</p></body></html>\n";
+
+/* DEEP_LEVELS nested arrays (JSON) or elements (XML), in place of the body. */
+static aipa_err deep_body(struct aipa_buf *b, bool json)
+{
+    aipa_buf_reset(b);
+    for (unsigned i = 0; i < DEEP_LEVELS; i++) {
+        AIPA_TRY(aipa_buf_puts(b, json ? "[" : "<a>"));
+    }
+    for (unsigned i = 0; i < DEEP_LEVELS; i++) {
+        AIPA_TRY(aipa_buf_puts(b, json ? "]" : "</a>"));
+    }
+    return AIPA_OK;
+}
+
+/* The body gzip-compressed (zlib's gzip wrapper), in place. */
+static aipa_err gzip_body(struct aipa_buf *b)
+{
+    z_stream z;
+    uLong cap = compressBound((uLong)b->len) + 32u;
+    unsigned char *out = aipa_malloc(cap);
+    aipa_err err = AIPA_ENOMEM;
+
+    if (out == NULL) {
+        return AIPA_ENOMEM;
+    }
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) ==
+        Z_OK) {
+        z.next_in = (Bytef *)b->ptr;
+        z.avail_in = (uInt)b->len;
+        z.next_out = out;
+        z.avail_out = (uInt)cap;
+        if (deflate(&z, Z_FINISH) == Z_STREAM_END) {
+            err = buf_set(b, (const char *)out, (size_t)z.total_out);
+        }
+        deflateEnd(&z);
+    }
+    aipa_free(out);
+    return err;
+}
+
 /* ---- streamed bodies (oversized, endless) ---- */
 
 struct stream {
@@ -842,6 +897,13 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     case F_WRONG_CTYPE:
         r->content_type = "text/html;charset=utf-8";
         return AIPA_OK;
+    case F_HTML_PAGE:
+        r->content_type = "text/html;charset=utf-8";
+        return buf_set(&r->body, html_page, sizeof(html_page) - 1);
+    case F_DEEP_NESTING:
+        return deep_body(&r->body, is_json(r->content_type));
+    case F_GZIP:
+        return gzip_body(&r->body); /* the header is added when the answer is queued */
     case F_OVERSIZED:
         *kind = SEND_STREAM;
         return AIPA_OK;
@@ -1028,6 +1090,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (resp.content_type != NULL) {
         (void)MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type);
+    }
+    if (!fixture && opt.fault == F_GZIP) {
+        (void)MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     }
     ret = MHD_queue_response(c, resp.status, mr);
     MHD_destroy_response(mr);

@@ -392,6 +392,31 @@ static void variant_names_and_expansion(void **state)
     assert_int_equal(aipa_variant_filter_parse("v1,,json", &set), AIPA_EPARSE);
 }
 
+/* --variants: full names select exactly themselves; axis words combine; a mix is the union. */
+static void variant_selection_is_exact_for_names(void **state)
+{
+    struct aipa_variant_set set;
+    struct aipa_variant a, b;
+    unsigned pick = 0;
+
+    (void)state;
+    assert_int_equal(aipa_variant_parse("v1-get-xml", &a), AIPA_OK);
+    assert_int_equal(aipa_variant_parse("v3-post-query-json", &b), AIPA_OK);
+    assert_int_equal(aipa_variant_select_parse("v1-get-xml,v3-post-query-json", &set, &pick),
+                     AIPA_OK);
+    assert_int_equal(pick, aipa_variant_pick_bit(&a) | aipa_variant_pick_bit(&b));
+    assert_int_equal(__builtin_popcount(pick), 2); /* not the 8 combinations of their parts */
+    assert_int_equal(aipa_variant_select_parse("v1,json", &set, &pick), AIPA_OK);
+    assert_int_equal(__builtin_popcount(pick), 3);
+    assert_int_equal(aipa_variant_select_parse("v3-get-json,post-form", &set, &pick), AIPA_OK);
+    assert_int_equal(__builtin_popcount(pick), 3); /* v3-get-json + the two V1 form variants */
+    assert_int_equal(aipa_variant_select_parse("v3,post-form", &set, &pick), AIPA_EPARSE);
+    assert_int_equal(aipa_variant_select_parse("v3-post-form-json", &set, &pick), AIPA_EPARSE);
+    assert_int_equal(aipa_variant_select_parse("raw", &set, &pick), AIPA_EPARSE);
+    assert_int_equal(aipa_variant_select_parse("v1,", &set, &pick), AIPA_EPARSE);
+    assert_int_equal(aipa_variant_select_parse("", &set, &pick), AIPA_EPARSE);
+}
+
 static void byte_forms_expand(void **state)
 {
     struct aipa_buf b;
@@ -627,6 +652,7 @@ int main(void)
         cmocka_unit_test(malformed_raw_and_across),
         cmocka_unit_test(oversized_case_is_rejected),
         cmocka_unit_test(variant_names_and_expansion),
+        cmocka_unit_test(variant_selection_is_exact_for_names),
         cmocka_unit_test(byte_forms_expand),
         cmocka_unit_test(substitution_resolves_against_a_run),
         cmocka_unit_test(selection_patterns),
