@@ -258,6 +258,8 @@ static void answer(struct aipa__hconn *c, const uint8_t *body, size_t body_len, 
     aipa_srv_response_init(&resp);
     err = refuse != 0 ? aipa__srv_refuse(c->srv, &req, refuse, what, &resp)
                       : aipa_srv_handle(c->srv, &req, &resp);
+    /* A limit answered: the rest of what this client sends is not read. */
+    close = close || resp.status == 413 || resp.status == 414 || resp.status == 431;
     if (err == AIPA_OK) {
         put_response(c, &resp, close || !c->keep_alive);
     }

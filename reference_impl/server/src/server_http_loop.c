@@ -277,6 +277,8 @@ static bool start_linger(struct conn *c, int64_t now)
 /* Moves the connection on after readiness. False: free it. */
 static bool conn_io(struct conn *c, int64_t now)
 {
+    bool drained = false;
+
     if (c->lingering) {
         return linger(c);
     }
@@ -288,7 +290,8 @@ static bool conn_io(struct conn *c, int64_t now)
         if (!flush(c, now)) {
             return false;
         }
-        if (aipa__hconn_pending(&c->h, &n) != NULL || !aipa__hconn_room(&c->h, &p, &n)) {
+        if (drained || aipa__hconn_pending(&c->h, &n) != NULL ||
+            !aipa__hconn_room(&c->h, &p, &n)) {
             break;
         }
         r = conn_read(c, p, n);
@@ -304,6 +307,11 @@ static bool conn_io(struct conn *c, int64_t now)
             aipa__hconn_eof(&c->h);
             continue; /* flush what is left, then close */
         }
+        /*
+         * A short read emptied the socket: answer, and wait for readiness
+         * rather than spend a recv on EAGAIN (TLS may still hold records).
+         */
+        drained = (size_t)r < n && (c->ssl == NULL || SSL_pending(c->ssl) == 0);
         aipa__hconn_received(&c->h, (size_t)r, now);
     }
     if (aipa__hconn_finished(&c->h)) {
