@@ -57,12 +57,12 @@ start_aipa() {
   "$build/aipa" serve --auth=off --log off --state "$tmp/state.json" --threads "$workers" \
     --listen 127.0.0.1:0 "$@" >"$tmp/aipa.out" 2>"$tmp/aipa.err" &
   pids+=("$!")
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 400); do
     if [ -s "$tmp/aipa.out" ]; then break; fi
     sleep 0.05
   done
   port="$(head -1 "$tmp/aipa.out" | sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p')"
-  [ -n "$port" ] || { cat "$tmp/aipa.err" >&2; exit 1; }
+  [ -n "$port" ] || { echo "bench_server.sh: aipa serve did not start:" >&2; cat "$tmp/aipa.err" >&2; exit 1; }
 }
 
 stop_last() {
