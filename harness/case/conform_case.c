@@ -1101,8 +1101,8 @@ static aipa_err load_int(struct lctx *x, const char *where, const cJSON *v, cons
 
 static aipa_err load_wire(struct lctx *x, const char *where, const cJSON *v, struct aipa_wire **out)
 {
-    static const char *const keys[] = {"send",    "drip_ms", "wait_ms",
-                                       "answers", "closed",  "cut_off"};
+    static const char *const keys[] = {"send",   "drip_ms", "wait_ms", "answers",
+                                       "closed", "cut_off", "format"};
     struct aipa_wire *wr;
     const cJSON *it;
     char w[128];
@@ -1132,6 +1132,10 @@ static aipa_err load_wire(struct lctx *x, const char *where, const cJSON *v, str
     AIPA_TRY(load_int(x, where, v, "cut_off", 0, 1, &wr->cut_off));
     wr->drip_ms = (unsigned)drip;
     wr->wait_ms = (unsigned)wait;
+    if ((it = cJSON_GetObjectItemCaseSensitive(v, "format")) != NULL) {
+        WPATH(w, "%s.format", where);
+        AIPA_TRY(load_axis(x, w, it, aipa__fmt_names, 2, &wr->want_fmt, true));
+    }
     return AIPA_OK;
 }
 

@@ -235,6 +235,7 @@ enum aipa_verdict aipa__run_wire(const char *target, const struct aipa_step *s, 
     memset(&obs, 0, sizeof(obs));
     obs.status = a.status;
     if (a.status != 0) {
+        obs.want_fmt = w->want_fmt;
         obs.content_type = a.ct;
         if (a.body.len > 0 &&
             aipa_parse_body(AIPA_BODY_UNKNOWN, a.ct[0] != '\0' ? a.ct : NULL,

@@ -190,6 +190,7 @@ struct aipa_wire {
     int answers;      /* -1: not checked; else exactly this many final (non-1xx) answers */
     int closed;       /* -1: not checked; 1: the target closes the connection; 0: keeps it */
     int cut_off;      /* -1: not checked; 1: closed before everything was sent */
+    unsigned want_fmt; /* AIPA_VFMT_XML/JSON the first answer's body must be in; 0: any */
 };
 
 struct aipa_step {
