@@ -5,7 +5,8 @@
  * - server_http_conn.c: one connection's protocol engine, no sockets.
  *   Bytes in (aipa__hconn_room / aipa__hconn_received), bytes out
  *   (aipa__hconn_pending / aipa__hconn_sent). It parses heads with
- *   picohttpparser, decides the framing of each request (RFC 9112 §6),
+ *   picohttpparser and chunked bodies strictly (server_http_chunked.c),
+ *   decides the framing of each request (RFC 9112 §6),
  *   enforces the limits and the header deadline, calls the handler and
  *   writes the answers. fuzz_http drives it directly.
  * - server_http_loop.c: sockets, the epoll loops or thread per connection,
@@ -20,6 +21,7 @@
 
 
 #include "aipa/phr.h"
+#include "server_http_chunked.h"
 
 /* Header lines picohttpparser may return; more is 431 before the handler sees it. */
 #define AIPA_HTTP_MAX_LINES 128
@@ -52,8 +54,7 @@ struct aipa__hconn {
     size_t line_count;
     bool head_stale;       /* the buffer moved since the head was parsed: parse it again */
     uint64_t body_left;    /* Content-Length body */
-    struct phr_chunked_decoder dec;
-    uint64_t chunked_raw;  /* chunked bytes read, framing included */
+    struct aipa__chunked chunk; /* a chunked body's decoder */
     struct aipa_buf body;  /* a chunked body, decoded */
     bool keep_alive;
     bool head_method;

@@ -10,8 +10,9 @@
  *   (§6.1, §6.3 items 3-4). Any coding but chunked: 501, then close.
  * - Content-Length twice, or not 1*DIGIT, or past 2^64: 400, then close
  *   (§6.3 item 5). Over the body limit: 413, then close, the body unread.
- * - A chunked body malformed: 400; one whose chunk sizes pass the body
- *   limit: 413. Both close.
+ * - A chunked body malformed (server_http_chunked.c is strict where
+ *   picohttpparser's decoder is lenient enough to end a body early): 400;
+ *   one whose chunk sizes pass the body limit: 413. Both close.
  * - HTTP/1.1 without exactly one Host: 400 (§3.2). A continuation line
  *   (obs-fold), a control byte such as NUL in a header: 400 (§5.2).
  * - absolute-form targets are answered as their path and query, with the
@@ -278,6 +279,13 @@ static void refuse(struct aipa__hconn *c, unsigned status, const char *what)
 
 /* ---- heads ---- */
 
+/* RFC 9110 tchar */
+static bool is_tchar(unsigned char ch)
+{
+    return (ch >= '0' && ch <= '9') || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') ||
+           (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
 static void consume(struct aipa__hconn *c, size_t n);
 
 static bool is_ows(char ch)
@@ -432,6 +440,12 @@ static void start_request(struct aipa__hconn *c)
         refuse(c, 501, "Method");
         return;
     }
+    for (size_t i = 0; i < c->method_len; i++) {
+        if (!is_tchar((unsigned char)c->method[i])) {
+            refuse(c, 400, "Request"); /* method = token (RFC 9110 §9.1) */
+            return;
+        }
+    }
     aipa_buf_init(&scratch, c->head_cap);
     target_ok = split_target(c->path, c->path_len, &scratch, &t);
     aipa_buf_cleanup(&scratch);
@@ -454,9 +468,7 @@ static void start_request(struct aipa__hconn *c)
             refuse(c, 501, "Transfer-Encoding"); /* a coding this server does not apply */
             return;
         }
-        memset(&c->dec, 0, sizeof(c->dec));
-        c->dec.consume_trailer = 1;
-        c->chunked_raw = 0;
+        memset(&c->chunk, 0, sizeof(c->chunk));
         aipa_buf_reset(&c->body);
         c->state = AIPA_HC_BODY_CHUNKED;
     } else if (cl_count > 1 || cl_bad) {
@@ -609,39 +621,34 @@ static bool step_length(struct aipa__hconn *c)
 static bool step_chunked(struct aipa__hconn *c)
 {
     const struct aipa_srv_config *cfg = &c->srv->cfg;
-    char *p = c->in + c->in_off + c->head_len;
+    const char *p = c->in + c->in_off + c->head_len;
     size_t raw = c->in_len - c->in_off - c->head_len;
-    size_t sz = raw;
-    ssize_t r;
+    size_t used = 0;
 
     if (raw == 0) {
         return false;
     }
-    r = phr_decode_chunked(&c->dec, p, &sz);
-    if (r == -1) {
+    /* Framing bytes (sizes, extensions, trailers) are bounded like a head. */
+    switch (aipa__chunked_feed(&c->chunk, p, raw, &c->body, cfg->max_body_len, c->head_cap,
+                               &used)) {
+    case AIPA_CHUNK_MORE:
+        c->in_len = c->in_off + c->head_len; /* all of it is in body now */
+        return false;
+    case AIPA_CHUNK_BAD:
         reparse(c);
         refuse(c, 400, "Transfer-Encoding");
         return false;
-    }
-    c->chunked_raw += r >= 0 ? raw - (size_t)r : raw;
-    if (aipa_buf_append(&c->body, p, sz) != AIPA_OK ||
-        (r == -2 && c->body.len + c->dec.bytes_left_in_chunk > cfg->max_body_len) ||
-        c->chunked_raw > cfg->max_body_len + c->head_cap) {
-        /* Chunk sizes past the limit, or endless chunk extensions: refused at once. */
+    case AIPA_CHUNK_BIG:
+        /* A chunk size past the limit is refused before its data is read. */
         reparse(c);
         refuse(c, 413, "Body");
         return false;
-    }
-    if (r == -2) {
-        c->in_len = c->in_off + c->head_len; /* all of it decoded into body */
-        return false;
+    case AIPA_CHUNK_DONE:
+        break;
     }
     reparse(c);
     answer(c, (const uint8_t *)c->body.ptr, c->body.len, 0, NULL, false);
-    /* What follows the body was moved to just after the decoded bytes. */
-    c->in_off = (size_t)(p + sz - c->in);
-    c->in_len = c->in_off + (size_t)r;
-    consume(c, 0);
+    consume(c, c->head_len + used);
     aipa_buf_reset(&c->body);
     return true;
 }
