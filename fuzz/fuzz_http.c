@@ -35,7 +35,8 @@
  *     after a refused framing is answered: nothing can be smuggled);
  *   - every final answer but a 408 comes from the handler (it carries
  *     x-acs-request-id), with the XML or the JSON content type and a body
- *     that parses as it; the count of them is the engine's count.
+ *     that parses as it (JSON on every input, XML on one input in 8: see
+ *     check_xml); the count of them is the engine's count.
  */
 #include "aipa/server.h"
 #include "fuzz_common.h"
@@ -271,8 +272,19 @@ static const char *find_header(const char *h, size_t n, const char *name, size_t
     return NULL;
 }
 
+/*
+ * Whether this input's XML bodies are parsed: one input in 8, chosen by a
+ * hash of the input (so a finding reproduces). libxml2's parser set-up was
+ * a third of the target's time; the renderer's XML is checked on every
+ * input by fuzz_render and fuzz_server, and JSON bodies here on every input.
+ */
+static bool check_xml;
+
 static void check_body(const char *ct, size_t ct_len, const char *body, size_t len)
 {
+    if (!check_xml && ct_len >= 8 && strncmp(ct, "text/xml", 8) == 0) {
+        return;
+    }
     if (ct_len >= 16 && strncmp(ct, "application/json", 16) == 0) {
         cJSON *j = cJSON_ParseWithLength(body, len);
         FUZZ_CHECK(j != NULL && cJSON_IsObject(j), "body is not a JSON object:\n%.*s", (int)len,
@@ -333,14 +345,12 @@ static struct fz_http *server_for(uint8_t mode)
         fz_seed_init(&s->seed, srv);
     }
     fz_seed_restore(&s->seed);
-    if (s->conn_live && (aipa__hconn_busy(&s->conn) || aipa__hconn_finished(&s->conn) ||
-                         s->conn.state == AIPA_HC_CLOSING)) {
-        aipa__hconn_cleanup(&s->conn);
-        s->conn_live = false;
-    }
     if (!s->conn_live) {
         aipa__hconn_init(&s->conn, s->seed.srv, 0);
         s->conn_live = true;
+    } else if (aipa__hconn_busy(&s->conn) || s->conn.state == AIPA_HC_CLOSING) {
+        /* A new client on the same buffers, as a server reuses a connection's pool. */
+        aipa__hconn_reset(&s->conn, 0);
     }
     s->conn.requests = 0;
     return s;
@@ -445,6 +455,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t seg = (b0 >> 4) == 0 ? 0 : (size_t)1 << ((b0 >> 4) - 1);
     size_t got = 0, fed = 0;
     int rounds = 0;
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < size; i++) {
+        h = (h ^ data[i]) * 16777619u;
+    }
+    check_xml = (h >> 8 & 7u) == 0;
 
     while (fed < f.n && rounds++ < MAX_ROUNDS) {
         char *room;

@@ -55,6 +55,7 @@ struct aipa__hconn {
     bool head_stale;       /* the buffer moved since the head was parsed: parse it again */
     uint64_t body_left;    /* Content-Length body */
     struct aipa__chunked chunk; /* a chunked body's decoder */
+    struct aipa_srv_response resp; /* reused for every answer: its body keeps its memory */
     struct aipa_buf body;  /* a chunked body, decoded */
     bool keep_alive;
     bool head_method;
@@ -69,6 +70,11 @@ struct aipa__hconn {
 
 void aipa__hconn_init(struct aipa__hconn *c, struct aipa_srv *srv, int64_t now_ms);
 void aipa__hconn_cleanup(struct aipa__hconn *c);
+/*
+ * The connection as new (a new client on the same buffers): state, bytes
+ * and counters go, the memory stays.
+ */
+void aipa__hconn_reset(struct aipa__hconn *c, int64_t now_ms);
 
 /*
  * Room for received bytes at *p, *n bytes (at least 1). False when the

@@ -50,6 +50,7 @@ void aipa__hconn_init(struct aipa__hconn *c, struct aipa_srv *srv, int64_t now_m
     c->in_max = c->head_cap + cfg->max_body_len + PIPELINE_SLACK;
     aipa_buf_init(&c->out, OUT_MAX);
     aipa_buf_init(&c->body, cfg->max_body_len);
+    aipa_srv_response_init(&c->resp);
     c->header_timeout_ms =
         cfg->header_timeout_ms != 0 ? cfg->header_timeout_ms : AIPA_SRV_DEFAULT_HEADER_TIMEOUT_MS;
     /* The first request's deadline runs from accept, as nginx's does. */
@@ -63,6 +64,28 @@ void aipa__hconn_cleanup(struct aipa__hconn *c)
     c->in = NULL;
     aipa_buf_cleanup(&c->out);
     aipa_buf_cleanup(&c->body);
+    aipa_srv_response_cleanup(&c->resp);
+}
+
+void aipa__hconn_reset(struct aipa__hconn *c, int64_t now_ms)
+{
+    struct aipa__hconn keep = *c;
+
+    memset(c, 0, sizeof(*c));
+    c->srv = keep.srv;
+    c->head_cap = keep.head_cap;
+    c->header_timeout_ms = keep.header_timeout_ms;
+    c->in = keep.in;
+    c->in_cap = keep.in_cap;
+    c->in_max = keep.in_max;
+    c->out = keep.out;
+    c->body = keep.body;
+    c->resp = keep.resp;
+    aipa_buf_reset(&c->out);
+    aipa_buf_reset(&c->body);
+    c->state = AIPA_HC_HEAD;
+    c->head_clock = true;
+    c->head_start_ms = now_ms;
 }
 
 static size_t out_waiting(const struct aipa__hconn *c)
@@ -233,7 +256,7 @@ static void answer(struct aipa__hconn *c, const uint8_t *body, size_t body_len, 
 {
     struct aipa_header hs[AIPA_HTTP_MAX_LINES];
     struct aipa_srv_request req;
-    struct aipa_srv_response resp;
+    struct aipa_srv_response *resp;
     struct target t;
     struct aipa_buf scratch;
     char method[METHOD_MAX + 1];
@@ -256,18 +279,18 @@ static void answer(struct aipa__hconn *c, const uint8_t *body, size_t body_len, 
     req.header_count = collect_headers(c, hs, t.authority);
     req.body = body != NULL ? body : (const uint8_t *)"";
     req.body_len = body_len;
-    aipa_srv_response_init(&resp);
-    err = refuse != 0 ? aipa__srv_refuse(c->srv, &req, refuse, what, &resp)
-                      : aipa_srv_handle(c->srv, &req, &resp);
+    resp = &c->resp;
+    resp->retry_after_ms = 0;
+    err = refuse != 0 ? aipa__srv_refuse(c->srv, &req, refuse, what, resp)
+                      : aipa_srv_handle(c->srv, &req, resp);
     /* A limit answered: the rest of what this client sends is not read. */
-    close = close || resp.status == 413 || resp.status == 414 || resp.status == 431;
+    close = close || resp->status == 413 || resp->status == 414 || resp->status == 431;
     if (err == AIPA_OK) {
-        put_response(c, &resp, close || !c->keep_alive);
+        put_response(c, resp, close || !c->keep_alive);
     }
     if (err != AIPA_OK || close || !c->keep_alive) {
         c->state = AIPA_HC_CLOSING;
     }
-    aipa_srv_response_cleanup(&resp);
     aipa_buf_cleanup(&scratch);
 }
 
@@ -599,6 +622,7 @@ static void consume(struct aipa__hconn *c, size_t n)
     c->line_count = 0;
     c->method = c->path = NULL;
     c->method_len = c->path_len = 0;
+    c->head_method = false; /* a refusal of the next head must not inherit it */
     if (c->state != AIPA_HC_CLOSING) {
         c->state = AIPA_HC_HEAD;
     }
