@@ -3,7 +3,9 @@
  */
 #include "cli.h"
 #include "aipa/errors.h"
+#include "aipa/client.h"
 #include "aipa/livefuzz.h"
+#include "aipa/transport.h"
 #include "aipa/server.h"
 
 #include <errno.h>
@@ -199,26 +201,13 @@ static int bad(const char *opt, const char *val)
 /* True when the URL's host is a loopback name or address. */
 static bool loopback_url(const char *url)
 {
-    char host[256];
-    const char *p = strncmp(url, "http://", 7) == 0 ? url + 7 : url;
-    size_t n = strcspn(p, "/?#");
+    struct aipa_url u;
+    bool yes;
 
-    if (*p == '[') {
-        const char *rb = memchr(p, ']', n);
-
-        n = rb != NULL ? (size_t)(rb - p - 1) : 0;
-        p++;
-    } else {
-        const char *colon = memchr(p, ':', n);
-
-        n = colon != NULL ? (size_t)(colon - p) : n;
-    }
-    if (n == 0 || n >= sizeof(host)) {
-        return false;
-    }
-    memcpy(host, p, n);
-    host[n] = '\0';
-    return aipa_lf_host_is_loopback(host);
+    memset(&u, 0, sizeof(u));
+    yes = aipa_url_parse(url, &u) == AIPA_OK && aipa_lf_host_is_loopback(u.host);
+    aipa_url_cleanup(&u);
+    return yes;
 }
 
 /* --framing: the probes of livefuzz_framing.c, against the target or an embedded server. */
@@ -258,8 +247,54 @@ static int framing_main(const struct aipa_lf_config *cfg)
     return status;
 }
 
+/*
+ * Without --target: a reference server of its own on an ephemeral loopback
+ * port, with the fixture protocol under a fresh token, as the target.
+ */
+struct embedded {
+    struct aipa_srv *srv;
+    char token[40];
+    char url[64];
+};
+
+static aipa_err start_embedded(struct embedded *em, struct aipa_lf_config *cfg)
+{
+    struct aipa_srv_config sc;
+    char nonce[33];
+
+    if (cfg->token == NULL) {
+        AIPA_TRY(aipa_client_nonce(nonce));
+        snprintf(em->token, sizeof(em->token), "fuzz-%.16s", nonce);
+        cfg->token = em->token;
+    }
+    aipa_srv_config_defaults(&sc);
+    sc.listen_addr = "127.0.0.1";
+    sc.port = 0;
+    sc.fixtures = true;
+    sc.fixture_token = cfg->token;
+    sc.seed = cfg->seed;
+    sc.edition = cfg->edition != 0 ? cfg->edition : AIPA_ED_2024;
+    sc.threads = 1;
+    AIPA_TRY(aipa_srv_new(&em->srv, &sc));
+    AIPA_TRY(aipa_srv_start(em->srv));
+    snprintf(em->url, sizeof(em->url), "http://127.0.0.1:%u", (unsigned)aipa_srv_port(em->srv));
+    cfg->target = em->url;
+    cfg->embedded = true;
+    return AIPA_OK;
+}
+
+static void stop_embedded(struct embedded *em)
+{
+    if (em->srv != NULL) {
+        aipa_srv_stop(em->srv);
+        aipa_srv_free(em->srv);
+        em->srv = NULL;
+    }
+}
+
 int aipa_fuzz_main(int argc, char **argv)
 {
+    struct embedded em;
     struct aipa_lf_config cfg;
     const char *dicts[MAX_LIST];
     size_t dict_n = 0;
@@ -276,6 +311,7 @@ int aipa_fuzz_main(int argc, char **argv)
     int c;
 
     memset(&dict_glob, 0, sizeof(dict_glob));
+    memset(&em, 0, sizeof(em));
     aipa_lf_config_defaults(&cfg);
     cfg.argv0 = "aipa";
     if (getenv("AIPA_FIXTURE_TOKEN") != NULL && getenv("AIPA_FIXTURE_TOKEN")[0] != '\0') {
@@ -470,7 +506,13 @@ int aipa_fuzz_main(int argc, char **argv)
         globfree(&dict_glob);
         return framing_main(&cfg);
     }
-    status = aipa_lf_run(&cfg, NULL);
+    if (cfg.target == NULL && start_embedded(&em, &cfg) != AIPA_OK) {
+        fprintf(stderr, "aipa fuzz: could not start the embedded reference server\n");
+        status = 2;
+    } else {
+        status = aipa_lf_run(&cfg, NULL);
+    }
+    stop_embedded(&em);
     globfree(&dict_glob);
     return status;
 }

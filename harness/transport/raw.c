@@ -3,6 +3,8 @@
  */
 #include "raw.h"
 
+#include "aipa/transport.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -32,48 +34,35 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* host and port of an http:// target into the caller's buffers. */
+/* host and port of an http:// target (aipa_url_parse) into the caller's buffers. */
 static bool split_target(const char *target, char *host, size_t host_cap, char *port,
                          size_t port_cap)
 {
-    const char *p, *end, *colon;
+    struct aipa_url u;
+    const char *h;
     size_t hn;
+    bool ok = false;
 
-    if (strncasecmp(target, "http://", 7) != 0) {
-        return false;
+    memset(&u, 0, sizeof(u));
+    if (aipa_url_parse(target, &u) != AIPA_OK || strcmp(u.scheme, "http") != 0) {
+        goto out;
     }
-    p = target + 7;
-    end = p + strcspn(p, "/?#");
-    if (*p == '[') {
-        const char *rb = memchr(p, ']', (size_t)(end - p));
-
-        if (rb == NULL) {
-            return false;
-        }
-        hn = (size_t)(rb - p - 1);
-        colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
-        p++;
-    } else {
-        colon = memchr(p, ':', (size_t)(end - p));
-        hn = (size_t)((colon != NULL ? colon : end) - p);
+    h = u.host;
+    hn = strlen(h);
+    if (hn >= 2 && h[0] == '[' && h[hn - 1] == ']') {
+        h++; /* getaddrinfo wants an IPv6 address bare */
+        hn -= 2;
     }
     if (hn == 0 || hn >= host_cap) {
-        return false;
+        goto out;
     }
-    memcpy(host, p, hn);
+    memcpy(host, h, hn);
     host[hn] = '\0';
-    if (colon != NULL) {
-        size_t pn = (size_t)(end - colon - 1);
-
-        if (pn == 0 || pn >= port_cap) {
-            return false;
-        }
-        memcpy(port, colon + 1, pn);
-        port[pn] = '\0';
-    } else {
-        snprintf(port, port_cap, "80");
-    }
-    return true;
+    snprintf(port, port_cap, "%s", u.port != NULL ? u.port : "80");
+    ok = true;
+out:
+    aipa_url_cleanup(&u);
+    return ok;
 }
 
 static int dial(const char *host, const char *port, char *err, size_t err_cap)
