@@ -398,7 +398,13 @@ static void accept_some(struct worker *w)
         struct epoll_event e;
 
         if (fd < 0) {
-            return; /* EAGAIN, or a transient error such as EMFILE: retried on the next wake */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* Out of descriptors: the socket stays readable; do not spin on it. */
+                struct timespec ts = {0, 10 * 1000 * 1000};
+
+                nanosleep(&ts, NULL);
+            }
+            return; /* EAGAIN: retried on the next wake */
         }
         if (!room_for_one(f) || (c = conn_new(f, fd)) == NULL) {
             close(fd); /* over --max-connections: refused */
@@ -590,6 +596,11 @@ static void *acceptor_main(void *arg)
             int fd = accept4(f->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
             if (fd < 0) {
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                    struct timespec ts = {0, 10 * 1000 * 1000};
+
+                    nanosleep(&ts, NULL); /* no descriptor: do not spin on a readable socket */
+                }
                 break;
             }
             spawn(f, fd);
