@@ -8,7 +8,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake ninja-build pkg-config gcc clang libclang-rt-14-dev llvm
-      libmicrohttpd-dev libcurl4-openssl-dev libxml2-dev libcjson-dev libssl-dev
+      libmicrohttpd-dev libh2o-evloop-dev libcurl4-openssl-dev libxml2-dev libcjson-dev libssl-dev
       libcmocka-dev zlib1g-dev python3-yaml nodejs npm ca-certificates git)
 for arg in "$@"; do
   case "$arg" in

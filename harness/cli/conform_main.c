@@ -610,12 +610,10 @@ static aipa_err embedded_start(struct embedded *em, unsigned edition, uint64_t s
     cfg.fixtures = true;
     cfg.fixture_token = em->token;
     cfg.error = err;
-    /*
-     * One thread per connection, as `aipa serve` does by default: each runner
-     * worker holds one keep-alive connection, and a dedicated thread answers
-     * it without the pool's hand-offs.
-     */
-    cfg.thread_per_connection = true;
+    /* The front end's defaults, as `aipa serve` runs; see docs/serve.md. */
+    cfg.thread_per_connection = false;
+    /* So that http/slow/header-deadline sees the deadline within its run (default 60 s). */
+    cfg.header_timeout_ms = 2000;
     AIPA_TRY(aipa_srv_new(&em->srv, &cfg));
     if (aipa_srv_start(em->srv) != AIPA_OK) {
         aipa_srv_free(em->srv);

@@ -47,11 +47,14 @@ static const char usage[] =
     "                          /_aipa/reset); for scripts and SDK tests (at most 10000)\n"
     "  --fixtures              enable the test-only fixture protocol under /_aipa/\n"
     "  --fixture-token T       token for X-Aipa-Token (default: random, printed at start)\n"
-    "  --max-connections N     concurrent connections (default 1024)\n"
+    "  --max-connections N     concurrent connections (default 10000)\n"
     "  --timeout S             idle seconds before a connection is closed (default 10)\n"
-    "  --threading MODE        per-connection (default: one thread per connection) or\n"
-    "                          pool (an epoll thread pool)\n"
-    "  --threads N             threads of the pool (default: one per core)\n"
+    "  --header-timeout S      seconds from a request's first byte (from accept for the\n"
+    "                          first request) to the end of its headers; more bytes do\n"
+    "                          not extend it (default 60; fractions allowed, e.g. 0.5)\n"
+    "  --threading MODE        pool (default: epoll event loops) or per-connection\n"
+    "                          (one thread per connection)\n"
+    "  --threads N             event loops of the pool (default: one per core)\n"
     "  --log FILE|-|off        one line per request (default stderr; '-' is stdout)\n"
     "  --help                  this text\n";
 
@@ -69,6 +72,7 @@ enum {
     OPT_FIXTURE_TOKEN,
     OPT_MAX_CONN,
     OPT_TIMEOUT,
+    OPT_HEADER_TIMEOUT,
     OPT_THREADS,
     OPT_TPC,
     OPT_LOG,
@@ -90,6 +94,7 @@ static const struct option long_opts[] = {
     {"fixture-token", required_argument, NULL, OPT_FIXTURE_TOKEN},
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"threading", required_argument, NULL, OPT_TPC},
     {"log", required_argument, NULL, OPT_LOG},
@@ -397,6 +402,18 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
                 o->cfg.threads = (unsigned)v;
             }
             break;
+        case OPT_HEADER_TIMEOUT: {
+            char *end = NULL;
+            double secs = strtod(optarg, &end);
+
+            if (end == optarg || *end != '\0' || !(secs >= 0.001 && secs <= 86400.0)) {
+                fprintf(stderr, "aipa serve: bad --header-timeout %s (seconds, 0.001..86400)\n",
+                        optarg);
+                return 2;
+            }
+            o->cfg.header_timeout_ms = (unsigned)(secs * 1000.0 + 0.5);
+            break;
+        }
         case OPT_TPC:
             if (strcmp(optarg, "per-connection") == 0) {
                 o->cfg.thread_per_connection = true;

@@ -1013,6 +1013,30 @@ static enum aipa_verdict judge_latency(struct run *r, const struct built_req *br
 }
 
 /* Runs step si; returns its verdict (PASS, PASS_NONSTRICT, FAIL, ERROR). */
+/* A wire step: raw bytes on their own connection (conform_wire.c). */
+static enum aipa_verdict run_wire_step(struct run *r, size_t si)
+{
+    struct aipa_buf rs;
+    char *req_text = NULL, *resp_text = NULL;
+    enum aipa_verdict v;
+
+    aipa_buf_init(&rs, 64 * 1024);
+    v = aipa__run_wire(r->rn->target, &r->c->steps[si], r->rn->o->edition, &r->env, &rs,
+                       &req_text, &resp_text);
+    r->requests++;
+    if (req_text != NULL) {
+        add_exchange(r, si, 0, req_text, resp_text != NULL ? resp_text : aipa_strdup(""), NULL);
+    } else {
+        aipa_free(resp_text);
+    }
+    if (v != AIPA_V_PASS) {
+        keep_reason(r, si, "", &rs);
+    }
+    aipa_buf_cleanup(&rs);
+    r->env.steps_done = si + 1;
+    return v;
+}
+
 static enum aipa_verdict run_step(struct run *r, size_t si)
 {
     const struct aipa_step *s = &r->c->steps[si];
@@ -1028,6 +1052,15 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
     bool send_par = s->parallel && n > 1;
     unsigned inited = 0;
 
+    if (s->wire != NULL) {
+        aipa_free(brs);
+        aipa_free(bs);
+        aipa_free(resps);
+        aipa_free(docs);
+        aipa_free(obs);
+        aipa_free(whys);
+        return run_wire_step(r, si);
+    }
     aipa_buf_init(&why, 64 * 1024);
     if (brs == NULL || bs == NULL || resps == NULL || docs == NULL || obs == NULL || whys == NULL) {
         aipa__note(&why, "out of memory");
@@ -1536,7 +1569,7 @@ static struct aipa_variant_set case_variants(const struct aipa_case *c,
     for (size_t i = 0; i < c->step_count; i++) {
         const struct aipa_step *s = &c->steps[i];
 
-        if (s->raw != NULL) {
+        if (s->raw != NULL || s->wire != NULL) {
             continue;
         }
         any = true;
@@ -1568,7 +1601,7 @@ static const char *variant_blocker(const struct aipa_case *c, const struct aipa_
         const struct aipa_step *s = &c->steps[i];
         struct aipa_variant ev;
 
-        if (s->raw != NULL) {
+        if (s->raw != NULL || s->wire != NULL) {
             continue;
         }
         ev = step_variant(s, v);
@@ -1615,7 +1648,8 @@ static const char *case_blocker(const struct aipa_case *c, const struct aipa_run
         return buf;
     }
     for (size_t i = 0; i < c->step_count; i++) {
-        if (c->steps[i].raw == NULL && aipa_profile_principal(p, c->steps[i].principal) == NULL) {
+        if (c->steps[i].raw == NULL && c->steps[i].wire == NULL &&
+            aipa_profile_principal(p, c->steps[i].principal) == NULL) {
             snprintf(buf, cap, "principal \"%s\" not configured", c->steps[i].principal);
             return buf;
         }

@@ -191,11 +191,27 @@ struct aipa_raw {
     char *body; /* "" when absent */
 };
 
+/*
+ * A wire step (FORMAT.md "Wire steps"): bytes sent as they are on a new
+ * connection, for the HTTP layer itself, and what the connection must do.
+ */
+struct aipa_wire {
+    char *send;       /* ${...}, %hex[...]hex% and %repeat[...]% apply */
+    size_t send_len;  /* bytes of send (it may hold NUL) */
+    unsigned drip_ms; /* > 0: one byte at a time, this far apart */
+    unsigned wait_ms; /* silence that ends the wait for answers */
+    int answers;      /* -1: not checked; else exactly this many final (non-1xx) answers */
+    int closed;       /* -1: not checked; 1: the target closes the connection; 0: keeps it */
+    int cut_off;      /* -1: not checked; 1: closed before everything was sent */
+    unsigned want_fmt; /* AIPA_VFMT_XML/JSON the first answer's body must be in; 0: any */
+};
+
 struct aipa_step {
     char *name;                  /* NULL when absent */
-    struct aipa_case_kv *params; /* NULL for raw steps */
+    struct aipa_case_kv *params; /* NULL for raw and wire steps */
     size_t param_count;
     struct aipa_raw *raw;    /* NULL for request steps */
+    struct aipa_wire *wire;  /* NULL unless a wire step */
     char *principal;         /* "default" when absent */
     struct aipa_variant pin; /* zero bits on an axis: not pinned */
     struct aipa_tamper tamper;
