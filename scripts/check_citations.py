@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Checks that every citation of the specification resolves.
 
-- Every conformance case's doc.source is spec/<file>.md#<anchor> naming an
-  existing file and anchor, or an http(s) URL.
+- Every conformance case's doc.source is one or more citations separated by
+  "; ", each spec/<file>.md#<anchor> naming an existing file and anchor, a
+  repository file that exists (docs/serve.md, with optional words after it),
+  an http(s) URL, or an external standard (RFC 9112 §6.1).
 - In the docs and the sources, every spec/<file>.md#<anchor> and
   spec/<file>.md §N.M names an existing file and section, every § follows a
-  spec/<file>.md on the same line, and no text cites a file that is not in
-  the repository (the research notes the spec was written from).
+  spec/<file>.md (or an RFC number) on the same line, and no text cites a
+  file that is not in the repository (the research notes the spec was
+  written from).
 - Inside spec/, relative links [..](<file>.md#<anchor>) resolve.
 
 Usage: scripts/check_citations.py [REPO_ROOT]. Exit 0 when all resolve,
@@ -25,6 +28,7 @@ SPEC_REF_RE = re.compile(r'spec/([A-Za-z0-9_.-]+\.md)(?:' + ANCHOR + ')?')
 SECTION_RE = re.compile(r'§\s?(\d+(?:\.\d+)*)')
 LINK_RE = re.compile(r'\]\(([A-Za-z0-9_.-]+\.md)(?:' + ANCHOR + r')?\)')
 BARE_RE = re.compile(r'(?<![/\w.(])([a-z0-9-]+\.md)(?=\s*§)')
+RFC_RE = re.compile(r'\bRFC ?\d{3,5}\b')
 GONE_RE = re.compile(r'ecs-rpc-wire\.md|AllocatePublicIpAddress\.seed\.md')
 
 TEXT_DIRS = ['docs', 'conformance', 'spec', 'harness', 'reference_impl', 'tests',
@@ -60,6 +64,24 @@ def resolve(spec, fname, anchor):
     return None
 
 
+def check_source_part(root, spec, part):
+    """None when one citation of a doc.source resolves, else why not."""
+    if part.startswith('https://') or part.startswith('http://'):
+        return None
+    if re.fullmatch(r'RFC \d{3,5}( §\d+(\.\d+)*)?', part):
+        return None
+    m = re.fullmatch(r'spec/([A-Za-z0-9_.-]+\.md)#([A-Za-z0-9_.-]+)', part)
+    if m is not None:
+        return resolve(spec, m.group(1), m.group(2))
+    m = re.match(r'((?:docs|conformance)/[A-Za-z0-9_./-]+\.md)(?: |$)', part)
+    if m is not None:
+        if os.path.isfile(os.path.join(root, m.group(1))):
+            return None
+        return 'no file %s' % m.group(1)
+    return ('%r is not spec/<file>.md#<anchor>, a repository file, a URL or an RFC section'
+            % part)
+
+
 def check_cases(root, spec, problems):
     cdir = os.path.join(root, 'conformance', 'cases')
     for dirpath, _, files in os.walk(cdir):
@@ -75,16 +97,10 @@ def check_cases(root, spec, problems):
             except (OSError, ValueError, KeyError, TypeError) as e:
                 problems.append('%s: cannot read doc.source (%s)' % (rel, e))
                 continue
-            if src.startswith('https://') or src.startswith('http://'):
-                continue
-            m = re.fullmatch(r'spec/([A-Za-z0-9_.-]+\.md)#([A-Za-z0-9_.-]+)', src)
-            if m is None:
-                problems.append('%s: doc.source %r is not spec/<file>.md#<anchor> or a URL'
-                                % (rel, src))
-                continue
-            why = resolve(spec, m.group(1), m.group(2))
-            if why:
-                problems.append('%s: doc.source %r: %s' % (rel, src, why))
+            for part in src.split(';'):
+                why = check_source_part(root, spec, part.strip())
+                if why:
+                    problems.append('%s: doc.source %r: %s' % (rel, src, why))
 
 
 def check_line(rel, lineno, line, spec, problems, in_spec):
@@ -97,6 +113,8 @@ def check_line(rel, lineno, line, spec, problems, in_spec):
         events.append((m.start(), 'ref', m))
     for m in SECTION_RE.finditer(line):
         events.append((m.start(), 'sec', m))
+    for m in RFC_RE.finditer(line):
+        events.append((m.start(), 'rfc', m))
     if in_spec:
         for m in LINK_RE.finditer(line):
             events.append((m.start(), 'link', m))
@@ -105,6 +123,9 @@ def check_line(rel, lineno, line, spec, problems, in_spec):
     events.sort(key=lambda e: e[0])
     current = None
     for _, kind, m in events:
+        if kind == 'rfc':
+            current = 'RFC'  # an external standard's sections are not ours to check
+            continue
         if kind in ('ref', 'link'):
             current = m.group(1)
             why = resolve(spec, current, m.group(2) if m.re is not BARE_RE else None)
@@ -117,7 +138,7 @@ def check_line(rel, lineno, line, spec, problems, in_spec):
                 problems.append('%s: §%s does not follow a spec/<file>.md on the same line'
                                 % (where, m.group(1)))
                 continue
-        if kind == 'sec' and current is not None:
+        if kind == 'sec' and current not in (None, 'RFC'):
             if current in spec and m.group(1) not in spec[current][1]:
                 problems.append('%s: spec/%s has no section §%s' % (where, current, m.group(1)))
 

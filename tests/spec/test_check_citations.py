@@ -50,6 +50,11 @@ def main():
     ok = True
     ok &= expect('clean tree', 'spec/wire.md#s2.2',
                  'The V1 rules (spec/wire.md §2.2, §2) and spec/ed.md#errors.\n', 0, '')
+    ok &= expect('several citations, an RFC and a repository file',
+                 'RFC 9112 §6.1; spec/wire.md#s2.2; docs/page.md (a section)',
+                 'framing as RFC 9112 says (§6.1, §6.3)\n', 0, '')
+    ok &= expect('case source names a missing repository file',
+                 'spec/wire.md#s2; docs/nope.md (x)', 'x\n', 1, 'no file docs/nope.md')
     ok &= expect('case source names a missing anchor', 'spec/wire.md#s9', 'x\n', 1,
                  'has no anchor #s9')
     ok &= expect('case source names a missing file', 'spec/nope.md#s2', 'x\n', 1,
