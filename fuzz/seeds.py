@@ -21,7 +21,7 @@ import urllib.parse
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "corpus")
 
-# ---- captured requests (ecs-rpc-wire.md §2.6) ----
+# ---- captured requests (spec/wire.md §2.6) ----
 Q_V3_A = "InstanceId=i-bp1gtjxuuvwj17zr0001"
 Q_V3_B = ("InstanceId=i-bp1gtjxuuvwj17zr0001&IpAddress=112.124.1.2&OwnerAccount=a%20b*c~d!%27()%2B%2F%C3%A9"
           "&OwnerId=1234567890123&ResourceOwnerAccount=roa%40x.com&ResourceOwnerId=42&VlanId=720")
@@ -272,7 +272,7 @@ def srv_req(method, target, headers, body=""):
 
 
 def captured_requests():
-    """The captured SDK requests of ecs-rpc-wire.md §2.6: name -> (method, target, headers, body)."""
+    """The captured SDK requests of spec/wire.md §2.6: name -> (method, target, headers, body)."""
     a = ("POST", "/?" + Q_V3_A, CAPTURED_HEADERS_V3 + [
         "x-acs-date: 2026-11-27T07:51:21Z",
         "x-acs-signature-nonce: 5c692507df90cfef3803ed0d120d1deb10bd77c39231b6e765891efd3556b6e4",

@@ -2,7 +2,7 @@
  * livefuzz_req.c: the request model of `aipa fuzz` and its rendering to wire
  * bytes, signed V1 (Signature parameter) or V3 (Authorization header) by the
  * harness's one signer (aipa/request.h) for a given clock and nonce
- * (spec/ecs-rpc-wire.md §2.2, §2.3).
+ * (spec/wire.md §2.2, §2.3).
  */
 #include "aipa/livefuzz.h"
 #include "aipa/request.h"
@@ -331,7 +331,7 @@ static void timestamp_for(const struct aipa_lf_req *r, const struct aipa_lf_sign
     }
     aipa_format_timestamp(t, iso);
     if (r->mut & AIPA_LF_M_BAD_TIMESTAMP) {
-        /* milliseconds are not allowed (§2.1) */
+        /* milliseconds are not allowed (spec/wire.md §2.1) */
         snprintf(out, 40, "%.19s.000Z", iso);
     } else {
         snprintf(out, 40, "%s", iso);

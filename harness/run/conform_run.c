@@ -5,8 +5,9 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "aipa/client.h"
-#include "aipa/fixture.h"
 #include "aipa/conform.h"
+#include "aipa/fixture.h"
+#include "aipa/fixture_state.h"
 #include "aipa/parse.h"
 #include "aipa/sign.h"
 #include "conform_int.h"
@@ -367,6 +368,7 @@ struct run {
     unsigned long requests;
     unsigned long fx_requests;
     unsigned long throttled;
+    struct aipa_fxstate pool; /* the target's state after the reset, for ${pool.*} */
 };
 
 /* Replaces every occurrence of each principal's secret in s by "[redacted]". */
@@ -1237,6 +1239,54 @@ out:
     return v;
 }
 
+/*
+ * ${pool.address} and ${pool.outside} of a run: read from the target's state
+ * document right after the reset (conformance/FIXTURES.md). A document that
+ * breaks the protocol is a harness error naming the rule.
+ */
+static aipa_err read_pool(struct run *r, struct aipa_buf *why)
+{
+    struct aipa_fixture_conn fc;
+    struct aipa_response resp;
+    struct aipa_buf prefix, reason;
+    aipa_err e;
+
+    aipa_buf_init(&prefix, 2048);
+    aipa_buf_init(&reason, 1024);
+    aipa_response_init(&resp);
+    e = aipa_fixture_prefix(r->rn->target, &prefix);
+    aipa_fixture_conn_init(&fc, aipa_client_tx(r->cl), prefix.ptr, NULL, r->rn->p->fixture_token);
+    if (e == AIPA_OK) {
+        e = aipa_fixture_call(&fc, "GET", "/_aipa/state", NULL, &resp);
+        r->fx_requests++;
+    }
+    if (e == AIPA_OK && resp.xerr != AIPA_XERR_NONE) {
+        aipa__note(why, "GET /_aipa/state: %s (%s)", aipa_xerr_desc(resp.xerr), resp.xerr_msg);
+        e = AIPA_EIO;
+    } else if (e == AIPA_OK && resp.status != 200) {
+        aipa__note(why, "GET /_aipa/state answered %ld", resp.status);
+        e = AIPA_EIO;
+    } else if (e == AIPA_OK) {
+        e = aipa_fxstate_read(resp.body.ptr != NULL ? resp.body.ptr : "", resp.body.len, &r->pool,
+                              &reason);
+        if (e == AIPA_EPARSE) {
+            aipa__note(why,
+                       "the target's state document (needed for ${pool.*}): %s "
+                       "(conformance/FIXTURES.md; try aipa conform --check-fixtures)",
+                       reason.ptr != NULL ? reason.ptr : "unusable");
+        }
+    }
+    if (e == AIPA_OK) {
+        r->env.pool_address = r->pool.pool_address;
+        r->env.pool_outside = r->pool.pool_outside;
+    }
+    aipa_fixture_conn_cleanup(&fc);
+    aipa_response_cleanup(&resp);
+    aipa_buf_cleanup(&prefix);
+    aipa_buf_cleanup(&reason);
+    return e;
+}
+
 /* Creates the case's fixtures (or maps them statically). */
 static enum aipa_verdict setup_fixtures(struct run *r, bool reset, struct aipa_buf *why)
 {
@@ -1290,6 +1340,10 @@ static enum aipa_verdict setup_fixtures(struct run *r, bool reset, struct aipa_b
         v = AIPA_V_ERROR;
         goto out;
     }
+    if (c->uses_pool && read_pool(r, why) != AIPA_OK) {
+        v = AIPA_V_ERROR;
+        goto out;
+    }
     if (c->pool_free >= 0) {
         char body[64];
 
@@ -1302,12 +1356,14 @@ static enum aipa_verdict setup_fixtures(struct run *r, bool reset, struct aipa_b
     }
     for (size_t f = 0; f < c->fixture_count; f++) {
         const struct aipa_fixture *fx = &c->fixtures[f];
-        char *body = cJSON_PrintUnformatted(fx->state);
+        char *body = NULL;
+        aipa_err be = aipa_run_env_fixture_body(&r->env, fx->state, &body, why);
 
         r->env.fixture_ids[f] = aipa_calloc(fx->count, sizeof(char *));
-        if (body == NULL || r->env.fixture_ids[f] == NULL) {
+        if (be != AIPA_OK || r->env.fixture_ids[f] == NULL) {
             cJSON_free(body);
-            aipa__note(why, "out of memory");
+            aipa__note(why, be == AIPA_EPARSE ? " (fixture %s)" : "out of memory (fixture %s)",
+                       fx->name);
             v = AIPA_V_ERROR;
             goto out;
         }
@@ -1519,7 +1575,7 @@ static aipa_err run_jobs(struct runner *rn, struct job *jobs, size_t n, unsigned
 /* A case must run alone (with a reset) when its fixtures touch global state. */
 static bool needs_serial(const struct aipa_case *c)
 {
-    if (c->pool_free >= 0) {
+    if (c->pool_free >= 0 || c->uses_pool) {
         return true;
     }
     for (size_t f = 0; f < c->fixture_count; f++) {
@@ -1640,6 +1696,10 @@ static const char *case_blocker(const struct aipa_case *c, const struct aipa_run
     }
     if (c->pool_free >= 0 && !p->fixture_protocol) {
         snprintf(buf, cap, "needs pool control (fixture protocol)");
+        return buf;
+    }
+    if (c->uses_pool && !p->fixture_protocol) {
+        snprintf(buf, cap, "needs the target's state document for ${pool.*} (fixture protocol)");
         return buf;
     }
     if (c->fixture_count > 0 && !p->fixture_protocol && p->static_fixtures == NULL) {

@@ -54,10 +54,12 @@ struct scenario {
     bool serve;           /* target `aipa serve --fixtures`, not badserver */
 };
 
-#define E18        "2018-08-02"
-#define E24        "2024-12-20"
-#define SHAPE_XML  "response/allocate/shape-xml"
-#define SHAPE_JSON "response/allocate/shape-json"
+#define E18 "2018-08-02"
+/* A server argument replaced by the path of the other pool's state file. */
+#define OTHER_POOL_STATE "other-pool-state.json"
+#define E24              "2024-12-20"
+#define SHAPE_XML        "response/allocate/shape-xml"
+#define SHAPE_JSON       "response/allocate/shape-json"
 
 /* An unenforced rule: the reference's Code becomes a 200, the case must fail on it. */
 #define UNENFORCE(code, ed, id)                                                                    \
@@ -76,6 +78,20 @@ static const struct scenario scenarios[] = {
     {"none", "none", NULL, NULL, {NULL}, {"--skip", "http/*"}, {{NULL, 0, NULL}}, 400, false},
     /* The same through the reference's own front end: `aipa serve --fixtures`. */
     {"serve", "none", NULL, NULL, {"--header-timeout", "2"}, {NULL}, {{NULL, 0, NULL}}, 400, true},
+    /*
+     * A second valid configuration: another pool (two blocks, its first
+     * address held by a seed instance with an unusual ID). No case may
+     * depend on the reference's default pool or IDs (conformance/FIXTURES.md).
+     */
+    {"serve-other-pool",
+     "none",
+     NULL,
+     NULL,
+     {"--state", OTHER_POOL_STATE, "--header-timeout", "2"},
+     {NULL},
+     {{NULL, 0, NULL}},
+     400,
+     true},
     /*
      * HTTP-layer faults (badserver's relay in front of the reference's front
      * end): the relay alone passes the http/ cases; each fault is caught.
@@ -508,6 +524,16 @@ static const char credentials_json[] =
 
 static bool write_text(const char *path, const char *text);
 
+/* The seed state of serve-other-pool (written into the work directory). */
+static const char other_pool_json[] =
+    "{\"Pool\": {\"Cidrs\": [\"198.51.7.0/25\", \"203.0.114.8/29\"], \"FreeCount\": 131},\n"
+    " \"Vlans\": [\"vlan-seed\"],\n"
+    " \"Instances\": [\n"
+    "  {\"InstanceId\": \"seed:held.1*x\", \"Status\": \"Stopped\", \"RegionId\": \"cn-beijing\",\n"
+    "   \"PublicIpAddress\": {\"IpAddress\": [\"198.51.7.1\"]}},\n"
+    "  {\"InstanceId\": \"seed_2\", \"VlanAttributes\": {\"VlanId\": \"vlan-seed\"}}\n"
+    " ]}\n";
+
 /*
  * Starts badserver (or `aipa serve` for a serve scenario) and reads the port
  * from its first stdout line ("PORT", or "listening on http://ADDR:PORT").
@@ -516,12 +542,17 @@ static pid_t start_server(const char *exe, const char *aipa, const struct scenar
                           const char *edition, const char *dir, unsigned *port)
 {
     char creds[4200];
+    char state[4200];
     const char *argv[MAX_ARGS];
     size_t n = 0;
 
     if (sc->serve) {
         snprintf(creds, sizeof(creds), "%s/credentials.json", dir);
         if (!write_text(creds, credentials_json)) {
+            return -1;
+        }
+        snprintf(state, sizeof(state), "%s/" OTHER_POOL_STATE, dir);
+        if (!write_text(state, other_pool_json)) {
             return -1;
         }
         argv[n++] = aipa;
@@ -547,7 +578,7 @@ static pid_t start_server(const char *exe, const char *aipa, const struct scenar
     argv[n++] = "--seed";
     argv[n++] = "7";
     for (size_t i = 0; i < 4 && sc->server_args[i] != NULL; i++) {
-        argv[n++] = sc->server_args[i];
+        argv[n++] = strcmp(sc->server_args[i], OTHER_POOL_STATE) == 0 ? state : sc->server_args[i];
     }
     argv[n] = NULL;
     return aipa_test_start_server(argv, port);

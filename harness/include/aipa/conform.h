@@ -241,6 +241,7 @@ struct aipa_case {
     struct aipa_step *steps;
     size_t step_count;
     bool all_raw;
+    bool uses_pool; /* ${pool.address} or ${pool.outside}: needs the target's state document */
 };
 
 /*
@@ -320,6 +321,9 @@ struct aipa_run_env {
     size_t steps_done;
     size_t rep; /* ${i} */
     const char *region;
+    /* From the target's state document (FIXTURES.md); NULL: not known. */
+    const char *pool_address; /* ${pool.address} */
+    const char *pool_outside; /* ${pool.outside} */
 };
 
 /* Resolves ${...} and expands %hex/%repeat in s into out. AIPA_EPARSE
@@ -327,6 +331,16 @@ struct aipa_run_env {
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_run_env_expand(const struct aipa_run_env *env, const char *s,
                                                       bool bytes, struct aipa_buf *out,
                                                       struct aipa_buf *why);
+
+/*
+ * The body of POST /_aipa/instances for a fixture's state: its JSON with the
+ * ${...} forms of its strings resolved (${pool.address}, ${pool.outside},
+ * ${region}) and, unless it names one, env->region as RegionId (when set).
+ * *out is freed with cJSON_free. AIPA_EPARSE (reason in why).
+ */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_run_env_fixture_body(const struct aipa_run_env *env,
+                                                            const cJSON *state, char **out,
+                                                            struct aipa_buf *why);
 
 /* One response, as the matcher sees it. */
 struct aipa_observed {

@@ -338,7 +338,7 @@ static aipa_err auth_v1(struct aipa_srv *srv, const struct aipa__auth_in *in,
 
     /*
      * No signature at all is an incomplete signature (the gateway's answer
-     * to unsigned requests, ecs-rpc-wire.md §4.2), with the StringToSign the
+     * to unsigned requests, spec/wire.md §4.2), with the StringToSign the
      * client should have signed.
      */
     sig = aipa_params_get(p, "Signature");

@@ -1,7 +1,7 @@
 'use strict';
 // Starts `aipa serve --fixtures` on 127.0.0.1:0 for one test file and offers
 // the official SDK clients pointed at it (endpoint host:port, protocol http,
-// as ecs-rpc-wire.md §2.4 prescribes).
+// as spec/wire.md §2.4 prescribes).
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');

@@ -7,10 +7,10 @@
  * sends). A "%s" in a Message is filled by the caller (a parameter name, or
  * the server's StringToSign); aipa_code_format() does that.
  *
- * Sources (all in ../shared/spec/):
- *   seed    AllocatePublicIpAddress.seed.md, error table (2018-08-02 edition)
- *   s5.3    ecs-rpc-wire.md §5.3, the current doc's table (2024-12-20 edition)
- *   s4.2    ecs-rpc-wire.md §4.2, common (gateway) errors, both editions
+ * Sources (spec/ in the repository):
+ *   seed    spec/allocate-2018.md#errors, error table (2018-08-02 edition)
+ *   s5.3    spec/allocate-2024.md#errors, the current doc's table (2024-12-20 edition)
+ *   s4.2    spec/wire.md §4.2, common (gateway) errors, both editions
  */
 #ifndef AIPA_ERRORS_H
 #define AIPA_ERRORS_H
