@@ -35,8 +35,11 @@ static inline void fz_server_config(struct aipa_srv_config *cfg, unsigned mode,
                                     int64_t (*now)(void *))
 {
     static const struct aipa_srv_credential creds[] = {
-        {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, true},
-        {"inactive", "inactivesecret", false, false},
+        {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, true, NULL, NULL, 0},
+        {"inactive", "inactivesecret", false, false, NULL, NULL, 0},
+        /* A second account, and an STS key (token "CAIStoken", never expiring). */
+        {"other", "othersecret", true, false, "1002", NULL, 0},
+        {"STS.fz", "stssecret", true, false, NULL, "CAIStoken", 0},
     };
     static const char *const pool[] = {"47.96.0.0/28"};
 

@@ -565,9 +565,11 @@ static aipa_err embedded_start(struct embedded *em, unsigned edition, uint64_t s
     AIPA_TRY(aipa_client_nonce(em->wl_secret));
     AIPA_TRY(aipa_client_nonce(em->inactive_secret));
     creds[0] = (struct aipa_srv_credential){AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET,
-                                            true, false};
-    creds[1] = (struct aipa_srv_credential){"aipa-whitelisted", em->wl_secret, true, true};
-    creds[2] = (struct aipa_srv_credential){"aipa-inactive", em->inactive_secret, false, false};
+                                            true, false, NULL, NULL, 0};
+    creds[1] = (struct aipa_srv_credential){"aipa-whitelisted", em->wl_secret, true, true,
+                                            NULL, NULL, 0};
+    creds[2] = (struct aipa_srv_credential){"aipa-inactive", em->inactive_secret, false,
+                                            false, NULL, NULL, 0};
     aipa_srv_config_defaults(&cfg);
     cfg.listen_addr = "127.0.0.1";
     cfg.port = 0;

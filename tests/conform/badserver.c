@@ -79,7 +79,13 @@
     X(F_FIXTURE_500, "fixture-500",                                                                \
       "fixture requests (/_aipa/) answer 500: the target's test hooks are broken")                 \
     X(F_UNENFORCE, "unenforce:<Code>",                                                             \
-      "when the reference would answer <Code>, answer 200 with a plausible IpAddress instead")
+      "when the reference would answer <Code>, answer 200 with a plausible IpAddress instead")    \
+    /* Accounts and STS: the reference's checks, switched off at start-up. */                    \
+    X(F_IGNORE_OWNER, "ignore-owner",                                                              \
+      "every key acts for one account: the second account sees and changes the first one's "      \
+      "instances")                                                                                 \
+    X(F_IGNORE_TOKEN, "ignore-token",                                                              \
+      "STS keys are taken as long-term keys: any SecurityToken, or none, is accepted")
 
 enum fault {
 #define FAULT_ENUM_(id, name, desc) id,
@@ -118,11 +124,19 @@ static atomic_bool stopping;
 static atomic_uint fake_ip_counter;
 static atomic_uint throttle_counter;
 
-/* Credentials of the reference profile: an active key, an inactive one, a whitelisted one. */
+/*
+ * Credentials of the reference profile: an active key, an inactive one, a
+ * whitelisted one, a key of a second account, and two STS keys (one
+ * expired). The ignore-owner and ignore-token faults clear the account and
+ * token fields of a copy.
+ */
 static const struct aipa_srv_credential credentials[] = {
-    {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false},
-    {"inactiveid", "inactivesecret", false, false},
-    {"whitelistid", "whitelistsecret", true, true},
+    {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false, NULL, NULL, 0},
+    {"inactiveid", "inactivesecret", false, false, NULL, NULL, 0},
+    {"whitelistid", "whitelistsecret", true, true, NULL, NULL, 0},
+    {"otherid", "othersecret", true, false, "1000000000000002", NULL, 0},
+    {"STS.badserver", "stssecret", true, false, NULL, "CAISbadserverToken", 0},
+    {"STS.badexpired", "stsexpiredsecret", true, false, NULL, "CAISbadserverExpired", 1},
 };
 
 static void on_signal(int sig)
@@ -770,7 +784,9 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     *kind = SEND_BODY;
     switch (opt.fault) {
     case F_NONE:
-    case F_THROTTLE: /* answered before the reference (send_throttled) */
+    case F_THROTTLE:       /* answered before the reference (send_throttled) */
+    case F_IGNORE_OWNER:   /* set up in the credentials (main) */
+    case F_IGNORE_TOKEN:
         return AIPA_OK;
     case F_WRONG_STATUS:
         r->status = wrong_status(r->status);
@@ -1167,6 +1183,7 @@ static int parse_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
     struct aipa_srv_config cfg;
+    struct aipa_srv_credential creds[AIPA_ARRAY_LEN(credentials)];
     struct MHD_Daemon *d = NULL;
     struct sockaddr_in addr;
     const union MHD_DaemonInfo *info = NULL;
@@ -1189,7 +1206,16 @@ int main(int argc, char **argv)
     aipa_buf_init(&why, 4096);
 
     aipa_srv_config_defaults(&cfg);
-    cfg.credentials = credentials;
+    memcpy(creds, credentials, sizeof(creds));
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(creds); i++) {
+        if (opt.fault == F_IGNORE_OWNER) {
+            creds[i].owner_id = NULL;
+        }
+        if (opt.fault == F_IGNORE_TOKEN) {
+            creds[i].security_token = NULL;
+        }
+    }
+    cfg.credentials = creds;
     cfg.credential_count = AIPA_ARRAY_LEN(credentials);
     cfg.edition = opt.edition;
     cfg.seed = opt.seed;
