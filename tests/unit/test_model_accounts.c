@@ -4,13 +4,16 @@
  * the lifecycle actions' lock codes, DescribeInstances' Status filter, and
  * the injectable release failures, as docs/internals/errors.md gives them.
  */
-#include "aipa/model.h"
-
-#include <cmocka.h>
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h> /* after setjmp.h, stdarg.h, stddef.h */
+// clang-format on
+
+#include "aipa/model.h"
+
 #include <stdio.h>
 #include <string.h>
 

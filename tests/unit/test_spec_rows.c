@@ -5,13 +5,16 @@
  * STS rows carry their documented status and message; every row names known
  * sources; and docs/internals/errors.md lists exactly the header's rows.
  */
-#include "aipa/errors.h"
-
-#include <cmocka.h>
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h> /* after setjmp.h, stdarg.h, stddef.h */
+// clang-format on
+
+#include "aipa/errors.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
