@@ -551,30 +551,36 @@ struct embedded {
     char token[33];
     char wl_secret[33];
     char inactive_secret[33];
+    char other_secret[33]; /* "other": a key of a second account (OwnerId below) */
     char url[64];
 };
+
+#define EMBEDDED_OTHER_OWNER "1000000000000002"
 
 static aipa_err embedded_start(struct embedded *em, unsigned edition, uint64_t seed,
                                struct aipa_profile *p, struct aipa_buf *err)
 {
     struct aipa_srv_config cfg;
-    struct aipa_srv_credential creds[3];
+    struct aipa_srv_credential creds[4];
 
     memset(em, 0, sizeof(*em));
     AIPA_TRY(aipa_client_nonce(em->token));
     AIPA_TRY(aipa_client_nonce(em->wl_secret));
     AIPA_TRY(aipa_client_nonce(em->inactive_secret));
+    AIPA_TRY(aipa_client_nonce(em->other_secret));
     creds[0] = (struct aipa_srv_credential){AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET,
                                             true, false, NULL, NULL, 0};
     creds[1] = (struct aipa_srv_credential){"aipa-whitelisted", em->wl_secret, true, true,
                                             NULL, NULL, 0};
     creds[2] = (struct aipa_srv_credential){"aipa-inactive", em->inactive_secret, false,
                                             false, NULL, NULL, 0};
+    creds[3] = (struct aipa_srv_credential){"aipa-other", em->other_secret, true, false,
+                                            EMBEDDED_OTHER_OWNER, NULL, 0};
     aipa_srv_config_defaults(&cfg);
     cfg.listen_addr = "127.0.0.1";
     cfg.port = 0;
     cfg.credentials = creds;
-    cfg.credential_count = 3;
+    cfg.credential_count = 4;
     cfg.edition = edition;
     cfg.seed = seed;
     cfg.fixtures = true;
@@ -604,7 +610,8 @@ static aipa_err embedded_start(struct embedded *em, unsigned edition, uint64_t s
     AIPA_TRY(aipa_profile_set_principal(p, "default", AIPA_DEMO_ACCESS_KEY_ID,
                                         AIPA_DEMO_ACCESS_KEY_SECRET));
     AIPA_TRY(aipa_profile_set_principal(p, "whitelisted", "aipa-whitelisted", em->wl_secret));
-    return aipa_profile_set_principal(p, "inactive", "aipa-inactive", em->inactive_secret);
+    AIPA_TRY(aipa_profile_set_principal(p, "inactive", "aipa-inactive", em->inactive_secret));
+    return aipa_profile_set_principal(p, "other", "aipa-other", em->other_secret);
 }
 
 static void embedded_stop(struct embedded *em)
@@ -617,6 +624,7 @@ static void embedded_stop(struct embedded *em)
     aipa_memzero(em->token, sizeof(em->token));
     aipa_memzero(em->wl_secret, sizeof(em->wl_secret));
     aipa_memzero(em->inactive_secret, sizeof(em->inactive_secret));
+    aipa_memzero(em->other_secret, sizeof(em->other_secret));
 }
 
 /* ---- main ---- */

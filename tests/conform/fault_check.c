@@ -67,6 +67,19 @@ struct scenario {
     }
 
 static const struct scenario scenarios[] = {
+    /* Accounts: a target where every key acts for one account fails every cross-account case. */
+    {"ignore-owner",
+     "ignore-owner",
+     NULL,
+     "accounts/*",
+     {NULL},
+     {NULL},
+     {{"accounts/allocate-is-not-found", V_FAIL, "status|200"},
+      {"accounts/lifecycle-is-not-found", V_FAIL, "status|200"},
+      {"accounts/release-is-not-found", V_FAIL, "status|200"},
+      {"accounts/describe-omits", V_FAIL, "TotalCount|length"}},
+     60,
+     false},
     /* The well-behaved server: everything passes, in both editions. */
     {"none", "none", NULL, NULL, {NULL}, {NULL}, {{NULL, 0, NULL}}, 400, false},
     /* The same through the reference's own front end: `aipa serve --fixtures`. */
@@ -382,7 +395,13 @@ static const char credentials_json[] =
     "  {\"AccessKeyId\": \"whitelistid\", \"AccessKeySecret\": \"whitelistsecret\", "
     "\"Status\": \"Active\", \"Whitelisted\": true},\n"
     "  {\"AccessKeyId\": \"inactiveid\", \"AccessKeySecret\": \"inactivesecret\", "
-    "\"Status\": \"Inactive\", \"Whitelisted\": false}\n"
+    "\"Status\": \"Inactive\", \"Whitelisted\": false},\n"
+    "  {\"AccessKeyId\": \"otherid\", \"AccessKeySecret\": \"othersecret\", "
+    "\"OwnerId\": \"1000000000000002\"},\n"
+    "  {\"AccessKeyId\": \"STS.badserver\", \"AccessKeySecret\": \"stssecret\", "
+    "\"SecurityToken\": \"CAISbadserverToken\"},\n"
+    "  {\"AccessKeyId\": \"STS.badexpired\", \"AccessKeySecret\": \"stsexpiredsecret\", "
+    "\"SecurityToken\": \"CAISbadserverExpired\", \"Expiration\": \"1970-01-01T00:00:01Z\"}\n"
     "]\n";
 
 static bool write_text(const char *path, const char *text);
@@ -771,7 +790,9 @@ static const char profile_json[] =
     "    \"whitelisted\": { \"id_env\": \"AIPA_WL_KEY_ID\", \"secret_env\": "
     "\"AIPA_WL_KEY_SECRET\" },\n"
     "    \"inactive\": { \"id_env\": \"AIPA_INACTIVE_KEY_ID\", \"secret_env\": "
-    "\"AIPA_INACTIVE_KEY_SECRET\" }\n"
+    "\"AIPA_INACTIVE_KEY_SECRET\" },\n"
+    "    \"other\": { \"id_env\": \"AIPA_OTHER_KEY_ID\", \"secret_env\": "
+    "\"AIPA_OTHER_KEY_SECRET\" }\n"
     "  },\n"
     "  \"timeout_ms\": 5000\n"
     "}\n";
@@ -866,6 +887,8 @@ int main(int argc, char **argv)
     }
     setenv("AIPA_INACTIVE_KEY_ID", "inactiveid", 1);
     setenv("AIPA_INACTIVE_KEY_SECRET", "inactivesecret", 1);
+    setenv("AIPA_OTHER_KEY_ID", "otherid", 1);
+    setenv("AIPA_OTHER_KEY_SECRET", "othersecret", 1);
     setenv("AIPA_FIXTURE_TOKEN", "aipa-badserver", 1);
     if (sc->edition != NULL) {
         run_edition(sc, sc->edition, aipa, badserver, cases, dir);
