@@ -901,7 +901,11 @@ static void pace(struct runner *rn)
     }
 }
 
-/* True when the answer's Code names throttling (the official SDKs' own test). */
+/*
+ * True when the answer is throttling, as the official SDKs and aliyun-cli
+ * now decide it: an error (4xx/5xx) that carries x-acs-retry-after, whatever
+ * its Code, or a Code that names Throttling.
+ */
 static bool is_throttling(const struct aipa_response *resp)
 {
     struct aipa_doc doc;
@@ -909,6 +913,10 @@ static bool is_throttling(const struct aipa_response *resp)
     const char *code;
     bool yes = false;
 
+    if (resp->xerr == AIPA_XERR_NONE && resp->status >= 400 &&
+        aipa_response_header(resp, "x-acs-retry-after") != NULL) {
+        return true;
+    }
     if (resp->xerr != AIPA_XERR_NONE || resp->body.len == 0 ||
         memmem(resp->body.ptr, resp->body.len, "Throttling", 10) == NULL) {
         return false;

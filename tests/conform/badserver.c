@@ -85,7 +85,10 @@
       "every key acts for one account: the second account sees and changes the first one's "      \
       "instances")                                                                                 \
     X(F_IGNORE_TOKEN, "ignore-token",                                                              \
-      "STS keys are taken as long-term keys: any SecurityToken, or none, is accepted")
+      "STS keys are taken as long-term keys: any SecurityToken, or none, is accepted")            \
+    X(F_RETRY_AFTER, "retry-after",                                                                \
+      "every second API request is answered 503 ServiceUnavailable with x-acs-retry-after: 20 "    \
+      "(a throttle known only by its header), before the reference sees it")
 
 enum fault {
 #define FAULT_ENUM_(id, name, desc) id,
@@ -787,6 +790,7 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     case F_THROTTLE:       /* answered before the reference (send_throttled) */
     case F_IGNORE_OWNER:   /* set up in the credentials (main) */
     case F_IGNORE_TOKEN:
+    case F_RETRY_AFTER:    /* answered before the reference (send_throttled) */
         return AIPA_OK;
     case F_WRONG_STATUS:
         r->status = wrong_status(r->status);
@@ -913,8 +917,14 @@ static enum MHD_Result send_plain(struct MHD_Connection *c, unsigned status, con
  * request itself never reaches the reference, so it changes nothing there
  * (its nonce stays unused).
  */
+/*
+ * The throttle and retry-after faults' answer: Throttling.User (400), or for
+ * retry-after ServiceUnavailable (503), a Code that does not say throttling,
+ * so only the x-acs-retry-after header does.
+ */
 static enum MHD_Result send_throttled(struct MHD_Connection *c, const struct aipa_srv_request *req)
 {
+    bool by_header = opt.fault == F_RETRY_AFTER;
     const char *q = memchr(req->target, '?', req->target_len);
     bool json = false;
     struct aipa_buf body;
@@ -929,8 +939,11 @@ static enum MHD_Result send_throttled(struct MHD_Connection *c, const struct aip
     snprintf(rid, sizeof(rid), "7B0A8B8C-0A3E-4C68-9B0A-%012X", n);
     aipa_buf_init(&body, 4096);
     if (aipa_render_error(json ? AIPA_FMT_JSON : AIPA_FMT_XML, rid, "ecs.aliyuncs.com",
-                          "Throttling.User", "Request was denied due to user flow control.", "",
-                          &body) == AIPA_OK) {
+                          by_header ? "ServiceUnavailable" : "Throttling.User",
+                          by_header ? "The request has failed due to a temporary failure of the "
+                                      "server."
+                                    : "Request was denied due to user flow control.",
+                          "", &body) == AIPA_OK) {
         mr = MHD_create_response_from_buffer(body.len, body.ptr, MHD_RESPMEM_MUST_COPY);
     }
     if (mr != NULL) {
@@ -938,7 +951,7 @@ static enum MHD_Result send_throttled(struct MHD_Connection *c, const struct aip
                                       json ? AIPA_CT_JSON : AIPA_CT_XML);
         (void)MHD_add_response_header(mr, "x-acs-request-id", rid);
         (void)MHD_add_response_header(mr, "x-acs-retry-after", "20");
-        ret = MHD_queue_response(c, 400, mr);
+        ret = MHD_queue_response(c, by_header ? 503 : 400, mr);
         MHD_destroy_response(mr);
     }
     aipa_buf_cleanup(&body);
@@ -1006,7 +1019,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_plain(c, 500, "fixture protocol unavailable (badserver fault fixture-500)\n");
     }
 
-    if (!fixture && opt.fault == F_THROTTLE && atomic_fetch_add(&throttle_counter, 1u) % 2u == 0) {
+    if (!fixture && (opt.fault == F_THROTTLE || opt.fault == F_RETRY_AFTER) &&
+        atomic_fetch_add(&throttle_counter, 1u) % 2u == 0) {
         return send_throttled(c, &req);
     }
     aipa_srv_response_init(&resp);

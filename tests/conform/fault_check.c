@@ -257,6 +257,16 @@ static const struct scenario scenarios[] = {
      {{NULL, 0, NULL}},
      120,
      false},
+    /* Throttling known only by x-acs-retry-after (a 503 ServiceUnavailable): waited and resent. */
+    {"retry-after",
+     "retry-after",
+     E24,
+     "allocate/status/*",
+     {NULL},
+     {NULL},
+     {{NULL, 0, NULL}},
+     120,
+     false},
     /* The reference server's own flow control (--throttle): the runner waits what it asks. */
     {"serve-throttle",
      "none",
@@ -572,7 +582,8 @@ static void check_throttling(const struct scenario *sc, const char *edition, con
     double throttled = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(root, "throttled"));
     size_t named = 0;
 
-    if (strcmp(sc->fault, "throttle") != 0 && strcmp(sc->name, "serve-throttle") != 0) {
+    if (strcmp(sc->fault, "throttle") != 0 && strcmp(sc->fault, "retry-after") != 0 &&
+        strcmp(sc->name, "serve-throttle") != 0) {
         return;
     }
     cJSON_ArrayForEach(item, results)
