@@ -157,6 +157,9 @@
       "Specified SecurityToken is malformed.", AIPA_ED_ALL, "sts")                                 \
     X(AIPA_C_INVALID_SECURITY_TOKEN_MISMATCH, "InvalidSecurityToken.MismatchWithAccessKey", 400,   \
       "Specified SecurityToken mismatch with the AccessKey.", AIPA_ED_ALL, "sts")                  \
+    X(AIPA_C_ILLEGAL_TIMESTAMP, "IllegalTimestamp", 400,                                           \
+      "The input parameter \"Timestamp\" that is mandatory for processing this request is not "   \
+      "supplied.", AIPA_ED_ALL, "s4.2")                                                            \
     X(AIPA_C_SIGNATURE_NONCE_USED, "SignatureNonceUsed", 400,                                      \
       "Specified signature nonce was used already.", AIPA_ED_ALL, "s4.2")                          \
     X(AIPA_C_INVALID_SIGNATURE_METHOD, "InvalidSignatureMethod", 400,                              \
