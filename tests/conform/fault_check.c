@@ -67,6 +67,19 @@ struct scenario {
     }
 
 static const struct scenario scenarios[] = {
+    /* STS: a target that ignores security tokens accepts every wrong one. */
+    {"ignore-token",
+     "ignore-token",
+     NULL,
+     "auth/sts/*",
+     {NULL},
+     {NULL},
+     {{"auth/sts/missing", V_FAIL, "status|200"},
+      {"auth/sts/expired", V_FAIL, "status|200"},
+      {"auth/sts/wrong-key", V_FAIL, "status|200"},
+      {"auth/sts/malformed", V_FAIL, "status|200"}},
+     60,
+     false},
     /* Accounts: a target where every key acts for one account fails every cross-account case. */
     {"ignore-owner",
      "ignore-owner",
@@ -803,7 +816,11 @@ static const char profile_json[] =
     "    \"inactive\": { \"id_env\": \"AIPA_INACTIVE_KEY_ID\", \"secret_env\": "
     "\"AIPA_INACTIVE_KEY_SECRET\" },\n"
     "    \"other\": { \"id_env\": \"AIPA_OTHER_KEY_ID\", \"secret_env\": "
-    "\"AIPA_OTHER_KEY_SECRET\" }\n"
+    "\"AIPA_OTHER_KEY_SECRET\" },\n"
+    "    \"sts\": { \"id_env\": \"AIPA_STS_KEY_ID\", \"secret_env\": "
+    "\"AIPA_STS_KEY_SECRET\", \"token_env\": \"AIPA_STS_TOKEN\" },\n"
+    "    \"sts_expired\": { \"id_env\": \"AIPA_STS_OLD_KEY_ID\", \"secret_env\": "
+    "\"AIPA_STS_OLD_KEY_SECRET\", \"token_env\": \"AIPA_STS_OLD_TOKEN\" }\n"
     "  },\n"
     "  \"timeout_ms\": 5000\n"
     "}\n";
@@ -900,6 +917,12 @@ int main(int argc, char **argv)
     setenv("AIPA_INACTIVE_KEY_SECRET", "inactivesecret", 1);
     setenv("AIPA_OTHER_KEY_ID", "otherid", 1);
     setenv("AIPA_OTHER_KEY_SECRET", "othersecret", 1);
+    setenv("AIPA_STS_KEY_ID", "STS.badserver", 1);
+    setenv("AIPA_STS_KEY_SECRET", "stssecret", 1);
+    setenv("AIPA_STS_TOKEN", "CAISbadserverToken", 1);
+    setenv("AIPA_STS_OLD_KEY_ID", "STS.badexpired", 1);
+    setenv("AIPA_STS_OLD_KEY_SECRET", "stsexpiredsecret", 1);
+    setenv("AIPA_STS_OLD_TOKEN", "CAISbadserverExpired", 1);
     setenv("AIPA_FIXTURE_TOKEN", "aipa-badserver", 1);
     if (sc->edition != NULL) {
         run_edition(sc, sc->edition, aipa, badserver, cases, dir);
