@@ -236,6 +236,20 @@ static void describe_filters_by_status(void **state)
     aipa_model_free(m);
 }
 
+static void release_exceed_duration_once(void **state)
+{
+    struct aipa_model *m = model_new(
+        AIPA_ED_2018, "{" POOL ",\"Instances\":[{\"InstanceId\":\"i-new\",\"PublicIpAddress\":"
+                      "{\"IpAddress\":[\"47.96.0.20\"]},\"AipaNextReleaseError\":"
+                      "\"Forbidden.ExceedDuration\"}]}");
+
+    (void)state;
+    assert_int_equal(aipa_model_release(m, "i-new", "47.96.0.20"),
+                     AIPA_C_FORBIDDEN_EXCEED_DURATION);
+    assert_int_equal(aipa_model_release(m, "i-new", "47.96.0.20"), AIPA_C_OK);
+    aipa_model_free(m);
+}
+
 static void bad_documents_are_refused(void **state)
 {
     struct aipa_model *m = model_new(AIPA_ED_2024, "{" POOL "}");
@@ -264,6 +278,7 @@ int main(void)
         cmocka_unit_test(dry_run_checks_everything_and_changes_nothing),
         cmocka_unit_test(lifecycle_lock_codes),
         cmocka_unit_test(describe_filters_by_status),
+        cmocka_unit_test(release_exceed_duration_once),
         cmocka_unit_test(bad_documents_are_refused),
     };
 
