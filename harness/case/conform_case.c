@@ -912,8 +912,8 @@ static bool v3_has_form(const char *name)
 static aipa_err load_tamper(struct lctx *x, const char *where, const cJSON *v,
                             struct aipa_tamper *t)
 {
-    static const char *const keys[] = {"secret", "key",      "timestamp", "nonce",
-                                       "omit",   "set",      "unsigned",  "token"};
+    static const char *const keys[] = {"secret", "key", "timestamp", "nonce",
+                                       "omit",   "set", "unsigned",  "token"};
     const cJSON *it;
     char w[128];
 

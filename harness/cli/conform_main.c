@@ -578,18 +578,18 @@ static aipa_err embedded_start(struct embedded *em, unsigned edition, uint64_t s
     AIPA_TRY(aipa_client_nonce(em->old_token + 4));
     memcpy(em->sts_token, "CAIS", 4);
     memcpy(em->old_token, "CAIS", 4);
-    creds[0] = (struct aipa_srv_credential){AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET,
-                                            true, false, NULL, NULL, 0};
-    creds[1] = (struct aipa_srv_credential){"aipa-whitelisted", em->wl_secret, true, true,
-                                            NULL, NULL, 0};
-    creds[2] = (struct aipa_srv_credential){"aipa-inactive", em->inactive_secret, false,
-                                            false, NULL, NULL, 0};
-    creds[3] = (struct aipa_srv_credential){"aipa-other", em->other_secret, true, false,
-                                            EMBEDDED_OTHER_OWNER, NULL, 0};
-    creds[4] = (struct aipa_srv_credential){"STS.aipa-sts", em->sts_secret, true, false,
-                                            NULL, em->sts_token, 4102444800 /* 2100 */};
-    creds[5] = (struct aipa_srv_credential){"STS.aipa-expired", em->old_secret, true, false,
-                                            NULL, em->old_token, 1};
+    creds[0] = (struct aipa_srv_credential){
+        AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false, NULL, NULL, 0};
+    creds[1] =
+        (struct aipa_srv_credential){"aipa-whitelisted", em->wl_secret, true, true, NULL, NULL, 0};
+    creds[2] = (struct aipa_srv_credential){
+        "aipa-inactive", em->inactive_secret, false, false, NULL, NULL, 0};
+    creds[3] = (struct aipa_srv_credential){
+        "aipa-other", em->other_secret, true, false, EMBEDDED_OTHER_OWNER, NULL, 0};
+    creds[4] = (struct aipa_srv_credential){"STS.aipa-sts", em->sts_secret, true,      false,
+                                            NULL,           em->sts_token,  4102444800 /* 2100 */};
+    creds[5] = (struct aipa_srv_credential){
+        "STS.aipa-expired", em->old_secret, true, false, NULL, em->old_token, 1};
     aipa_srv_config_defaults(&cfg);
     cfg.listen_addr = "127.0.0.1";
     cfg.port = 0;

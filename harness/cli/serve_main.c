@@ -200,10 +200,9 @@ static bool load_sts_fields(const char *path, size_t n, const cJSON *item,
     const cJSON *exp = cJSON_GetObjectItemCaseSensitive(item, "Expiration");
     const char *o = owner != NULL && cJSON_IsString(owner) ? owner->valuestring : NULL;
 
-    if (owner != NULL && (o == NULL || o[0] == '\0' || strspn(o, "0123456789") != strlen(o) ||
-                          strlen(o) > 20)) {
-        fprintf(stderr, "aipa serve: %s: entry %zu: OwnerId is a string of 1-20 digits\n", path,
-                n);
+    if (owner != NULL &&
+        (o == NULL || o[0] == '\0' || strspn(o, "0123456789") != strlen(o) || strlen(o) > 20)) {
+        fprintf(stderr, "aipa serve: %s: entry %zu: OwnerId is a string of 1-20 digits\n", path, n);
         return false;
     }
     if (token != NULL && (!cJSON_IsString(token) || token->valuestring[0] == '\0')) {
@@ -211,10 +210,9 @@ static bool load_sts_fields(const char *path, size_t n, const cJSON *item,
                 n);
         return false;
     }
-    if (exp != NULL &&
-        (token == NULL || !cJSON_IsString(exp) ||
-         aipa_parse_timestamp(exp->valuestring, strlen(exp->valuestring), &c->expiration) !=
-             AIPA_OK)) {
+    if (exp != NULL && (token == NULL || !cJSON_IsString(exp) ||
+                        aipa_parse_timestamp(exp->valuestring, strlen(exp->valuestring),
+                                             &c->expiration) != AIPA_OK)) {
         fprintf(stderr,
                 "aipa serve: %s: entry %zu: Expiration is a UTC time (2026-12-05T10:00:00Z) "
                 "and needs a SecurityToken\n",

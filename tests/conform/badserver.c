@@ -79,13 +79,13 @@
     X(F_FIXTURE_500, "fixture-500",                                                                \
       "fixture requests (/_aipa/) answer 500: the target's test hooks are broken")                 \
     X(F_UNENFORCE, "unenforce:<Code>",                                                             \
-      "when the reference would answer <Code>, answer 200 with a plausible IpAddress instead")    \
-    /* Accounts and STS: the reference's checks, switched off at start-up. */                    \
+      "when the reference would answer <Code>, answer 200 with a plausible IpAddress instead")     \
+    /* Accounts and STS: the reference's checks, switched off at start-up. */                      \
     X(F_IGNORE_OWNER, "ignore-owner",                                                              \
-      "every key acts for one account: the second account sees and changes the first one's "      \
+      "every key acts for one account: the second account sees and changes the first one's "       \
       "instances")                                                                                 \
     X(F_IGNORE_TOKEN, "ignore-token",                                                              \
-      "STS keys are taken as long-term keys: any SecurityToken, or none, is accepted")            \
+      "STS keys are taken as long-term keys: any SecurityToken, or none, is accepted")             \
     X(F_RETRY_AFTER, "retry-after",                                                                \
       "every second API request is answered 503 ServiceUnavailable with x-acs-retry-after: 20 "    \
       "(a throttle known only by its header), before the reference sees it")
@@ -787,10 +787,10 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     *kind = SEND_BODY;
     switch (opt.fault) {
     case F_NONE:
-    case F_THROTTLE:       /* answered before the reference (send_throttled) */
-    case F_IGNORE_OWNER:   /* set up in the credentials (main) */
+    case F_THROTTLE:     /* answered before the reference (send_throttled) */
+    case F_IGNORE_OWNER: /* set up in the credentials (main) */
     case F_IGNORE_TOKEN:
-    case F_RETRY_AFTER:    /* answered before the reference (send_throttled) */
+    case F_RETRY_AFTER: /* answered before the reference (send_throttled) */
         return AIPA_OK;
     case F_WRONG_STATUS:
         r->status = wrong_status(r->status);

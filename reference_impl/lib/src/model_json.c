@@ -377,7 +377,8 @@ static aipa_err parse_instance(const cJSON *obj, const char *path, struct aipa_i
         }
     }
     if (f[F_OWNER] != NULL) {
-        AIPA_TRY(get_id(f[F_OWNER], path, "AipaOwnerId", AIPA_INSTANCE_ID_MAX, true, &s->owner, why));
+        AIPA_TRY(
+            get_id(f[F_OWNER], path, "AipaOwnerId", AIPA_INSTANCE_ID_MAX, true, &s->owner, why));
     }
     if (f[F_INJECT_RELEASE] != NULL) {
         AIPA_TRY(get_string(f[F_INJECT_RELEASE], path, "AipaNextReleaseError", &str, why));
@@ -710,21 +711,20 @@ static aipa_err dump_instance(const struct aipa_model_state *st, const struct ai
             first = false;
         }
     }
-    return aipa_buf_printf(out,
-                           "]},\"VlanAttributes\":{\"VlanId\":\"%s\"},\"AipaPublicIpEffective\":%s,"
-                           "\"AipaExpired\":%s,\"AipaCloudbox\":%s,\"AipaDedicatedRegion\":%s,"
-                           "\"AipaNextAllocateError\":\"%s\",\"AipaOwnerId\":\"%s\","
-                           "\"AipaNextReleaseError\":\"%s\"}",
-                           st->strs.s[in->vlan], (in->flags & AIPA_IF_EFFECTIVE) ? "true" : "false",
-                           (in->flags & AIPA_IF_EXPIRED) ? "true" : "false",
-                           (in->flags & AIPA_IF_CLOUDBOX) ? "true" : "false",
-                           (in->flags & AIPA_IF_DEDICATED) ? "true" : "false",
-                           in->inject != AIPA_C_OK ? aipa__inject_name((enum aipa_code)in->inject)
-                                                   : "",
-                           st->strs.s[in->owner],
-                           in->inject_release != AIPA_C_OK
-                               ? aipa__inject_name((enum aipa_code)in->inject_release)
-                               : "");
+    return aipa_buf_printf(
+        out,
+        "]},\"VlanAttributes\":{\"VlanId\":\"%s\"},\"AipaPublicIpEffective\":%s,"
+        "\"AipaExpired\":%s,\"AipaCloudbox\":%s,\"AipaDedicatedRegion\":%s,"
+        "\"AipaNextAllocateError\":\"%s\",\"AipaOwnerId\":\"%s\","
+        "\"AipaNextReleaseError\":\"%s\"}",
+        st->strs.s[in->vlan], (in->flags & AIPA_IF_EFFECTIVE) ? "true" : "false",
+        (in->flags & AIPA_IF_EXPIRED) ? "true" : "false",
+        (in->flags & AIPA_IF_CLOUDBOX) ? "true" : "false",
+        (in->flags & AIPA_IF_DEDICATED) ? "true" : "false",
+        in->inject != AIPA_C_OK ? aipa__inject_name((enum aipa_code)in->inject) : "",
+        st->strs.s[in->owner],
+        in->inject_release != AIPA_C_OK ? aipa__inject_name((enum aipa_code)in->inject_release)
+                                        : "");
 }
 
 static aipa_err dump_locked(struct aipa_model *m, struct aipa_buf *out)

@@ -438,8 +438,7 @@ static aipa_err auth_v1(struct aipa_srv *srv, const struct aipa__auth_in *in,
         return AIPA_OK;
     }
     tok = aipa_params_get(p, "SecurityToken");
-    if (!check_token(srv, tok != NULL ? tok->value : NULL, tok != NULL ? tok->value_len : 0,
-                     out)) {
+    if (!check_token(srv, tok != NULL ? tok->value : NULL, tok != NULL ? tok->value_len : 0, out)) {
         out->cred = NULL;
         return AIPA_OK;
     }
