@@ -17,7 +17,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define API_VERSION                "2014-05-26"
 #define MAX_RESPONSE               (256u * 1024u * 1024u) /* a state dump of a large model */
 #define MAX_MESSAGE                (1024u * 1024u)        /* a StringToSign can be long */
 #define DESCRIBE_DEFAULT_PAGE_SIZE 10u
@@ -138,7 +137,6 @@ aipa_err aipa_srv_new(struct aipa_srv **out, const struct aipa_srv_config *cfg)
     struct aipa_model_config mc;
     const char *state;
     size_t state_len;
-    bool lock_ok = false;
 
     *out = NULL;
     if (srv == NULL) {
@@ -218,26 +216,13 @@ aipa_err aipa_srv_new(struct aipa_srv **out, const struct aipa_srv_config *cfg)
         err = AIPA_ENOMEM;
         goto out;
     }
-    lock_ok = true;
+    srv->rng_lock_ok = true;
     /* RequestIds use their own stream so they do not disturb the model's. */
     aipa_rng_seed(&srv->rng, cfg->seed ^ 0x5245515545535431ull);
     err = AIPA_OK;
 out:
     if (err != AIPA_OK) {
-        if (lock_ok) {
-            pthread_mutex_destroy(&srv->rng_lock);
-        }
-        aipa__nonce_cache_free(srv->nonces);
-        aipa__throttle_free(srv->throttle);
-        aipa_model_free(srv->model);
-        free_creds(srv);
-        aipa_free(srv->listen_addr);
-        aipa_free(srv->tls_cert_file);
-        aipa_free(srv->tls_key_file);
-        aipa_free(srv->fixture_token);
-        aipa_free(srv->host_id);
-        aipa_free(srv->state_json);
-        aipa_free(srv);
+        aipa_srv_free(srv); /* one cleanup path: it also wipes the fixture token */
         srv = NULL;
     }
     *out = srv;
@@ -250,7 +235,9 @@ void aipa_srv_free(struct aipa_srv *srv)
         return;
     }
     aipa_srv_stop(srv);
-    pthread_mutex_destroy(&srv->rng_lock);
+    if (srv->rng_lock_ok) {
+        pthread_mutex_destroy(&srv->rng_lock);
+    }
     aipa__nonce_cache_free(srv->nonces);
     aipa__throttle_free(srv->throttle);
     aipa_model_free(srv->model);
@@ -934,7 +921,7 @@ static void handle_api(struct hctx *h, struct aipa_slice query)
     if (!get_common(h, "x-acs-version", "Version", &version, &version_len)) {
         return;
     }
-    if (version_len != sizeof(API_VERSION) - 1 || memcmp(version, API_VERSION, version_len) != 0) {
+    if (version_len != sizeof(AIPA_API_VERSION) - 1 || memcmp(version, AIPA_API_VERSION, version_len) != 0) {
         reply_error(h, AIPA_C_INVALID_VERSION, NULL, 0);
         return;
     }

@@ -74,6 +74,7 @@ struct aipa_srv {
     struct aipa__throttle *throttle; /* NULL: --throttle off */
 
     pthread_mutex_t rng_lock;
+    bool rng_lock_ok; /* rng_lock was initialised (aipa_srv_free destroys it) */
     struct aipa_rng rng; /* RequestIds */
 
     struct MHD_Daemon *daemon;
