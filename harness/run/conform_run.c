@@ -65,6 +65,7 @@ static void result_free(struct aipa_result *res)
         exchange_free(&res->ex[i]);
     }
     aipa_free(res->ex);
+    aipa_free(res->lat);
 }
 
 void aipa_report_cleanup(struct aipa_report *r)
@@ -75,6 +76,7 @@ void aipa_report_cleanup(struct aipa_report *r)
     aipa_free(r->items);
     aipa_free(r->target);
     aipa_free(r->profile);
+    aipa_free(r->profile_path);
     for (size_t i = 0; i < r->fixed_count; i++) {
         aipa_free(r->fixed[i]);
     }
@@ -840,6 +842,8 @@ out:
 static void observe(const struct aipa_response *resp, unsigned want_fmt, const char *action,
                     struct aipa_doc *doc, struct aipa_buf *why, struct aipa_observed *obs)
 {
+    const char *enc;
+
     memset(obs, 0, sizeof(*obs));
     obs->want_fmt = want_fmt;
     obs->action = action;
@@ -851,6 +855,13 @@ static void observe(const struct aipa_response *resp, unsigned want_fmt, const c
     obs->status = resp->status;
     if (resp->body.len == 0) {
         obs->parse_error = "empty body";
+        return;
+    }
+    /* The runner offers no encoding (no Accept-Encoding): a coded body is not the answer. */
+    enc = aipa_response_header(resp, "Content-Encoding");
+    if (enc != NULL && enc[0] != '\0' && strcasecmp(enc, "identity") != 0) {
+        aipa__note(why, "Content-Encoding: %.60s, which the request did not ask for", enc);
+        obs->parse_error = why->ptr != NULL ? why->ptr : "an unasked Content-Encoding";
         return;
     }
     if (aipa_parse_body(
@@ -1026,7 +1037,64 @@ static aipa_err send_step_request(struct run *r, size_t si, unsigned i, struct b
     return e;
 }
 
+/*
+ * Records how long the answer took (for the per-Action p50/p99 of the
+ * reports) and applies the latency gate: an answer slower than
+ * --max-response-ms fails the case, whatever it said.
+ */
+static enum aipa_verdict judge_latency(struct run *r, const struct built_req *br,
+                                       const struct aipa_response *resp, enum aipa_verdict rv,
+                                       struct aipa_buf *reason)
+{
+    double bound = r->rn->o->max_response_ms;
+    const char *action = br->req.raw ? "raw" : aipa_params_value(&br->params, "Action");
+    struct aipa_latency *p;
+
+    if (resp->status == 0) {
+        return rv; /* no answer: nothing to time */
+    }
+    p = aipa_realloc(r->res->lat, (r->res->lat_count + 1) * sizeof(*p));
+    if (p != NULL) {
+        r->res->lat = p;
+        snprintf(p[r->res->lat_count].action, sizeof(p->action), "%s",
+                 action != NULL && action[0] != '\0' ? action : "(none)");
+        p[r->res->lat_count].ms = resp->elapsed_ms;
+        r->res->lat_count++;
+    }
+    if (bound > 0 && resp->elapsed_ms > bound &&
+        (rv == AIPA_V_PASS || rv == AIPA_V_PASS_NONSTRICT || rv == AIPA_V_FAIL)) {
+        aipa__note(reason, "%sanswered in %.0f ms, over the --max-response-ms bound of %.0f ms",
+                   rv == AIPA_V_FAIL && reason->len > 0 ? "; " : "", resp->elapsed_ms, bound);
+        return AIPA_V_FAIL;
+    }
+    return rv;
+}
+
 /* Runs step si; returns its verdict (PASS, PASS_NONSTRICT, FAIL, ERROR). */
+/* A wire step: raw bytes on their own connection (conform_wire.c). */
+static enum aipa_verdict run_wire_step(struct run *r, size_t si)
+{
+    struct aipa_buf rs;
+    char *req_text = NULL, *resp_text = NULL;
+    enum aipa_verdict v;
+
+    aipa_buf_init(&rs, 64 * 1024);
+    v = aipa__run_wire(r->rn->target, &r->c->steps[si], r->rn->o->edition, &r->env, &rs,
+                       &req_text, &resp_text);
+    r->requests++;
+    if (req_text != NULL) {
+        add_exchange(r, si, 0, req_text, resp_text != NULL ? resp_text : aipa_strdup(""), NULL);
+    } else {
+        aipa_free(resp_text);
+    }
+    if (v != AIPA_V_PASS) {
+        keep_reason(r, si, "", &rs);
+    }
+    aipa_buf_cleanup(&rs);
+    r->env.steps_done = si + 1;
+    return v;
+}
+
 static enum aipa_verdict run_step(struct run *r, size_t si)
 {
     const struct aipa_step *s = &r->c->steps[si];
@@ -1042,6 +1110,15 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
     bool send_par = s->parallel && n > 1;
     unsigned inited = 0;
 
+    if (s->wire != NULL) {
+        aipa_free(brs);
+        aipa_free(bs);
+        aipa_free(resps);
+        aipa_free(docs);
+        aipa_free(obs);
+        aipa_free(whys);
+        return run_wire_step(r, si);
+    }
     aipa_buf_init(&why, 64 * 1024);
     if (brs == NULL || bs == NULL || resps == NULL || docs == NULL || obs == NULL || whys == NULL) {
         aipa__note(&why, "out of memory");
@@ -1133,6 +1210,7 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
             rv = AIPA_V_ERROR;
         } else {
             rv = aipa_match_response(s, r->rn->o->edition, &obs[i], &r->env, &rs);
+            rv = judge_latency(r, &brs[i], &resps[i], rv, &rs);
         }
         if (i < MAX_KEPT_REPEATS || rv == AIPA_V_FAIL || rv == AIPA_V_ERROR) {
             struct aipa_buf repro;
@@ -1549,7 +1627,7 @@ static struct aipa_variant_set case_variants(const struct aipa_case *c,
     for (size_t i = 0; i < c->step_count; i++) {
         const struct aipa_step *s = &c->steps[i];
 
-        if (s->raw != NULL) {
+        if (s->raw != NULL || s->wire != NULL) {
             continue;
         }
         any = true;
@@ -1581,7 +1659,7 @@ static const char *variant_blocker(const struct aipa_case *c, const struct aipa_
         const struct aipa_step *s = &c->steps[i];
         struct aipa_variant ev;
 
-        if (s->raw != NULL) {
+        if (s->raw != NULL || s->wire != NULL) {
             continue;
         }
         ev = step_variant(s, v);
@@ -1631,7 +1709,8 @@ static const char *case_blocker(const struct aipa_case *c, const struct aipa_run
         const char *tok = c->steps[i].tamper.token;
         const struct aipa_principal *other = NULL;
 
-        if (c->steps[i].raw == NULL && aipa_profile_principal(p, c->steps[i].principal) == NULL) {
+        if (c->steps[i].raw == NULL && c->steps[i].wire == NULL &&
+            aipa_profile_principal(p, c->steps[i].principal) == NULL) {
             snprintf(buf, cap, "principal \"%s\" not configured", c->steps[i].principal);
             return buf;
         }
@@ -1693,6 +1772,16 @@ aipa_err aipa_run_suite(const struct aipa_suite *suite, const struct aipa_run_op
         nv = c->all_raw ? 1 : aipa_variants_expand(&set, vs, AIPA_ARRAY_LEN(vs));
         if (c->all_raw) {
             vs[0] = (struct aipa_variant){0, 0, 0};
+        }
+        if (o->variant_pick != 0 && !c->all_raw) {
+            size_t keep = 0;
+
+            for (size_t k = 0; k < nv; k++) {
+                if ((aipa_variant_pick_bit(&vs[k]) & o->variant_pick) != 0) {
+                    vs[keep++] = vs[k];
+                }
+            }
+            nv = keep;
         }
         if (why == NULL && nv == 0) {
             why = "no variant left after the case, profile and --variants filters";
