@@ -531,8 +531,21 @@ def gen_parse():
     write("fuzz_parse_json", "small-body", b"\x03" + fzs("RequestId", JSON_BODIES["describe"]))
 
 
+def gen_parse_real():
+    """The recorded real bodies of tests/data/real-bodies (README.md there gives their sources)."""
+    d = os.path.join(ROOT, "tests", "data", "real-bodies")
+    for path in sorted(glob.glob(os.path.join(d, "*.xml")) + glob.glob(os.path.join(d, "*.json"))):
+        name = os.path.basename(path)
+        stem, ext = os.path.splitext(name)
+        with open(path, "rb") as fh:
+            body = fh.read()
+        probe = "Instances.Instance[0].InstanceId" if "DescribeInstances" in stem else "Code"
+        write("fuzz_parse_xml" if ext == ".xml" else "fuzz_parse_json", "real-" + stem, b"\x00" + fzs(probe, body))
+
+
 GENERATORS = {"wire": gen_wire, "sign": gen_sign, "model": gen_model, "model-documents": gen_model_documents, "server": gen_server, "http": gen_http,
-              "render": gen_render, "case": gen_case, "parse": gen_parse}
+              "render": gen_render, "case": gen_case, "parse": gen_parse,
+              "parse-real": gen_parse_real}
 
 if __name__ == "__main__":
     only = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--only" else None

@@ -997,7 +997,7 @@ static aipa_err load_tamper(struct lctx *x, const char *where, const cJSON *v,
                             struct aipa_tamper *t)
 {
     static const char *const keys[] = {"secret", "key", "timestamp", "nonce",
-                                       "omit",   "set", "unsigned"};
+                                       "omit",   "set", "unsigned",  "token"};
     const cJSON *it;
     char w[128];
 
@@ -1040,6 +1040,18 @@ static aipa_err load_tamper(struct lctx *x, const char *where, const cJSON *v,
             return fail(x, where, "nonce \"reuse\" needs a previous step");
         }
         t->flags |= AIPA_TAMPER_REUSE_NONCE;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(v, "token")) != NULL) {
+        /* "omit", "malformed", or the name of a principal whose token to send */
+        if (!cJSON_IsString(it) || !is_ident(it->valuestring, strlen(it->valuestring))) {
+            return fail(x, where,
+                        "token: \"omit\", \"malformed\" or a principal name (whose "
+                        "SecurityToken is sent instead)");
+        }
+        t->token = aipa_strdup(it->valuestring);
+        if (t->token == NULL) {
+            return AIPA_ENOMEM;
+        }
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "unsigned")) != NULL) {
         if (!cJSON_IsTrue(it)) {
@@ -1965,6 +1977,7 @@ void aipa_case_free(struct aipa_case *c)
             aipa_free(s->tamper.omit[k]);
         }
         aipa_free(s->tamper.omit);
+        aipa_free(s->tamper.token);
         free_kvs(s->tamper.set, s->tamper.set_count);
         for (size_t k = 0; k < s->outcome_count; k++) {
             struct aipa_outcome *o = &s->outcomes[k];

@@ -592,28 +592,50 @@ struct embedded {
     char token[33];
     char wl_secret[33];
     char inactive_secret[33];
+    char other_secret[33]; /* "other": a key of a second account (OwnerId below) */
+    char sts_secret[33];   /* "sts": an STS key, its token valid until 2100 */
+    char sts_token[40];
+    char old_secret[33]; /* "sts_expired": an STS key whose token has expired */
+    char old_token[40];
     char url[64];
 };
+
+#define EMBEDDED_OTHER_OWNER "1000000000000002"
 
 static aipa_err embedded_start(struct embedded *em, unsigned edition, uint64_t seed,
                                struct aipa_profile *p, struct aipa_buf *err)
 {
     struct aipa_srv_config cfg;
-    struct aipa_srv_credential creds[3];
+    struct aipa_srv_credential creds[6];
 
     memset(em, 0, sizeof(*em));
     AIPA_TRY(aipa_client_nonce(em->token));
     AIPA_TRY(aipa_client_nonce(em->wl_secret));
     AIPA_TRY(aipa_client_nonce(em->inactive_secret));
-    creds[0] = (struct aipa_srv_credential){AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET,
-                                            true, false};
-    creds[1] = (struct aipa_srv_credential){"aipa-whitelisted", em->wl_secret, true, true};
-    creds[2] = (struct aipa_srv_credential){"aipa-inactive", em->inactive_secret, false, false};
+    AIPA_TRY(aipa_client_nonce(em->other_secret));
+    AIPA_TRY(aipa_client_nonce(em->sts_secret));
+    AIPA_TRY(aipa_client_nonce(em->old_secret));
+    AIPA_TRY(aipa_client_nonce(em->sts_token + 4));
+    AIPA_TRY(aipa_client_nonce(em->old_token + 4));
+    memcpy(em->sts_token, "CAIS", 4);
+    memcpy(em->old_token, "CAIS", 4);
+    creds[0] = (struct aipa_srv_credential){
+        AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false, NULL, NULL, 0};
+    creds[1] =
+        (struct aipa_srv_credential){"aipa-whitelisted", em->wl_secret, true, true, NULL, NULL, 0};
+    creds[2] = (struct aipa_srv_credential){
+        "aipa-inactive", em->inactive_secret, false, false, NULL, NULL, 0};
+    creds[3] = (struct aipa_srv_credential){
+        "aipa-other", em->other_secret, true, false, EMBEDDED_OTHER_OWNER, NULL, 0};
+    creds[4] = (struct aipa_srv_credential){"STS.aipa-sts", em->sts_secret, true,      false,
+                                            NULL,           em->sts_token,  4102444800 /* 2100 */};
+    creds[5] = (struct aipa_srv_credential){
+        "STS.aipa-expired", em->old_secret, true, false, NULL, em->old_token, 1};
     aipa_srv_config_defaults(&cfg);
     cfg.listen_addr = "127.0.0.1";
     cfg.port = 0;
     cfg.credentials = creds;
-    cfg.credential_count = 3;
+    cfg.credential_count = 6;
     cfg.edition = edition;
     cfg.seed = seed;
     cfg.fixtures = true;
@@ -641,7 +663,12 @@ static aipa_err embedded_start(struct embedded *em, unsigned edition, uint64_t s
     AIPA_TRY(aipa_profile_set_principal(p, "default", AIPA_DEMO_ACCESS_KEY_ID,
                                         AIPA_DEMO_ACCESS_KEY_SECRET));
     AIPA_TRY(aipa_profile_set_principal(p, "whitelisted", "aipa-whitelisted", em->wl_secret));
-    return aipa_profile_set_principal(p, "inactive", "aipa-inactive", em->inactive_secret);
+    AIPA_TRY(aipa_profile_set_principal(p, "inactive", "aipa-inactive", em->inactive_secret));
+    AIPA_TRY(aipa_profile_set_principal(p, "other", "aipa-other", em->other_secret));
+    AIPA_TRY(aipa_profile_set_principal(p, "sts", "STS.aipa-sts", em->sts_secret));
+    AIPA_TRY(aipa_profile_set_token(p, "sts", em->sts_token));
+    AIPA_TRY(aipa_profile_set_principal(p, "sts_expired", "STS.aipa-expired", em->old_secret));
+    return aipa_profile_set_token(p, "sts_expired", em->old_token);
 }
 
 static void embedded_stop(struct embedded *em)
@@ -654,6 +681,11 @@ static void embedded_stop(struct embedded *em)
     aipa_memzero(em->token, sizeof(em->token));
     aipa_memzero(em->wl_secret, sizeof(em->wl_secret));
     aipa_memzero(em->inactive_secret, sizeof(em->inactive_secret));
+    aipa_memzero(em->other_secret, sizeof(em->other_secret));
+    aipa_memzero(em->sts_secret, sizeof(em->sts_secret));
+    aipa_memzero(em->old_secret, sizeof(em->old_secret));
+    aipa_memzero(em->sts_token, sizeof(em->sts_token));
+    aipa_memzero(em->old_token, sizeof(em->old_token));
 }
 
 /* ---- --check-fixtures ---- */

@@ -599,6 +599,7 @@ struct built_req {
     char wrong_secret[48];
     char unknown_key[48];
     struct aipa_buf set_ak, set_ts, set_nonce;
+    struct aipa_kv token_header; /* V3 x-acs-security-token */
     /* What the reproduction line must repeat: a nonce the case chose or reuses, a secret
      * other than the default principal's (which `aipa call` reads from the environment). */
     bool repro_nonce, repro_secret;
@@ -608,6 +609,52 @@ struct built_req {
     const char *raw_hdrs[32];
     unsigned want_fmt;
 };
+
+/* A value no STS issues (a space and '!'), for tamper "token": "malformed". */
+#define MALFORMED_TOKEN "aipa malformed token!"
+
+/*
+ * The SecurityToken a step sends: its principal's (STS keys have one), or
+ * what tamper.token says (FORMAT.md, Tampering). NULL: none.
+ */
+static const char *step_token(const struct aipa_profile *p, const struct aipa_principal *pr,
+                              const struct aipa_tamper *t)
+{
+    const struct aipa_principal *other;
+
+    if (t->token == NULL) {
+        return pr != NULL ? pr->security_token : NULL;
+    }
+    if (strcmp(t->token, "omit") == 0) {
+        return NULL;
+    }
+    if (strcmp(t->token, "malformed") == 0) {
+        return MALFORMED_TOKEN;
+    }
+    other = aipa_profile_principal(p, t->token);
+    return other != NULL ? other->security_token : NULL;
+}
+
+/*
+ * Sends token the way the SDKs do: V1 (and unsigned) as the SecurityToken
+ * parameter, V3 as the x-acs-security-token header, signed. A SecurityToken
+ * the case itself sends wins.
+ */
+static aipa_err apply_token(struct built_req *br, const char *token)
+{
+    if (token == NULL || aipa_params_get(&br->params, "SecurityToken") != NULL) {
+        return AIPA_OK;
+    }
+    if (br->req.sig == AIPA_SIG_V3) {
+        br->token_header.name = "x-acs-security-token";
+        br->token_header.value = token;
+        br->req.extra_headers = &br->token_header;
+        br->req.extra_header_count = 1;
+        return AIPA_OK;
+    }
+    return aipa_params_add(&br->params, "SecurityToken", 13, token, strlen(token),
+                           AIPA_PARAM_BUILT);
+}
 
 static void built_req_init(struct built_req *br)
 {
@@ -777,6 +824,9 @@ static aipa_err prepare(struct run *r, size_t si, size_t rep, struct built_req *
             br->req.nonce = br->set_nonce.ptr;
             br->repro_nonce = true;
         }
+        if (e == AIPA_OK) {
+            e = apply_token(br, step_token(p, pr, t));
+        }
         for (size_t i = 0; i < t->omit_count && no < AIPA_ARRAY_LEN(br->omit); i++) {
             /* An omitted name may also be one the case itself sends (Action): drop both. */
             aipa_params_remove(&br->params, t->omit[i]);
@@ -877,7 +927,11 @@ static void pace(struct runner *rn)
     }
 }
 
-/* True when the answer's Code names throttling (the official SDKs' own test). */
+/*
+ * True when the answer is throttling, as the official SDKs and aliyun-cli
+ * now decide it: an error (4xx/5xx) that carries x-acs-retry-after, whatever
+ * its Code, or a Code that names Throttling.
+ */
 static bool is_throttling(const struct aipa_response *resp)
 {
     struct aipa_doc doc;
@@ -885,6 +939,10 @@ static bool is_throttling(const struct aipa_response *resp)
     const char *code;
     bool yes = false;
 
+    if (resp->xerr == AIPA_XERR_NONE && resp->status >= 400 &&
+        aipa_response_header(resp, "x-acs-retry-after") != NULL) {
+        return true;
+    }
     if (resp->xerr != AIPA_XERR_NONE || resp->body.len == 0 ||
         memmem(resp->body.ptr, resp->body.len, "Throttling", 10) == NULL) {
         return false;
@@ -1708,9 +1766,17 @@ static const char *case_blocker(const struct aipa_case *c, const struct aipa_run
         return buf;
     }
     for (size_t i = 0; i < c->step_count; i++) {
+        const char *tok = c->steps[i].tamper.token;
+        const struct aipa_principal *other = NULL;
+
         if (c->steps[i].raw == NULL && c->steps[i].wire == NULL &&
             aipa_profile_principal(p, c->steps[i].principal) == NULL) {
             snprintf(buf, cap, "principal \"%s\" not configured", c->steps[i].principal);
+            return buf;
+        }
+        if (tok != NULL && strcmp(tok, "omit") != 0 && strcmp(tok, "malformed") != 0 &&
+            ((other = aipa_profile_principal(p, tok)) == NULL || other->security_token == NULL)) {
+            snprintf(buf, cap, "principal \"%s\" with a SecurityToken not configured", tok);
             return buf;
         }
     }

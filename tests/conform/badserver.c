@@ -126,7 +126,16 @@
       "an absolute-form target is taken as an unknown path (404)")                                 \
     X(F_HTTP10_KEEP, "http10-keep-alive", "HTTP/1.0 requests are kept alive as HTTP/1.1")          \
     X(F_UNENFORCE, "unenforce:<Code>",                                                             \
-      "when the reference would answer <Code>, answer 200 with a plausible IpAddress instead")
+      "when the reference would answer <Code>, answer 200 with a plausible IpAddress instead")     \
+    /* Accounts and STS: the reference's checks, switched off at start-up. */                      \
+    X(F_IGNORE_OWNER, "ignore-owner",                                                              \
+      "every key acts for one account: the second account sees and changes the first one's "       \
+      "instances")                                                                                 \
+    X(F_IGNORE_TOKEN, "ignore-token",                                                              \
+      "STS keys are taken as long-term keys: any SecurityToken, or none, is accepted")             \
+    X(F_RETRY_AFTER, "retry-after",                                                                \
+      "every second API request is answered 503 ServiceUnavailable with x-acs-retry-after: 20 "    \
+      "(a throttle known only by its header), before the reference sees it")
 
 enum fault {
 #define FAULT_ENUM_(id, name, desc) id,
@@ -165,11 +174,19 @@ static atomic_bool stopping;
 static atomic_uint fake_ip_counter;
 static atomic_uint throttle_counter;
 
-/* Credentials of the reference profile: an active key, an inactive one, a whitelisted one. */
+/*
+ * Credentials of the reference profile: an active key, an inactive one, a
+ * whitelisted one, a key of a second account, and two STS keys (one
+ * expired). The ignore-owner and ignore-token faults clear the account and
+ * token fields of a copy.
+ */
 static const struct aipa_srv_credential credentials[] = {
-    {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false},
-    {"inactiveid", "inactivesecret", false, false},
-    {"whitelistid", "whitelistsecret", true, true},
+    {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false, NULL, NULL, 0},
+    {"inactiveid", "inactivesecret", false, false, NULL, NULL, 0},
+    {"whitelistid", "whitelistsecret", true, true, NULL, NULL, 0},
+    {"otherid", "othersecret", true, false, "1000000000000002", NULL, 0},
+    {"STS.badserver", "stssecret", true, false, NULL, "CAISbadserverToken", 0},
+    {"STS.badexpired", "stsexpiredsecret", true, false, NULL, "CAISbadserverExpired", 1},
 };
 
 static void on_signal(int sig)
@@ -865,7 +882,10 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     *kind = SEND_BODY;
     switch (opt.fault) {
     case F_NONE:
-    case F_THROTTLE: /* answered before the reference (send_throttled) */
+    case F_THROTTLE:     /* answered before the reference (send_throttled) */
+    case F_IGNORE_OWNER: /* set up in the credentials (main) */
+    case F_IGNORE_TOKEN:
+    case F_RETRY_AFTER: /* answered before the reference (send_throttled) */
         return AIPA_OK;
     case F_WRONG_STATUS:
         r->status = wrong_status(r->status);
@@ -1224,8 +1244,14 @@ static enum MHD_Result send_plain(struct MHD_Connection *c, unsigned status, con
  * request itself never reaches the reference, so it changes nothing there
  * (its nonce stays unused).
  */
+/*
+ * The throttle and retry-after faults' answer: Throttling.User (400), or for
+ * retry-after ServiceUnavailable (503), a Code that does not say throttling,
+ * so only the x-acs-retry-after header does.
+ */
 static enum MHD_Result send_throttled(struct MHD_Connection *c, const struct aipa_srv_request *req)
 {
+    bool by_header = opt.fault == F_RETRY_AFTER;
     const char *q = memchr(req->target, '?', req->target_len);
     bool json = false;
     struct aipa_buf body;
@@ -1240,8 +1266,11 @@ static enum MHD_Result send_throttled(struct MHD_Connection *c, const struct aip
     snprintf(rid, sizeof(rid), "7B0A8B8C-0A3E-4C68-9B0A-%012X", n);
     aipa_buf_init(&body, 4096);
     if (aipa_render_error(json ? AIPA_FMT_JSON : AIPA_FMT_XML, rid, "ecs.aliyuncs.com",
-                          "Throttling.User", "Request was denied due to user flow control.", "",
-                          &body) == AIPA_OK) {
+                          by_header ? "ServiceUnavailable" : "Throttling.User",
+                          by_header ? "The request has failed due to a temporary failure of the "
+                                      "server."
+                                    : "Request was denied due to user flow control.",
+                          "", &body) == AIPA_OK) {
         mr = MHD_create_response_from_buffer(body.len, body.ptr, MHD_RESPMEM_MUST_COPY);
     }
     if (mr != NULL) {
@@ -1249,7 +1278,7 @@ static enum MHD_Result send_throttled(struct MHD_Connection *c, const struct aip
                                       json ? AIPA_CT_JSON : AIPA_CT_XML);
         (void)MHD_add_response_header(mr, "x-acs-request-id", rid);
         (void)MHD_add_response_header(mr, "x-acs-retry-after", "20");
-        ret = MHD_queue_response(c, 400, mr);
+        ret = MHD_queue_response(c, by_header ? 503 : 400, mr);
         MHD_destroy_response(mr);
     }
     aipa_buf_cleanup(&body);
@@ -1319,7 +1348,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_plain(c, 500, "fixture protocol unavailable (badserver fault fixture-500)\n");
     }
 
-    if (!fixture && opt.fault == F_THROTTLE && atomic_fetch_add(&throttle_counter, 1u) % 2u == 0) {
+    if (!fixture && (opt.fault == F_THROTTLE || opt.fault == F_RETRY_AFTER) &&
+        atomic_fetch_add(&throttle_counter, 1u) % 2u == 0) {
         return send_throttled(c, &req);
     }
     aipa_srv_response_init(&resp);
@@ -1826,6 +1856,7 @@ static int run_relay(time_t start)
 int main(int argc, char **argv)
 {
     struct aipa_srv_config cfg;
+    struct aipa_srv_credential creds[AIPA_ARRAY_LEN(credentials)];
     struct MHD_Daemon *d = NULL;
     struct sockaddr_in addr;
     const union MHD_DaemonInfo *info = NULL;
@@ -1848,7 +1879,16 @@ int main(int argc, char **argv)
     aipa_buf_init(&why, 4096);
 
     aipa_srv_config_defaults(&cfg);
-    cfg.credentials = credentials;
+    memcpy(creds, credentials, sizeof(creds));
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(creds); i++) {
+        if (opt.fault == F_IGNORE_OWNER) {
+            creds[i].owner_id = NULL;
+        }
+        if (opt.fault == F_IGNORE_TOKEN) {
+            creds[i].security_token = NULL;
+        }
+    }
+    cfg.credentials = creds;
     cfg.credential_count = AIPA_ARRAY_LEN(credentials);
     cfg.edition = opt.edition;
     cfg.seed = opt.seed;

@@ -69,6 +69,32 @@ struct scenario {
     }
 
 static const struct scenario scenarios[] = {
+    /* STS: a target that ignores security tokens accepts every wrong one. */
+    {"ignore-token",
+     "ignore-token",
+     NULL,
+     "auth/sts/*",
+     {NULL},
+     {NULL},
+     {{"auth/sts/missing", V_FAIL, "status|200"},
+      {"auth/sts/expired", V_FAIL, "status|200"},
+      {"auth/sts/wrong-key", V_FAIL, "status|200"},
+      {"auth/sts/malformed", V_FAIL, "status|200"}},
+     60,
+     false},
+    /* Accounts: a target where every key acts for one account fails every cross-account case. */
+    {"ignore-owner",
+     "ignore-owner",
+     NULL,
+     "accounts/*",
+     {NULL},
+     {NULL},
+     {{"accounts/allocate-is-not-found", V_FAIL, "status|200"},
+      {"accounts/lifecycle-is-not-found", V_FAIL, "status|200"},
+      {"accounts/release-is-not-found", V_FAIL, "status|200"},
+      {"accounts/describe-omits", V_FAIL, "TotalCount|length"}},
+     60,
+     false},
     /* The well-behaved server: everything passes, in both editions. */
     /*
      * badserver's own front end is libmicrohttpd 0.9.75, whose HTTP layer the
@@ -381,6 +407,16 @@ static const struct scenario scenarios[] = {
      {{NULL, 0, NULL}},
      120,
      false},
+    /* Throttling known only by x-acs-retry-after (a 503 ServiceUnavailable): waited and resent. */
+    {"retry-after",
+     "retry-after",
+     E24,
+     "allocate/status/*",
+     {NULL},
+     {NULL},
+     {{NULL, 0, NULL}},
+     120,
+     false},
     /* The reference server's own flow control (--throttle): the runner waits what it asks. */
     {"serve-throttle",
      "none",
@@ -519,7 +555,13 @@ static const char credentials_json[] =
     "  {\"AccessKeyId\": \"whitelistid\", \"AccessKeySecret\": \"whitelistsecret\", "
     "\"Status\": \"Active\", \"Whitelisted\": true},\n"
     "  {\"AccessKeyId\": \"inactiveid\", \"AccessKeySecret\": \"inactivesecret\", "
-    "\"Status\": \"Inactive\", \"Whitelisted\": false}\n"
+    "\"Status\": \"Inactive\", \"Whitelisted\": false},\n"
+    "  {\"AccessKeyId\": \"otherid\", \"AccessKeySecret\": \"othersecret\", "
+    "\"OwnerId\": \"1000000000000002\"},\n"
+    "  {\"AccessKeyId\": \"STS.badserver\", \"AccessKeySecret\": \"stssecret\", "
+    "\"SecurityToken\": \"CAISbadserverToken\"},\n"
+    "  {\"AccessKeyId\": \"STS.badexpired\", \"AccessKeySecret\": \"stsexpiredsecret\", "
+    "\"SecurityToken\": \"CAISbadserverExpired\", \"Expiration\": \"1970-01-01T00:00:01Z\"}\n"
     "]\n";
 
 static bool write_text(const char *path, const char *text);
@@ -705,7 +747,8 @@ static void check_throttling(const struct scenario *sc, const char *edition, con
     double throttled = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(root, "throttled"));
     size_t named = 0;
 
-    if (strcmp(sc->fault, "throttle") != 0 && strcmp(sc->name, "serve-throttle") != 0) {
+    if (strcmp(sc->fault, "throttle") != 0 && strcmp(sc->fault, "retry-after") != 0 &&
+        strcmp(sc->name, "serve-throttle") != 0) {
         return;
     }
     cJSON_ArrayForEach(item, results)
@@ -923,7 +966,13 @@ static const char profile_json[] =
     "    \"whitelisted\": { \"id_env\": \"AIPA_WL_KEY_ID\", \"secret_env\": "
     "\"AIPA_WL_KEY_SECRET\" },\n"
     "    \"inactive\": { \"id_env\": \"AIPA_INACTIVE_KEY_ID\", \"secret_env\": "
-    "\"AIPA_INACTIVE_KEY_SECRET\" }\n"
+    "\"AIPA_INACTIVE_KEY_SECRET\" },\n"
+    "    \"other\": { \"id_env\": \"AIPA_OTHER_KEY_ID\", \"secret_env\": "
+    "\"AIPA_OTHER_KEY_SECRET\" },\n"
+    "    \"sts\": { \"id_env\": \"AIPA_STS_KEY_ID\", \"secret_env\": "
+    "\"AIPA_STS_KEY_SECRET\", \"token_env\": \"AIPA_STS_TOKEN\" },\n"
+    "    \"sts_expired\": { \"id_env\": \"AIPA_STS_OLD_KEY_ID\", \"secret_env\": "
+    "\"AIPA_STS_OLD_KEY_SECRET\", \"token_env\": \"AIPA_STS_OLD_TOKEN\" }\n"
     "  },\n"
     "  \"timeout_ms\": 5000\n"
     "}\n";
@@ -1018,6 +1067,14 @@ int main(int argc, char **argv)
     }
     setenv("AIPA_INACTIVE_KEY_ID", "inactiveid", 1);
     setenv("AIPA_INACTIVE_KEY_SECRET", "inactivesecret", 1);
+    setenv("AIPA_OTHER_KEY_ID", "otherid", 1);
+    setenv("AIPA_OTHER_KEY_SECRET", "othersecret", 1);
+    setenv("AIPA_STS_KEY_ID", "STS.badserver", 1);
+    setenv("AIPA_STS_KEY_SECRET", "stssecret", 1);
+    setenv("AIPA_STS_TOKEN", "CAISbadserverToken", 1);
+    setenv("AIPA_STS_OLD_KEY_ID", "STS.badexpired", 1);
+    setenv("AIPA_STS_OLD_KEY_SECRET", "stsexpiredsecret", 1);
+    setenv("AIPA_STS_OLD_TOKEN", "CAISbadserverExpired", 1);
     setenv("AIPA_FIXTURE_TOKEN", "aipa-badserver", 1);
     if (sc->edition != NULL) {
         run_edition(sc, sc->edition, aipa, badserver, cases, dir);

@@ -181,6 +181,12 @@ struct aipa_tamper {
     struct aipa_case_kv *set;
     size_t set_count;
     bool v1_only; /* some item has no V3 form */
+    /*
+     * The SecurityToken sent (V1 parameter, V3 x-acs-security-token header):
+     * NULL the principal's own; "omit" none; "malformed" a value that is no
+     * token; else the token of the principal of that name.
+     */
+    char *token;
 };
 
 struct aipa_raw {
@@ -378,7 +384,8 @@ AIPA_API enum aipa_verdict aipa_match_across(const struct aipa_step *s, unsigned
 struct aipa_principal {
     char *name;
     char *access_key_id;
-    char *secret; /* wiped on cleanup */
+    char *secret;         /* wiped on cleanup */
+    char *security_token; /* STS; NULL for a long-term key; wiped on cleanup */
 };
 
 struct aipa_profile {
@@ -413,6 +420,9 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_profile_set_principal(struct aipa_profile
                                                              const char *secret);
 AIPA_API const struct aipa_principal *aipa_profile_principal(const struct aipa_profile *p,
                                                              const char *name);
+/* Gives principal name (which must exist) an STS SecurityToken (copied; NULL: none). */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_profile_set_token(struct aipa_profile *p, const char *name,
+                                                         const char *token);
 
 /* ---- results ---- */
 
