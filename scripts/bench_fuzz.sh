@@ -5,13 +5,15 @@
 # project's sources, cJSON's OSS-Fuzz target from ../shared/anchors/cjson-fuzzer/
 # with the same compiler and flags (the -O level, sanitizers and hardening of
 # the preset, read from its build.ninja). Then runs, one after another in the
-# same run, the anchor, each target, and the anchor again: each for SECONDS
+# same run, the anchor, then each target followed by the anchor again: each for SECONDS
 # with its committed corpus (and regressions), its dictionary and its max_len.
 #
 # The figure is the sustained rate: executions per second from libFuzzer's
 # INITED line (the corpus loaded) to the end, by the arrival time of the
 # status lines (stat::average_exec_per_sec, which counts the loading, is
-# shown beside it). Each target's ratio is to the mean of the two anchor runs.
+# shown beside it). Each target's ratio is to the mean of the anchor runs just
+# before and after it; a second ratio uses executions per CPU-second (user +
+# system time of the whole run), which a loaded machine disturbs less.
 #
 # Usage: scripts/bench_fuzz.sh [--no-build] [SECONDS] [TARGET...]
 #   SECONDS  per target (default 12); TARGET: fuzz_pct ... (default: all but fuzz_http)
@@ -81,43 +83,51 @@ opt() { # target key -> value from fuzz/<t>.options
   awk -v k="$2" '$1 == k { print $3 }' "fuzz/$1.options"
 }
 
-# run NAME BINARY DICT MAXLEN CORPUS... -> "sustained average" on stdout
+# run NAME BINARY DICT MAXLEN CORPUS... -> "sustained average per-cpu-second" on stdout
 run() {
   local name=$1 bin=$2 dict=$3 maxlen=$4; shift 4
   local w=$work/$name
   rm -rf "$w"; mkdir -p "$w/new"
   local ml=(); [ -n "$maxlen" ] && ml=(-max_len="$maxlen")
-  "$bin" -dict="$dict" "${ml[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="$w/" "$w/new" "$@" 2>&1 |
+  /usr/bin/time -f '%U %S' -o "$w/cpu" "$bin" -dict="$dict" "${ml[@]}" -max_total_time="$secs" \
+    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$w/" "$w/new" "$@" 2>&1 |
     while IFS= read -r l; do
       printf '%s %s\n' "$EPOCHREALTIME" "$l"
     done > "$w/fuzz.log"
-  awk '{ e = $2; gsub(/[#:]/, "", e) }
+  awk -v cpu="$(awk '{ print $1 + $2 }' "$w/cpu" 2>/dev/null)" '{ e = $2; gsub(/[#:]/, "", e) }
        $3 == "INITED" { t0 = $1; e0 = e }
        $2 ~ /^#[0-9]/ && t0 != "" { t1 = $1; e1 = e }
-       $2 == "stat::number_of_executed_units:" { t1 = $1; e1 = $3 }
+       $2 == "stat::number_of_executed_units:" { t1 = $1; e1 = $3; total = $3 }
        $2 == "stat::average_exec_per_sec:" { avg = $3 }
        END { s = (t0 != "" && t1 > t0 + 1) ? (e1 - e0) / (t1 - t0) : 0
-             printf "%d %d\n", s, avg }' "$w/fuzz.log"
+             printf "%d %d %d\n", s, avg, (cpu > 0 ? total / cpu : 0) }' "$w/fuzz.log"
 }
+
+ratio() { awk -v a="$1" -v r="$2" 'BEGIN { if (r > 0) printf "%.2f", a / r; else print "-" }'; }
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -m), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), ${secs} s per run, $($cc --version | head -1)"
 echo "# flags: ${aflags[*]}"
-read -r a1 a1avg <<< "$(run anchor-1 "$anchor" "$anchor_src/json.dict" "" "$anchor_src/inputs")"
-declare -A sus avg
+echo "# each target's ratio is to the mean of the anchor runs just before and just after it"
+anchor_run() { run "anchor-$1" "$anchor" "$anchor_src/json.dict" "" "$anchor_src/inputs"; }
+declare -A sus avg cpu ref refc
+read -r a_s a_avg a_cpu <<< "$(anchor_run 0)"
+anchors=("$a_s"); anchors_cpu=("$a_cpu")
+k=0
 for t in "${targets[@]}"; do
   [ -x "$bdir/fuzz/$t" ] || { echo "bench_fuzz.sh: $bdir/fuzz/$t not built" >&2; exit 2; }
-  read -r "sus[$t]" "avg[$t]" <<< "$(run "$t" "$bdir/fuzz/$t" "fuzz/$t.dict" "$(opt "$t" max_len)" \
+  read -r "sus[$t]" "avg[$t]" "cpu[$t]" <<< "$(run "$t" "$bdir/fuzz/$t" "fuzz/$t.dict" "$(opt "$t" max_len)" \
     "corpus/$t" "corpus/regressions/$t")"
+  k=$((k + 1))
+  read -r b_s b_avg b_cpu <<< "$(anchor_run "$k")"
+  anchors+=("$b_s"); anchors_cpu+=("$b_cpu")
+  ref[$t]=$(( (a_s + b_s) / 2 )); refc[$t]=$(( (a_cpu + b_cpu) / 2 ))
+  a_s=$b_s; a_cpu=$b_cpu
 done
-read -r a2 a2avg <<< "$(run anchor-2 "$anchor" "$anchor_src/json.dict" "" "$anchor_src/inputs")"
-ref=$(( (a1 + a2) / 2 ))
-[ "$ref" -gt 0 ] || { echo "bench_fuzz.sh: the anchor did not run (see $work/anchor-1/fuzz.log)" >&2; exit 2; }
 
-printf '%-22s %12s %12s %8s\n' target "exec/s" "(average)" ratio
-printf '%-22s %12s %12s %8s\n' "cJSON (before)" "$a1" "$a1avg" "$(awk -v a="$a1" -v r="$ref" 'BEGIN { printf "%.2f", a / r }')"
+printf '%-18s %10s %10s %7s   %12s %7s\n' target "exec/s" "cJSON" ratio "exec/cpu-s" ratio
 for t in "${targets[@]}"; do
-  printf '%-22s %12s %12s %8s\n' "$t" "${sus[$t]}" "${avg[$t]}" \
-    "$(awk -v a="${sus[$t]}" -v r="$ref" 'BEGIN { printf "%.2f", a / r }')"
+  printf '%-18s %10s %10s %7s   %12s %7s\n' "$t" "${sus[$t]}" "${ref[$t]}" "$(ratio "${sus[$t]}" "${ref[$t]}")" \
+    "${cpu[$t]}" "$(ratio "${cpu[$t]}" "${refc[$t]}")"
 done
-printf '%-22s %12s %12s %8s\n' "cJSON (after)" "$a2" "$a2avg" "$(awk -v a="$a2" -v r="$ref" 'BEGIN { printf "%.2f", a / r }')"
+echo "# cJSON's fuzzer, exec/s of each run in order: ${anchors[*]}"
+echo "# exec/s: sustained (INITED to the end); exec/cpu-s: all executions per second of CPU time (user + system), the steadier figure on a loaded machine"
