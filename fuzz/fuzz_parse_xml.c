@@ -104,8 +104,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     parse_input_run(&in, AIPA_BODY_XML, "text/xml;charset=utf-8", "application/json", data, size);
 
     doc = fz_xml_read((const char *)in.body, in.len,
-                      XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA |
-                          XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+                      XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
+                          XML_PARSE_NOWARNING);
     if (in.err == AIPA_OK) {
         FUZZ_CHECK(in.d.format == AIPA_BODY_XML, "format %d", (int)in.d.format);
         FUZZ_CHECK(doc != NULL, "parsed a body libxml2 finds malformed");

@@ -12,15 +12,15 @@
  * describes, the XML parses with libxml2 (no network, no entities) to the
  * same leaves in the same order under the same root, so XML and JSON
  * agree (libxml2 reports elements and text as it reads, fuzz_xml.h, and
- * the leaves are collected from that: no tree is built). Strings are compared after the documented repair (invalid UTF-8
- * and control characters other than TAB, LF, CR become U+FFFD; a run of
- * U+FFFD counts as one, and DEL, C1 controls and U+FFFE/U+FFFF may be
- * repaired or not), and every parsed string must be valid UTF-8 without
+ * the leaves are collected from that: no tree is built). Strings are
+ * compared after the documented repair (invalid UTF-8 and control
+ * characters other than TAB, LF, CR become U+FFFD; a run of U+FFFD counts
+ * as one, and DEL, C1 controls and U+FFFE/U+FFFF may be repaired or not),
+ * and every parsed string must be valid UTF-8 without
  * those control characters.
  */
 #include "aipa/render.h"
 #include "fuzz_common.h"
-
 #include "fuzz_xml.h"
 
 #include <cjson/cJSON.h>

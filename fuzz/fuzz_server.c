@@ -233,8 +233,7 @@ static void check_response(const struct aipa_srv_response *r, bool fixture_path)
             if (!fixture_path && strcmp(r->code, "InternalError") != 0) {
                 FUZZ_CHECK(x.code_seen && x.rid_seen && strcmp(x.code, r->code) == 0 &&
                                strcmp(x.rid, r->request_id) == 0,
-                           "XML error body without Code %s / RequestId %s", r->code,
-                           r->request_id);
+                           "XML error body without Code %s / RequestId %s", r->code, r->request_id);
             }
         } else {
             FUZZ_CHECK(r->code[0] == '\0', "success with code %s", r->code);

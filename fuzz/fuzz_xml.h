@@ -95,8 +95,7 @@ static void fz_xml_walk_text(void *c, const xmlChar *s, int n)
  * options must not hold NOBLANKS or NOCDATA (they replace the callbacks
  * that deliver whitespace and CDATA).
  */
-static inline bool fz_xml_walk(const char *buf, size_t len, int options,
-                               struct fz_xml_walker *w)
+static inline bool fz_xml_walk(const char *buf, size_t len, int options, struct fz_xml_walker *w)
 {
     static xmlParserCtxtPtr ctxt;
     xmlDocPtr doc;

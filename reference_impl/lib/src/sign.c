@@ -114,8 +114,8 @@ static aipa_err sorted_view(const struct aipa_params *params, const char *skip,
     if (params->count == 0) {
         return AIPA_OK;
     }
-    view->items = params->count <= VIEW_SMALL ? small
-                                              : aipa_malloc(params->count * sizeof(*view->items));
+    view->items =
+        params->count <= VIEW_SMALL ? small : aipa_malloc(params->count * sizeof(*view->items));
     if (view->items == NULL) {
         return AIPA_ENOMEM;
     }
@@ -256,7 +256,7 @@ aipa_err aipa_v1_string_to_sign(const char *method, const struct aipa_params *pa
  * (EVP_MAC_init with a key starts over): a duplicate per call allocated
  * three digest contexts each time. The prototypes live as long as the
  * process; a thread's copies are freed when it exits (for the main thread,
- * with the process). If a copy cannot be made, each call duplicates.
+ * with the process). Without a copy, the one-shot HMAC() does the work.
  */
 static EVP_MAC_CTX *hmac_proto[2]; /* [0] SHA-1, [1] SHA-256 */
 static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
@@ -309,32 +309,19 @@ static EVP_MAC_CTX *hmac_thread_ctx(size_t which)
 static bool hmac(bool sha256, const void *key, size_t key_len, const void *data, size_t len,
                  unsigned char *md, size_t md_cap, size_t *md_len)
 {
-    size_t which = sha256 ? 1 : 0;
     EVP_MAC_CTX *c;
-    bool ok = false;
+    unsigned int n = 0;
+    bool ok;
 
     (void)pthread_once(&hmac_once, hmac_setup);
-    c = hmac_thread_ctx(which);
+    c = hmac_thread_ctx(sha256 ? 1 : 0);
     if (c != NULL) {
         return EVP_MAC_init(c, key, key_len, NULL) == 1 && EVP_MAC_update(c, data, len) == 1 &&
                EVP_MAC_final(c, md, md_len, md_cap) == 1;
     }
-    if (hmac_proto[which] != NULL) {
-        c = EVP_MAC_CTX_dup(hmac_proto[which]);
-    }
-    if (c != NULL) {
-        ok = EVP_MAC_init(c, key, key_len, NULL) == 1 && EVP_MAC_update(c, data, len) == 1 &&
-             EVP_MAC_final(c, md, md_len, md_cap) == 1;
-        EVP_MAC_CTX_free(c);
-        return ok;
-    }
-    /* no prototype (a provider without HMAC?): the one-shot call says why not */
-    {
-        unsigned int n = 0;
-
-        ok = HMAC(sha256 ? EVP_sha256() : EVP_sha1(), key, (int)key_len, data, len, md, &n) != NULL;
-        *md_len = n;
-    }
+    /* no context (a provider without HMAC? no memory?): the one-shot call says why not */
+    ok = HMAC(sha256 ? EVP_sha256() : EVP_sha1(), key, (int)key_len, data, len, md, &n) != NULL;
+    *md_len = n;
     return ok;
 }
 
