@@ -3,7 +3,10 @@
  */
 #include "cli.h"
 #include "aipa/errors.h"
+#include "aipa/client.h"
 #include "aipa/livefuzz.h"
+#include "aipa/transport.h"
+#include "aipa/server.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -69,6 +72,7 @@ static const char usage[] =
     "  --json FILE           findings as JSON\n"
     "  --sarif FILE          findings as SARIF 2.1.0 (one result per bucket)\n"
     "  --cases DIR           case files, one per finding, under DIR/found/\n"
+    "  --framing             probes of the HTTP layer instead (docs/livefuzz.md)\n"
     "  --quiet               no progress lines\n"
     "  --verbose             a line for each new finding as it is hit\n"
     "  --help                this text\n"
@@ -104,6 +108,7 @@ enum {
     OPT_CASES,
     OPT_QUIET,
     OPT_VERBOSE,
+    OPT_FRAMING,
     OPT_HELP,
 };
 
@@ -135,6 +140,7 @@ static const struct option long_opts[] = {
     {"cases", required_argument, NULL, OPT_CASES},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"framing", no_argument, NULL, OPT_FRAMING},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -192,8 +198,103 @@ static int bad(const char *opt, const char *val)
     return 2;
 }
 
+/* True when the URL's host is a loopback name or address. */
+static bool loopback_url(const char *url)
+{
+    struct aipa_url u;
+    bool yes;
+
+    memset(&u, 0, sizeof(u));
+    yes = aipa_url_parse(url, &u) == AIPA_OK && aipa_lf_host_is_loopback(u.host);
+    aipa_url_cleanup(&u);
+    return yes;
+}
+
+/* --framing: the probes of livefuzz_framing.c, against the target or an embedded server. */
+static int framing_main(const struct aipa_lf_config *cfg)
+{
+    struct aipa_lf_framing_config fc;
+    struct aipa_lf_framing_stats st;
+    struct aipa_srv_config sc;
+    struct aipa_srv *srv = NULL;
+    char url[64];
+    int status;
+
+    memset(&fc, 0, sizeof(fc));
+    fc.target = cfg->target;
+    if (fc.target == NULL) {
+        aipa_srv_config_defaults(&sc);
+        if (aipa_srv_new(&srv, &sc) != AIPA_OK || aipa_srv_start(srv) != AIPA_OK) {
+            fprintf(stderr, "aipa fuzz: the embedded reference server did not start\n");
+            aipa_srv_free(srv);
+            return 2;
+        }
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)aipa_srv_port(srv));
+        fc.target = url;
+    } else if (!cfg->allow_remote && !loopback_url(fc.target)) {
+        fprintf(stderr, "aipa fuzz: %s is not a loopback address (--allow-remote)\n", fc.target);
+        return 2;
+    }
+    fc.probes = cfg->requests;
+    fc.time_s = cfg->time_s;
+    fc.seed = cfg->seed;
+    /* Loopback answers come in well under this; a sane target also closes at once. */
+    fc.wait_ms = cfg->timeout_ms > 0 && cfg->timeout_ms < 500 ? (unsigned)cfg->timeout_ms : 500;
+    fc.out_dir = cfg->out_dir;
+    fc.progress = cfg->progress;
+    status = aipa_lf_framing_run(&fc, &st);
+    aipa_srv_free(srv);
+    return status;
+}
+
+/*
+ * Without --target: a reference server of its own on an ephemeral loopback
+ * port, with the fixture protocol under a fresh token, as the target.
+ */
+struct embedded {
+    struct aipa_srv *srv;
+    char token[40];
+    char url[64];
+};
+
+static aipa_err start_embedded(struct embedded *em, struct aipa_lf_config *cfg)
+{
+    struct aipa_srv_config sc;
+    char nonce[33];
+
+    if (cfg->token == NULL) {
+        AIPA_TRY(aipa_client_nonce(nonce));
+        snprintf(em->token, sizeof(em->token), "fuzz-%.16s", nonce);
+        cfg->token = em->token;
+    }
+    aipa_srv_config_defaults(&sc);
+    sc.listen_addr = "127.0.0.1";
+    sc.port = 0;
+    sc.fixtures = true;
+    sc.fixture_token = cfg->token;
+    sc.seed = cfg->seed;
+    sc.edition = cfg->edition != 0 ? cfg->edition : AIPA_ED_2024;
+    sc.threads = 1;
+    AIPA_TRY(aipa_srv_new(&em->srv, &sc));
+    AIPA_TRY(aipa_srv_start(em->srv));
+    snprintf(em->url, sizeof(em->url), "http://127.0.0.1:%u", (unsigned)aipa_srv_port(em->srv));
+    cfg->target = em->url;
+    cfg->embedded = true;
+    return AIPA_OK;
+}
+
+static void stop_embedded(struct embedded *em)
+{
+    if (em->srv != NULL) {
+        aipa_srv_stop(em->srv);
+        aipa_srv_free(em->srv);
+        em->srv = NULL;
+    }
+}
+
 int aipa_fuzz_main(int argc, char **argv)
 {
+    struct embedded em;
     struct aipa_lf_config cfg;
     const char *dicts[MAX_LIST];
     size_t dict_n = 0;
@@ -202,6 +303,7 @@ int aipa_fuzz_main(int argc, char **argv)
     const char *instances[AIPA_LF_MAX_FIXTURES];
     size_t inst_n = 0;
     bool quiet = false;
+    bool framing = false;
     glob_t dict_glob;
     int status;
     char default_cases[1024];
@@ -209,6 +311,7 @@ int aipa_fuzz_main(int argc, char **argv)
     int c;
 
     memset(&dict_glob, 0, sizeof(dict_glob));
+    memset(&em, 0, sizeof(em));
     aipa_lf_config_defaults(&cfg);
     cfg.argv0 = "aipa";
     if (getenv("AIPA_FIXTURE_TOKEN") != NULL && getenv("AIPA_FIXTURE_TOKEN")[0] != '\0') {
@@ -343,6 +446,9 @@ int aipa_fuzz_main(int argc, char **argv)
         case OPT_VERBOSE:
             cfg.verbose = true;
             break;
+        case OPT_FRAMING:
+            framing = true;
+            break;
         case OPT_HELP:
             fputs(usage, stdout);
             return 0;
@@ -396,7 +502,17 @@ int aipa_fuzz_main(int argc, char **argv)
     cfg.seed_case_dirs = case_dirs;
     cfg.seed_case_dir_count = case_n;
     cfg.progress = quiet ? NULL : stderr;
-    status = aipa_lf_run(&cfg, NULL);
+    if (framing) {
+        globfree(&dict_glob);
+        return framing_main(&cfg);
+    }
+    if (cfg.target == NULL && start_embedded(&em, &cfg) != AIPA_OK) {
+        fprintf(stderr, "aipa fuzz: could not start the embedded reference server\n");
+        status = 2;
+    } else {
+        status = aipa_lf_run(&cfg, NULL);
+    }
+    stop_embedded(&em);
     globfree(&dict_glob);
     return status;
 }

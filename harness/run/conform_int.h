@@ -6,6 +6,7 @@
 #define AIPA_CONFORM_INT_H
 
 #include "aipa/conform.h"
+#include "subst.h" /* ${...}: the one scanner, in the case room */
 
 /* Appends a formatted note to b (NULL-safe); a failed append is ignored. */
 void aipa__note(struct aipa_buf *b, const char *fmt, ...) AIPA_PRINTF(2, 3);
@@ -16,17 +17,6 @@ void aipa__quote(struct aipa_buf *b, const char *s, size_t max);
 /* A copy of s in which every byte that does not start a well-formed UTF-8
  * sequence becomes U+FFFD, so reports are always valid UTF-8 (NULL: ENOMEM). */
 char *aipa__utf8_dup(const char *s);
-
-/*
- * Substitution scanner: walks s, copies literal text into out and calls
- * resolve(ctx, expr, expr_len, out) for every ${expr}; "$${" is a literal
- * "${". resolve appends the value (or fails with a reason in why).
- * AIPA_EPARSE for an unterminated "${".
- */
-typedef aipa_err (*aipa__subst_fn)(void *ctx, const char *expr, size_t len, struct aipa_buf *out,
-                                   struct aipa_buf *why);
-AIPA_MUST_CHECK aipa_err aipa__subst(const char *s, aipa__subst_fn resolve, void *ctx,
-                                     struct aipa_buf *out, struct aipa_buf *why);
 
 /* The parsed form of one ${...} expression. */
 enum aipa__ref_kind {
@@ -74,5 +64,16 @@ extern const char *const aipa__fmt_names[2];   /* "xml", "json" */
 struct cJSON;
 AIPA_MUST_CHECK aipa_err aipa__axis_bits(const struct cJSON *v, const char *const *names, size_t n,
                                          unsigned *out);
+
+/*
+ * Runs wire step s (FORMAT.md "Wire steps") against target and judges it:
+ * the first final answer against the step's outcomes, then the connection
+ * checks. Sets *req_text and *resp_text (transcripts, aipa_free them; NULL
+ * when nothing was sent) and appends why to reason. AIPA_V_SKIP for a
+ * target that is not http://.
+ */
+enum aipa_verdict aipa__run_wire(const char *target, const struct aipa_step *s, unsigned edition,
+                                 const struct aipa_run_env *env, struct aipa_buf *reason,
+                                 char **req_text, char **resp_text);
 
 #endif /* AIPA_CONFORM_INT_H */

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "aipa/client.h"
+#include "aipa/fixture.h"
 #include "aipa/conform.h"
 #include "aipa/parse.h"
 #include "aipa/sign.h"
@@ -64,6 +65,7 @@ static void result_free(struct aipa_result *res)
         exchange_free(&res->ex[i]);
     }
     aipa_free(res->ex);
+    aipa_free(res->lat);
 }
 
 void aipa_report_cleanup(struct aipa_report *r)
@@ -74,6 +76,7 @@ void aipa_report_cleanup(struct aipa_report *r)
     aipa_free(r->items);
     aipa_free(r->target);
     aipa_free(r->profile);
+    aipa_free(r->profile_path);
     for (size_t i = 0; i < r->fixed_count; i++) {
         aipa_free(r->fixed[i]);
     }
@@ -152,65 +155,27 @@ void aipa_result_variant_name(const struct aipa_result *res, char out[AIPA_VARIA
 
 /* ---- fixture protocol ---- */
 
-/* The path of the target URL ("" for none), without a trailing '/'. */
-static void base_path(const char *target, char *out, size_t cap)
-{
-    const char *p = strstr(target, "://");
-    size_t n;
-
-    out[0] = '\0';
-    if (p == NULL || (p = strchr(p + 3, '/')) == NULL) {
-        return;
-    }
-    n = strcspn(p, "?#");
-    while (n > 0 && p[n - 1] == '/') {
-        n--;
-    }
-    snprintf(out, cap, "%.*s", (int)n, p);
-}
-
 /*
- * One fixture-protocol call. body may be NULL. On success *status and the
- * reply body (NUL-terminated) are filled; a transport failure is
- * AIPA_EIO with a reason.
+ * One fixture-protocol call over cl's connection (aipa/fixture.h). body may
+ * be NULL. On success *status and the reply body (NUL-terminated) are
+ * filled; a transport failure is AIPA_EIO with a reason.
  */
 static aipa_err fixture_call(struct aipa_client *cl, const char *target, const char *token,
                              const char *method, const char *path, const char *body, long *status,
                              struct aipa_buf *reply, struct aipa_buf *err)
 {
-    struct aipa_request req;
+    struct aipa_fixture_conn fc;
     struct aipa_response resp;
-    struct aipa_buf tgt, tok;
-    const char *hdrs[2];
-    size_t nh = 0;
-    char bp[512];
+    struct aipa_buf prefix;
     aipa_err e;
 
-    base_path(target, bp, sizeof(bp));
-    aipa_buf_init(&tgt, 2048);
-    aipa_buf_init(&tok, 1024);
-    aipa_request_init(&req);
+    aipa_buf_init(&prefix, 2048);
     aipa_response_init(&resp);
-    e = aipa_buf_printf(&tgt, "%s%s", bp, path);
-    if (e == AIPA_OK && token != NULL) {
-        e = aipa_buf_printf(&tok, "X-Aipa-Token: %s", token);
-        hdrs[nh++] = tok.ptr;
+    e = aipa_fixture_prefix(target, &prefix);
+    aipa_fixture_conn_init(&fc, aipa_client_tx(cl), prefix.ptr, NULL, token);
+    if (e == AIPA_OK) {
+        e = aipa_fixture_call(&fc, method, path, body, &resp);
     }
-    if (e == AIPA_OK && body != NULL) {
-        hdrs[nh++] = "Content-Type: application/json";
-    }
-    if (e != AIPA_OK) {
-        goto out;
-    }
-    req.raw = true;
-    req.raw_method = method;
-    req.raw_target = (const uint8_t *)tgt.ptr;
-    req.raw_target_len = tgt.len;
-    req.raw_headers = hdrs;
-    req.raw_header_count = nh;
-    req.raw_body = (const uint8_t *)body;
-    req.raw_body_len = body != NULL ? strlen(body) : 0;
-    e = aipa_client_call(cl, &req, NULL, &resp);
     if (e != AIPA_OK) {
         aipa__note(err, "%s %s: %s", method, path, aipa_strerror(e));
         goto out;
@@ -228,11 +193,8 @@ static aipa_err fixture_call(struct aipa_client *cl, const char *target, const c
         e = aipa_buf_puts(reply, "");
     }
 out:
-    if (tok.ptr != NULL) {
-        aipa_memzero(tok.ptr, tok.len);
-    }
-    aipa_buf_cleanup(&tok);
-    aipa_buf_cleanup(&tgt);
+    aipa_fixture_conn_cleanup(&fc);
+    aipa_buf_cleanup(&prefix);
     aipa_response_cleanup(&resp);
     return e;
 }
@@ -274,16 +236,18 @@ aipa_err aipa_target_wait_ready(const char *target, double seconds, struct aipa_
         struct aipa_client *cl = NULL;
         struct aipa_request req;
         struct aipa_response resp;
-        char bp[512];
+        struct aipa_buf bp;
         double left = deadline - now_ms();
 
-        base_path(target, bp, sizeof(bp));
+        aipa_buf_init(&bp, 2048);
         aipa_request_init(&req);
         aipa_response_init(&resp);
         req.raw = true;
         req.raw_method = "GET";
-        req.raw_target = (const uint8_t *)bp;
-        req.raw_target_len = strlen(bp);
+        if (aipa_fixture_prefix(target, &bp) == AIPA_OK) {
+            req.raw_target = (const uint8_t *)bp.ptr;
+            req.raw_target_len = bp.len;
+        }
         if (new_plain_client(&cl, target, left > 1000 ? 1000 : (long)left + 1) == AIPA_OK &&
             aipa_client_call(cl, &req, NULL, &resp) == AIPA_OK) {
             if (resp.xerr == AIPA_XERR_NONE) {
@@ -294,6 +258,7 @@ aipa_err aipa_target_wait_ready(const char *target, double seconds, struct aipa_
             }
         }
         aipa_response_cleanup(&resp);
+        aipa_buf_cleanup(&bp);
         aipa_client_free(cl);
         if (e == AIPA_OK || now_ms() + 100 > deadline) {
             break;
@@ -827,6 +792,8 @@ out:
 static void observe(const struct aipa_response *resp, unsigned want_fmt, const char *action,
                     struct aipa_doc *doc, struct aipa_buf *why, struct aipa_observed *obs)
 {
+    const char *enc;
+
     memset(obs, 0, sizeof(*obs));
     obs->want_fmt = want_fmt;
     obs->action = action;
@@ -838,6 +805,13 @@ static void observe(const struct aipa_response *resp, unsigned want_fmt, const c
     obs->status = resp->status;
     if (resp->body.len == 0) {
         obs->parse_error = "empty body";
+        return;
+    }
+    /* The runner offers no encoding (no Accept-Encoding): a coded body is not the answer. */
+    enc = aipa_response_header(resp, "Content-Encoding");
+    if (enc != NULL && enc[0] != '\0' && strcasecmp(enc, "identity") != 0) {
+        aipa__note(why, "Content-Encoding: %.60s, which the request did not ask for", enc);
+        obs->parse_error = why->ptr != NULL ? why->ptr : "an unasked Content-Encoding";
         return;
     }
     if (aipa_parse_body(
@@ -1005,7 +979,64 @@ static aipa_err send_step_request(struct run *r, size_t si, unsigned i, struct b
     return e;
 }
 
+/*
+ * Records how long the answer took (for the per-Action p50/p99 of the
+ * reports) and applies the latency gate: an answer slower than
+ * --max-response-ms fails the case, whatever it said.
+ */
+static enum aipa_verdict judge_latency(struct run *r, const struct built_req *br,
+                                       const struct aipa_response *resp, enum aipa_verdict rv,
+                                       struct aipa_buf *reason)
+{
+    double bound = r->rn->o->max_response_ms;
+    const char *action = br->req.raw ? "raw" : aipa_params_value(&br->params, "Action");
+    struct aipa_latency *p;
+
+    if (resp->status == 0) {
+        return rv; /* no answer: nothing to time */
+    }
+    p = aipa_realloc(r->res->lat, (r->res->lat_count + 1) * sizeof(*p));
+    if (p != NULL) {
+        r->res->lat = p;
+        snprintf(p[r->res->lat_count].action, sizeof(p->action), "%s",
+                 action != NULL && action[0] != '\0' ? action : "(none)");
+        p[r->res->lat_count].ms = resp->elapsed_ms;
+        r->res->lat_count++;
+    }
+    if (bound > 0 && resp->elapsed_ms > bound &&
+        (rv == AIPA_V_PASS || rv == AIPA_V_PASS_NONSTRICT || rv == AIPA_V_FAIL)) {
+        aipa__note(reason, "%sanswered in %.0f ms, over the --max-response-ms bound of %.0f ms",
+                   rv == AIPA_V_FAIL && reason->len > 0 ? "; " : "", resp->elapsed_ms, bound);
+        return AIPA_V_FAIL;
+    }
+    return rv;
+}
+
 /* Runs step si; returns its verdict (PASS, PASS_NONSTRICT, FAIL, ERROR). */
+/* A wire step: raw bytes on their own connection (conform_wire.c). */
+static enum aipa_verdict run_wire_step(struct run *r, size_t si)
+{
+    struct aipa_buf rs;
+    char *req_text = NULL, *resp_text = NULL;
+    enum aipa_verdict v;
+
+    aipa_buf_init(&rs, 64 * 1024);
+    v = aipa__run_wire(r->rn->target, &r->c->steps[si], r->rn->o->edition, &r->env, &rs,
+                       &req_text, &resp_text);
+    r->requests++;
+    if (req_text != NULL) {
+        add_exchange(r, si, 0, req_text, resp_text != NULL ? resp_text : aipa_strdup(""), NULL);
+    } else {
+        aipa_free(resp_text);
+    }
+    if (v != AIPA_V_PASS) {
+        keep_reason(r, si, "", &rs);
+    }
+    aipa_buf_cleanup(&rs);
+    r->env.steps_done = si + 1;
+    return v;
+}
+
 static enum aipa_verdict run_step(struct run *r, size_t si)
 {
     const struct aipa_step *s = &r->c->steps[si];
@@ -1021,6 +1052,15 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
     bool send_par = s->parallel && n > 1;
     unsigned inited = 0;
 
+    if (s->wire != NULL) {
+        aipa_free(brs);
+        aipa_free(bs);
+        aipa_free(resps);
+        aipa_free(docs);
+        aipa_free(obs);
+        aipa_free(whys);
+        return run_wire_step(r, si);
+    }
     aipa_buf_init(&why, 64 * 1024);
     if (brs == NULL || bs == NULL || resps == NULL || docs == NULL || obs == NULL || whys == NULL) {
         aipa__note(&why, "out of memory");
@@ -1112,6 +1152,7 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
             rv = AIPA_V_ERROR;
         } else {
             rv = aipa_match_response(s, r->rn->o->edition, &obs[i], &r->env, &rs);
+            rv = judge_latency(r, &brs[i], &resps[i], rv, &rs);
         }
         if (i < MAX_KEPT_REPEATS || rv == AIPA_V_FAIL || rv == AIPA_V_ERROR) {
             struct aipa_buf repro;
@@ -1272,19 +1313,16 @@ static enum aipa_verdict setup_fixtures(struct run *r, bool reset, struct aipa_b
         }
         for (unsigned k = 0; k < fx->count; k++) {
             long status = 0;
-            cJSON *doc = NULL;
-            const cJSON *id;
+            char id[AIPA_FIXTURE_ID_MAX];
             aipa_err e = fixture_call(r->cl, r->rn->target, tok, "POST", "/_aipa/instances", body,
                                       &status, &reply, why);
 
             r->fx_requests++;
 
             if (e == AIPA_OK) {
-                doc = cJSON_ParseWithLength(reply.ptr, reply.len);
-                id = cJSON_GetObjectItemCaseSensitive(doc, "InstanceId");
-                if ((status == 200 || status == 201) && cJSON_IsString(id) &&
-                    id->valuestring[0] != '\0') {
-                    r->env.fixture_ids[f][k] = aipa_strdup(id->valuestring);
+                if ((status == 200 || status == 201) &&
+                    aipa_fixture_instance_id(&reply, id, sizeof(id)) == AIPA_OK) {
+                    r->env.fixture_ids[f][k] = aipa_strdup(id);
                 } else {
                     aipa__note(why, "fixture %s: POST /_aipa/instances answered %ld: ", fx->name,
                                status);
@@ -1292,7 +1330,6 @@ static enum aipa_verdict setup_fixtures(struct run *r, bool reset, struct aipa_b
                     e = AIPA_EIO;
                 }
             }
-            cJSON_Delete(doc);
             if (e == AIPA_OK && r->env.fixture_ids[f][k] == NULL) {
                 e = AIPA_ENOMEM;
             }
@@ -1532,7 +1569,7 @@ static struct aipa_variant_set case_variants(const struct aipa_case *c,
     for (size_t i = 0; i < c->step_count; i++) {
         const struct aipa_step *s = &c->steps[i];
 
-        if (s->raw != NULL) {
+        if (s->raw != NULL || s->wire != NULL) {
             continue;
         }
         any = true;
@@ -1564,7 +1601,7 @@ static const char *variant_blocker(const struct aipa_case *c, const struct aipa_
         const struct aipa_step *s = &c->steps[i];
         struct aipa_variant ev;
 
-        if (s->raw != NULL) {
+        if (s->raw != NULL || s->wire != NULL) {
             continue;
         }
         ev = step_variant(s, v);
@@ -1611,7 +1648,8 @@ static const char *case_blocker(const struct aipa_case *c, const struct aipa_run
         return buf;
     }
     for (size_t i = 0; i < c->step_count; i++) {
-        if (c->steps[i].raw == NULL && aipa_profile_principal(p, c->steps[i].principal) == NULL) {
+        if (c->steps[i].raw == NULL && c->steps[i].wire == NULL &&
+            aipa_profile_principal(p, c->steps[i].principal) == NULL) {
             snprintf(buf, cap, "principal \"%s\" not configured", c->steps[i].principal);
             return buf;
         }
@@ -1668,6 +1706,16 @@ aipa_err aipa_run_suite(const struct aipa_suite *suite, const struct aipa_run_op
         nv = c->all_raw ? 1 : aipa_variants_expand(&set, vs, AIPA_ARRAY_LEN(vs));
         if (c->all_raw) {
             vs[0] = (struct aipa_variant){0, 0, 0};
+        }
+        if (o->variant_pick != 0 && !c->all_raw) {
+            size_t keep = 0;
+
+            for (size_t k = 0; k < nv; k++) {
+                if ((aipa_variant_pick_bit(&vs[k]) & o->variant_pick) != 0) {
+                    vs[keep++] = vs[k];
+                }
+            }
+            nv = keep;
         }
         if (why == NULL && nv == 0) {
             why = "no variant left after the case, profile and --variants filters";

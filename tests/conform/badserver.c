@@ -24,14 +24,18 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define MAX_REQUEST_BODY (1024u * 1024u)
 #define MAX_TARGET       (64u * 1024u)
@@ -67,6 +71,12 @@
     X(F_XML_FOR_JSON, "xml-for-json",                                                              \
       "when JSON was asked for, the same data comes back as XML with an XML content type")         \
     X(F_WRONG_CTYPE, "wrong-content-type", "every body is labelled text/html;charset=utf-8")       \
+    X(F_HTML_PAGE, "html-page",                                                                    \
+      "every answer is a gateway's HTML page labelled text/html, with the reference's status")     \
+    X(F_DEEP_NESTING, "deep-nesting",                                                              \
+      "bodies nest 1,000,000 levels deep (JSON arrays, XML elements), in the format asked for")    \
+    X(F_GZIP, "gzip",                                                                              \
+      "bodies are gzip-compressed and sent with Content-Encoding: gzip, which nobody asked for")   \
     X(F_OVERSIZED, "oversized",                                                                    \
       "responses are --size-mib MiB (default 64) with a Content-Length that says so")              \
     X(F_ENDLESS, "endless", "responses are a chunked body that never ends")                        \
@@ -78,6 +88,23 @@
       "(milliseconds), before the reference sees it")                                              \
     X(F_FIXTURE_500, "fixture-500",                                                                \
       "fixture requests (/_aipa/) answer 500: the target's test hooks are broken")                 \
+    /* HTTP-layer faults: a relay in front of the reference's own front end (relay_main) */     \
+    X(F_HTTP_NONE, "http-none", "HTTP faults' relay, passing every byte unchanged")               \
+    X(F_HTTP_CL_TE, "http-cl-te",                                                                  \
+      "Content-Length is dropped when Transfer-Encoding is present: read as chunked, kept open")  \
+    X(F_HTTP_DUP_CL, "http-dup-cl", "every Content-Length but the first is dropped")               \
+    X(F_HTTP_BAD_CL, "http-bad-cl", "a Content-Length that is not digits becomes 0")               \
+    X(F_HTTP_TE_SILENT, "http-te-silent",                                                          \
+      "a request whose Transfer-Encoding is not plain chunked gets no answer")                     \
+    X(F_HTTP_CHUNK_SILENT, "http-chunk-silent",                                                    \
+      "a chunked request whose first chunk size has more than 8 digits gets no answer")           \
+    X(F_HTTP_NO_DEADLINE, "http-no-deadline",                                                      \
+      "a request head is waited for as long as the client takes (no header deadline)")            \
+    X(F_HTTP_METHOD_LATE, "http-method-late",                                                      \
+      "a method other than GET/POST on a path other than / becomes GET (404 before 403)")          \
+    X(F_HTTP_ABSOLUTE_404, "http-absolute-404",                                                    \
+      "an absolute-form target is taken as an unknown path (404)")                                 \
+    X(F_HTTP10_KEEP, "http10-keep-alive", "HTTP/1.0 requests are kept alive as HTTP/1.1")          \
     X(F_UNENFORCE, "unenforce:<Code>",                                                             \
       "when the reference would answer <Code>, answer 200 with a plausible IpAddress instead")
 
@@ -618,6 +645,54 @@ static unsigned wrong_status(unsigned s)
     }
 }
 
+/* ---- hostile bodies (html-page, deep-nesting, gzip) ---- */
+
+#define DEEP_LEVELS 1000000u
+
+static const char html_page[] =
+    "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
+    "<body><h1>Bad Gateway</h1><p>The upstream server is unavailable.</p></body></html>\n";
+
+/* DEEP_LEVELS nested arrays (JSON) or elements (XML), in place of the body. */
+static aipa_err deep_body(struct aipa_buf *b, bool json)
+{
+    aipa_buf_reset(b);
+    for (unsigned i = 0; i < DEEP_LEVELS; i++) {
+        AIPA_TRY(aipa_buf_puts(b, json ? "[" : "<a>"));
+    }
+    for (unsigned i = 0; i < DEEP_LEVELS; i++) {
+        AIPA_TRY(aipa_buf_puts(b, json ? "]" : "</a>"));
+    }
+    return AIPA_OK;
+}
+
+/* The body gzip-compressed (zlib's gzip wrapper), in place. */
+static aipa_err gzip_body(struct aipa_buf *b)
+{
+    z_stream z;
+    uLong cap = compressBound((uLong)b->len) + 32u;
+    unsigned char *out = aipa_malloc(cap);
+    aipa_err err = AIPA_ENOMEM;
+
+    if (out == NULL) {
+        return AIPA_ENOMEM;
+    }
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) ==
+        Z_OK) {
+        z.next_in = (Bytef *)b->ptr;
+        z.avail_in = (uInt)b->len;
+        z.next_out = out;
+        z.avail_out = (uInt)cap;
+        if (deflate(&z, Z_FINISH) == Z_STREAM_END) {
+            err = buf_set(b, (const char *)out, (size_t)z.total_out);
+        }
+        deflateEnd(&z);
+    }
+    aipa_free(out);
+    return err;
+}
+
 /* ---- streamed bodies (oversized, endless) ---- */
 
 struct stream {
@@ -842,6 +917,13 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     case F_WRONG_CTYPE:
         r->content_type = "text/html;charset=utf-8";
         return AIPA_OK;
+    case F_HTML_PAGE:
+        r->content_type = "text/html;charset=utf-8";
+        return buf_set(&r->body, html_page, sizeof(html_page) - 1);
+    case F_DEEP_NESTING:
+        return deep_body(&r->body, is_json(r->content_type));
+    case F_GZIP:
+        return gzip_body(&r->body); /* the header is added when the answer is queued */
     case F_OVERSIZED:
         *kind = SEND_STREAM;
         return AIPA_OK;
@@ -858,6 +940,17 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
         return AIPA_OK;
     case F_FIXTURE_500:
         return AIPA_OK; /* handled before the reference sees the request */
+    case F_HTTP_NONE:
+    case F_HTTP_CL_TE:
+    case F_HTTP_DUP_CL:
+    case F_HTTP_BAD_CL:
+    case F_HTTP_TE_SILENT:
+    case F_HTTP_CHUNK_SILENT:
+    case F_HTTP_NO_DEADLINE:
+    case F_HTTP_METHOD_LATE:
+    case F_HTTP_ABSOLUTE_404:
+    case F_HTTP10_KEEP:
+        return AIPA_OK; /* the relay's: they never reach this layer */
     case F_RESET:
         *kind = SEND_RESET;
         return AIPA_OK;
@@ -1029,6 +1122,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (resp.content_type != NULL) {
         (void)MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type);
     }
+    if (!fixture && opt.fault == F_GZIP) {
+        (void)MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    }
     ret = MHD_queue_response(c, resp.status, mr);
     MHD_destroy_response(mr);
 out:
@@ -1164,6 +1260,319 @@ static int parse_args(int argc, char **argv)
     return -1;
 }
 
+/* ---- HTTP-layer faults (F_HTTP_*): a byte relay in front of aipa_srv_start ----
+ *
+ * These faults break the HTTP layer, not the answers, so they need a front
+ * end that gets the HTTP layer right to break: the reference's own
+ * (aipa_srv_start on a private port, header deadline 2 s). The relay takes
+ * each connection's first request head, changes it as the fault says, and
+ * then copies bytes both ways. http-none changes nothing and copies bytes as
+ * they come, so it shows the relay itself is transparent.
+ */
+
+#define RELAY_HEAD_MAX (256u * 1024u)
+
+static uint16_t relay_upstream;
+
+static bool is_http_fault(enum fault f)
+{
+    return f == F_HTTP_NONE || f == F_HTTP_CL_TE || f == F_HTTP_DUP_CL || f == F_HTTP_BAD_CL ||
+           f == F_HTTP_TE_SILENT || f == F_HTTP_CHUNK_SILENT || f == F_HTTP_NO_DEADLINE ||
+           f == F_HTTP_METHOD_LATE || f == F_HTTP_ABSOLUTE_404 || f == F_HTTP10_KEEP;
+}
+
+/* The line of head h[0..n) naming header name (case-insensitive) at or after from; -1 if none. */
+static long find_line(const char *h, size_t n, const char *name, size_t from)
+{
+    size_t nl = strlen(name);
+
+    for (size_t i = from; i < n;) {
+        const char *eol = memchr(h + i, '\n', n - i);
+        size_t end = eol != NULL ? (size_t)(eol - h) + 1 : n;
+
+        if (i > 0 && end - i > nl && h[i + nl] == ':' && strncasecmp(h + i, name, nl) == 0) {
+            return (long)i;
+        }
+        i = end;
+    }
+    return -1;
+}
+
+/* Removes the line starting at off from b. */
+static void cut_line(struct aipa_buf *b, size_t off)
+{
+    const char *eol = memchr(b->ptr + off, '\n', b->len - off);
+    size_t end = eol != NULL ? (size_t)(eol - b->ptr) + 1 : b->len;
+
+    memmove(b->ptr + off, b->ptr + end, b->len - end);
+    b->len -= end - off;
+    b->ptr[b->len] = '\0';
+}
+
+/* Replaces b[off, off + n) with s. */
+static bool splice(struct aipa_buf *b, size_t off, size_t n, const char *s)
+{
+    struct aipa_buf t;
+    bool ok;
+
+    aipa_buf_init(&t, RELAY_HEAD_MAX * 2);
+    ok = aipa_buf_append(&t, b->ptr, off) == AIPA_OK && aipa_buf_puts(&t, s) == AIPA_OK &&
+         aipa_buf_append(&t, b->ptr + off + n, b->len - off - n) == AIPA_OK;
+    if (ok) {
+        aipa_buf_reset(b);
+        ok = aipa_buf_append(b, t.ptr, t.len) == AIPA_OK;
+    }
+    aipa_buf_cleanup(&t);
+    return ok;
+}
+
+/*
+ * Applies the fault to the first request in b (its head ends at head_len).
+ * False: the request is to get no answer at all.
+ */
+static bool rewrite_head(struct aipa_buf *b, size_t head_len)
+{
+    long te = find_line(b->ptr, head_len, "Transfer-Encoding", 0);
+    long cl = find_line(b->ptr, head_len, "Content-Length", 0);
+    const char *sp = memchr(b->ptr, ' ', head_len);
+
+    switch ((int)opt.fault) { /* only the relay's faults rewrite */
+    case F_HTTP_CL_TE:
+        while (te >= 0 && (cl = find_line(b->ptr, b->len, "Content-Length", 0)) >= 0 &&
+               (size_t)cl < head_len) {
+            cut_line(b, (size_t)cl);
+            head_len = (size_t)(strstr(b->ptr, "\r\n\r\n") - b->ptr) + 4;
+        }
+        return true;
+    case F_HTTP_DUP_CL:
+        while (cl >= 0) {
+            long next = find_line(b->ptr, head_len, "Content-Length", (size_t)cl + 1);
+
+            if (next < 0) {
+                break;
+            }
+            cut_line(b, (size_t)next);
+            head_len = (size_t)(strstr(b->ptr, "\r\n\r\n") - b->ptr) + 4;
+        }
+        return true;
+    case F_HTTP_BAD_CL:
+        if (cl >= 0) {
+            size_t v = (size_t)cl + strlen("Content-Length:");
+            size_t e = v;
+
+            while (e < head_len && b->ptr[e] != '\r' && b->ptr[e] != '\n') {
+                e++;
+            }
+            for (size_t i = v; i < e; i++) {
+                if (b->ptr[i] != ' ' && (b->ptr[i] < '0' || b->ptr[i] > '9')) {
+                    return splice(b, v, e - v, " 0");
+                }
+            }
+        }
+        return true;
+    case F_HTTP_TE_SILENT:
+        if (te >= 0) {
+            const char *v = b->ptr + te + strlen("Transfer-Encoding:");
+
+            return strncmp(v, " chunked\r\n", 10) == 0;
+        }
+        return true;
+    case F_HTTP_CHUNK_SILENT:
+        if (te >= 0) {
+            const char *body = b->ptr + head_len;
+            size_t digits = strspn(body, "0123456789abcdefABCDEF");
+
+            return digits <= 8;
+        }
+        return true;
+    case F_HTTP_METHOD_LATE:
+        if (sp != NULL && strncmp(b->ptr, "GET ", 4) != 0 && strncmp(b->ptr, "POST ", 5) != 0 &&
+            strncmp(sp, " / ", 3) != 0 && strncmp(sp, " /?", 3) != 0) {
+            return splice(b, 0, (size_t)(sp - b->ptr), "GET");
+        }
+        return true;
+    case F_HTTP_ABSOLUTE_404:
+        if (sp != NULL && strncasecmp(sp + 1, "http://", 7) == 0) {
+            return splice(b, (size_t)(sp - b->ptr) + 1, 7, "/absolute/");
+        }
+        return true;
+    case F_HTTP10_KEEP: {
+        const char *v = strstr(b->ptr, " HTTP/1.0\r\n");
+
+        if (v != NULL && (size_t)(v - b->ptr) < head_len) {
+            return splice(b, (size_t)(v - b->ptr), 11,
+                          " HTTP/1.1\r\nHost: badserver\r\nConnection: keep-alive\r\n");
+        }
+        return true;
+    }
+    default:
+        return true;
+    }
+}
+
+static int dial_upstream(void)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons(relay_upstream);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static bool send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+        if (w <= 0) {
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Copies bytes both ways until both sides are done (or the relay stops). */
+static void pipe_both(int a, int b)
+{
+    int fds[2] = {a, b};
+    bool open_in[2] = {true, true};
+    char buf[16384];
+
+    while ((open_in[0] || open_in[1]) && !atomic_load(&stopping)) {
+        struct pollfd p[2] = {{a, open_in[0] ? POLLIN : 0, 0}, {b, open_in[1] ? POLLIN : 0, 0}};
+
+        if (poll(p, 2, 200) < 0) {
+            break;
+        }
+        for (int k = 0; k < 2; k++) {
+            if (open_in[k] && (p[k].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+                ssize_t r = recv(fds[k], buf, sizeof(buf), 0);
+
+                if (r <= 0 || !send_all(fds[1 - k], buf, (size_t)r)) {
+                    open_in[k] = false;
+                    (void)shutdown(fds[1 - k], SHUT_WR);
+                }
+            }
+        }
+    }
+}
+
+static void *relay_conn(void *arg)
+{
+    int client = (int)(intptr_t)arg;
+    int up = -1;
+    struct aipa_buf head;
+    char buf[16384];
+    bool answer = true;
+    char *end = NULL;
+
+    aipa_buf_init(&head, RELAY_HEAD_MAX);
+    /* http-none copies at once; the others need the whole first head. */
+    while (opt.fault != F_HTTP_NONE && !atomic_load(&stopping) &&
+           (end = head.ptr != NULL ? memmem(head.ptr, head.len, "\r\n\r\n", 4) : NULL) == NULL) {
+        struct pollfd p = {client, POLLIN, 0};
+        ssize_t r;
+
+        if (poll(&p, 1, opt.fault == F_HTTP_NO_DEADLINE ? 200 : 5000) == 0) {
+            if (opt.fault == F_HTTP_NO_DEADLINE) {
+                continue; /* the fault: wait for the head however long it takes */
+            }
+            break;
+        }
+        r = recv(client, buf, sizeof(buf) - 1, 0);
+        if (r <= 0 || aipa_buf_append(&head, buf, (size_t)r) != AIPA_OK) {
+            break;
+        }
+    }
+    if (end != NULL) {
+        /* The head text has no NUL before its end in the cases; past one it is left alone. */
+        answer = strlen(head.ptr) < (size_t)(end - head.ptr) ||
+                 rewrite_head(&head, (size_t)(end - head.ptr) + 4);
+    }
+    if (!answer) {
+        while (!atomic_load(&stopping) && recv(client, buf, sizeof(buf), 0) > 0) {
+        } /* silence: read and drop until the client gives up */
+    } else if ((up = dial_upstream()) >= 0 &&
+               (head.len == 0 || send_all(up, head.ptr, head.len))) {
+        pipe_both(client, up);
+    }
+    if (up >= 0) {
+        close(up);
+    }
+    close(client);
+    aipa_buf_cleanup(&head);
+    return NULL;
+}
+
+/* The relay on the public port, until stopping or --max-seconds. lfd is listening. */
+static void relay_main(int lfd, time_t start)
+{
+    while (!atomic_load(&stopping) && time(NULL) - start < (time_t)opt.max_seconds) {
+        struct pollfd p = {lfd, POLLIN, 0};
+        pthread_attr_t attr;
+        pthread_t t;
+        int fd;
+
+        if (poll(&p, 1, 100) <= 0) {
+            continue;
+        }
+        fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, relay_conn, (void *)(intptr_t)fd) != 0) {
+            close(fd);
+        }
+        pthread_attr_destroy(&attr);
+    }
+}
+
+/* Starts the reference's front end privately and relays the public port to it. */
+static int run_relay(time_t start)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+
+    if (aipa_srv_start(srv) != AIPA_OK) {
+        fprintf(stderr, "badserver: the reference front end did not start\n");
+        return 2;
+    }
+    relay_upstream = aipa_srv_port(srv);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons(opt.port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    (void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(lfd, 128) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&a, &len) != 0) {
+        fprintf(stderr, "badserver: cannot listen on 127.0.0.1:%u\n", (unsigned)opt.port);
+        if (lfd >= 0) {
+            close(lfd);
+        }
+        return 2;
+    }
+    printf("%u\n", (unsigned)ntohs(a.sin_port));
+    fflush(stdout);
+    relay_main(lfd, start);
+    atomic_store(&stopping, true);
+    close(lfd);
+    aipa_srv_stop(srv);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct aipa_srv_config cfg;
@@ -1196,9 +1605,14 @@ int main(int argc, char **argv)
     cfg.fixtures = true;
     cfg.fixture_token = opt.token != NULL ? opt.token : DEFAULT_TOKEN;
     cfg.error = &why;
+    cfg.header_timeout_ms = 2000; /* the relay's upstream (HTTP faults): see run_relay */
     if (aipa_srv_new(&srv, &cfg) != AIPA_OK) {
         fprintf(stderr, "badserver: cannot create the reference server: %s\n",
                 why.len > 0 ? why.ptr : "(no reason given)");
+        goto out;
+    }
+    if (is_http_fault(opt.fault)) {
+        rc = run_relay(time(NULL));
         goto out;
     }
 

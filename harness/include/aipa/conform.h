@@ -15,6 +15,7 @@
 #include "aipa/common.h"
 #include "aipa/errors.h"
 #include "aipa/render.h"
+#include "aipa/request.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -41,13 +42,13 @@ AIPA_API const char *aipa_edition_name(unsigned edition_bit);
 
 enum aipa_level { AIPA_LEVEL_MUST = 0, AIPA_LEVEL_SHOULD = 1 };
 
-/* ---- variant axes, as bit sets ---- */
-#define AIPA_VSIG_V1           0x01u
-#define AIPA_VSIG_V3           0x02u
-#define AIPA_VSIG_ALL          0x03u
-#define AIPA_VSHAPE_GET        0x01u
-#define AIPA_VSHAPE_POST_QUERY 0x02u
-#define AIPA_VSHAPE_POST_FORM  0x04u
+/* ---- variant axes, as bit sets of the request model's choices (aipa/request.h) ---- */
+#define AIPA_VSIG_V1           (1u << AIPA_SIG_V1)
+#define AIPA_VSIG_V3           (1u << AIPA_SIG_V3)
+#define AIPA_VSIG_ALL          (AIPA_VSIG_V1 | AIPA_VSIG_V3)
+#define AIPA_VSHAPE_GET        (1u << AIPA_SHAPE_GET)
+#define AIPA_VSHAPE_POST_QUERY (1u << AIPA_SHAPE_POST_QUERY)
+#define AIPA_VSHAPE_POST_FORM  (1u << AIPA_SHAPE_POST_FORM)
 #define AIPA_VSHAPE_ALL        0x07u
 #define AIPA_VFMT_XML          0x01u
 #define AIPA_VFMT_JSON         0x02u
@@ -83,6 +84,18 @@ AIPA_API size_t aipa_variants_expand(const struct aipa_variant_set *set, struct 
  * item narrows one axis ("v1", "get", "json") or names a variant. */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_variant_filter_parse(const char *s,
                                                             struct aipa_variant_set *out);
+/*
+ * The --variants selection: axis words combine (v1,json: every V1 JSON
+ * variant), full names select exactly themselves, and the selection is the
+ * union of the two. *set is the axis mask that covers it (for pinned steps)
+ * and *pick the concrete variants (bit k: the k-th of aipa_variants_expand
+ * over all variants). AIPA_EPARSE for an unknown item or an empty selection.
+ */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_variant_select_parse(const char *s,
+                                                            struct aipa_variant_set *set,
+                                                            unsigned *pick);
+/* The bit of v in a pick mask (0 for "raw"). */
+AIPA_API unsigned aipa_variant_pick_bit(const struct aipa_variant *v);
 
 /* ---- the case model ---- */
 
@@ -178,11 +191,27 @@ struct aipa_raw {
     char *body; /* "" when absent */
 };
 
+/*
+ * A wire step (FORMAT.md "Wire steps"): bytes sent as they are on a new
+ * connection, for the HTTP layer itself, and what the connection must do.
+ */
+struct aipa_wire {
+    char *send;       /* ${...}, %hex[...]hex% and %repeat[...]% apply */
+    size_t send_len;  /* bytes of send (it may hold NUL) */
+    unsigned drip_ms; /* > 0: one byte at a time, this far apart */
+    unsigned wait_ms; /* silence that ends the wait for answers */
+    int answers;      /* -1: not checked; else exactly this many final (non-1xx) answers */
+    int closed;       /* -1: not checked; 1: the target closes the connection; 0: keeps it */
+    int cut_off;      /* -1: not checked; 1: closed before everything was sent */
+    unsigned want_fmt; /* AIPA_VFMT_XML/JSON the first answer's body must be in; 0: any */
+};
+
 struct aipa_step {
     char *name;                  /* NULL when absent */
-    struct aipa_case_kv *params; /* NULL for raw steps */
+    struct aipa_case_kv *params; /* NULL for raw and wire steps */
     size_t param_count;
     struct aipa_raw *raw;    /* NULL for request steps */
+    struct aipa_wire *wire;  /* NULL unless a wire step */
     char *principal;         /* "default" when absent */
     struct aipa_variant pin; /* zero bits on an axis: not pinned */
     struct aipa_tamper tamper;
@@ -373,6 +402,13 @@ AIPA_API const struct aipa_principal *aipa_profile_principal(const struct aipa_p
 
 /* ---- results ---- */
 
+/* The time one answer took, and the Action it answered ("raw" for raw steps). */
+#define AIPA_LATENCY_ACTION_MAX 48
+struct aipa_latency {
+    char action[AIPA_LATENCY_ACTION_MAX];
+    double ms;
+};
+
 /* One request/response of a run, redacted (no secrets, Signature values,
  * Authorization or X-Aipa-Token header values). */
 struct aipa_exchange {
@@ -395,6 +431,9 @@ struct aipa_result {
     bool known;               /* matched a baseline entry */
     bool ran;                 /* went through a worker (false: skipped when planned) */
     const char *known_reason; /* borrowed from the baseline */
+    /* How long each judged answer took (a resent Throttling answer is not). */
+    struct aipa_latency *lat;
+    size_t lat_count;
 };
 
 struct aipa_report {
@@ -413,7 +452,51 @@ struct aipa_report {
     char **fixed;
     size_t fixed_count;
     bool have_baseline;
+    /* How a failure is replayed: against the embedded server (seed below)
+     * with an `aipa conform` line; otherwise with the `aipa call` lines. */
+    bool embedded;
+    unsigned long long seed;
+    char *profile_path;     /* --profile as given, for repro lines; NULL: none */
+    bool full_transcripts;  /* the JSON report keeps the exchanges of passes too */
+    double max_response_ms; /* the latency gate in force (0: none) */
 };
+
+/*
+ * The one set of counts every report shows. Each result is in exactly one
+ * bucket: a fail or error the baseline covers is fail_known; other fails
+ * are fail_new and other errors error. total is their sum.
+ */
+struct aipa_counts {
+    size_t pass;
+    size_t nonstrict;
+    size_t fail_new;
+    size_t fail_known;
+    size_t skip;
+    size_t error;
+    size_t total;
+};
+/* The counts of one edition (0: all). */
+AIPA_API void aipa_report_counts(const struct aipa_report *r, unsigned edition,
+                                 struct aipa_counts *out);
+/* The bucket names, in the order above: "pass", "pass-nonstrict", "fail-new",
+ * "fail-known", "skip", "error". */
+#define AIPA_COUNT_BUCKETS 6
+AIPA_API const char *aipa_counts_name(size_t bucket);
+AIPA_API size_t aipa_counts_get(const struct aipa_counts *c, size_t bucket);
+
+/* Answer times of one Action over the whole report. */
+struct aipa_action_latency {
+    char action[AIPA_LATENCY_ACTION_MAX];
+    size_t count;
+    double p50_ms;
+    double p99_ms;
+    double max_ms;
+};
+/* Fills out[0..cap) with one row per Action seen (sorted by name) and returns
+ * how many there are; AIPA_ENOMEM leaves *n 0. */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_report_latency(const struct aipa_report *r,
+                                                      struct aipa_action_latency *out, size_t cap,
+                                                      size_t *n);
 
 AIPA_API void aipa_report_init(struct aipa_report *r);
 AIPA_API void aipa_report_cleanup(struct aipa_report *r);
@@ -429,8 +512,10 @@ AIPA_API void aipa_result_variant_name(const struct aipa_result *res,
 /* ---- baseline ---- */
 
 struct aipa_baseline_entry {
-    char *id;      /* fnmatch glob over case ids */
-    char *variant; /* glob over variant names; "*" */
+    char *id;        /* fnmatch glob over case ids */
+    char *variant;   /* glob over variant names; "*" */
+    char **variants; /* "variants": a list of globs (any one matches); NULL: variant */
+    size_t variant_count;
     unsigned editions;
     char *reason;
     bool used;
@@ -454,7 +539,13 @@ AIPA_API void aipa_baseline_cleanup(struct aipa_baseline *b);
  */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_baseline_apply(struct aipa_baseline *b,
                                                       struct aipa_report *r);
-/* Writes a baseline listing every fail/error of r (for --write-baseline). */
+/*
+ * Writes a baseline covering every fail/error of r (for --write-baseline):
+ * one entry per case, without "variant" when every variant of the case that
+ * ran failed and without "editions" when it failed in both, else with the
+ * "variants" and "editions" it failed in (one entry per edition when those
+ * differ between editions).
+ */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_baseline_write(const struct aipa_report *r,
                                                       struct aipa_buf *out);
 
@@ -503,6 +594,11 @@ struct aipa_run_opts {
     /* At most this many case requests per second, all jobs together (parallel
      * repeat steps excepted); 0: unpaced. Fixture requests are never paced. */
     double rate;
+    /* Exactly these concrete variants (bit k: the k-th of
+     * aipa_variants_expand over all variants); 0: every variant the sets allow. */
+    unsigned variant_pick;
+    /* An answer slower than this fails its case (0: no bound). */
+    double max_response_ms;
     bool strict;                /* SHOULD-level mismatches fail */
     bool keep_pass_transcripts; /* keep exchanges of passing runs too */
     /* Called after each result (serialised by the runner). */
@@ -553,5 +649,11 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_write_file(const char *path, const struct
                                                   struct aipa_buf *err);
 /* The console summary table (verdict counts per edition) and failures. */
 AIPA_API void aipa_report_print_summary(const struct aipa_report *r, FILE *f, bool verbose);
+enum aipa_print_mode {
+    AIPA_PRINT_QUIET,  /* the counts table and the last line only */
+    AIPA_PRINT_NORMAL, /* and each failing case once, grouped, with how to rerun it */
+    AIPA_PRINT_VERBOSE /* and the transcripts, and the nonstrict passes */
+};
+AIPA_API void aipa_report_print(const struct aipa_report *r, FILE *f, enum aipa_print_mode mode);
 
 #endif /* AIPA_CONFORM_H */

@@ -1,7 +1,8 @@
 /*
  * server.c: the reference server's request handler (aipa_srv_handle) and
- * the server object. No network here: server_mhd.c puts libmicrohttpd in
- * front. The order of the checks is documented in docs/serve.md.
+ * the server object. No network here: the HTTP front end
+ * (server_http_conn.c, server_http_loop.c) sits on top and this file never
+ * calls it. The order of the checks is documented in docs/serve.md.
  */
 #define _GNU_SOURCE /* memmem */
 #include "aipa/model.h"
@@ -17,7 +18,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define API_VERSION                "2014-05-26"
 #define MAX_RESPONSE               (256u * 1024u * 1024u) /* a state dump of a large model */
 #define MAX_MESSAGE                (1024u * 1024u)        /* a StringToSign can be long */
 #define DESCRIBE_DEFAULT_PAGE_SIZE 10u
@@ -31,9 +31,10 @@ void aipa_srv_config_defaults(struct aipa_srv_config *cfg)
     cfg->port = 0;
     cfg->max_connections = AIPA_SRV_DEFAULT_MAX_CONNECTIONS;
     cfg->connection_timeout_s = AIPA_SRV_DEFAULT_TIMEOUT_S;
+    cfg->header_timeout_ms = AIPA_SRV_DEFAULT_HEADER_TIMEOUT_MS;
     cfg->threads = 0;
-    /* Faster than the epoll pool in scripts/bench_server.sh (docs/BENCHMARKS.md). */
-    cfg->thread_per_connection = true;
+    /* The epoll loops: faster than a thread per connection in scripts/bench_server.sh. */
+    cfg->thread_per_connection = false;
     cfg->max_url_len = AIPA_SRV_DEFAULT_MAX_URL;
     cfg->max_header_bytes = AIPA_SRV_DEFAULT_MAX_HEADER_BYTES;
     cfg->max_body_len = AIPA_SRV_DEFAULT_MAX_BODY;
@@ -127,7 +128,6 @@ aipa_err aipa_srv_new(struct aipa_srv **out, const struct aipa_srv_config *cfg)
     struct aipa_model_config mc;
     const char *state;
     size_t state_len;
-    bool lock_ok = false;
 
     *out = NULL;
     if (srv == NULL) {
@@ -207,26 +207,13 @@ aipa_err aipa_srv_new(struct aipa_srv **out, const struct aipa_srv_config *cfg)
         err = AIPA_ENOMEM;
         goto out;
     }
-    lock_ok = true;
+    srv->rng_lock_ok = true;
     /* RequestIds use their own stream so they do not disturb the model's. */
     aipa_rng_seed(&srv->rng, cfg->seed ^ 0x5245515545535431ull);
     err = AIPA_OK;
 out:
     if (err != AIPA_OK) {
-        if (lock_ok) {
-            pthread_mutex_destroy(&srv->rng_lock);
-        }
-        aipa__nonce_cache_free(srv->nonces);
-        aipa__throttle_free(srv->throttle);
-        aipa_model_free(srv->model);
-        free_creds(srv);
-        aipa_free(srv->listen_addr);
-        aipa_free(srv->tls_cert_file);
-        aipa_free(srv->tls_key_file);
-        aipa_free(srv->fixture_token);
-        aipa_free(srv->host_id);
-        aipa_free(srv->state_json);
-        aipa_free(srv);
+        aipa_srv_free(srv); /* one cleanup path: it also wipes the fixture token */
         srv = NULL;
     }
     *out = srv;
@@ -238,8 +225,12 @@ void aipa_srv_free(struct aipa_srv *srv)
     if (srv == NULL) {
         return;
     }
-    aipa_srv_stop(srv);
-    pthread_mutex_destroy(&srv->rng_lock);
+    if (srv->front_stop != NULL) {
+        srv->front_stop(srv); /* a running front end (server_http_loop.c) */
+    }
+    if (srv->rng_lock_ok) {
+        pthread_mutex_destroy(&srv->rng_lock);
+    }
     aipa__nonce_cache_free(srv->nonces);
     aipa__throttle_free(srv->throttle);
     aipa_model_free(srv->model);
@@ -261,48 +252,6 @@ struct aipa_model *aipa_srv_model(struct aipa_srv *srv)
     return srv->model;
 }
 
-int64_t aipa__srv_now(const struct aipa_srv *srv)
-{
-    if (srv->cfg.now != NULL) {
-        return srv->cfg.now(srv->cfg.now_ctx);
-    }
-    return (int64_t)time(NULL);
-}
-
-void aipa__srv_request_id(struct aipa_srv *srv, char out[37])
-{
-    pthread_mutex_lock(&srv->rng_lock);
-    aipa_rng_uuid(&srv->rng, out);
-    pthread_mutex_unlock(&srv->rng_lock);
-}
-
-const struct aipa_header *aipa__srv_header(const struct aipa_srv_request *req, const char *name)
-{
-    size_t n = strlen(name);
-
-    for (size_t i = 0; i < req->header_count; i++) {
-        const struct aipa_header *h = &req->headers[i];
-
-        if (h->name.len == n && strncasecmp((const char *)h->name.ptr, name, n) == 0) {
-            return h;
-        }
-    }
-    return NULL;
-}
-
-void aipa__srv_json_reply(struct aipa_srv_response *resp, unsigned status, const char *body,
-                          size_t len)
-{
-    aipa_buf_reset(&resp->body);
-    resp->content_type = AIPA_CT_JSON;
-    resp->status = status;
-    if (aipa_buf_append(&resp->body, body, len) != AIPA_OK) {
-        aipa_buf_reset(&resp->body);
-        resp->status = 500;
-        best_effort(aipa_buf_puts(&resp->body, "{\"ok\":false,\"error\":\"out of memory\"}"));
-    }
-}
-
 /* ---- the handler ---- */
 
 struct hctx {
@@ -322,19 +271,6 @@ static void copy_field(char *dst, size_t cap, const char *src, size_t n)
         n = cap - 1;
     }
     memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-void aipa__srv_printable(char *dst, size_t cap, const char *src, size_t n)
-{
-    if (n >= cap) {
-        n = cap - 1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)src[i];
-
-        dst[i] = c > 0x20 && c < 0x7f ? (char)c : '?';
-    }
     dst[n] = '\0';
 }
 
@@ -739,6 +675,32 @@ static bool raw_format(const uint8_t *s, size_t n, enum aipa_format *out)
     return false;
 }
 
+/*
+ * The format of an answer given before the parameters are parsed (a limit
+ * or broken framing): a literal Format=json|xml pair in the raw query or
+ * form body, else Accept, else JSON for a client that names its action in
+ * x-acs-action (pop-core and the V3 SDKs, which cannot read XML), else the
+ * version's default (fallback).
+ */
+static bool is_form(const struct aipa_srv_request *req);
+
+static enum aipa_format limit_format(const struct aipa_srv_request *req, struct aipa_slice query,
+                                     enum aipa_format fallback)
+{
+    enum aipa_format f = fallback;
+
+    if (raw_format(query.ptr, query.len, &f)) {
+        return f;
+    }
+    if (is_form(req) && req->body_len > 0 && raw_format(req->body, req->body_len, &f)) {
+        return f;
+    }
+    if (aipa__srv_header(req, "Accept") == NULL && aipa__srv_header(req, "x-acs-action") != NULL) {
+        return AIPA_FMT_JSON;
+    }
+    return fallback;
+}
+
 static bool is_form(const struct aipa_srv_request *req)
 {
     const struct aipa_header *ct = aipa__srv_header(req, "Content-Type");
@@ -832,10 +794,6 @@ static void handle_api(struct hctx *h, struct aipa_slice query)
     struct aipa__auth_out out;
     aipa_err err;
 
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
-        reply_error(h, AIPA_C_UNSUPPORTED_HTTP_METHOD, NULL, 0);
-        return;
-    }
     if (!parse_wire(h, query.ptr, query.len, AIPA_PARAM_QUERY)) {
         return;
     }
@@ -866,7 +824,7 @@ static void handle_api(struct hctx *h, struct aipa_slice query)
     if (!get_common(h, "x-acs-version", "Version", &version, &version_len)) {
         return;
     }
-    if (version_len != sizeof(API_VERSION) - 1 || memcmp(version, API_VERSION, version_len) != 0) {
+    if (version_len != sizeof(AIPA_API_VERSION) - 1 || memcmp(version, AIPA_API_VERSION, version_len) != 0) {
         reply_error(h, AIPA_C_INVALID_VERSION, NULL, 0);
         return;
     }
@@ -914,20 +872,40 @@ static bool starts_with(struct aipa_slice s, const char *prefix)
     return s.len >= n && memcmp(s.ptr, prefix, n) == 0;
 }
 
+static aipa_err handle(struct aipa_srv *srv, const struct aipa_srv_request *req,
+                       size_t declared_body_len, unsigned refuse_status, const char *refuse_what,
+                       struct aipa_srv_response *resp);
+
 aipa_err aipa_srv_handle(struct aipa_srv *srv, const struct aipa_srv_request *req,
                          struct aipa_srv_response *resp)
 {
-    return aipa__srv_handle_declared(srv, req, 0, resp);
+    return handle(srv, req, 0, 0, NULL, resp);
 }
 
 aipa_err aipa__srv_handle_declared(struct aipa_srv *srv, const struct aipa_srv_request *req,
                                    size_t declared_body_len, struct aipa_srv_response *resp)
+{
+    return handle(srv, req, declared_body_len, 0, NULL, resp);
+}
+
+aipa_err aipa__srv_refuse(struct aipa_srv *srv, const struct aipa_srv_request *req,
+                          unsigned status, const char *what, struct aipa_srv_response *resp)
+{
+    AIPA_ENSURE(status >= 400 && what != NULL, AIPA_EINVAL);
+    return handle(srv, req, 0, status, what, resp);
+}
+
+static aipa_err handle(struct aipa_srv *srv, const struct aipa_srv_request *req,
+                       size_t declared_body_len, unsigned refuse_status, const char *refuse_what,
+                       struct aipa_srv_response *resp)
 {
     struct hctx h;
     struct aipa_slice path, query = {(const uint8_t *)"", 0};
     const uint8_t *qmark;
     int64_t t0 = now_us();
     size_t header_bytes = 0;
+    unsigned limit = refuse_status;
+    const char *what = refuse_what;
 
     AIPA_ENSURE(srv != NULL && req != NULL && resp != NULL && req->method != NULL, AIPA_EINVAL);
     AIPA_ENSURE(req->target != NULL || req->target_len == 0, AIPA_EINVAL);
@@ -962,16 +940,27 @@ aipa_err aipa__srv_handle_declared(struct aipa_srv *srv, const struct aipa_srv_r
     }
 
     /* Limits first: they protect every later step. */
-    if (req->target_len > srv->cfg.max_url_len) {
-        reply_error(&h, AIPA_C_INVALID_PARAMETER, "URL", 414);
-    } else if (header_bytes > srv->cfg.max_header_bytes ||
-               req->header_count > AIPA_SRV_MAX_HEADERS) {
-        reply_error(&h, AIPA_C_INVALID_PARAMETER, "Headers", 431);
-    } else if (req->body_len > srv->cfg.max_body_len || declared_body_len > srv->cfg.max_body_len) {
-        reply_error(&h, AIPA_C_INVALID_PARAMETER, "Body", 413);
+    if (limit == 0 && req->target_len > srv->cfg.max_url_len) {
+        limit = 414;
+        what = "URL";
+    } else if (limit == 0 && (header_bytes > srv->cfg.max_header_bytes ||
+                              req->header_count > AIPA_SRV_MAX_HEADERS)) {
+        limit = 431;
+        what = "Headers";
+    } else if (limit == 0 && (req->body_len > srv->cfg.max_body_len ||
+                              declared_body_len > srv->cfg.max_body_len)) {
+        limit = 413;
+        what = "Body";
+    }
+    if (limit != 0) {
+        h.fmt = limit_format(req, query, h.fmt);
+        reply_error(&h, AIPA_C_INVALID_PARAMETER, what, limit);
     } else if (srv->cfg.fixtures &&
                (starts_with(path, "/_aipa/") || aipa_slice_eq(path, "/_aipa"))) {
         aipa__srv_fixture(srv, req, path, resp);
+    } else if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
+        /* The method before the path (docs/serve.md step 3): DELETE /x is 403, not 404. */
+        reply_error(&h, AIPA_C_UNSUPPORTED_HTTP_METHOD, NULL, 0);
     } else if (!aipa_slice_eq(path, "/")) {
         reply_error(&h, AIPA_C_INVALID_ACTION_NOT_FOUND, NULL, 0);
     } else {
