@@ -16,7 +16,10 @@
  *     a signed header's value (unless only trimmed whitespace changes) or of
  *     the secret makes verify reject;
  *   - a raw Authorization that parses has its slices inside the input, and
- *     reformatting the parts parses to the same parts.
+ *     reformatting the parts parses to the same parts;
+ *   - the client's SignedHeaders list of the headers and the must-sign
+ *     rules equal a reference; format_authorization gives the header
+ *     aipa_v3_authorization built.
  */
 #include "aipa/sign.h"
 #include "aipa/wire.h"
@@ -361,6 +364,85 @@ static void check_signature(const struct v3_input *in, const struct aipa_buf *cr
     aipa_buf_cleanup(&sts);
 }
 
+/* host, x-acs-* (more than the prefix) and, for a client, content-type; any case */
+static bool ref_signs(struct aipa_slice n, bool client)
+{
+    static const char acs[] = "x-acs-";
+    bool acs_name = n.len > 6;
+
+    for (size_t i = 0; i < 6 && acs_name; i++) {
+        acs_name = tolower(n.ptr[i]) == acs[i];
+    }
+    return acs_name ||
+           (n.len == 4 && name_ieq(n, (struct aipa_slice){(const uint8_t *)"host", 4})) ||
+           (client && n.len == 12 &&
+            name_ieq(n, (struct aipa_slice){(const uint8_t *)"content-type", 12}));
+}
+
+/* Lowercase byte order, a proper prefix first (names hold no NUL here). */
+static int ref_name_order(const void *a, const void *b)
+{
+    const struct aipa_slice *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+
+    for (size_t i = 0; i < n; i++) {
+        int d = tolower(x->ptr[i]) - tolower(y->ptr[i]);
+        if (d != 0) {
+            return d;
+        }
+    }
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/*
+ * The client's SignedHeaders list of the input's headers, and the must-sign
+ * rules, against a reference: the names the rules pick, lowercased, sorted,
+ * each once, ';'-joined. Headers whose names hold a NUL are left out of the
+ * list comparison (the library compares names as C strings).
+ */
+static void check_signed_headers_list(const struct v3_input *in)
+{
+    static struct aipa_buf want = {NULL, 0, 0, SIZE_MAX / 2}; /* the oracle's, kept */
+    struct aipa_slice names[MAX_HEADERS];
+    struct aipa_buf got;
+    size_t n = 0;
+    bool nul = false;
+
+    for (size_t i = 0; i < in->nh; i++) {
+        struct aipa_slice nm = in->h[i].name;
+        FUZZ_CHECK(aipa_v3_must_sign((const char *)nm.ptr, nm.len) == ref_signs(nm, false) &&
+                       aipa_v3_client_signs((const char *)nm.ptr, nm.len) == ref_signs(nm, true),
+                   "must_sign/client_signs of \"%.*s\"", (int)nm.len, (const char *)nm.ptr);
+        nul = nul || memchr(nm.ptr, 0, nm.len) != NULL;
+        if (ref_signs(nm, true)) {
+            names[n++] = nm;
+        }
+    }
+    aipa_buf_init(&got, 1u << 16);
+    FUZZ_CHECK(aipa_v3_signed_headers(in->h, in->nh, &got) == AIPA_OK, "signed_headers");
+    if (!nul) {
+        qsort(names, n, sizeof(names[0]), ref_name_order);
+        aipa_buf_reset(&want);
+        FUZZ_CHECK(aipa_buf_puts(&want, "") == AIPA_OK, "buffer");
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0 && ref_name_order(&names[i], &names[i - 1]) == 0) {
+                continue;
+            }
+            if (want.len > 0) {
+                put(&want, ";", 1);
+            }
+            for (size_t k = 0; k < names[i].len; k++) {
+                char c = (char)tolower(names[i].ptr[k]);
+                put(&want, &c, 1);
+            }
+        }
+        FUZZ_CHECK(got.ptr != NULL && strcmp(got.ptr, want.ptr) == 0,
+                   "SignedHeaders \"%s\", reference \"%s\"", got.ptr ? got.ptr : "(none)",
+                   want.ptr);
+    }
+    aipa_buf_cleanup(&got);
+}
+
 /* The client's Authorization parses back to its parts and verifies; into auth. */
 static void check_authorization(const struct v3_input *in, const char *sig,
                                 struct aipa_buf *auth_hdr, struct aipa_v3_auth *auth)
@@ -369,6 +451,15 @@ static void check_authorization(const struct v3_input *in, const char *sig,
                                          in->hash, in->akid, in->secret, auth_hdr);
 
     FUZZ_CHECK(err == AIPA_OK, "authorization: %s", aipa_errname(err));
+    {
+        struct aipa_buf again;
+        aipa_buf_init(&again, 65536);
+        FUZZ_CHECK(aipa_v3_format_authorization(in->akid, in->sh.ptr, sig, &again) == AIPA_OK &&
+                       again.len == auth_hdr->len &&
+                       memcmp(again.ptr, auth_hdr->ptr, again.len) == 0,
+                   "format_authorization differs from authorization: %s", auth_hdr->ptr);
+        aipa_buf_cleanup(&again);
+    }
     err = aipa_v3_parse_authorization((const uint8_t *)auth_hdr->ptr, auth_hdr->len, auth);
     FUZZ_CHECK(err == AIPA_OK, "own Authorization \"%s\" does not parse: %s", auth_hdr->ptr,
                aipa_errname(err));
@@ -436,6 +527,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char sig[AIPA_V3_SIG_LEN + 1];
 
     read_request(&f, &in);
+    check_signed_headers_list(&in);
     pick_signed(&f, &in);
     aipa_buf_init(&cr, SIZE_MAX / 2);
     if (check_canonical(&in, &cr)) {
