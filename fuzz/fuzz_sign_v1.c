@@ -10,7 +10,7 @@
  *     Signature, stably sorted by name bytes, pct(name)=pct(value) joined by
  *     '&', then method&%2F&pct(that);
  *   - the signature equals Base64(HMAC-SHA1(secret&, sts)) computed here
- *     with OpenSSL directly;
+ *     from RFC 2104 over OpenSSL's SHA-1 (fuzz_hmac.h);
  *   - verify(sign(x)) accepts; flipping any one byte of a parameter value,
  *     of the secret, or changing the method makes it reject.
  */

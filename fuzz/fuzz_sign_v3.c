@@ -10,7 +10,8 @@
  * value; bytes choosing what to flip. Oracles:
  *   - canonical request: equal to an independent construction whenever no
  *     header name repeats; EPARSE exactly when a signed name is not a token;
- *   - StringToSign and signature equal SHA-256 / HMAC-SHA256 computed here;
+ *   - StringToSign and signature equal SHA-256 / HMAC-SHA256 computed here
+ *     (RFC 2104 over OpenSSL's SHA-256, fuzz_hmac.h);
  *   - the Authorization header built by the client side parses back to its
  *     parts, and verify accepts it; flipping one byte of a query value, of
  *     a signed header's value (unless only trimmed whitespace changes) or of
