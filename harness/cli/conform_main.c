@@ -5,6 +5,7 @@
  */
 #include "aipa/client.h"
 #include "aipa/conform.h"
+#include "aipa/fixcheck.h"
 #include "aipa/server.h"
 #include "cli.h"
 #include "conform_int.h"
@@ -56,6 +57,9 @@ static void usage(FILE *f)
         "                        names select exactly themselves (v1-get-xml,v3-get-json)\n"
         "  --rerun-failed FILE   only the fail/error rows of an earlier JSON report\n"
         "  --list                list the selected cases and send nothing\n"
+        "  --check-fixtures      check the target's fixture protocol (conformance/FIXTURES.md)\n"
+        "                        endpoint by endpoint instead of running cases; exit 0 all\n"
+        "                        checks pass, 1 one failed, 2 no answer\n"
         "gating\n"
         "  --baseline FILE       known failures with reasons: exit 1 only on new failures\n"
         "  --write-baseline FILE write the failures of this run as a baseline\n"
@@ -101,7 +105,7 @@ struct cli {
     unsigned long long seed;
     bool seed_set;
     unsigned jobs; /* 0: not given (see default_jobs) */
-    bool list, quiet, verbose, strict, full_transcripts;
+    bool list, quiet, verbose, strict, full_transcripts, check_fixtures;
 };
 
 /*
@@ -284,6 +288,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
         O_SARIF,
         O_MAX_RESPONSE_MS,
         O_FULL_TRANSCRIPTS,
+        O_CHECK_FIXTURES,
     };
     static const struct option longopts[] = {
         {"target", required_argument, NULL, O_TARGET},
@@ -310,6 +315,7 @@ static int parse_args(int argc, char **argv, struct cli *o)
         {"max-response-ms", required_argument, NULL, O_MAX_RESPONSE_MS},
         {"full-transcripts", no_argument, NULL, O_FULL_TRANSCRIPTS},
         {"list", no_argument, NULL, O_LIST},
+        {"check-fixtures", no_argument, NULL, O_CHECK_FIXTURES},
         {"strict", no_argument, NULL, O_STRICT},
         {"jobs", required_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},
@@ -432,6 +438,9 @@ static int parse_args(int argc, char **argv, struct cli *o)
             break;
         case O_LIST:
             o->list = true;
+            break;
+        case O_CHECK_FIXTURES:
+            o->check_fixtures = true;
             break;
         case O_STRICT:
             o->strict = true;
@@ -583,28 +592,50 @@ struct embedded {
     char token[33];
     char wl_secret[33];
     char inactive_secret[33];
+    char other_secret[33]; /* "other": a key of a second account (OwnerId below) */
+    char sts_secret[33];   /* "sts": an STS key, its token valid until 2100 */
+    char sts_token[40];
+    char old_secret[33]; /* "sts_expired": an STS key whose token has expired */
+    char old_token[40];
     char url[64];
 };
+
+#define EMBEDDED_OTHER_OWNER "1000000000000002"
 
 static aipa_err embedded_start(struct embedded *em, unsigned edition, uint64_t seed,
                                struct aipa_profile *p, struct aipa_buf *err)
 {
     struct aipa_srv_config cfg;
-    struct aipa_srv_credential creds[3];
+    struct aipa_srv_credential creds[6];
 
     memset(em, 0, sizeof(*em));
     AIPA_TRY(aipa_client_nonce(em->token));
     AIPA_TRY(aipa_client_nonce(em->wl_secret));
     AIPA_TRY(aipa_client_nonce(em->inactive_secret));
-    creds[0] = (struct aipa_srv_credential){AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET,
-                                            true, false};
-    creds[1] = (struct aipa_srv_credential){"aipa-whitelisted", em->wl_secret, true, true};
-    creds[2] = (struct aipa_srv_credential){"aipa-inactive", em->inactive_secret, false, false};
+    AIPA_TRY(aipa_client_nonce(em->other_secret));
+    AIPA_TRY(aipa_client_nonce(em->sts_secret));
+    AIPA_TRY(aipa_client_nonce(em->old_secret));
+    AIPA_TRY(aipa_client_nonce(em->sts_token + 4));
+    AIPA_TRY(aipa_client_nonce(em->old_token + 4));
+    memcpy(em->sts_token, "CAIS", 4);
+    memcpy(em->old_token, "CAIS", 4);
+    creds[0] = (struct aipa_srv_credential){
+        AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false, NULL, NULL, 0};
+    creds[1] =
+        (struct aipa_srv_credential){"aipa-whitelisted", em->wl_secret, true, true, NULL, NULL, 0};
+    creds[2] = (struct aipa_srv_credential){
+        "aipa-inactive", em->inactive_secret, false, false, NULL, NULL, 0};
+    creds[3] = (struct aipa_srv_credential){
+        "aipa-other", em->other_secret, true, false, EMBEDDED_OTHER_OWNER, NULL, 0};
+    creds[4] = (struct aipa_srv_credential){"STS.aipa-sts", em->sts_secret, true,      false,
+                                            NULL,           em->sts_token,  4102444800 /* 2100 */};
+    creds[5] = (struct aipa_srv_credential){
+        "STS.aipa-expired", em->old_secret, true, false, NULL, em->old_token, 1};
     aipa_srv_config_defaults(&cfg);
     cfg.listen_addr = "127.0.0.1";
     cfg.port = 0;
     cfg.credentials = creds;
-    cfg.credential_count = 3;
+    cfg.credential_count = 6;
     cfg.edition = edition;
     cfg.seed = seed;
     cfg.fixtures = true;
@@ -632,7 +663,12 @@ static aipa_err embedded_start(struct embedded *em, unsigned edition, uint64_t s
     AIPA_TRY(aipa_profile_set_principal(p, "default", AIPA_DEMO_ACCESS_KEY_ID,
                                         AIPA_DEMO_ACCESS_KEY_SECRET));
     AIPA_TRY(aipa_profile_set_principal(p, "whitelisted", "aipa-whitelisted", em->wl_secret));
-    return aipa_profile_set_principal(p, "inactive", "aipa-inactive", em->inactive_secret);
+    AIPA_TRY(aipa_profile_set_principal(p, "inactive", "aipa-inactive", em->inactive_secret));
+    AIPA_TRY(aipa_profile_set_principal(p, "other", "aipa-other", em->other_secret));
+    AIPA_TRY(aipa_profile_set_principal(p, "sts", "STS.aipa-sts", em->sts_secret));
+    AIPA_TRY(aipa_profile_set_token(p, "sts", em->sts_token));
+    AIPA_TRY(aipa_profile_set_principal(p, "sts_expired", "STS.aipa-expired", em->old_secret));
+    return aipa_profile_set_token(p, "sts_expired", em->old_token);
 }
 
 static void embedded_stop(struct embedded *em)
@@ -645,6 +681,91 @@ static void embedded_stop(struct embedded *em)
     aipa_memzero(em->token, sizeof(em->token));
     aipa_memzero(em->wl_secret, sizeof(em->wl_secret));
     aipa_memzero(em->inactive_secret, sizeof(em->inactive_secret));
+    aipa_memzero(em->other_secret, sizeof(em->other_secret));
+    aipa_memzero(em->sts_secret, sizeof(em->sts_secret));
+    aipa_memzero(em->old_secret, sizeof(em->old_secret));
+    aipa_memzero(em->sts_token, sizeof(em->sts_token));
+    aipa_memzero(em->old_token, sizeof(em->old_token));
+}
+
+/* ---- --check-fixtures ---- */
+
+/*
+ * The target (--target, the profile's, or the embedded reference server in
+ * edition 2024-12-20) and its token (the profile's, $AIPA_FIXTURE_TOKEN, or
+ * the embedded server's), checked by aipa_fixcheck_run.
+ */
+static int check_fixtures_main(const struct cli *o)
+{
+    struct aipa_profile prof;
+    struct aipa_fixcheck_opts fo;
+    struct aipa_fixcheck_result res;
+    struct embedded em;
+    struct aipa_buf err;
+    const char *target;
+    const char *tok = getenv("AIPA_FIXTURE_TOKEN");
+    int rc = 2;
+
+    memset(&em, 0, sizeof(em));
+    memset(&fo, 0, sizeof(fo));
+    aipa_buf_init(&err, 1u << 16);
+    if (aipa_profile_init(&prof) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: out of memory\n");
+        goto out;
+    }
+    if (o->profile != NULL && aipa_profile_load(&prof, o->profile, &err) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: %s\n", err.ptr != NULL ? err.ptr : o->profile);
+        goto out;
+    }
+    target = o->target != NULL ? o->target : prof.target;
+    if (target == NULL) {
+        if (embedded_start(&em, AIPA_ED_2024, o->seed, &prof, &err) != AIPA_OK) {
+            fprintf(stderr, "aipa conform: cannot start the reference server: %s\n",
+                    err.ptr != NULL ? err.ptr : "");
+            goto out;
+        }
+        target = em.url;
+    } else if (o->wait_ready_s > 0 &&
+               aipa_target_wait_ready(target, o->wait_ready_s, &err) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: the target is not ready after %g s: %s\n", o->wait_ready_s,
+                err.ptr != NULL ? err.ptr : "");
+        goto out;
+    }
+    fo.token = prof.fixture_token != NULL ? prof.fixture_token : tok;
+    if (fo.token == NULL || fo.token[0] == '\0') {
+        fprintf(stderr, "aipa conform: --check-fixtures needs the fixture token: set "
+                        "AIPA_FIXTURE_TOKEN or name it in the profile\n");
+        goto out;
+    }
+    fo.target = target;
+    fo.timeout_ms = (long)(o->timeout_s * 1000.0);
+    if (aipa_profile_principal(&prof, "default") != NULL) {
+        fo.access_key_id = aipa_profile_principal(&prof, "default")->access_key_id;
+        fo.access_key_secret = aipa_profile_principal(&prof, "default")->secret;
+    } else if (!o->quiet) {
+        printf("(no credentials: the two API checks are skipped)\n");
+    }
+    fo.out = stdout;
+    if (!o->quiet) {
+        printf("checking the fixture protocol of %s (conformance/FIXTURES.md)\n", target);
+    }
+    if (aipa_fixcheck_run(&fo, &res) != AIPA_OK) {
+        fprintf(stderr, "aipa conform: cannot check %s (bad URL or out of memory)\n", target);
+        goto out;
+    }
+    if (res.unreachable) {
+        printf("fixture protocol: %u passed, %u failed, then no answer: %s\n", res.passed,
+               res.failed, res.unreachable_why);
+        rc = 2;
+    } else {
+        printf("fixture protocol: %u passed, %u failed\n", res.passed, res.failed);
+        rc = res.failed > 0 ? 1 : 0;
+    }
+out:
+    embedded_stop(&em);
+    aipa_profile_cleanup(&prof);
+    aipa_buf_cleanup(&err);
+    return rc;
 }
 
 /* ---- main ---- */
@@ -858,6 +979,9 @@ int aipa_conform_main(int argc, char **argv)
 
     if (rc >= 0) {
         return rc;
+    }
+    if (o.check_fixtures) {
+        return check_fixtures_main(&o);
     }
     rc = 2;
     memset(&prog, 0, sizeof(prog));

@@ -30,8 +30,9 @@ static const char usage[] =
     "  --tls-cert FILE         PEM certificate (with --tls-key: serve HTTPS)\n"
     "  --tls-key FILE          PEM private key\n"
     "  --credentials FILE      JSON list of {AccessKeyId, AccessKeySecret, Status:\n"
-    "                          \"Active\"|\"Inactive\", Whitelisted: bool}; without it the\n"
-    "                          demo pair testid/testsecret is accepted\n"
+    "                          \"Active\"|\"Inactive\", Whitelisted: bool, OwnerId: account,\n"
+    "                          SecurityToken: STS token, Expiration: UTC time}; without it\n"
+    "                          the demo pair testid/testsecret is accepted\n"
     "  --auth=off              skip signature, timestamp, nonce and key checks (load tests)\n"
     "  --throttle RATE[:BURST] at most RATE API requests per second per AccessKeyId, in\n"
     "                          bursts of BURST (default RATE); more get Throttling.User\n"
@@ -203,6 +204,43 @@ static char *slurp(const char *path, size_t *len)
     return out;
 }
 
+/*
+ * The optional account and STS fields of one credentials entry: OwnerId (a
+ * string of 1-20 digits), SecurityToken (non-empty) and Expiration
+ * (the ISO 8601 UTC form STS returns; only with a SecurityToken).
+ */
+static bool load_sts_fields(const char *path, size_t n, const cJSON *item,
+                            struct aipa_srv_credential *c)
+{
+    const cJSON *owner = cJSON_GetObjectItemCaseSensitive(item, "OwnerId");
+    const cJSON *token = cJSON_GetObjectItemCaseSensitive(item, "SecurityToken");
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(item, "Expiration");
+    const char *o = owner != NULL && cJSON_IsString(owner) ? owner->valuestring : NULL;
+
+    if (owner != NULL &&
+        (o == NULL || o[0] == '\0' || strspn(o, "0123456789") != strlen(o) || strlen(o) > 20)) {
+        fprintf(stderr, "aipa serve: %s: entry %zu: OwnerId is a string of 1-20 digits\n", path, n);
+        return false;
+    }
+    if (token != NULL && (!cJSON_IsString(token) || token->valuestring[0] == '\0')) {
+        fprintf(stderr, "aipa serve: %s: entry %zu: SecurityToken is a non-empty string\n", path,
+                n);
+        return false;
+    }
+    if (exp != NULL && (token == NULL || !cJSON_IsString(exp) ||
+                        aipa_parse_timestamp(exp->valuestring, strlen(exp->valuestring),
+                                             &c->expiration) != AIPA_OK)) {
+        fprintf(stderr,
+                "aipa serve: %s: entry %zu: Expiration is a UTC time (2026-12-05T10:00:00Z) "
+                "and needs a SecurityToken\n",
+                path, n);
+        return false;
+    }
+    c->owner_id = o;
+    c->security_token = token != NULL ? token->valuestring : NULL;
+    return true;
+}
+
 /* Reads the credentials file into creds (strings owned by doc's copies). */
 static bool load_credentials(const char *path, struct aipa_srv_credential **out, size_t *count,
                              cJSON **doc_out)
@@ -257,6 +295,9 @@ static bool load_credentials(const char *path, struct aipa_srv_credential **out,
         creds[n].access_key_secret = secret->valuestring;
         creds[n].active = status == NULL || strcmp(status->valuestring, "Active") == 0;
         creds[n].whitelisted = wl != NULL && cJSON_IsTrue(wl);
+        if (!load_sts_fields(path, n, item, &creds[n])) {
+            goto out;
+        }
         n++;
     }
     ok = true;

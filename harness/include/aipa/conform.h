@@ -181,6 +181,12 @@ struct aipa_tamper {
     struct aipa_case_kv *set;
     size_t set_count;
     bool v1_only; /* some item has no V3 form */
+    /*
+     * The SecurityToken sent (V1 parameter, V3 x-acs-security-token header):
+     * NULL the principal's own; "omit" none; "malformed" a value that is no
+     * token; else the token of the principal of that name.
+     */
+    char *token;
 };
 
 struct aipa_raw {
@@ -241,6 +247,7 @@ struct aipa_case {
     struct aipa_step *steps;
     size_t step_count;
     bool all_raw;
+    bool uses_pool; /* ${pool.address} or ${pool.outside}: needs the target's state document */
 };
 
 /*
@@ -320,6 +327,9 @@ struct aipa_run_env {
     size_t steps_done;
     size_t rep; /* ${i} */
     const char *region;
+    /* From the target's state document (FIXTURES.md); NULL: not known. */
+    const char *pool_address; /* ${pool.address} */
+    const char *pool_outside; /* ${pool.outside} */
 };
 
 /* Resolves ${...} and expands %hex/%repeat in s into out. AIPA_EPARSE
@@ -327,6 +337,16 @@ struct aipa_run_env {
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_run_env_expand(const struct aipa_run_env *env, const char *s,
                                                       bool bytes, struct aipa_buf *out,
                                                       struct aipa_buf *why);
+
+/*
+ * The body of POST /_aipa/instances for a fixture's state: its JSON with the
+ * ${...} forms of its strings resolved (${pool.address}, ${pool.outside},
+ * ${region}) and, unless it names one, env->region as RegionId (when set).
+ * *out is freed with cJSON_free. AIPA_EPARSE (reason in why).
+ */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_run_env_fixture_body(const struct aipa_run_env *env,
+                                                            const cJSON *state, char **out,
+                                                            struct aipa_buf *why);
 
 /* One response, as the matcher sees it. */
 struct aipa_observed {
@@ -364,7 +384,8 @@ AIPA_API enum aipa_verdict aipa_match_across(const struct aipa_step *s, unsigned
 struct aipa_principal {
     char *name;
     char *access_key_id;
-    char *secret; /* wiped on cleanup */
+    char *secret;         /* wiped on cleanup */
+    char *security_token; /* STS; NULL for a long-term key; wiped on cleanup */
 };
 
 struct aipa_profile {
@@ -399,6 +420,9 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_profile_set_principal(struct aipa_profile
                                                              const char *secret);
 AIPA_API const struct aipa_principal *aipa_profile_principal(const struct aipa_profile *p,
                                                              const char *name);
+/* Gives principal name (which must exist) an STS SecurityToken (copied; NULL: none). */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_profile_set_token(struct aipa_profile *p, const char *name,
+                                                         const char *token);
 
 /* ---- results ---- */
 
