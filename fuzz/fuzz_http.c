@@ -134,8 +134,8 @@ static void check_new(void)
         const char *name, *msg;
     } errs[] = {AIPA_ERRORS(FZ_ERR_)};
 #undef FZ_ERR_
-    static const struct aipa_srv_credential good[] = {{"id", "secret", true, true}};
-    static const struct aipa_srv_credential bad[] = {{NULL, "secret", true, true}};
+    static const struct aipa_srv_credential good[] = {{"id", "secret", true, true, NULL, NULL, 0}};
+    static const struct aipa_srv_credential bad[] = {{NULL, "secret", true, true, NULL, NULL, 0}};
     static const char *const bad_pool[] = {"47.96.0.0/99"};
     static const char *const pool[] = {"47.96.0.0/28"};
     static const char bad_state[] = "{\"Instances\":7}";

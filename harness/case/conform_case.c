@@ -193,6 +193,79 @@ aipa_err aipa_variant_filter_parse(const char *s, struct aipa_variant_set *out)
     return AIPA_OK;
 }
 
+unsigned aipa_variant_pick_bit(const struct aipa_variant *v)
+{
+    struct aipa_variant all[16];
+    size_t n = aipa_variants_expand(
+        &(struct aipa_variant_set){AIPA_VSIG_ALL, AIPA_VSHAPE_ALL, AIPA_VFMT_ALL}, all, 16);
+
+    for (size_t k = 0; k < n && k < 16; k++) {
+        if (all[k].sig == v->sig && all[k].shape == v->shape && all[k].fmt == v->fmt) {
+            return 1u << k;
+        }
+    }
+    return 0;
+}
+
+aipa_err aipa_variant_select_parse(const char *s, struct aipa_variant_set *set, unsigned *pick)
+{
+    struct aipa_variant_set words = {0, 0, 0}, names = {0, 0, 0};
+    struct aipa_variant all[16];
+    size_t n;
+    unsigned exact = 0, from_words = 0;
+    bool any_word = false;
+    const char *p = s;
+
+    if (s == NULL || *s == '\0') {
+        return AIPA_EPARSE;
+    }
+    while (*p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        char item[AIPA_VARIANT_NAME_MAX];
+        struct aipa_variant v;
+
+        if (len == 0 || len >= sizeof(item)) {
+            return AIPA_EPARSE;
+        }
+        if (axis_word(p, len, &words)) {
+            any_word = true;
+        } else {
+            memcpy(item, p, len);
+            item[len] = '\0';
+            if (aipa_variant_parse(item, &v) != AIPA_OK || v.sig == 0 ||
+                aipa_variant_pick_bit(&v) == 0) {
+                return AIPA_EPARSE;
+            }
+            exact |= aipa_variant_pick_bit(&v);
+            names.sig |= v.sig;
+            names.shape |= v.shape;
+            names.fmt |= v.fmt;
+        }
+        p += len;
+        if (*p == ',' && *++p == '\0') {
+            return AIPA_EPARSE; /* a trailing comma: an empty item */
+        }
+    }
+    if (any_word) {
+        words.sig = words.sig != 0 ? words.sig : AIPA_VSIG_ALL;
+        words.shape = words.shape != 0 ? words.shape : AIPA_VSHAPE_ALL;
+        words.fmt = words.fmt != 0 ? words.fmt : AIPA_VFMT_ALL;
+        n = aipa_variants_expand(&words, all, 16);
+        for (size_t k = 0; k < n && k < 16; k++) {
+            from_words |= aipa_variant_pick_bit(&all[k]);
+        }
+        if (from_words == 0) {
+            return AIPA_EPARSE; /* e.g. v3,post-form: V3 signs no form body */
+        }
+    }
+    set->sig = words.sig | names.sig;
+    set->shape = words.shape | names.shape;
+    set->fmt = words.fmt | names.fmt;
+    *pick = exact | from_words;
+    return AIPA_OK;
+}
+
 /* ---- byte forms: %hex[ %XX ]hex% and %repeat[N x STR]% ---- */
 
 static int hexval(char c)
@@ -424,6 +497,14 @@ aipa_err aipa__ref_parse(const char *expr, size_t len, struct aipa__ref *r, stru
         r->kind = AIPA_REF_INDEX;
         return AIPA_OK;
     }
+    if (len == 12 && memcmp(expr, "pool.address", 12) == 0) {
+        r->kind = AIPA_REF_POOL_ADDRESS;
+        return AIPA_OK;
+    }
+    if (len == 12 && memcmp(expr, "pool.outside", 12) == 0) {
+        r->kind = AIPA_REF_POOL_OUTSIDE;
+        return AIPA_OK;
+    }
     if (len > 5 && memcmp(expr, "step[", 5) == 0) {
         const char *close = memchr(expr + 5, ']', len - 5);
 
@@ -565,6 +646,7 @@ static aipa_err dup_str(struct lctx *x, const char *where, const cJSON *v, bool 
 struct vsubst {
     struct lctx *x;
     size_t step;
+    bool fixture; /* in a fixture's state: created before any step */
 };
 
 static aipa_err validate_ref(void *ctx, const char *expr, size_t len, struct aipa_buf *out,
@@ -575,6 +657,14 @@ static aipa_err validate_ref(void *ctx, const char *expr, size_t len, struct aip
 
     (void)out;
     AIPA_TRY(aipa__ref_parse(expr, len, &r, why));
+    if (r.kind == AIPA_REF_POOL_ADDRESS || r.kind == AIPA_REF_POOL_OUTSIDE) {
+        v->x->c->uses_pool = true;
+    }
+    if (v->fixture && r.kind != AIPA_REF_POOL_ADDRESS && r.kind != AIPA_REF_POOL_OUTSIDE &&
+        r.kind != AIPA_REF_REGION) {
+        aipa__note(why, "a fixture can use only ${pool.address}, ${pool.outside} and ${region}");
+        return AIPA_EPARSE;
+    }
     if (r.kind == AIPA_REF_STEP && r.index >= v->step) {
         aipa__note(why, "${step[%zu]...} does not name an earlier step", r.index);
         return AIPA_EPARSE;
@@ -602,7 +692,7 @@ static aipa_err validate_ref(void *ctx, const char *expr, size_t len, struct aip
 static aipa_err validate_text(struct lctx *x, const char *where, const char *s, bool bytes)
 {
     struct aipa_buf out, why;
-    struct vsubst v = {x, x->step};
+    struct vsubst v = {x, x->step, false};
     aipa_err err;
 
     aipa_buf_init(&out, AIPA_CASE_MAX_EXPANDED);
@@ -684,6 +774,32 @@ static bool is_tag(const char *s)
     return true;
 }
 
+/* The ${...} forms in every string of a fixture's state (pool and region only). */
+static aipa_err validate_fixture_strings(struct lctx *x, const char *where, const cJSON *node)
+{
+    for (const cJSON *k = node->child; k != NULL; k = k->next) {
+        if (cJSON_IsString(k) && strstr(k->valuestring, "${") != NULL) {
+            struct aipa_buf out, why;
+            struct vsubst v = {x, 0, true};
+            aipa_err err;
+
+            aipa_buf_init(&out, AIPA_CASE_MAX_EXPANDED);
+            aipa_buf_init(&why, 256);
+            err =
+                aipa_subst(k->valuestring, strlen(k->valuestring), 0, validate_ref, &v, &out, &why);
+            if (err == AIPA_EPARSE) {
+                err = fail(x, where, "%s", why.ptr != NULL ? why.ptr : "bad substitution");
+            }
+            aipa_buf_cleanup(&out);
+            aipa_buf_cleanup(&why);
+            AIPA_TRY(err);
+        } else if (cJSON_IsObject(k) || cJSON_IsArray(k)) {
+            AIPA_TRY(validate_fixture_strings(x, where, k));
+        }
+    }
+    return AIPA_OK;
+}
+
 static aipa_err load_fixtures(struct lctx *x, const cJSON *v)
 {
     const cJSON *it;
@@ -711,7 +827,7 @@ static aipa_err load_fixtures(struct lctx *x, const cJSON *v)
             return fail(x, where, "fixture names are [A-Za-z][A-Za-z0-9_]* (at most 63 bytes)");
         }
         if (strcmp(it->string, "step") == 0 || strcmp(it->string, "region") == 0 ||
-            strcmp(it->string, "i") == 0) {
+            strcmp(it->string, "i") == 0 || strcmp(it->string, "pool") == 0) {
             return fail(x, where, "\"%s\" is reserved for substitutions", it->string);
         }
         if (!cJSON_IsObject(it)) {
@@ -740,6 +856,7 @@ static aipa_err load_fixtures(struct lctx *x, const cJSON *v)
                 return fail(x, where, "unknown runner key \"%.40s\" (only $count)", k->string);
             }
         }
+        AIPA_TRY(validate_fixture_strings(x, where, f->state));
     }
     return AIPA_OK;
 }
@@ -880,7 +997,7 @@ static aipa_err load_tamper(struct lctx *x, const char *where, const cJSON *v,
                             struct aipa_tamper *t)
 {
     static const char *const keys[] = {"secret", "key", "timestamp", "nonce",
-                                       "omit",   "set", "unsigned"};
+                                       "omit",   "set", "unsigned",  "token"};
     const cJSON *it;
     char w[128];
 
@@ -923,6 +1040,18 @@ static aipa_err load_tamper(struct lctx *x, const char *where, const cJSON *v,
             return fail(x, where, "nonce \"reuse\" needs a previous step");
         }
         t->flags |= AIPA_TAMPER_REUSE_NONCE;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(v, "token")) != NULL) {
+        /* "omit", "malformed", or the name of a principal whose token to send */
+        if (!cJSON_IsString(it) || !is_ident(it->valuestring, strlen(it->valuestring))) {
+            return fail(x, where,
+                        "token: \"omit\", \"malformed\" or a principal name (whose "
+                        "SecurityToken is sent instead)");
+        }
+        t->token = aipa_strdup(it->valuestring);
+        if (t->token == NULL) {
+            return AIPA_ENOMEM;
+        }
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "unsigned")) != NULL) {
         if (!cJSON_IsTrue(it)) {
@@ -1848,6 +1977,7 @@ void aipa_case_free(struct aipa_case *c)
             aipa_free(s->tamper.omit[k]);
         }
         aipa_free(s->tamper.omit);
+        aipa_free(s->tamper.token);
         free_kvs(s->tamper.set, s->tamper.set_count);
         for (size_t k = 0; k < s->outcome_count; k++) {
             struct aipa_outcome *o = &s->outcomes[k];

@@ -77,7 +77,8 @@ static const char usage[] =
     "  --verbose             a line for each new finding as it is hit\n"
     "  --help                this text\n"
     "\n"
-    "The secret is read from $AIPA_ACCESS_KEY_SECRET (default: the demo 'testsecret').\n"
+    "The secret is read from $AIPA_ACCESS_KEY_SECRET (default: the demo 'testsecret'),\n"
+    "and an STS token from $AIPA_SECURITY_TOKEN (sent with every request).\n"
     "Exit status: 0 no findings, 1 findings, 2 usage, configuration or harness error.\n";
 
 enum {
@@ -322,6 +323,9 @@ int aipa_fuzz_main(int argc, char **argv)
     }
     if (getenv("AIPA_ACCESS_KEY_SECRET") != NULL && getenv("AIPA_ACCESS_KEY_SECRET")[0] != '\0') {
         cfg.access_key_secret = getenv("AIPA_ACCESS_KEY_SECRET");
+    }
+    if (getenv("AIPA_SECURITY_TOKEN") != NULL && getenv("AIPA_SECURITY_TOKEN")[0] != '\0') {
+        cfg.security_token = getenv("AIPA_SECURITY_TOKEN");
     }
     optind = 1;
     opterr = 0;

@@ -20,10 +20,12 @@ char *aipa__utf8_dup(const char *s);
 
 /* The parsed form of one ${...} expression. */
 enum aipa__ref_kind {
-    AIPA_REF_FIXTURE, /* ${vm}, ${vm[3]}, ${vm[i]} */
-    AIPA_REF_INDEX,   /* ${i} */
-    AIPA_REF_STEP,    /* ${step[N].PATH} */
-    AIPA_REF_REGION,  /* ${region} */
+    AIPA_REF_FIXTURE,      /* ${vm}, ${vm[3]}, ${vm[i]} */
+    AIPA_REF_INDEX,        /* ${i} */
+    AIPA_REF_STEP,         /* ${step[N].PATH} */
+    AIPA_REF_REGION,       /* ${region} */
+    AIPA_REF_POOL_ADDRESS, /* ${pool.address} */
+    AIPA_REF_POOL_OUTSIDE, /* ${pool.outside} */
 };
 
 struct aipa__ref {

@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define MAX_REQUEST_BODY (1024u * 1024u)
 #define MAX_TARGET       (64u * 1024u)
@@ -70,6 +71,12 @@
     X(F_XML_FOR_JSON, "xml-for-json",                                                              \
       "when JSON was asked for, the same data comes back as XML with an XML content type")         \
     X(F_WRONG_CTYPE, "wrong-content-type", "every body is labelled text/html;charset=utf-8")       \
+    X(F_HTML_PAGE, "html-page",                                                                    \
+      "every answer is a gateway's HTML page labelled text/html, with the reference's status")     \
+    X(F_DEEP_NESTING, "deep-nesting",                                                              \
+      "bodies nest 1,000,000 levels deep (JSON arrays, XML elements), in the format asked for")    \
+    X(F_GZIP, "gzip",                                                                              \
+      "bodies are gzip-compressed and sent with Content-Encoding: gzip, which nobody asked for")   \
     X(F_OVERSIZED, "oversized",                                                                    \
       "responses are --size-mib MiB (default 64) with a Content-Length that says so")              \
     X(F_ENDLESS, "endless", "responses are a chunked body that never ends")                        \
@@ -81,6 +88,26 @@
       "(milliseconds), before the reference sees it")                                              \
     X(F_FIXTURE_500, "fixture-500",                                                                \
       "fixture requests (/_aipa/) answer 500: the target's test hooks are broken")                 \
+    /* Faults of the fixture protocol itself (conformance/FIXTURES.md), for   */                   \
+    /* `aipa conform --check-fixtures`; API requests are left alone.          */                   \
+    X(F_FX_ANY_TOKEN, "fx-any-token", "fixture requests are served whatever X-Aipa-Token says")    \
+    X(F_FX_INFO_PROTOCOL, "fx-info-protocol",                                                      \
+      "GET /_aipa/info gives Protocol as the string \"1\"")                                        \
+    X(F_FX_EDITION_IGNORED, "fx-edition-ignored",                                                  \
+      "PUT /_aipa/edition answers as if it switched, and the edition stays")                       \
+    X(F_FX_RESET_IGNORED, "fx-reset-ignored", "POST /_aipa/reset answers 200 and changes nothing") \
+    X(F_FX_STATUS_IGNORED, "fx-status-ignored",                                                    \
+      "POST /_aipa/instances drops Status: every instance is created Running")                     \
+    X(F_FX_NEXT_ERROR_IGNORED, "fx-next-error-ignored",                                            \
+      "POST /_aipa/instances drops AipaNextAllocateError")                                         \
+    X(F_FX_ACCEPT_BAD, "fx-accept-bad",                                                            \
+      "POST /_aipa/instances answers a refused instance 201 with an InstanceId")                   \
+    X(F_FX_POOL_IGNORED, "fx-pool-ignored",                                                        \
+      "PUT /_aipa/pool answers {\"Free\": N} and changes nothing")                                 \
+    X(F_FX_STATE_CIDR, "fx-state-cidr",                                                            \
+      "GET /_aipa/state writes its first pool block with host bits set")                           \
+    X(F_FX_STATE_COUNTERS, "fx-state-counters",                                                    \
+      "GET /_aipa/state counts one free address more in Counters.PoolFree than in FreeCount")      \
     /* HTTP-layer faults: a relay in front of the reference's own front end (relay_main) */     \
     X(F_HTTP_NONE, "http-none", "HTTP faults' relay, passing every byte unchanged")               \
     X(F_HTTP_CL_TE, "http-cl-te",                                                                  \
@@ -99,7 +126,16 @@
       "an absolute-form target is taken as an unknown path (404)")                                 \
     X(F_HTTP10_KEEP, "http10-keep-alive", "HTTP/1.0 requests are kept alive as HTTP/1.1")          \
     X(F_UNENFORCE, "unenforce:<Code>",                                                             \
-      "when the reference would answer <Code>, answer 200 with a plausible IpAddress instead")
+      "when the reference would answer <Code>, answer 200 with a plausible IpAddress instead")     \
+    /* Accounts and STS: the reference's checks, switched off at start-up. */                      \
+    X(F_IGNORE_OWNER, "ignore-owner",                                                              \
+      "every key acts for one account: the second account sees and changes the first one's "       \
+      "instances")                                                                                 \
+    X(F_IGNORE_TOKEN, "ignore-token",                                                              \
+      "STS keys are taken as long-term keys: any SecurityToken, or none, is accepted")             \
+    X(F_RETRY_AFTER, "retry-after",                                                                \
+      "every second API request is answered 503 ServiceUnavailable with x-acs-retry-after: 20 "    \
+      "(a throttle known only by its header), before the reference sees it")
 
 enum fault {
 #define FAULT_ENUM_(id, name, desc) id,
@@ -138,11 +174,19 @@ static atomic_bool stopping;
 static atomic_uint fake_ip_counter;
 static atomic_uint throttle_counter;
 
-/* Credentials of the reference profile: an active key, an inactive one, a whitelisted one. */
+/*
+ * Credentials of the reference profile: an active key, an inactive one, a
+ * whitelisted one, a key of a second account, and two STS keys (one
+ * expired). The ignore-owner and ignore-token faults clear the account and
+ * token fields of a copy.
+ */
 static const struct aipa_srv_credential credentials[] = {
-    {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false},
-    {"inactiveid", "inactivesecret", false, false},
-    {"whitelistid", "whitelistsecret", true, true},
+    {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false, NULL, NULL, 0},
+    {"inactiveid", "inactivesecret", false, false, NULL, NULL, 0},
+    {"whitelistid", "whitelistsecret", true, true, NULL, NULL, 0},
+    {"otherid", "othersecret", true, false, "1000000000000002", NULL, 0},
+    {"STS.badserver", "stssecret", true, false, NULL, "CAISbadserverToken", 0},
+    {"STS.badexpired", "stsexpiredsecret", true, false, NULL, "CAISbadserverExpired", 1},
 };
 
 static void on_signal(int sig)
@@ -638,6 +682,54 @@ static unsigned wrong_status(unsigned s)
     }
 }
 
+/* ---- hostile bodies (html-page, deep-nesting, gzip) ---- */
+
+#define DEEP_LEVELS 1000000u
+
+static const char html_page[] =
+    "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
+    "<body><h1>Bad Gateway</h1><p>The upstream server is unavailable.</p></body></html>\n";
+
+/* DEEP_LEVELS nested arrays (JSON) or elements (XML), in place of the body. */
+static aipa_err deep_body(struct aipa_buf *b, bool json)
+{
+    aipa_buf_reset(b);
+    for (unsigned i = 0; i < DEEP_LEVELS; i++) {
+        AIPA_TRY(aipa_buf_puts(b, json ? "[" : "<a>"));
+    }
+    for (unsigned i = 0; i < DEEP_LEVELS; i++) {
+        AIPA_TRY(aipa_buf_puts(b, json ? "]" : "</a>"));
+    }
+    return AIPA_OK;
+}
+
+/* The body gzip-compressed (zlib's gzip wrapper), in place. */
+static aipa_err gzip_body(struct aipa_buf *b)
+{
+    z_stream z;
+    uLong cap = compressBound((uLong)b->len) + 32u;
+    unsigned char *out = aipa_malloc(cap);
+    aipa_err err = AIPA_ENOMEM;
+
+    if (out == NULL) {
+        return AIPA_ENOMEM;
+    }
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) ==
+        Z_OK) {
+        z.next_in = (Bytef *)b->ptr;
+        z.avail_in = (uInt)b->len;
+        z.next_out = out;
+        z.avail_out = (uInt)cap;
+        if (deflate(&z, Z_FINISH) == Z_STREAM_END) {
+            err = buf_set(b, (const char *)out, (size_t)z.total_out);
+        }
+        deflateEnd(&z);
+    }
+    aipa_free(out);
+    return err;
+}
+
 /* ---- streamed bodies (oversized, endless) ---- */
 
 struct stream {
@@ -790,7 +882,10 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     *kind = SEND_BODY;
     switch (opt.fault) {
     case F_NONE:
-    case F_THROTTLE: /* answered before the reference (send_throttled) */
+    case F_THROTTLE:     /* answered before the reference (send_throttled) */
+    case F_IGNORE_OWNER: /* set up in the credentials (main) */
+    case F_IGNORE_TOKEN:
+    case F_RETRY_AFTER: /* answered before the reference (send_throttled) */
         return AIPA_OK;
     case F_WRONG_STATUS:
         r->status = wrong_status(r->status);
@@ -862,6 +957,13 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     case F_WRONG_CTYPE:
         r->content_type = "text/html;charset=utf-8";
         return AIPA_OK;
+    case F_HTML_PAGE:
+        r->content_type = "text/html;charset=utf-8";
+        return buf_set(&r->body, html_page, sizeof(html_page) - 1);
+    case F_DEEP_NESTING:
+        return deep_body(&r->body, is_json(r->content_type));
+    case F_GZIP:
+        return gzip_body(&r->body); /* the header is added when the answer is queued */
     case F_OVERSIZED:
         *kind = SEND_STREAM;
         return AIPA_OK;
@@ -878,6 +980,17 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
         return AIPA_OK;
     case F_FIXTURE_500:
         return AIPA_OK; /* handled before the reference sees the request */
+    case F_FX_ANY_TOKEN:
+    case F_FX_INFO_PROTOCOL:
+    case F_FX_EDITION_IGNORED:
+    case F_FX_RESET_IGNORED:
+    case F_FX_STATUS_IGNORED:
+    case F_FX_NEXT_ERROR_IGNORED:
+    case F_FX_ACCEPT_BAD:
+    case F_FX_POOL_IGNORED:
+    case F_FX_STATE_CIDR:
+    case F_FX_STATE_COUNTERS:
+        return AIPA_OK; /* fixture faults: fx_before and fx_after */
     case F_HTTP_NONE:
     case F_HTTP_CL_TE:
     case F_HTTP_DUP_CL:
@@ -908,6 +1021,209 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     return AIPA_OK;
 }
 
+/*
+ * ---- fixture-protocol faults (F_FX_*) ----
+ *
+ * Each breaks one rule of conformance/FIXTURES.md so `aipa conform
+ * --check-fixtures` can be shown to report it. fx_before may rewrite the
+ * request (its token header, its body, kept in *body) or answer it itself;
+ * fx_after edits the reference's answer.
+ */
+
+static bool fx_is(const struct aipa_srv_request *req, const char *method, const char *path)
+{
+    size_t n = strlen(path);
+
+    return strcmp(req->method, method) == 0 && req->target_len >= n &&
+           memcmp(req->target, path, n) == 0 && (req->target_len == n || req->target[n] == '?');
+}
+
+static aipa_err fx_reply(struct aipa_srv_response *r, unsigned status, cJSON *o)
+{
+    char *text = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+    aipa_err err = text != NULL ? buf_set(&r->body, text, strlen(text)) : AIPA_ENOMEM;
+
+    r->status = status;
+    r->content_type = AIPA_CT_JSON;
+    cJSON_free(text);
+    cJSON_Delete(o);
+    return err;
+}
+
+/* The request body as a JSON object, or NULL. */
+static cJSON *fx_body(const struct aipa_srv_request *req)
+{
+    cJSON *doc = cJSON_ParseWithLength((const char *)req->body, req->body_len);
+
+    if (doc != NULL && !cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        doc = NULL;
+    }
+    return doc;
+}
+
+static aipa_err fx_token(struct aipa_srv_request *req, struct header_vec *hv)
+{
+    const char *tok = opt.token != NULL ? opt.token : DEFAULT_TOKEN;
+
+    for (size_t i = 0; i < hv->count; i++) {
+        if (aipa_slice_eq_ci(hv->items[i].name, "X-Aipa-Token")) {
+            hv->items[i].value = aipa_slice_cstr(tok);
+            return AIPA_OK;
+        }
+    }
+    if (hv->count == AIPA_SRV_MAX_HEADERS) {
+        return AIPA_ETOOBIG;
+    }
+    hv->items[hv->count].name = aipa_slice_cstr("X-Aipa-Token");
+    hv->items[hv->count].value = aipa_slice_cstr(tok);
+    hv->count++;
+    req->header_count = hv->count;
+    return AIPA_OK;
+}
+
+/* Drops field from an instance body; the new body lives in *body. */
+static aipa_err fx_drop_field(struct aipa_srv_request *req, const char *field,
+                              struct aipa_buf *body)
+{
+    cJSON *doc = fx_body(req);
+    char *text = NULL;
+    aipa_err err = AIPA_OK;
+
+    if (doc == NULL) {
+        return AIPA_OK; /* the reference refuses it as it is */
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, field);
+    text = cJSON_PrintUnformatted(doc);
+    err = text != NULL ? buf_set(body, text, strlen(text)) : AIPA_ENOMEM;
+    if (err == AIPA_OK) {
+        req->body = (const uint8_t *)body->ptr;
+        req->body_len = body->len;
+    }
+    cJSON_free(text);
+    cJSON_Delete(doc);
+    return err;
+}
+
+/* An accepted-looking answer that changes nothing (edition, pool). */
+static aipa_err fx_fake(const struct aipa_srv_request *req, const char *field,
+                        struct aipa_srv_response *r, bool *answered)
+{
+    cJSON *doc = fx_body(req);
+    const cJSON *v = doc != NULL ? cJSON_GetObjectItemCaseSensitive(doc, field) : NULL;
+    bool ok = strcmp(field, "Edition") == 0
+                  ? cJSON_IsString(v) && (strcmp(v->valuestring, "2018-08-02") == 0 ||
+                                          strcmp(v->valuestring, "2024-12-20") == 0)
+                  : cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e9 &&
+                        v->valuedouble == (double)(long)v->valuedouble;
+    cJSON *o = NULL;
+    aipa_err err = AIPA_OK;
+
+    if (ok) {
+        o = cJSON_CreateObject();
+        if (o != NULL && cJSON_AddItemToObject(o, field, cJSON_Duplicate(v, false))) {
+            *answered = true;
+            err = fx_reply(r, 200, o);
+        } else {
+            cJSON_Delete(o);
+            err = AIPA_ENOMEM;
+        }
+    }
+    cJSON_Delete(doc);
+    return err;
+}
+
+static aipa_err fx_before(struct aipa_srv_request *req, struct header_vec *hv,
+                          struct aipa_buf *body, struct aipa_srv_response *r, bool *answered)
+{
+    enum fault f = opt.fault;
+
+    *answered = false;
+    if (f == F_FX_ANY_TOKEN) {
+        return fx_token(req, hv);
+    }
+    if (f == F_FX_EDITION_IGNORED && fx_is(req, "PUT", "/_aipa/edition")) {
+        return fx_fake(req, "Edition", r, answered);
+    }
+    if (f == F_FX_POOL_IGNORED && fx_is(req, "PUT", "/_aipa/pool")) {
+        return fx_fake(req, "Free", r, answered);
+    }
+    if (f == F_FX_RESET_IGNORED && fx_is(req, "POST", "/_aipa/reset")) {
+        cJSON *o = cJSON_CreateObject();
+
+        *answered = true;
+        if (o == NULL || cJSON_AddTrueToObject(o, "ok") == NULL) {
+            cJSON_Delete(o);
+            return AIPA_ENOMEM;
+        }
+        return fx_reply(r, 200, o);
+    }
+    if ((f == F_FX_STATUS_IGNORED || f == F_FX_NEXT_ERROR_IGNORED) &&
+        fx_is(req, "POST", "/_aipa/instances")) {
+        return fx_drop_field(req, f == F_FX_STATUS_IGNORED ? "Status" : "AipaNextAllocateError",
+                             body);
+    }
+    return AIPA_OK; /* the other faults act on the answer, or on API requests */
+}
+
+/* The first pool block with its last octet's host bit set: 47.96.0.0/16 -> 47.96.0.1/16. */
+static aipa_err fx_state_edit(struct aipa_srv_response *r)
+{
+    cJSON *doc = cJSON_ParseWithLength(r->body.ptr, r->body.len);
+    cJSON *pool = cJSON_GetObjectItemCaseSensitive(doc, "Pool");
+    cJSON *cidrs = cJSON_GetObjectItemCaseSensitive(pool, "Cidrs");
+    cJSON *counters = cJSON_GetObjectItemCaseSensitive(doc, "Counters");
+    cJSON *first = cJSON_GetArrayItem(cidrs, 0);
+    cJSON *pf = cJSON_GetObjectItemCaseSensitive(counters, "PoolFree");
+    unsigned a, b, c, d, n;
+    char cidr[32];
+
+    if (doc == NULL) {
+        return AIPA_OK;
+    }
+    if (opt.fault == F_FX_STATE_CIDR && cJSON_IsString(first) &&
+        sscanf(first->valuestring, "%u.%u.%u.%u/%u", &a, &b, &c, &d, &n) == 5) {
+        snprintf(cidr, sizeof(cidr), "%u.%u.%u.%u/%u", a, b, c, d | 1u, n);
+        (void)cJSON_SetValuestring(first, cidr);
+    }
+    if (opt.fault == F_FX_STATE_COUNTERS && cJSON_IsNumber(pf)) {
+        cJSON_SetNumberValue(pf, pf->valuedouble + 1);
+    }
+    return fx_reply(r, r->status, doc);
+}
+
+static aipa_err fx_after(const struct aipa_srv_request *req, struct aipa_srv_response *r)
+{
+    enum fault f = opt.fault;
+
+    if (f == F_FX_INFO_PROTOCOL && fx_is(req, "GET", "/_aipa/info") && r->status == 200) {
+        cJSON *doc = cJSON_ParseWithLength(r->body.ptr, r->body.len);
+
+        if (doc == NULL) {
+            return AIPA_OK;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "Protocol");
+        (void)cJSON_AddStringToObject(doc, "Protocol", "1");
+        return fx_reply(r, 200, doc);
+    }
+    if (f == F_FX_ACCEPT_BAD && fx_is(req, "POST", "/_aipa/instances") && r->status == 400) {
+        cJSON *o = cJSON_CreateObject();
+
+        if (o == NULL || cJSON_AddStringToObject(o, "InstanceId", "i-badserver-took-it") == NULL) {
+            cJSON_Delete(o);
+            return AIPA_ENOMEM;
+        }
+        return fx_reply(r, 201, o);
+    }
+    if ((f == F_FX_STATE_CIDR || f == F_FX_STATE_COUNTERS) && fx_is(req, "GET", "/_aipa/state") &&
+        r->status == 200) {
+        return fx_state_edit(r);
+    }
+    return AIPA_OK;
+}
+
+/* ---- end of the fixture-protocol faults ---- */
+
 static enum MHD_Result send_plain(struct MHD_Connection *c, unsigned status, const char *text)
 {
     struct MHD_Response *mr = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
@@ -928,8 +1244,14 @@ static enum MHD_Result send_plain(struct MHD_Connection *c, unsigned status, con
  * request itself never reaches the reference, so it changes nothing there
  * (its nonce stays unused).
  */
+/*
+ * The throttle and retry-after faults' answer: Throttling.User (400), or for
+ * retry-after ServiceUnavailable (503), a Code that does not say throttling,
+ * so only the x-acs-retry-after header does.
+ */
 static enum MHD_Result send_throttled(struct MHD_Connection *c, const struct aipa_srv_request *req)
 {
+    bool by_header = opt.fault == F_RETRY_AFTER;
     const char *q = memchr(req->target, '?', req->target_len);
     bool json = false;
     struct aipa_buf body;
@@ -944,8 +1266,11 @@ static enum MHD_Result send_throttled(struct MHD_Connection *c, const struct aip
     snprintf(rid, sizeof(rid), "7B0A8B8C-0A3E-4C68-9B0A-%012X", n);
     aipa_buf_init(&body, 4096);
     if (aipa_render_error(json ? AIPA_FMT_JSON : AIPA_FMT_XML, rid, "ecs.aliyuncs.com",
-                          "Throttling.User", "Request was denied due to user flow control.", "",
-                          &body) == AIPA_OK) {
+                          by_header ? "ServiceUnavailable" : "Throttling.User",
+                          by_header ? "The request has failed due to a temporary failure of the "
+                                      "server."
+                                    : "Request was denied due to user flow control.",
+                          "", &body) == AIPA_OK) {
         mr = MHD_create_response_from_buffer(body.len, body.ptr, MHD_RESPMEM_MUST_COPY);
     }
     if (mr != NULL) {
@@ -953,7 +1278,7 @@ static enum MHD_Result send_throttled(struct MHD_Connection *c, const struct aip
                                       json ? AIPA_CT_JSON : AIPA_CT_XML);
         (void)MHD_add_response_header(mr, "x-acs-request-id", rid);
         (void)MHD_add_response_header(mr, "x-acs-retry-after", "20");
-        ret = MHD_queue_response(c, 400, mr);
+        ret = MHD_queue_response(c, by_header ? 503 : 400, mr);
         MHD_destroy_response(mr);
     }
     aipa_buf_cleanup(&body);
@@ -985,6 +1310,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     enum send_kind kind = SEND_BODY;
     enum MHD_Result ret = MHD_NO;
     bool fixture = false;
+    bool fx_answered = false;
+    struct aipa_buf fx_body_buf;
 
     (void)cls;
     (void)url;
@@ -1021,12 +1348,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_plain(c, 500, "fixture protocol unavailable (badserver fault fixture-500)\n");
     }
 
-    if (!fixture && opt.fault == F_THROTTLE && atomic_fetch_add(&throttle_counter, 1u) % 2u == 0) {
+    if (!fixture && (opt.fault == F_THROTTLE || opt.fault == F_RETRY_AFTER) &&
+        atomic_fetch_add(&throttle_counter, 1u) % 2u == 0) {
         return send_throttled(c, &req);
     }
     aipa_srv_response_init(&resp);
-    if (aipa_srv_handle(srv, &req, &resp) != AIPA_OK) {
+    aipa_buf_init(&fx_body_buf, MAX_REQUEST_BODY);
+    if (fixture && fx_before(&req, &hv, &fx_body_buf, &resp, &fx_answered) != AIPA_OK) {
+        ret = send_plain(c, 500, "badserver fixture fault failed\n");
+        goto out;
+    }
+    if (!fx_answered && aipa_srv_handle(srv, &req, &resp) != AIPA_OK) {
         ret = send_plain(c, 500, "reference handler failed\n");
+        goto out;
+    }
+    if (fixture && fx_after(&req, &resp) != AIPA_OK) {
+        ret = send_plain(c, 500, "badserver fixture fault failed\n");
         goto out;
     }
     if (!fixture && apply_fault(&resp, &kind) != AIPA_OK) {
@@ -1060,10 +1397,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (resp.content_type != NULL) {
         (void)MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type);
     }
+    if (resp.request_id[0] != '\0') {
+        /* as the reference's own front end does */
+        (void)MHD_add_response_header(mr, "x-acs-request-id", resp.request_id);
+    }
+    if (!fixture && opt.fault == F_GZIP) {
+        (void)MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    }
     ret = MHD_queue_response(c, resp.status, mr);
     MHD_destroy_response(mr);
 out:
     aipa_srv_response_cleanup(&resp);
+    aipa_buf_cleanup(&fx_body_buf);
     return ret;
 }
 
@@ -1511,6 +1856,7 @@ static int run_relay(time_t start)
 int main(int argc, char **argv)
 {
     struct aipa_srv_config cfg;
+    struct aipa_srv_credential creds[AIPA_ARRAY_LEN(credentials)];
     struct MHD_Daemon *d = NULL;
     struct sockaddr_in addr;
     const union MHD_DaemonInfo *info = NULL;
@@ -1533,7 +1879,16 @@ int main(int argc, char **argv)
     aipa_buf_init(&why, 4096);
 
     aipa_srv_config_defaults(&cfg);
-    cfg.credentials = credentials;
+    memcpy(creds, credentials, sizeof(creds));
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(creds); i++) {
+        if (opt.fault == F_IGNORE_OWNER) {
+            creds[i].owner_id = NULL;
+        }
+        if (opt.fault == F_IGNORE_TOKEN) {
+            creds[i].security_token = NULL;
+        }
+    }
+    cfg.credentials = creds;
     cfg.credential_count = AIPA_ARRAY_LEN(credentials);
     cfg.edition = opt.edition;
     cfg.seed = opt.seed;

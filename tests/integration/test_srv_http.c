@@ -276,7 +276,7 @@ static void odd_targets(void **state)
     /* Neither origin- nor absolute-form: 400. */
     exchange_str(s.port, "GET foo HTTP/1.1\r\nHost: a\r\n\r\n", &x);
     one_answer_then_close(&x, 400);
-    /* HTTP/1.1 without Host, or with two: 400 (§3.2). */
+    /* HTTP/1.1 without Host, or with two: 400 (RFC 9112 §3.2). */
     exchange_str(s.port, "GET " Q " HTTP/1.1\r\n\r\n", &x);
     one_answer_then_close(&x, 400);
     exchange_str(s.port, "GET " Q " HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", &x);

@@ -163,6 +163,8 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_lf_mutate(struct aipa_lf_gen *g, struct a
 struct aipa_lf_sign_ctx {
     const char *access_key_id;
     const char *access_key_secret;
+    /* STS: sent as the SDKs do (V1 SecurityToken, V3 x-acs-security-token, signed); NULL: none */
+    const char *security_token;
     int64_t now;       /* the clock the Timestamp / x-acs-date is written from */
     const char *nonce; /* a fresh nonce for this request */
     const char
@@ -306,6 +308,7 @@ struct aipa_lf_config {
     const char *token; /* fixture protocol token */
     const char *access_key_id;
     const char *access_key_secret;
+    const char *security_token; /* STS token of that key (the reference is told so); NULL: none */
     bool whitelisted; /* the key may pass IpAddress (the reference is told so) */
     /* Without the fixture protocol: existing instance IDs for ${vm0}.. (borrowed). */
     const char *const *instances;

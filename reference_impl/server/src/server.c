@@ -88,6 +88,8 @@ static void free_creds(struct aipa_srv *srv)
         }
         aipa_free((char *)(uintptr_t)c->access_key_id);
         aipa_free((char *)(uintptr_t)c->access_key_secret);
+        aipa_free((char *)(uintptr_t)c->owner_id);
+        aipa_free((char *)(uintptr_t)c->security_token);
     }
     aipa_free(srv->creds);
     srv->creds = NULL;
@@ -96,8 +98,8 @@ static void free_creds(struct aipa_srv *srv)
 
 static aipa_err copy_creds(struct aipa_srv *srv, const struct aipa_srv_config *cfg)
 {
-    static const struct aipa_srv_credential demo = {AIPA_DEMO_ACCESS_KEY_ID,
-                                                    AIPA_DEMO_ACCESS_KEY_SECRET, true, false};
+    static const struct aipa_srv_credential demo = {
+        AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false, NULL, NULL, 0};
     const struct aipa_srv_credential *src = cfg->credentials;
     size_t n = cfg->credential_count;
 
@@ -116,7 +118,16 @@ static aipa_err copy_creds(struct aipa_srv *srv, const struct aipa_srv_config *c
         c->access_key_secret = aipa_strdup(src[i].access_key_secret);
         c->active = src[i].active;
         c->whitelisted = src[i].whitelisted;
+        c->expiration = src[i].expiration;
         AIPA_ENSURE(c->access_key_id != NULL && c->access_key_secret != NULL, AIPA_ENOMEM);
+        if (src[i].owner_id != NULL) {
+            c->owner_id = aipa_strdup(src[i].owner_id);
+            AIPA_ENSURE(c->owner_id != NULL, AIPA_ENOMEM);
+        }
+        if (src[i].security_token != NULL) {
+            c->security_token = aipa_strdup(src[i].security_token);
+            AIPA_ENSURE(c->security_token != NULL, AIPA_ENOMEM);
+        }
     }
     return AIPA_OK;
 }
@@ -263,6 +274,7 @@ struct hctx {
     struct aipa_params params;       /* query + form body */
     struct aipa_params query_params; /* query only, for V3 */
     const struct aipa_srv_credential *cred;
+    struct aipa_caller who; /* the key's account (the default one with auth off), DryRun */
 };
 
 static void copy_field(char *dst, size_t cap, const char *src, size_t n)
@@ -428,6 +440,29 @@ static const char *nonempty(const char *s)
     return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
+/*
+ * DryRun (every action): "true" or "false" in any case; anything else is
+ * InvalidParameter. Sets h->who.dry_run; false after answering an error.
+ */
+static bool dry_run(struct hctx *h)
+{
+    const struct aipa_param *p = aipa_params_get(&h->params, "DryRun");
+
+    h->who.dry_run = false;
+    if (p == NULL) {
+        return true;
+    }
+    if (p->value_len == 4 && strncasecmp(p->value, "true", 4) == 0) {
+        h->who.dry_run = true;
+        return true;
+    }
+    if (p->value_len == 5 && strncasecmp(p->value, "false", 5) == 0) {
+        return true;
+    }
+    reply_error(h, AIPA_C_INVALID_PARAMETER, "DryRun", 0);
+    return false;
+}
+
 static void act_allocate(struct hctx *h)
 {
     struct aipa_alloc_req ar;
@@ -454,7 +489,7 @@ static void act_allocate(struct hctx *h)
     ar.vlan_id = nonempty(aipa_params_value(&h->params, "VlanId"));
     /* With auth off there is no caller to look up: treat it as whitelisted. */
     ar.whitelisted = h->cred != NULL ? h->cred->whitelisted : true;
-    code = aipa_model_allocate(h->srv->model, &ar, ip);
+    code = aipa_model_allocate_as(h->srv->model, &h->who, &ar, ip);
     if (code != AIPA_C_OK) {
         reply_error(h, code, NULL, 0);
         return;
@@ -463,7 +498,10 @@ static void act_allocate(struct hctx *h)
     reply_ok(h, aipa_render_allocate(h->fmt, h->resp->request_id, ip, &h->resp->body));
 }
 
-static void act_lifecycle(struct hctx *h, enum aipa_code (*fn)(struct aipa_model *, const char *))
+typedef enum aipa_code (*lifecycle_fn)(struct aipa_model *, const struct aipa_caller *,
+                                       const char *);
+
+static void act_lifecycle(struct hctx *h, lifecycle_fn fn)
 {
     enum aipa_code code;
     const char *id = instance_id(h);
@@ -471,7 +509,7 @@ static void act_lifecycle(struct hctx *h, enum aipa_code (*fn)(struct aipa_model
     if (id == NULL) {
         return;
     }
-    code = fn(h->srv->model, id);
+    code = fn(h->srv->model, &h->who, id);
     if (code != AIPA_C_OK) {
         reply_error(h, code, NULL, 0);
         return;
@@ -480,20 +518,27 @@ static void act_lifecycle(struct hctx *h, enum aipa_code (*fn)(struct aipa_model
     reply_ok(h, aipa_render_simple(h->fmt, h->resp->action, h->resp->request_id, &h->resp->body));
 }
 
+/*
+ * ReleasePublicIpAddress as the metadata has it: PublicIpAddress required,
+ * InstanceId optional (without it the model answers NeedInstanceId).
+ */
 static void act_release(struct hctx *h)
 {
     enum aipa_code code;
-    const char *id = instance_id(h);
+    const char *id = NULL;
     const char *ip;
 
-    if (id == NULL) {
-        return;
+    if (nonempty(aipa_params_value(&h->params, "InstanceId")) != NULL) {
+        id = instance_id(h);
+        if (id == NULL) {
+            return;
+        }
     }
     ip = required(h, "PublicIpAddress");
     if (ip == NULL) {
         return;
     }
-    code = aipa_model_release(h->srv->model, id, ip);
+    code = aipa_model_release_as(h->srv->model, &h->who, id, ip);
     if (code != AIPA_C_OK) {
         reply_error(h, code, NULL, 0);
         return;
@@ -536,6 +581,12 @@ static void act_describe(struct hctx *h)
     cJSON *doc = NULL;
     enum aipa_code code;
 
+    struct aipa_describe_filter f;
+
+    memset(&f, 0, sizeof(f));
+    if (required(h, "RegionId") == NULL) {
+        goto out;
+    }
     p = aipa_params_get(&h->params, "PageNumber");
     if (p != NULL && !parse_uint(p->value, p->value_len, 1, INT32_MAX, &page_number)) {
         reply_error(h, AIPA_C_INVALID_PARAMETER, "PageNumber", 0);
@@ -550,14 +601,27 @@ static void act_describe(struct hctx *h)
     if (p != NULL && !parse_instance_ids(h, p, &doc, ids, &id_count)) {
         goto out;
     }
+    p = aipa_params_get(&h->params, "Status");
+    if (p != NULL && p->value_len > 0) {
+        if (aipa_status_parse(p->value, &f.status) != AIPA_OK) {
+            reply_error(h, AIPA_C_INVALID_STATUS_NOT_FOUND, NULL, 0);
+            goto out;
+        }
+        f.has_status = true;
+    }
+    if (h->who.dry_run) {
+        reply_error(h, AIPA_C_DRY_RUN_OPERATION, NULL, 0);
+        goto out;
+    }
     views = aipa_calloc((size_t)page_size, sizeof(*views));
     if (views == NULL) {
         internal_failure(h);
         goto out;
     }
-    code =
-        aipa_model_describe(h->srv->model, id_count > 0 ? ids : NULL, id_count, (size_t)page_number,
-                            (size_t)page_size, views, (size_t)page_size, &count, &total);
+    f.ids = id_count > 0 ? ids : NULL;
+    f.id_count = id_count;
+    code = aipa_model_describe_as(h->srv->model, &h->who, &f, (size_t)page_number,
+                                  (size_t)page_size, views, (size_t)page_size, &count, &total);
     if (code != AIPA_C_OK) {
         reply_error(h, code, NULL, 0);
         goto out;
@@ -597,6 +661,10 @@ static enum action find_action(const char *s, size_t n)
 
 static void dispatch(struct hctx *h, enum action a)
 {
+    h->who.owner_id = h->cred != NULL ? h->cred->owner_id : NULL;
+    if (a != ACT_UNKNOWN && !dry_run(h)) {
+        return;
+    }
     switch (a) {
     case ACT_ALLOCATE:
         act_allocate(h);
@@ -605,13 +673,13 @@ static void dispatch(struct hctx *h, enum action a)
         act_describe(h);
         break;
     case ACT_START:
-        act_lifecycle(h, aipa_model_start);
+        act_lifecycle(h, aipa_model_start_as);
         break;
     case ACT_STOP:
-        act_lifecycle(h, aipa_model_stop);
+        act_lifecycle(h, aipa_model_stop_as);
         break;
     case ACT_REBOOT:
-        act_lifecycle(h, aipa_model_reboot);
+        act_lifecycle(h, aipa_model_reboot_as);
         break;
     case ACT_RELEASE:
         act_release(h);

@@ -7,16 +7,16 @@
  *
  * - Transfer-Encoding with Content-Length (CL.TE / TE.CL smuggling), with
  *   HTTP/1.0, or whose last coding is not chunked: 400, then close
- *   (§6.1, §6.3 items 3-4). Any coding but chunked: 501, then close.
+ *   (RFC 9112 §6.1, §6.3 items 3-4). Any coding but chunked: 501, then close.
  * - Content-Length twice, or not 1*DIGIT, or past 2^64: 400, then close
- *   (§6.3 item 5). Over the body limit: 413, then close, the body unread.
+ *   (RFC 9112 §6.3 item 5). Over the body limit: 413, then close, the body unread.
  * - A chunked body malformed (server_http_chunked.c is strict where
  *   picohttpparser's decoder is lenient enough to end a body early): 400;
  *   one whose chunk sizes pass the body limit: 413. Both close.
- * - HTTP/1.1 without exactly one Host: 400 (§3.2). A continuation line
- *   (obs-fold), a control byte such as NUL in a header: 400 (§5.2).
+ * - HTTP/1.1 without exactly one Host: 400 (RFC 9112 §3.2). A continuation line
+ *   (obs-fold), a control byte such as NUL in a header: 400 (RFC 9112 §5.2).
  * - absolute-form targets are answered as their path and query, with the
- *   target's authority in place of Host (§3.2.2).
+ *   target's authority in place of Host (RFC 9112 §3.2.2).
  * - A request line past the URL limit: 414; a head past the header limit
  *   or with too many lines: 431. Both close.
  *
@@ -482,7 +482,7 @@ static void start_request(struct aipa__hconn *c)
         return;
     }
     if (cd.count > 0) {
-        /* Either side of a CL.TE or TE.CL pair; HTTP/1.0 has no chunked (§6.1, §6.3). */
+        /* Either side of a CL.TE or TE.CL pair; HTTP/1.0 has no chunked (RFC 9112 §6.1, §6.3). */
         if (cl_count > 0 || c->minor == 0 || !cd.last_chunked || cd.chunked_earlier) {
             refuse(c, 400, "Transfer-Encoding");
             return;

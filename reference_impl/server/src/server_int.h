@@ -29,6 +29,7 @@ struct aipa__front;
 #define AIPA_SRV_DEFAULT_NONCE_WINDOW_S   900
 #define AIPA_SRV_DEFAULT_NONCE_MAX        100000u
 #define AIPA_SRV_MAX_NONCE_LEN            256u /* longer SignatureNonce values are InvalidSignatureNonce */
+#define AIPA_SRV_MAX_TOKEN_LEN            8192u /* longer SecurityToken values are .Malformed */
 #define AIPA_SRV_MAX_IDS                  100u /* InstanceIds per DescribeInstances, PageSize ceiling */
 
 /* ---- nonce replay cache (server_auth.c) ---- */

@@ -27,6 +27,15 @@ struct aipa_srv_credential {
     const char *access_key_secret;
     bool active;      /* false: InvalidAccessKeyId.Inactive */
     bool whitelisted; /* may pass IpAddress */
+    /* The account the key belongs to (OwnerId); NULL or "": the default account. */
+    const char *owner_id;
+    /*
+     * STS: with a token the key is temporary, and every request must carry
+     * this token (V1 SecurityToken, V3 x-acs-security-token) until
+     * expiration (Unix seconds; 0: never). NULL: a long-term key.
+     */
+    const char *security_token;
+    int64_t expiration;
 };
 
 struct aipa_srv_config {
