@@ -62,6 +62,7 @@ static size_t body_of(const struct phr_header *hs, size_t nh, int status, const 
         }
     }
     *body = p;
+    *body_len = 0;
     if (status == 204 || status == 304) {
         *body_len = 0;
         return 0;
@@ -102,7 +103,7 @@ static void read_answers(const char *p, size_t n, struct answers *a)
     aipa_buf_init(&scratch, MAX_GOT);
     while (off < n) {
         struct phr_header hs[MAX_HEADERS];
-        size_t nh = MAX_HEADERS, body_len, used;
+        size_t nh = MAX_HEADERS, body_len = 0, used;
         const char *msg, *body;
         size_t msg_len;
         int minor, status;

@@ -451,6 +451,20 @@ static void slow_clients(void (*tweak)(struct aipa_srv_config *))
         assert_int_equal(send(fds[i], partial, sizeof(partial) - 1, MSG_NOSIGNAL),
                          (ssize_t)(sizeof(partial) - 1));
     }
+    {
+        /*
+         * The accept queue is first in, first out: once this request is
+         * answered, every slow connection has been accepted (and, per
+         * connection, has its thread). Bounded at 60 s for sanitizers under
+         * load; the counted requests below then run with every slow one open.
+         */
+        struct it_resp r;
+        char url[128];
+
+        snprintf(url, sizeof(url), "%s/?Action=DescribeInstances&Format=JSON", s.base);
+        it_http("GET", url, NULL, NULL, 0, 60000, &r);
+        assert_int_equal(r.status, 400);
+    }
     for (int i = 0; i < NORMAL_CALLS; i++) {
         struct it_resp r;
 
