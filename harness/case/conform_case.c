@@ -4,7 +4,7 @@
  * Also variant names and sets, the curl-style byte forms, and suites.
  */
 #include "aipa/conform.h"
-#include "conform_int.h"
+#include "case_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,34 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* ---- editions ---- */
-
-unsigned aipa_edition_parse(const char *s)
-{
-    if (s == NULL) {
-        return 0;
-    }
-    if (strcmp(s, "2018-08-02") == 0) {
-        return AIPA_ED_2018;
-    }
-    if (strcmp(s, "2024-12-20") == 0) {
-        return AIPA_ED_2024;
-    }
-    return 0;
-}
-
-const char *aipa_edition_name(unsigned edition_bit)
-{
-    switch (edition_bit) {
-    case AIPA_ED_2018:
-        return "2018-08-02";
-    case AIPA_ED_2024:
-        return "2024-12-20";
-    default:
-        return "?";
-    }
-}
 
 void aipa__note(struct aipa_buf *b, const char *fmt, ...)
 {
@@ -195,20 +167,6 @@ aipa_err aipa_variant_filter_parse(const char *s, struct aipa_variant_set *out)
 
 /* ---- byte forms: %hex[ %XX ]hex% and %repeat[N x STR]% ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Decodes %XX sequences in s[0..n) (other bytes literal) into out. */
 static aipa_err pct_literal(const char *s, size_t n, struct aipa_buf *out)
 {
@@ -224,8 +182,8 @@ static aipa_err pct_literal(const char *s, size_t n, struct aipa_buf *out)
         if (i == n) {
             break;
         }
-        if (i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            AIPA_TRY(aipa_buf_putc(out, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]))));
+        if (i + 2 < n && aipa_hex_digit((uint8_t)s[i + 1]) >= 0 && aipa_hex_digit((uint8_t)s[i + 2]) >= 0) {
+            AIPA_TRY(aipa_buf_putc(out, (char)(aipa_hex_digit((uint8_t)s[i + 1]) * 16 + aipa_hex_digit((uint8_t)s[i + 2]))));
             i += 3;
         } else {
             AIPA_TRY(aipa_buf_putc(out, '%'));
@@ -270,13 +228,13 @@ aipa_err aipa_case_expand_bytes(const char *s, size_t n, struct aipa_buf *out)
                     p++;
                     continue;
                 }
-                if (*p != '%' || end - p < 3 || hexval(p[1]) < 0 || hexval(p[2]) < 0) {
+                if (*p != '%' || end - p < 3 || aipa_hex_digit((uint8_t)p[1]) < 0 || aipa_hex_digit((uint8_t)p[2]) < 0) {
                     return AIPA_EPARSE;
                 }
                 if (out->len >= AIPA_CASE_MAX_EXPANDED) {
                     return AIPA_ETOOBIG;
                 }
-                AIPA_TRY(aipa_buf_putc(out, (char)(hexval(p[1]) * 16 + hexval(p[2]))));
+                AIPA_TRY(aipa_buf_putc(out, (char)(aipa_hex_digit((uint8_t)p[1]) * 16 + aipa_hex_digit((uint8_t)p[2]))));
                 p += 3;
             }
             i = (size_t)(end - s) + 5;
@@ -1712,7 +1670,7 @@ aipa_err aipa_case_load_file(const char *path, struct aipa_case **out, struct ai
 
     *out = NULL;
     /* A longer file is cut just past the limit, which aipa_case_parse reports. */
-    AIPA_TRY(aipa__read_file(path, AIPA_CASE_MAX_BYTES, &data, &n, err));
+    AIPA_TRY(aipa_read_file(path, AIPA_CASE_MAX_BYTES, &data, &n, err));
     e = aipa_case_parse(data, n, path, out, err);
     aipa_free(data);
     return e;

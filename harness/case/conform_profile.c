@@ -5,7 +5,7 @@
  * on cleanup.
  */
 #include "aipa/conform.h"
-#include "conform_int.h"
+#include "case_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -323,7 +323,7 @@ aipa_err aipa_profile_load(struct aipa_profile *p, const char *path, struct aipa
     aipa_err e;
 
     /* A longer file is cut just past the limit, which aipa_profile_parse reports. */
-    AIPA_TRY(aipa__read_file(path, PROFILE_MAX_BYTES, &data, &n, err));
+    AIPA_TRY(aipa_read_file(path, PROFILE_MAX_BYTES, &data, &n, err));
     e = aipa_profile_parse(p, data, n, path, err);
     aipa_free(data);
     return e;

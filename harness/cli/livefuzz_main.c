@@ -339,11 +339,8 @@ int aipa_fuzz_main(int argc, char **argv)
             cfg.diff = false;
             break;
         case OPT_EDITION:
-            if (strcmp(optarg, "2018-08-02") == 0) {
-                cfg.edition = AIPA_ED_2018;
-            } else if (strcmp(optarg, "2024-12-20") == 0) {
-                cfg.edition = AIPA_ED_2024;
-            } else {
+            cfg.edition = aipa_edition_parse(optarg);
+            if (cfg.edition == 0) {
                 return bad("edition", optarg);
             }
             break;

@@ -162,27 +162,18 @@ static bool parse_listen(const char *s, char *addr, size_t cap, uint16_t *port)
 
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    struct aipa_buf b;
-    char chunk[65536];
-    size_t n;
-    char *out;
+    struct aipa_buf why;
+    char *out = NULL;
 
-    if (f == NULL) {
-        fprintf(stderr, "aipa serve: cannot open %s: %s\n", path, strerror(errno));
-        return NULL;
+    aipa_buf_init(&why, 4096);
+    if (aipa_read_file(path, MAX_FILE, &out, len, &why) != AIPA_OK) {
+        fprintf(stderr, "aipa serve: %s\n", why.ptr != NULL ? why.ptr : path);
+    } else if (*len > MAX_FILE) {
+        fprintf(stderr, "aipa serve: %s is larger than %u bytes\n", path, MAX_FILE);
+        aipa_free(out);
+        out = NULL;
     }
-    aipa_buf_init(&b, MAX_FILE);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (aipa_buf_append(&b, chunk, n) != AIPA_OK) {
-            fprintf(stderr, "aipa serve: %s is larger than %u bytes\n", path, MAX_FILE);
-            aipa_buf_cleanup(&b);
-            fclose(f);
-            return NULL;
-        }
-    }
-    fclose(f);
-    out = aipa_buf_steal(&b, len);
+    aipa_buf_cleanup(&why);
     return out;
 }
 
@@ -333,11 +324,8 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
             break;
         }
         case OPT_EDITION:
-            if (strcmp(optarg, "2018-08-02") == 0) {
-                o->cfg.edition = AIPA_ED_2018;
-            } else if (strcmp(optarg, "2024-12-20") == 0) {
-                o->cfg.edition = AIPA_ED_2024;
-            } else {
+            o->cfg.edition = aipa_edition_parse(optarg);
+            if (o->cfg.edition == 0) {
                 fprintf(stderr, "aipa serve: --edition is 2018-08-02 or 2024-12-20\n");
                 return 2;
             }
@@ -490,7 +478,7 @@ int aipa_serve_main(int argc, char **argv)
            strchr(o.addr, ':') != NULL ? "[" : "", o.addr, strchr(o.addr, ':') != NULL ? "]" : "",
            (unsigned)aipa_srv_port(srv));
     printf("edition %s, seed %" PRIu64 "\n",
-           o.cfg.edition == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20", o.cfg.seed);
+           aipa_edition_name(o.cfg.edition), o.cfg.seed);
     if (creds == NULL) {
         printf("credentials: demo pair AccessKeyId=%s AccessKeySecret=%s\n",
                AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET);

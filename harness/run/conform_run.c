@@ -142,15 +142,6 @@ int aipa_report_exit_code(const struct aipa_report *r)
     return error ? 2 : fail ? 1 : 0;
 }
 
-void aipa_result_variant_name(const struct aipa_result *res, char out[AIPA_VARIANT_NAME_MAX])
-{
-    if (res->case_level) {
-        snprintf(out, AIPA_VARIANT_NAME_MAX, "-");
-    } else {
-        aipa_variant_name(&res->variant, out);
-    }
-}
-
 /* ---- fixture protocol ---- */
 
 /*

@@ -202,28 +202,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static char *read_file(const char *path, struct aipa_buf *err)
 {
-    FILE *f = fopen(path, "rb");
-    struct aipa_buf b;
-    char chunk[4096];
-    size_t n;
+    char *out = NULL;
+    size_t len = 0;
 
-    if (f == NULL) {
+    if (aipa_read_file(path, MAX_PEM, &out, &len, NULL) != AIPA_OK) {
         if (err != NULL) {
             aipa_buf_reset(err);
             best_effort(aipa_buf_printf(err, "cannot open %s", path));
         }
         return NULL;
     }
-    aipa_buf_init(&b, MAX_PEM);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (aipa_buf_append(&b, chunk, n) != AIPA_OK) {
-            aipa_buf_cleanup(&b);
-            fclose(f);
-            return NULL;
-        }
+    if (len > MAX_PEM) {
+        aipa_free(out);
+        return NULL;
     }
-    fclose(f);
-    return aipa_buf_steal(&b, NULL);
+    return out;
 }
 
 static void fail_msg(struct aipa_buf *err, const char *msg)
