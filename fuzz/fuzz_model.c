@@ -138,7 +138,7 @@ static void op_create(struct aipa_model *m, struct shadow *s, struct fz *f)
     for (size_t i = 0; i < s->count; i++) {
         FUZZ_CHECK(strcmp(s->id[i], id) != 0, "instance ID %s given twice", id);
     }
-    strcpy(s->id[s->count], id);
+    snprintf(s->id[s->count], sizeof(s->id[s->count]), "%s", id);
     s->next_error[s->count] = (c & 1u) != 0;
     s->count++;
     s->vlan_known = s->vlan_known || (a & 32u);

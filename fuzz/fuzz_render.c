@@ -476,7 +476,7 @@ static void run_bodies(struct fz *f)
             }
         }
         if (c[0] == '\0') {
-            strcpy(c, "StartInstance");
+            snprintf(c, sizeof(c), "StartInstance");
         }
         snprintf(root_name, sizeof(root_name), "%sResponse", c);
         root = root_name;

@@ -224,7 +224,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         akid[i] = alnum[(uint8_t)akid[i] % 62];
     }
     if (len == 0) {
-        strcpy(akid, "testid");
+        snprintf(akid, MAX_TEXT, "testid");
     }
     hash = fz_str(&f, text[t++], MAX_TEXT, NULL);
     for (size_t i = 0; i < nh; i++) {

@@ -148,4 +148,7 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_read_file(const char *path, size_t max, c
 AIPA_API uint32_t aipa_fnv1a32(uint32_t h, const void *p, size_t n);
 AIPA_API uint64_t aipa_fnv1a64(uint64_t h, const void *p, size_t n);
 
+/* Last: the banned C library calls become errors in every file after this. */
+#include "aipa/poison.h"
+
 #endif /* AIPA_COMMON_H */
