@@ -1333,13 +1333,72 @@ static aipa_err load_across(struct lctx *x, const char *where, const cJSON *v,
     return AIPA_OK;
 }
 
+/* A step's "pin": the variant axes it fixes whatever the run varies. */
+static aipa_err load_pin(struct lctx *x, const char *where, const cJSON *it, struct aipa_step *s)
+{
+    static const char *const pkeys[] = {"signature", "shape", "format"};
+    const cJSON *p;
+    char w[128];
+
+    WPATH(w, "%s.pin", where);
+    if (!cJSON_IsObject(it) || cJSON_GetArraySize(it) == 0) {
+        return fail(x, w, "must be an object with signature, shape and/or format");
+    }
+    AIPA_TRY(check_keys(x, w, it, pkeys, 3));
+    if ((p = cJSON_GetObjectItemCaseSensitive(it, "signature")) != NULL) {
+        AIPA_TRY(load_axis(x, w, p, aipa__sig_names, 2, &s->pin.sig, true));
+    }
+    if ((p = cJSON_GetObjectItemCaseSensitive(it, "shape")) != NULL) {
+        AIPA_TRY(load_axis(x, w, p, aipa__shape_names, 3, &s->pin.shape, true));
+    }
+    if ((p = cJSON_GetObjectItemCaseSensitive(it, "format")) != NULL) {
+        AIPA_TRY(load_axis(x, w, p, aipa__fmt_names, 2, &s->pin.fmt, true));
+    }
+    if (s->pin.sig == AIPA_VSIG_V3 && s->pin.shape == AIPA_VSHAPE_POST_FORM) {
+        return fail(x, w, "V3 never carries a form body");
+    }
+    return AIPA_OK;
+}
+
+/* A step's "expect": its acceptable outcomes, which must cover the case's editions. */
+static aipa_err load_expect(struct lctx *x, const char *where, const cJSON *v, struct aipa_step *s)
+{
+    const cJSON *it;
+    char w[128];
+    unsigned covered = 0;
+
+    it = cJSON_GetObjectItemCaseSensitive(v, "expect");
+    WPATH(w, "%s.expect", where);
+    if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0 ||
+        (size_t)cJSON_GetArraySize(it) > AIPA_CASE_MAX_OUTCOMES) {
+        return fail(x, w, "must be a list of 1..%u acceptable outcomes", AIPA_CASE_MAX_OUTCOMES);
+    }
+    s->outcomes = aipa_calloc((size_t)cJSON_GetArraySize(it), sizeof(*s->outcomes));
+    if (s->outcomes == NULL) {
+        return AIPA_ENOMEM;
+    }
+    for (const cJSON *o = it->child; o != NULL; o = o->next) {
+        WPATH(w, "%s.expect[%zu]", where, s->outcome_count);
+        s->outcome_count++; /* counted first so a failed load is still freed */
+        AIPA_TRY(load_outcome(x, w, o, &s->outcomes[s->outcome_count - 1]));
+        covered |= s->outcomes[s->outcome_count - 1].editions;
+    }
+    if ((covered & x->c->editions) != x->c->editions) {
+        unsigned missing = x->c->editions & ~covered;
+
+        WPATH(w, "%s.expect", where);
+        return fail(x, w, "no outcome for edition %s",
+                    aipa_edition_name(missing & AIPA_ED_2018 ? AIPA_ED_2018 : AIPA_ED_2024));
+    }
+    return AIPA_OK;
+}
+
 static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
 {
     static const char *const keys[] = {"name",   "request", "raw",      "principal", "pin",
                                        "tamper", "repeat",  "parallel", "expect",    "across"};
     const cJSON *it, *req, *raw;
     char where[64], w[128];
-    unsigned covered = 0;
 
     WPATH(where, "steps[%zu]", x->step);
     if (!cJSON_IsObject(v)) {
@@ -1386,26 +1445,7 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
         return AIPA_ENOMEM;
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "pin")) != NULL) {
-        static const char *const pkeys[] = {"signature", "shape", "format"};
-        const cJSON *p;
-
-        WPATH(w, "%s.pin", where);
-        if (!cJSON_IsObject(it) || cJSON_GetArraySize(it) == 0) {
-            return fail(x, w, "must be an object with signature, shape and/or format");
-        }
-        AIPA_TRY(check_keys(x, w, it, pkeys, 3));
-        if ((p = cJSON_GetObjectItemCaseSensitive(it, "signature")) != NULL) {
-            AIPA_TRY(load_axis(x, w, p, aipa__sig_names, 2, &s->pin.sig, true));
-        }
-        if ((p = cJSON_GetObjectItemCaseSensitive(it, "shape")) != NULL) {
-            AIPA_TRY(load_axis(x, w, p, aipa__shape_names, 3, &s->pin.shape, true));
-        }
-        if ((p = cJSON_GetObjectItemCaseSensitive(it, "format")) != NULL) {
-            AIPA_TRY(load_axis(x, w, p, aipa__fmt_names, 2, &s->pin.fmt, true));
-        }
-        if (s->pin.sig == AIPA_VSIG_V3 && s->pin.shape == AIPA_VSHAPE_POST_FORM) {
-            return fail(x, w, "V3 never carries a form body");
-        }
+        AIPA_TRY(load_pin(x, where, it, s));
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "tamper")) != NULL) {
         WPATH(w, "%s.tamper", where);
@@ -1432,29 +1472,7 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
         }
         s->parallel = cJSON_IsTrue(it);
     }
-    it = cJSON_GetObjectItemCaseSensitive(v, "expect");
-    WPATH(w, "%s.expect", where);
-    if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0 ||
-        (size_t)cJSON_GetArraySize(it) > AIPA_CASE_MAX_OUTCOMES) {
-        return fail(x, w, "must be a list of 1..%u acceptable outcomes", AIPA_CASE_MAX_OUTCOMES);
-    }
-    s->outcomes = aipa_calloc((size_t)cJSON_GetArraySize(it), sizeof(*s->outcomes));
-    if (s->outcomes == NULL) {
-        return AIPA_ENOMEM;
-    }
-    for (const cJSON *o = it->child; o != NULL; o = o->next) {
-        WPATH(w, "%s.expect[%zu]", where, s->outcome_count);
-        s->outcome_count++; /* counted first so a failed load is still freed */
-        AIPA_TRY(load_outcome(x, w, o, &s->outcomes[s->outcome_count - 1]));
-        covered |= s->outcomes[s->outcome_count - 1].editions;
-    }
-    if ((covered & x->c->editions) != x->c->editions) {
-        unsigned missing = x->c->editions & ~covered;
-
-        WPATH(w, "%s.expect", where);
-        return fail(x, w, "no outcome for edition %s",
-                    aipa_edition_name(missing & AIPA_ED_2018 ? AIPA_ED_2018 : AIPA_ED_2024));
-    }
+    AIPA_TRY(load_expect(x, where, v, s));
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "across")) != NULL) {
         WPATH(w, "%s.across", where);
         if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0 || cJSON_GetArraySize(it) > 8) {
@@ -1475,13 +1493,68 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
     return AIPA_OK;
 }
 
+/* A case's "doc": the clause it checks, quoted, and where it comes from. */
+static aipa_err load_doc(struct lctx *x, const cJSON *doc)
+{
+    static const char *const dkeys[] = {"clause", "source", "edition_note"};
+    struct aipa_case *c = x->c;
+    const cJSON *it;
+
+    if (!cJSON_IsObject(doc)) {
+        return fail(x, "doc", "is required: {\"clause\": ..., \"source\": ...}");
+    }
+    AIPA_TRY(check_keys(x, "doc", doc, dkeys, 3));
+    it = cJSON_GetObjectItemCaseSensitive(doc, "clause");
+    if (it == NULL) {
+        return fail(x, "doc", "clause is required (quote the requirement)");
+    }
+    AIPA_TRY(dup_str(x, "doc.clause", it, true, &c->clause));
+    it = cJSON_GetObjectItemCaseSensitive(doc, "source");
+    if (it == NULL) {
+        return fail(x, "doc", "source is required (spec/<file>#<anchor> or a URL)");
+    }
+    AIPA_TRY(dup_str(x, "doc.source", it, true, &c->source));
+    if ((it = cJSON_GetObjectItemCaseSensitive(doc, "edition_note")) != NULL &&
+        !cJSON_IsString(it)) {
+        return fail(x, "doc.edition_note", "must be a string");
+    }
+    return AIPA_OK;
+}
+
+/* A case's "tags": names a run selects cases by. */
+static aipa_err load_tags(struct lctx *x, const cJSON *it)
+{
+    struct aipa_case *c = x->c;
+    const cJSON *t;
+    size_t n = cJSON_IsArray(it) ? (size_t)cJSON_GetArraySize(it) : SIZE_MAX;
+
+    if (n > AIPA_CASE_MAX_TAGS) {
+        return fail(x, "tags", "must be a list of at most %u tags", AIPA_CASE_MAX_TAGS);
+    }
+    c->tags = aipa_calloc(n, sizeof(*c->tags));
+    if (c->tags == NULL) {
+        return AIPA_ENOMEM;
+    }
+    cJSON_ArrayForEach(t, it)
+    {
+        if (!cJSON_IsString(t) || !is_tag(t->valuestring)) {
+            return fail(x, "tags", "tags are [a-z0-9][a-z0-9_-]* (at most 64 bytes)");
+        }
+        c->tags[c->tag_count] = aipa_strdup(t->valuestring);
+        if (c->tags[c->tag_count++] == NULL) {
+            return AIPA_ENOMEM;
+        }
+    }
+    return AIPA_OK;
+}
+
 static aipa_err load_case(struct lctx *x, const cJSON *root)
 {
     static const char *const keys[] = {"format", "id",       "title",    "doc",
                                        "level",  "tags",     "editions", "fixtures",
                                        "pool",   "variants", "disabled", "steps"};
     struct aipa_case *c = x->c;
-    const cJSON *it, *doc;
+    const cJSON *it;
 
     if (!cJSON_IsObject(root)) {
         return fail(x, "", "a case file holds one JSON object");
@@ -1507,29 +1580,7 @@ static aipa_err load_case(struct lctx *x, const cJSON *root)
         return fail(x, "", "title is required");
     }
     AIPA_TRY(dup_str(x, "title", it, true, &c->title));
-    doc = cJSON_GetObjectItemCaseSensitive(root, "doc");
-    if (!cJSON_IsObject(doc)) {
-        return fail(x, "doc", "is required: {\"clause\": ..., \"source\": ...}");
-    }
-    {
-        static const char *const dkeys[] = {"clause", "source", "edition_note"};
-
-        AIPA_TRY(check_keys(x, "doc", doc, dkeys, 3));
-    }
-    it = cJSON_GetObjectItemCaseSensitive(doc, "clause");
-    if (it == NULL) {
-        return fail(x, "doc", "clause is required (quote the requirement)");
-    }
-    AIPA_TRY(dup_str(x, "doc.clause", it, true, &c->clause));
-    it = cJSON_GetObjectItemCaseSensitive(doc, "source");
-    if (it == NULL) {
-        return fail(x, "doc", "source is required (spec/<file>#<anchor> or a URL)");
-    }
-    AIPA_TRY(dup_str(x, "doc.source", it, true, &c->source));
-    if ((it = cJSON_GetObjectItemCaseSensitive(doc, "edition_note")) != NULL &&
-        !cJSON_IsString(it)) {
-        return fail(x, "doc.edition_note", "must be a string");
-    }
+    AIPA_TRY(load_doc(x, cJSON_GetObjectItemCaseSensitive(root, "doc")));
     it = cJSON_GetObjectItemCaseSensitive(root, "level");
     if (cJSON_IsString(it) && strcmp(it->valuestring, "MUST") == 0) {
         c->level = AIPA_LEVEL_MUST;
@@ -1539,26 +1590,7 @@ static aipa_err load_case(struct lctx *x, const cJSON *root)
         return fail(x, "level", "is required: \"MUST\" or \"SHOULD\"");
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "tags")) != NULL) {
-        const cJSON *t;
-        size_t n = cJSON_IsArray(it) ? (size_t)cJSON_GetArraySize(it) : SIZE_MAX;
-
-        if (n > AIPA_CASE_MAX_TAGS) {
-            return fail(x, "tags", "must be a list of at most %u tags", AIPA_CASE_MAX_TAGS);
-        }
-        c->tags = aipa_calloc(n, sizeof(*c->tags));
-        if (c->tags == NULL) {
-            return AIPA_ENOMEM;
-        }
-        cJSON_ArrayForEach(t, it)
-        {
-            if (!cJSON_IsString(t) || !is_tag(t->valuestring)) {
-                return fail(x, "tags", "tags are [a-z0-9][a-z0-9_-]* (at most 64 bytes)");
-            }
-            c->tags[c->tag_count] = aipa_strdup(t->valuestring);
-            if (c->tags[c->tag_count++] == NULL) {
-                return AIPA_ENOMEM;
-            }
-        }
+        AIPA_TRY(load_tags(x, it));
     }
     c->editions = AIPA_ED_ALL;
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "editions")) != NULL) {
