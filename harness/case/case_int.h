@@ -13,10 +13,12 @@ void aipa__note(struct aipa_buf *b, const char *fmt, ...) AIPA_PRINTF(2, 3);
 
 /* The parsed form of one ${...} expression. */
 enum aipa__ref_kind {
-    AIPA_REF_FIXTURE, /* ${vm}, ${vm[3]}, ${vm[i]} */
-    AIPA_REF_INDEX,   /* ${i} */
-    AIPA_REF_STEP,    /* ${step[N].PATH} */
-    AIPA_REF_REGION,  /* ${region} */
+    AIPA_REF_FIXTURE,      /* ${vm}, ${vm[3]}, ${vm[i]} */
+    AIPA_REF_INDEX,        /* ${i} */
+    AIPA_REF_STEP,         /* ${step[N].PATH} */
+    AIPA_REF_REGION,       /* ${region} */
+    AIPA_REF_POOL_ADDRESS, /* ${pool.address} */
+    AIPA_REF_POOL_OUTSIDE, /* ${pool.outside} */
 };
 
 struct aipa__ref {

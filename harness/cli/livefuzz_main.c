@@ -5,6 +5,7 @@
 #include "aipa/errors.h"
 #include "aipa/client.h"
 #include "aipa/livefuzz.h"
+#include "aipa/transport.h"
 #include "aipa/server.h"
 
 #include <errno.h>
@@ -71,11 +72,13 @@ static const char usage[] =
     "  --json FILE           findings as JSON\n"
     "  --sarif FILE          findings as SARIF 2.1.0 (one result per bucket)\n"
     "  --cases DIR           case files, one per finding, under DIR/found/\n"
+    "  --framing             probes of the HTTP layer instead (docs/livefuzz.md)\n"
     "  --quiet               no progress lines\n"
     "  --verbose             a line for each new finding as it is hit\n"
     "  --help                this text\n"
     "\n"
-    "The secret is read from $AIPA_ACCESS_KEY_SECRET (default: the demo 'testsecret').\n"
+    "The secret is read from $AIPA_ACCESS_KEY_SECRET (default: the demo 'testsecret'),\n"
+    "and an STS token from $AIPA_SECURITY_TOKEN (sent with every request).\n"
     "Exit status: 0 no findings, 1 findings, 2 usage, configuration or harness error.\n";
 
 enum {
@@ -106,6 +109,7 @@ enum {
     OPT_CASES,
     OPT_QUIET,
     OPT_VERBOSE,
+    OPT_FRAMING,
     OPT_HELP,
 };
 
@@ -137,6 +141,7 @@ static const struct option long_opts[] = {
     {"cases", required_argument, NULL, OPT_CASES},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"framing", no_argument, NULL, OPT_FRAMING},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -194,6 +199,55 @@ static int bad(const char *opt, const char *val)
     return 2;
 }
 
+/* True when the URL's host is a loopback name or address. */
+static bool loopback_url(const char *url)
+{
+    struct aipa_url u;
+    bool yes;
+
+    memset(&u, 0, sizeof(u));
+    yes = aipa_url_parse(url, &u) == AIPA_OK && aipa_lf_host_is_loopback(u.host);
+    aipa_url_cleanup(&u);
+    return yes;
+}
+
+/* --framing: the probes of livefuzz_framing.c, against the target or an embedded server. */
+static int framing_main(const struct aipa_lf_config *cfg)
+{
+    struct aipa_lf_framing_config fc;
+    struct aipa_lf_framing_stats st;
+    struct aipa_srv_config sc;
+    struct aipa_srv *srv = NULL;
+    char url[64];
+    int status;
+
+    memset(&fc, 0, sizeof(fc));
+    fc.target = cfg->target;
+    if (fc.target == NULL) {
+        aipa_srv_config_defaults(&sc);
+        if (aipa_srv_new(&srv, &sc) != AIPA_OK || aipa_srv_start(srv) != AIPA_OK) {
+            fprintf(stderr, "aipa fuzz: the embedded reference server did not start\n");
+            aipa_srv_free(srv);
+            return 2;
+        }
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)aipa_srv_port(srv));
+        fc.target = url;
+    } else if (!cfg->allow_remote && !loopback_url(fc.target)) {
+        fprintf(stderr, "aipa fuzz: %s is not a loopback address (--allow-remote)\n", fc.target);
+        return 2;
+    }
+    fc.probes = cfg->requests;
+    fc.time_s = cfg->time_s;
+    fc.seed = cfg->seed;
+    /* Loopback answers come in well under this; a sane target also closes at once. */
+    fc.wait_ms = cfg->timeout_ms > 0 && cfg->timeout_ms < 500 ? (unsigned)cfg->timeout_ms : 500;
+    fc.out_dir = cfg->out_dir;
+    fc.progress = cfg->progress;
+    status = aipa_lf_framing_run(&fc, &st);
+    aipa_srv_free(srv);
+    return status;
+}
+
 /*
  * Without --target: a reference server of its own on an ephemeral loopback
  * port, with the fixture protocol under a fresh token, as the target.
@@ -249,6 +303,7 @@ struct fuzz_args {
     const char *instances[AIPA_LF_MAX_FIXTURES];
     size_t inst_n;
     bool quiet;
+    bool framing;
 };
 
 /* A numeric option: -1 when taken, 2 for a bad value, 0 when c is not one. */
@@ -382,6 +437,9 @@ static int take_option(int c, char **argv, struct fuzz_args *a)
     case OPT_VERBOSE:
         a->cfg.verbose = true;
         return -1;
+    case OPT_FRAMING:
+        a->framing = true;
+        return -1;
     case OPT_HELP:
         fputs(usage, stdout);
         return 0;
@@ -455,6 +513,25 @@ static void source_defaults(struct fuzz_args *a, glob_t *dict_glob, char *cases,
 #endif
 }
 
+/* The four environment variables, each taken only when set and not empty. */
+static void from_environment(struct aipa_lf_config *cfg)
+{
+    const char *v;
+
+    if ((v = getenv("AIPA_FIXTURE_TOKEN")) != NULL && v[0] != '\0') {
+        cfg->token = v;
+    }
+    if ((v = getenv("AIPA_ACCESS_KEY_ID")) != NULL && v[0] != '\0') {
+        cfg->access_key_id = v;
+    }
+    if ((v = getenv("AIPA_ACCESS_KEY_SECRET")) != NULL && v[0] != '\0') {
+        cfg->access_key_secret = v;
+    }
+    if ((v = getenv("AIPA_SECURITY_TOKEN")) != NULL && v[0] != '\0') {
+        cfg->security_token = v;
+    }
+}
+
 int aipa_fuzz_main(int argc, char **argv)
 {
     struct embedded em;
@@ -468,15 +545,7 @@ int aipa_fuzz_main(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     aipa_lf_config_defaults(&a.cfg);
     a.cfg.argv0 = "aipa";
-    if (getenv("AIPA_FIXTURE_TOKEN") != NULL && getenv("AIPA_FIXTURE_TOKEN")[0] != '\0') {
-        a.cfg.token = getenv("AIPA_FIXTURE_TOKEN");
-    }
-    if (getenv("AIPA_ACCESS_KEY_ID") != NULL && getenv("AIPA_ACCESS_KEY_ID")[0] != '\0') {
-        a.cfg.access_key_id = getenv("AIPA_ACCESS_KEY_ID");
-    }
-    if (getenv("AIPA_ACCESS_KEY_SECRET") != NULL && getenv("AIPA_ACCESS_KEY_SECRET")[0] != '\0') {
-        a.cfg.access_key_secret = getenv("AIPA_ACCESS_KEY_SECRET");
-    }
+    from_environment(&a.cfg);
     status = parse_fuzz_args(argc, argv, &a);
     if (status != -1) {
         return status;
@@ -489,6 +558,10 @@ int aipa_fuzz_main(int argc, char **argv)
     a.cfg.seed_case_dirs = a.case_dirs;
     a.cfg.seed_case_dir_count = a.case_n;
     a.cfg.progress = a.quiet ? NULL : stderr;
+    if (a.framing) {
+        globfree(&dict_glob);
+        return framing_main(&a.cfg);
+    }
     if (a.cfg.target == NULL && start_embedded(&em, &a.cfg) != AIPA_OK) {
         fprintf(stderr, "aipa fuzz: could not start the embedded reference server\n");
         status = 2;

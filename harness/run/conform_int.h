@@ -17,4 +17,15 @@ char *aipa__utf8_dup(const char *s);
 /* How many results of one edition (0: all) the baseline marks as known failures. */
 size_t aipa__report_known(const struct aipa_report *r, unsigned edition);
 
+/*
+ * Runs wire step s (FORMAT.md "Wire steps") against target and judges it:
+ * the first final answer against the step's outcomes, then the connection
+ * checks. Sets *req_text and *resp_text (transcripts, aipa_free them; NULL
+ * when nothing was sent) and appends why to reason. AIPA_V_SKIP for a
+ * target that is not http://.
+ */
+enum aipa_verdict aipa__run_wire(const char *target, const struct aipa_step *s, unsigned edition,
+                                 const struct aipa_run_env *env, struct aipa_buf *reason,
+                                 char **req_text, char **resp_text);
+
 #endif /* AIPA_CONFORM_INT_H */
