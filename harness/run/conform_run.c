@@ -1192,7 +1192,7 @@ static enum aipa_verdict run_wire_step(struct run *r, size_t si)
     return v;
 }
 
-static enum aipa_verdict run_step(struct run *r, size_t si)
+static enum aipa_verdict run_api_step(struct run *r, size_t si)
 {
     const struct aipa_step *s = &r->c->steps[si];
     unsigned n = s->repeat;
@@ -1207,15 +1207,6 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
     bool send_par = s->parallel && n > 1;
     unsigned inited = 0;
 
-    if (s->wire != NULL) {
-        aipa_free(brs);
-        aipa_free(bs);
-        aipa_free(resps);
-        aipa_free(docs);
-        aipa_free(obs);
-        aipa_free(whys);
-        return run_wire_step(r, si);
-    }
     aipa_buf_init(&why, 64 * 1024);
     if (brs == NULL || bs == NULL || resps == NULL || docs == NULL || obs == NULL || whys == NULL) {
         aipa__note(&why, "out of memory");
@@ -1330,6 +1321,15 @@ out:
     aipa_free(whys);
     aipa_buf_cleanup(&why);
     return v;
+}
+
+/* One step: a wire step on its own connection, or an API request (repeated). */
+static enum aipa_verdict run_step(struct run *r, size_t si)
+{
+    if (r->c->steps[si].wire != NULL) {
+        return run_wire_step(r, si);
+    }
+    return run_api_step(r, si);
 }
 
 /*
