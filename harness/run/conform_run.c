@@ -1192,6 +1192,48 @@ static enum aipa_verdict run_wire_step(struct run *r, size_t si)
     return v;
 }
 
+/*
+ * Answer i of step si: observed, judged against the step's outcomes and the
+ * latency bound, its transcript and reason kept. The verdict of this answer.
+ */
+static enum aipa_verdict judge_answer(struct run *r, size_t si, unsigned i, struct built_req *br,
+                                      struct aipa_built *b, struct aipa_response *resp,
+                                      struct aipa_doc *doc, struct aipa_buf *why,
+                                      struct aipa_observed *obs)
+{
+    const struct aipa_step *s = &r->c->steps[si];
+    enum aipa_verdict rv;
+    struct aipa_buf rs;
+
+    observe(resp, br->want_fmt, br->req.raw ? NULL : aipa_params_value(&br->params, "Action"),
+            doc, why, obs);
+    aipa_buf_init(&rs, 64 * 1024);
+    if (resp->xerr == AIPA_XERR_CONNECT || resp->xerr == AIPA_XERR_TLS ||
+        resp->xerr == AIPA_XERR_USAGE) {
+        /* Not the target's answer: the harness could not reach it (or trust it). */
+        aipa__note(&rs, "target unreachable (%s): %s", aipa_xerr_name(resp->xerr), resp->xerr_msg);
+        rv = AIPA_V_ERROR;
+    } else {
+        rv = aipa_match_response(s, r->rn->o->edition, obs, &r->env, &rs);
+        rv = judge_latency(r, br, resp, rv, &rs);
+    }
+    if (i < MAX_KEPT_REPEATS || rv == AIPA_V_FAIL || rv == AIPA_V_ERROR) {
+        keep_exchange(r, si, i, br, b, resp, rv);
+    }
+    if (rv == AIPA_V_PASS_NONSTRICT || rv == AIPA_V_FAIL || rv == AIPA_V_ERROR) {
+        struct aipa_buf what;
+
+        aipa_buf_init(&what, 64);
+        if (s->repeat > 1) {
+            aipa__note(&what, "#%u: ", i);
+        }
+        keep_reason(r, si, what.ptr != NULL ? what.ptr : "", &rs);
+        aipa_buf_cleanup(&what);
+    }
+    aipa_buf_cleanup(&rs);
+    return rv;
+}
+
 static enum aipa_verdict run_api_step(struct run *r, size_t si)
 {
     const struct aipa_step *s = &r->c->steps[si];
@@ -1257,40 +1299,12 @@ static enum aipa_verdict run_api_step(struct run *r, size_t si)
         }
     }
     for (unsigned i = 0; i < n; i++) {
-        enum aipa_verdict rv;
-        struct aipa_buf rs;
+        enum aipa_verdict rv =
+            judge_answer(r, si, i, &brs[i], &bs[i], &resps[i], &docs[i], &whys[i], &obs[i]);
 
-        observe(&resps[i], brs[i].want_fmt,
-                brs[i].req.raw ? NULL : aipa_params_value(&brs[i].params, "Action"), &docs[i],
-                &whys[i], &obs[i]);
-        aipa_buf_init(&rs, 64 * 1024);
-        if (resps[i].xerr == AIPA_XERR_CONNECT || resps[i].xerr == AIPA_XERR_TLS ||
-            resps[i].xerr == AIPA_XERR_USAGE) {
-            /* Not the target's answer: the harness could not reach it (or trust it). */
-            aipa__note(&rs, "target unreachable (%s): %s", aipa_xerr_name(resps[i].xerr),
-                       resps[i].xerr_msg);
-            rv = AIPA_V_ERROR;
-        } else {
-            rv = aipa_match_response(s, r->rn->o->edition, &obs[i], &r->env, &rs);
-            rv = judge_latency(r, &brs[i], &resps[i], rv, &rs);
-        }
-        if (i < MAX_KEPT_REPEATS || rv == AIPA_V_FAIL || rv == AIPA_V_ERROR) {
-            keep_exchange(r, si, i, &brs[i], &bs[i], &resps[i], rv);
-        }
         if (rv > v && rv != AIPA_V_SKIP) {
             v = rv;
         }
-        if (rv == AIPA_V_PASS_NONSTRICT || rv == AIPA_V_FAIL || rv == AIPA_V_ERROR) {
-            struct aipa_buf what;
-
-            aipa_buf_init(&what, 64);
-            if (n > 1) {
-                aipa__note(&what, "#%u: ", i);
-            }
-            keep_reason(r, si, what.ptr != NULL ? what.ptr : "", &rs);
-            aipa_buf_cleanup(&what);
-        }
-        aipa_buf_cleanup(&rs);
         if (rv == AIPA_V_ERROR) {
             goto out;
         }
