@@ -16,7 +16,9 @@
  *     documented change happens (the address is held, the free count moves
  *     by one, the status changes);
  *   - dump, load into a fresh model and dump again give the same document
- *     (counters aside).
+ *     (counters aside). The round trip runs at most once per input (a load
+ *     costs far more than an action); the two documents are compared as
+ *     text every time, and also as parsed trees one round trip in 16.
  * A first byte of 0xf0 or above selects the state-document mode instead:
  * bit 0 the edition, bit 1 allocation-failure injection (fuzz_oom.h; the
  * next two bytes pick which allocation fails), and the rest of the input is
