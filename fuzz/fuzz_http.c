@@ -476,12 +476,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t seg = (b0 >> 4) == 0 ? 0 : (size_t)1 << ((b0 >> 4) - 1);
     size_t got = 0, fed = 0;
     int rounds = 0;
-    uint32_t h = 2166136261u;
+    uint32_t h = aipa_fnv1a32(AIPA_FNV1A32_BASIS, data, size);
 
-    for (size_t i = 0; i < size; i++) {
-        h = (h ^ data[i]) * 16777619u;
-    }
-    check_xml = ((h >> 8) & 7u) == 0;
+    check_xml = (h >> 8 & 7u) == 0;
 
     while (fed < f.n && rounds++ < MAX_ROUNDS) {
         char *room;

@@ -90,12 +90,7 @@ static inline void fz_seed_restore(struct fz_seed *s)
 /* FNV-1a of the input: picks the inputs that check restore against reset. */
 static inline bool fz_seed_check_due(const uint8_t *data, size_t size)
 {
-    uint32_t h = 2166136261u;
-
-    for (size_t i = 0; i < size; i++) {
-        h = (h ^ data[i]) * 16777619u;
-    }
-    return (h & 63u) == 0;
+    return (aipa_fnv1a32(AIPA_FNV1A32_BASIS, data, size) & 63u) == 0;
 }
 
 /* After an input: restore and reset must give the same model. */

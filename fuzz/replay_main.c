@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "aipa/common.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
@@ -25,36 +27,36 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 static int run_file(const char *path, size_t *count)
 {
-    FILE *f = fopen(path, "rb");
+    struct aipa_buf why;
+    char *data = NULL;
     uint8_t *buf = NULL;
-    long len;
+    size_t len = 0;
     int rc = 2;
 
-    if (f == NULL) {
-        fprintf(stderr, "replay: %s: %s\n", path, strerror(errno));
-        return 2;
-    }
-    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fprintf(stderr, "replay: %s: cannot size the file\n", path);
+    aipa_buf_init(&why, 4096);
+    if (aipa_read_file(path, REPLAY_MAX_INPUT, &data, &len, &why) != AIPA_OK) {
+        fprintf(stderr, "replay: %s\n", why.ptr != NULL ? why.ptr : path);
         goto out;
     }
-    if ((unsigned long)len > REPLAY_MAX_INPUT) {
+    if (len > REPLAY_MAX_INPUT) {
         fprintf(stderr, "replay: %s: larger than %u bytes\n", path, REPLAY_MAX_INPUT);
         goto out;
     }
     /* An exact-size heap copy, so ASan flags any read past the input. */
-    buf = malloc(len > 0 ? (size_t)len : 1);
-    if (buf == NULL || fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        fprintf(stderr, "replay: %s: read failed\n", path);
+    buf = malloc(len > 0 ? len : 1);
+    if (buf == NULL) {
+        fprintf(stderr, "replay: %s: out of memory\n", path);
         goto out;
     }
-    fprintf(stderr, "replay: %s (%ld bytes)\n", path, len);
-    (void)LLVMFuzzerTestOneInput(buf, (size_t)len);
+    memcpy(buf, data, len);
+    fprintf(stderr, "replay: %s (%zu bytes)\n", path, len);
+    (void)LLVMFuzzerTestOneInput(buf, len);
     (*count)++;
     rc = 0;
 out:
     free(buf);
-    fclose(f);
+    aipa_free(data);
+    aipa_buf_cleanup(&why);
     return rc;
 }
 

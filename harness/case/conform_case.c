@@ -4,7 +4,7 @@
  * Also variant names and sets, the curl-style byte forms, and suites.
  */
 #include "aipa/conform.h"
-#include "conform_int.h"
+#include "case_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,34 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* ---- editions ---- */
-
-unsigned aipa_edition_parse(const char *s)
-{
-    if (s == NULL) {
-        return 0;
-    }
-    if (strcmp(s, "2018-08-02") == 0) {
-        return AIPA_ED_2018;
-    }
-    if (strcmp(s, "2024-12-20") == 0) {
-        return AIPA_ED_2024;
-    }
-    return 0;
-}
-
-const char *aipa_edition_name(unsigned edition_bit)
-{
-    switch (edition_bit) {
-    case AIPA_ED_2018:
-        return "2018-08-02";
-    case AIPA_ED_2024:
-        return "2024-12-20";
-    default:
-        return "?";
-    }
-}
 
 void aipa__note(struct aipa_buf *b, const char *fmt, ...)
 {
@@ -268,20 +240,6 @@ aipa_err aipa_variant_select_parse(const char *s, struct aipa_variant_set *set, 
 
 /* ---- byte forms: %hex[ %XX ]hex% and %repeat[N x STR]% ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Decodes %XX sequences in s[0..n) (other bytes literal) into out. */
 static aipa_err pct_literal(const char *s, size_t n, struct aipa_buf *out)
 {
@@ -297,8 +255,8 @@ static aipa_err pct_literal(const char *s, size_t n, struct aipa_buf *out)
         if (i == n) {
             break;
         }
-        if (i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            AIPA_TRY(aipa_buf_putc(out, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]))));
+        if (i + 2 < n && aipa_hex_digit((uint8_t)s[i + 1]) >= 0 && aipa_hex_digit((uint8_t)s[i + 2]) >= 0) {
+            AIPA_TRY(aipa_buf_putc(out, (char)(aipa_hex_digit((uint8_t)s[i + 1]) * 16 + aipa_hex_digit((uint8_t)s[i + 2]))));
             i += 3;
         } else {
             AIPA_TRY(aipa_buf_putc(out, '%'));
@@ -343,13 +301,13 @@ aipa_err aipa_case_expand_bytes(const char *s, size_t n, struct aipa_buf *out)
                     p++;
                     continue;
                 }
-                if (*p != '%' || end - p < 3 || hexval(p[1]) < 0 || hexval(p[2]) < 0) {
+                if (*p != '%' || end - p < 3 || aipa_hex_digit((uint8_t)p[1]) < 0 || aipa_hex_digit((uint8_t)p[2]) < 0) {
                     return AIPA_EPARSE;
                 }
                 if (out->len >= AIPA_CASE_MAX_EXPANDED) {
                     return AIPA_ETOOBIG;
                 }
-                AIPA_TRY(aipa_buf_putc(out, (char)(hexval(p[1]) * 16 + hexval(p[2]))));
+                AIPA_TRY(aipa_buf_putc(out, (char)(aipa_hex_digit((uint8_t)p[1]) * 16 + aipa_hex_digit((uint8_t)p[2]))));
                 p += 3;
             }
             i = (size_t)(end - s) + 5;
@@ -1574,6 +1532,66 @@ static aipa_err load_across(struct lctx *x, const char *where, const cJSON *v,
     return AIPA_OK;
 }
 
+/* A step's "pin": the variant axes it fixes whatever the run varies. */
+static aipa_err load_pin(struct lctx *x, const char *where, const cJSON *it, struct aipa_step *s)
+{
+    static const char *const pkeys[] = {"signature", "shape", "format"};
+    const cJSON *p;
+    char w[128];
+
+    WPATH(w, "%s.pin", where);
+    if (!cJSON_IsObject(it) || cJSON_GetArraySize(it) == 0) {
+        return fail(x, w, "must be an object with signature, shape and/or format");
+    }
+    AIPA_TRY(check_keys(x, w, it, pkeys, 3));
+    if ((p = cJSON_GetObjectItemCaseSensitive(it, "signature")) != NULL) {
+        AIPA_TRY(load_axis(x, w, p, aipa__sig_names, 2, &s->pin.sig, true));
+    }
+    if ((p = cJSON_GetObjectItemCaseSensitive(it, "shape")) != NULL) {
+        AIPA_TRY(load_axis(x, w, p, aipa__shape_names, 3, &s->pin.shape, true));
+    }
+    if ((p = cJSON_GetObjectItemCaseSensitive(it, "format")) != NULL) {
+        AIPA_TRY(load_axis(x, w, p, aipa__fmt_names, 2, &s->pin.fmt, true));
+    }
+    if (s->pin.sig == AIPA_VSIG_V3 && s->pin.shape == AIPA_VSHAPE_POST_FORM) {
+        return fail(x, w, "V3 never carries a form body");
+    }
+    return AIPA_OK;
+}
+
+/* A step's "expect": its acceptable outcomes, which must cover the case's editions. */
+static aipa_err load_expect(struct lctx *x, const char *where, const cJSON *v, struct aipa_step *s)
+{
+    const cJSON *it;
+    char w[128];
+    unsigned covered = 0;
+
+    it = cJSON_GetObjectItemCaseSensitive(v, "expect");
+    WPATH(w, "%s.expect", where);
+    if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0 ||
+        (size_t)cJSON_GetArraySize(it) > AIPA_CASE_MAX_OUTCOMES) {
+        return fail(x, w, "must be a list of 1..%u acceptable outcomes", AIPA_CASE_MAX_OUTCOMES);
+    }
+    s->outcomes = aipa_calloc((size_t)cJSON_GetArraySize(it), sizeof(*s->outcomes));
+    if (s->outcomes == NULL) {
+        return AIPA_ENOMEM;
+    }
+    for (const cJSON *o = it->child; o != NULL; o = o->next) {
+        WPATH(w, "%s.expect[%zu]", where, s->outcome_count);
+        s->outcome_count++; /* counted first so a failed load is still freed */
+        AIPA_TRY(load_outcome(x, w, o, &s->outcomes[s->outcome_count - 1]));
+        covered |= s->outcomes[s->outcome_count - 1].editions;
+    }
+    if ((covered & x->c->editions) != x->c->editions) {
+        unsigned missing = x->c->editions & ~covered;
+
+        WPATH(w, "%s.expect", where);
+        return fail(x, w, "no outcome for edition %s",
+                    aipa_edition_name(missing & AIPA_ED_2018 ? AIPA_ED_2018 : AIPA_ED_2024));
+    }
+    return AIPA_OK;
+}
+
 static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
 {
     static const char *const keys[] = {"name",     "request", "raw",    "wire",
@@ -1581,7 +1599,6 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
                                        "parallel", "expect",  "across"};
     const cJSON *it, *req, *raw, *wire;
     char where[64], w[128];
-    unsigned covered = 0;
 
     WPATH(where, "steps[%zu]", x->step);
     if (!cJSON_IsObject(v)) {
@@ -1640,26 +1657,7 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
         return AIPA_ENOMEM;
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "pin")) != NULL) {
-        static const char *const pkeys[] = {"signature", "shape", "format"};
-        const cJSON *p;
-
-        WPATH(w, "%s.pin", where);
-        if (!cJSON_IsObject(it) || cJSON_GetArraySize(it) == 0) {
-            return fail(x, w, "must be an object with signature, shape and/or format");
-        }
-        AIPA_TRY(check_keys(x, w, it, pkeys, 3));
-        if ((p = cJSON_GetObjectItemCaseSensitive(it, "signature")) != NULL) {
-            AIPA_TRY(load_axis(x, w, p, aipa__sig_names, 2, &s->pin.sig, true));
-        }
-        if ((p = cJSON_GetObjectItemCaseSensitive(it, "shape")) != NULL) {
-            AIPA_TRY(load_axis(x, w, p, aipa__shape_names, 3, &s->pin.shape, true));
-        }
-        if ((p = cJSON_GetObjectItemCaseSensitive(it, "format")) != NULL) {
-            AIPA_TRY(load_axis(x, w, p, aipa__fmt_names, 2, &s->pin.fmt, true));
-        }
-        if (s->pin.sig == AIPA_VSIG_V3 && s->pin.shape == AIPA_VSHAPE_POST_FORM) {
-            return fail(x, w, "V3 never carries a form body");
-        }
+        AIPA_TRY(load_pin(x, where, it, s));
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "tamper")) != NULL) {
         WPATH(w, "%s.tamper", where);
@@ -1686,29 +1684,7 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
         }
         s->parallel = cJSON_IsTrue(it);
     }
-    it = cJSON_GetObjectItemCaseSensitive(v, "expect");
-    WPATH(w, "%s.expect", where);
-    if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0 ||
-        (size_t)cJSON_GetArraySize(it) > AIPA_CASE_MAX_OUTCOMES) {
-        return fail(x, w, "must be a list of 1..%u acceptable outcomes", AIPA_CASE_MAX_OUTCOMES);
-    }
-    s->outcomes = aipa_calloc((size_t)cJSON_GetArraySize(it), sizeof(*s->outcomes));
-    if (s->outcomes == NULL) {
-        return AIPA_ENOMEM;
-    }
-    for (const cJSON *o = it->child; o != NULL; o = o->next) {
-        WPATH(w, "%s.expect[%zu]", where, s->outcome_count);
-        s->outcome_count++; /* counted first so a failed load is still freed */
-        AIPA_TRY(load_outcome(x, w, o, &s->outcomes[s->outcome_count - 1]));
-        covered |= s->outcomes[s->outcome_count - 1].editions;
-    }
-    if ((covered & x->c->editions) != x->c->editions) {
-        unsigned missing = x->c->editions & ~covered;
-
-        WPATH(w, "%s.expect", where);
-        return fail(x, w, "no outcome for edition %s",
-                    aipa_edition_name(missing & AIPA_ED_2018 ? AIPA_ED_2018 : AIPA_ED_2024));
-    }
+    AIPA_TRY(load_expect(x, where, v, s));
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "across")) != NULL) {
         WPATH(w, "%s.across", where);
         if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) == 0 || cJSON_GetArraySize(it) > 8) {
@@ -1729,13 +1705,68 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
     return AIPA_OK;
 }
 
+/* A case's "doc": the clause it checks, quoted, and where it comes from. */
+static aipa_err load_doc(struct lctx *x, const cJSON *doc)
+{
+    static const char *const dkeys[] = {"clause", "source", "edition_note"};
+    struct aipa_case *c = x->c;
+    const cJSON *it;
+
+    if (!cJSON_IsObject(doc)) {
+        return fail(x, "doc", "is required: {\"clause\": ..., \"source\": ...}");
+    }
+    AIPA_TRY(check_keys(x, "doc", doc, dkeys, 3));
+    it = cJSON_GetObjectItemCaseSensitive(doc, "clause");
+    if (it == NULL) {
+        return fail(x, "doc", "clause is required (quote the requirement)");
+    }
+    AIPA_TRY(dup_str(x, "doc.clause", it, true, &c->clause));
+    it = cJSON_GetObjectItemCaseSensitive(doc, "source");
+    if (it == NULL) {
+        return fail(x, "doc", "source is required (spec/<file>#<anchor> or a URL)");
+    }
+    AIPA_TRY(dup_str(x, "doc.source", it, true, &c->source));
+    if ((it = cJSON_GetObjectItemCaseSensitive(doc, "edition_note")) != NULL &&
+        !cJSON_IsString(it)) {
+        return fail(x, "doc.edition_note", "must be a string");
+    }
+    return AIPA_OK;
+}
+
+/* A case's "tags": names a run selects cases by. */
+static aipa_err load_tags(struct lctx *x, const cJSON *it)
+{
+    struct aipa_case *c = x->c;
+    const cJSON *t;
+    size_t n = cJSON_IsArray(it) ? (size_t)cJSON_GetArraySize(it) : SIZE_MAX;
+
+    if (n > AIPA_CASE_MAX_TAGS) {
+        return fail(x, "tags", "must be a list of at most %u tags", AIPA_CASE_MAX_TAGS);
+    }
+    c->tags = aipa_calloc(n, sizeof(*c->tags));
+    if (c->tags == NULL) {
+        return AIPA_ENOMEM;
+    }
+    cJSON_ArrayForEach(t, it)
+    {
+        if (!cJSON_IsString(t) || !is_tag(t->valuestring)) {
+            return fail(x, "tags", "tags are [a-z0-9][a-z0-9_-]* (at most 64 bytes)");
+        }
+        c->tags[c->tag_count] = aipa_strdup(t->valuestring);
+        if (c->tags[c->tag_count++] == NULL) {
+            return AIPA_ENOMEM;
+        }
+    }
+    return AIPA_OK;
+}
+
 static aipa_err load_case(struct lctx *x, const cJSON *root)
 {
     static const char *const keys[] = {"format", "id",       "title",    "doc",
                                        "level",  "tags",     "editions", "fixtures",
                                        "pool",   "variants", "disabled", "steps"};
     struct aipa_case *c = x->c;
-    const cJSON *it, *doc;
+    const cJSON *it;
 
     if (!cJSON_IsObject(root)) {
         return fail(x, "", "a case file holds one JSON object");
@@ -1761,29 +1792,7 @@ static aipa_err load_case(struct lctx *x, const cJSON *root)
         return fail(x, "", "title is required");
     }
     AIPA_TRY(dup_str(x, "title", it, true, &c->title));
-    doc = cJSON_GetObjectItemCaseSensitive(root, "doc");
-    if (!cJSON_IsObject(doc)) {
-        return fail(x, "doc", "is required: {\"clause\": ..., \"source\": ...}");
-    }
-    {
-        static const char *const dkeys[] = {"clause", "source", "edition_note"};
-
-        AIPA_TRY(check_keys(x, "doc", doc, dkeys, 3));
-    }
-    it = cJSON_GetObjectItemCaseSensitive(doc, "clause");
-    if (it == NULL) {
-        return fail(x, "doc", "clause is required (quote the requirement)");
-    }
-    AIPA_TRY(dup_str(x, "doc.clause", it, true, &c->clause));
-    it = cJSON_GetObjectItemCaseSensitive(doc, "source");
-    if (it == NULL) {
-        return fail(x, "doc", "source is required (spec/<file>#<anchor> or a URL)");
-    }
-    AIPA_TRY(dup_str(x, "doc.source", it, true, &c->source));
-    if ((it = cJSON_GetObjectItemCaseSensitive(doc, "edition_note")) != NULL &&
-        !cJSON_IsString(it)) {
-        return fail(x, "doc.edition_note", "must be a string");
-    }
+    AIPA_TRY(load_doc(x, cJSON_GetObjectItemCaseSensitive(root, "doc")));
     it = cJSON_GetObjectItemCaseSensitive(root, "level");
     if (cJSON_IsString(it) && strcmp(it->valuestring, "MUST") == 0) {
         c->level = AIPA_LEVEL_MUST;
@@ -1793,26 +1802,7 @@ static aipa_err load_case(struct lctx *x, const cJSON *root)
         return fail(x, "level", "is required: \"MUST\" or \"SHOULD\"");
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "tags")) != NULL) {
-        const cJSON *t;
-        size_t n = cJSON_IsArray(it) ? (size_t)cJSON_GetArraySize(it) : SIZE_MAX;
-
-        if (n > AIPA_CASE_MAX_TAGS) {
-            return fail(x, "tags", "must be a list of at most %u tags", AIPA_CASE_MAX_TAGS);
-        }
-        c->tags = aipa_calloc(n, sizeof(*c->tags));
-        if (c->tags == NULL) {
-            return AIPA_ENOMEM;
-        }
-        cJSON_ArrayForEach(t, it)
-        {
-            if (!cJSON_IsString(t) || !is_tag(t->valuestring)) {
-                return fail(x, "tags", "tags are [a-z0-9][a-z0-9_-]* (at most 64 bytes)");
-            }
-            c->tags[c->tag_count] = aipa_strdup(t->valuestring);
-            if (c->tags[c->tag_count++] == NULL) {
-                return AIPA_ENOMEM;
-            }
-        }
+        AIPA_TRY(load_tags(x, it));
     }
     c->editions = AIPA_ED_ALL;
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "editions")) != NULL) {
@@ -1925,7 +1915,7 @@ aipa_err aipa_case_load_file(const char *path, struct aipa_case **out, struct ai
 
     *out = NULL;
     /* A longer file is cut just past the limit, which aipa_case_parse reports. */
-    AIPA_TRY(aipa__read_file(path, AIPA_CASE_MAX_BYTES, &data, &n, err));
+    AIPA_TRY(aipa_read_file(path, AIPA_CASE_MAX_BYTES, &data, &n, err));
     e = aipa_case_parse(data, n, path, out, err);
     aipa_free(data);
     return e;

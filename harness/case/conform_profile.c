@@ -5,7 +5,7 @@
  * on cleanup.
  */
 #include "aipa/conform.h"
-#include "conform_int.h"
+#include "case_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -160,6 +160,112 @@ static const char *env_of(const cJSON *obj, const char *key)
     return getenv(k->valuestring);
 }
 
+/* "variants": the signature, shape and format axes a run may use. */
+static aipa_err load_variants(struct aipa_profile *p, const cJSON *it, const char *origin,
+                              struct aipa_buf *err)
+{
+    const cJSON *a;
+
+    if (!cJSON_IsObject(it)) {
+        return perr(err, origin, "variants", "must be an object");
+    }
+    if ((a = cJSON_GetObjectItemCaseSensitive(it, "signature")) != NULL &&
+        aipa__axis_bits(a, aipa__sig_names, 2, &p->variants.sig) != AIPA_OK) {
+        return perr(err, origin, "variants.signature", "a list of \"v1\", \"v3\"");
+    }
+    if ((a = cJSON_GetObjectItemCaseSensitive(it, "shape")) != NULL &&
+        aipa__axis_bits(a, aipa__shape_names, 3, &p->variants.shape) != AIPA_OK) {
+        return perr(err, origin, "variants.shape",
+                    "a list of \"get\", \"post-query\", \"post-form\"");
+    }
+    if ((a = cJSON_GetObjectItemCaseSensitive(it, "format")) != NULL &&
+        aipa__axis_bits(a, aipa__fmt_names, 2, &p->variants.fmt) != AIPA_OK) {
+        return perr(err, origin, "variants.format", "a list of \"xml\", \"json\"");
+    }
+    return AIPA_OK;
+}
+
+/* "fixtures": the fixture protocol and its token, or static InstanceIds. */
+static aipa_err load_fixtures(struct aipa_profile *p, const cJSON *it, const char *origin,
+                              struct aipa_buf *err)
+{
+    const cJSON *proto = cJSON_GetObjectItemCaseSensitive(it, "protocol");
+    const cJSON *stat = cJSON_GetObjectItemCaseSensitive(it, "static");
+
+    if (!cJSON_IsObject(it)) {
+        return perr(err, origin, "fixtures", "must be an object");
+    }
+    if (cJSON_IsTrue(proto)) {
+        const char *tok = env_of(it, "token_env");
+
+        p->fixture_protocol = true;
+        if (cJSON_GetObjectItemCaseSensitive(it, "token_env") != NULL) {
+            if (tok == NULL) {
+                return perr(err, origin, "fixtures.token_env",
+                            "names an environment variable that is not set");
+            }
+            AIPA_TRY(replace_str(&p->fixture_token, tok));
+        }
+    } else if (proto != NULL && !cJSON_IsFalse(proto)) {
+        return perr(err, origin, "fixtures.protocol", "must be true or false");
+    }
+    if (stat != NULL) {
+        const cJSON *e;
+
+        if (!cJSON_IsObject(stat)) {
+            return perr(err, origin, "fixtures.static", "must map names to InstanceIds");
+        }
+        cJSON_ArrayForEach(e, stat)
+        {
+            if (!cJSON_IsString(e) || e->valuestring[0] == '\0') {
+                return perr(err, origin, "fixtures.static", "values must be InstanceIds");
+            }
+        }
+        cJSON_Delete(p->static_fixtures);
+        p->static_fixtures = cJSON_Duplicate(stat, true);
+        if (p->static_fixtures == NULL) {
+            return AIPA_ENOMEM;
+        }
+    }
+    return AIPA_OK;
+}
+
+/* "credentials": principals whose key and secret come from the environment. */
+static aipa_err load_credentials(struct aipa_profile *p, const cJSON *it, const char *origin,
+                                 struct aipa_buf *err)
+{
+    const cJSON *c;
+
+    if (!cJSON_IsObject(it)) {
+        return perr(err, origin, "credentials",
+                    "must map principal names to "
+                    "{id_env, secret_env}");
+    }
+    cJSON_ArrayForEach(c, it)
+    {
+        const char *id = env_of(c, "id_env");
+        const char *secret = env_of(c, "secret_env");
+
+        if (!cJSON_IsObject(c) || cJSON_GetObjectItemCaseSensitive(c, "id_env") == NULL ||
+            cJSON_GetObjectItemCaseSensitive(c, "secret_env") == NULL) {
+            aipa__note(err,
+                       "%s: credentials.%.40s: needs id_env and secret_env (secrets "
+                       "are only read from the environment)",
+                       origin, c->string);
+            return AIPA_EPARSE;
+        }
+        const char *token = env_of(c, "token_env");
+
+        if (id == NULL || secret == NULL ||
+            (cJSON_GetObjectItemCaseSensitive(c, "token_env") != NULL && token == NULL)) {
+            continue; /* not configured here: cases needing it skip */
+        }
+        AIPA_TRY(aipa_profile_set_principal(p, c->string, id, secret));
+        AIPA_TRY(aipa_profile_set_token(p, c->string, token));
+    }
+    return AIPA_OK;
+}
+
 static aipa_err load_profile(struct aipa_profile *p, const cJSON *root, const char *origin,
                              struct aipa_buf *err)
 {
@@ -209,95 +315,13 @@ static aipa_err load_profile(struct aipa_profile *p, const cJSON *root, const ch
         }
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "variants")) != NULL) {
-        const cJSON *a;
-
-        if (!cJSON_IsObject(it)) {
-            return perr(err, origin, "variants", "must be an object");
-        }
-        if ((a = cJSON_GetObjectItemCaseSensitive(it, "signature")) != NULL &&
-            aipa__axis_bits(a, aipa__sig_names, 2, &p->variants.sig) != AIPA_OK) {
-            return perr(err, origin, "variants.signature", "a list of \"v1\", \"v3\"");
-        }
-        if ((a = cJSON_GetObjectItemCaseSensitive(it, "shape")) != NULL &&
-            aipa__axis_bits(a, aipa__shape_names, 3, &p->variants.shape) != AIPA_OK) {
-            return perr(err, origin, "variants.shape",
-                        "a list of \"get\", \"post-query\", \"post-form\"");
-        }
-        if ((a = cJSON_GetObjectItemCaseSensitive(it, "format")) != NULL &&
-            aipa__axis_bits(a, aipa__fmt_names, 2, &p->variants.fmt) != AIPA_OK) {
-            return perr(err, origin, "variants.format", "a list of \"xml\", \"json\"");
-        }
+        AIPA_TRY(load_variants(p, it, origin, err));
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "fixtures")) != NULL) {
-        const cJSON *proto = cJSON_GetObjectItemCaseSensitive(it, "protocol");
-        const cJSON *stat = cJSON_GetObjectItemCaseSensitive(it, "static");
-
-        if (!cJSON_IsObject(it)) {
-            return perr(err, origin, "fixtures", "must be an object");
-        }
-        if (cJSON_IsTrue(proto)) {
-            const char *tok = env_of(it, "token_env");
-
-            p->fixture_protocol = true;
-            if (cJSON_GetObjectItemCaseSensitive(it, "token_env") != NULL) {
-                if (tok == NULL) {
-                    return perr(err, origin, "fixtures.token_env",
-                                "names an environment variable that is not set");
-                }
-                AIPA_TRY(replace_str(&p->fixture_token, tok));
-            }
-        } else if (proto != NULL && !cJSON_IsFalse(proto)) {
-            return perr(err, origin, "fixtures.protocol", "must be true or false");
-        }
-        if (stat != NULL) {
-            const cJSON *e;
-
-            if (!cJSON_IsObject(stat)) {
-                return perr(err, origin, "fixtures.static", "must map names to InstanceIds");
-            }
-            cJSON_ArrayForEach(e, stat)
-            {
-                if (!cJSON_IsString(e) || e->valuestring[0] == '\0') {
-                    return perr(err, origin, "fixtures.static", "values must be InstanceIds");
-                }
-            }
-            cJSON_Delete(p->static_fixtures);
-            p->static_fixtures = cJSON_Duplicate(stat, true);
-            if (p->static_fixtures == NULL) {
-                return AIPA_ENOMEM;
-            }
-        }
+        AIPA_TRY(load_fixtures(p, it, origin, err));
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "credentials")) != NULL) {
-        const cJSON *c;
-
-        if (!cJSON_IsObject(it)) {
-            return perr(err, origin, "credentials",
-                        "must map principal names to "
-                        "{id_env, secret_env}");
-        }
-        cJSON_ArrayForEach(c, it)
-        {
-            const char *id = env_of(c, "id_env");
-            const char *secret = env_of(c, "secret_env");
-
-            if (!cJSON_IsObject(c) || cJSON_GetObjectItemCaseSensitive(c, "id_env") == NULL ||
-                cJSON_GetObjectItemCaseSensitive(c, "secret_env") == NULL) {
-                aipa__note(err,
-                           "%s: credentials.%.40s: needs id_env and secret_env (secrets "
-                           "are only read from the environment)",
-                           origin, c->string);
-                return AIPA_EPARSE;
-            }
-            const char *token = env_of(c, "token_env");
-
-            if (id == NULL || secret == NULL ||
-                (cJSON_GetObjectItemCaseSensitive(c, "token_env") != NULL && token == NULL)) {
-                continue; /* not configured here: cases needing it skip */
-            }
-            AIPA_TRY(aipa_profile_set_principal(p, c->string, id, secret));
-            AIPA_TRY(aipa_profile_set_token(p, c->string, token));
-        }
+        AIPA_TRY(load_credentials(p, it, origin, err));
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "timeout_ms")) != NULL) {
         if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > 600000) {
@@ -357,7 +381,7 @@ aipa_err aipa_profile_load(struct aipa_profile *p, const char *path, struct aipa
     aipa_err e;
 
     /* A longer file is cut just past the limit, which aipa_profile_parse reports. */
-    AIPA_TRY(aipa__read_file(path, PROFILE_MAX_BYTES, &data, &n, err));
+    AIPA_TRY(aipa_read_file(path, PROFILE_MAX_BYTES, &data, &n, err));
     e = aipa_profile_parse(p, data, n, path, err);
     aipa_free(data);
     return e;

@@ -433,19 +433,25 @@ static int parse_args(int argc, char **argv, struct cli *c, const char *usage, c
 static char *load_secret(const struct cli *c, const char *cmd)
 {
     if (c->secret_file != NULL) {
-        FILE *f = fopen(c->secret_file, "r");
-        if (f == NULL) {
-            fprintf(stderr, "aipa %s: cannot read --secret-file %s: %s\n", cmd, c->secret_file,
-                    strerror(errno));
+        char *s = NULL;
+        size_t n = 0;
+        struct aipa_buf why;
+        aipa_buf_init(&why, 4096);
+        if (aipa_read_file(c->secret_file, SECRET_FILE_MAX, &s, &n, &why) != AIPA_OK) {
+            fprintf(stderr, "aipa %s: cannot read --secret-file %s\n", cmd,
+                    why.ptr != NULL ? why.ptr : c->secret_file);
+            aipa_buf_cleanup(&why);
             return NULL;
         }
-        char buf[SECRET_FILE_MAX + 1];
-        size_t n = fread(buf, 1, SECRET_FILE_MAX, f);
-        fclose(f);
-        buf[n] = '\0';
-        buf[strcspn(buf, "\r\n")] = '\0';
-        char *s = aipa_strdup(buf);
-        aipa_memzero(buf, sizeof(buf));
+        aipa_buf_cleanup(&why);
+        if (n > SECRET_FILE_MAX) { /* never a silently shortened secret */
+            fprintf(stderr, "aipa %s: --secret-file %s is longer than %u bytes\n", cmd,
+                    c->secret_file, (unsigned)SECRET_FILE_MAX);
+            aipa_memzero(s, n);
+            aipa_free(s);
+            return NULL;
+        }
+        s[strcspn(s, "\r\n")] = '\0';
         return s;
     }
     const char *env = c->secret_env != NULL ? c->secret_env : "AIPA_ACCESS_KEY_SECRET";

@@ -293,177 +293,181 @@ static void stop_embedded(struct embedded *em)
     }
 }
 
-int aipa_fuzz_main(int argc, char **argv)
-{
-    struct embedded em;
+/* What aipa fuzz's command line gives, before the run's defaults are filled in. */
+struct fuzz_args {
     struct aipa_lf_config cfg;
     const char *dicts[MAX_LIST];
-    size_t dict_n = 0;
+    size_t dict_n;
     const char *case_dirs[MAX_LIST];
-    size_t case_n = 0;
+    size_t case_n;
     const char *instances[AIPA_LF_MAX_FIXTURES];
-    size_t inst_n = 0;
-    bool quiet = false;
-    bool framing = false;
-    glob_t dict_glob;
-    int status;
-    char default_cases[1024];
+    size_t inst_n;
+    bool quiet;
+    bool framing;
+};
+
+/* A numeric option: -1 when taken, 2 for a bad value, 0 when c is not one. */
+static int take_number(int c, struct fuzz_args *a)
+{
     uint64_t u;
+
+    switch (c) {
+    case OPT_REQUESTS:
+        if (!parse_u64(optarg, 0, UINT64_MAX / 2, &a->cfg.requests)) {
+            return bad("requests", optarg);
+        }
+        return -1;
+    case OPT_TIME:
+        if (!parse_double(optarg, 0.0, 1e9, &a->cfg.time_s)) {
+            return bad("time", optarg);
+        }
+        return -1;
+    case OPT_RATE:
+        if (!parse_double(optarg, 0.0, 1e9, &a->cfg.rate)) {
+            return bad("rate", optarg);
+        }
+        return -1;
+    case OPT_SEED:
+        if (!parse_u64(optarg, 0, UINT64_MAX, &a->cfg.seed)) {
+            return bad("seed", optarg);
+        }
+        return -1;
+    case OPT_JOBS:
+        if (!parse_u64(optarg, 1, AIPA_LF_MAX_JOBS, &u)) {
+            return bad("jobs", optarg);
+        }
+        a->cfg.jobs = (unsigned)u;
+        return -1;
+    case OPT_RESET_EVERY:
+        if (!parse_u64(optarg, 1, 1000000, &a->cfg.reset_every)) {
+            return bad("reset-every", optarg);
+        }
+        return -1;
+    case OPT_SEQ_LEN:
+        if (!parse_u64(optarg, 1, 64, &u)) {
+            return bad("seq-len", optarg);
+        }
+        a->cfg.seq_len = (size_t)u;
+        return -1;
+    case OPT_TIMEOUT:
+        if (!parse_u64(optarg, 1, 3600000, &u)) {
+            return bad("timeout-ms", optarg);
+        }
+        a->cfg.timeout_ms = (long)u;
+        return -1;
+    case OPT_MIN_BUDGET:
+        if (!parse_u64(optarg, 1, 100000, &u)) {
+            return bad("min-budget", optarg);
+        }
+        a->cfg.min_budget = (size_t)u;
+        return -1;
+    default:
+        return 0;
+    }
+}
+
+/* Any other option: -1 when taken, else the exit status (2: unknown or bad). */
+static int take_option(int c, char **argv, struct fuzz_args *a)
+{
+    switch (c) {
+    case OPT_TARGET:
+        a->cfg.target = optarg;
+        return -1;
+    case OPT_ALLOW_REMOTE:
+        a->cfg.allow_remote = true;
+        return -1;
+    case OPT_TOKEN:
+        a->cfg.token = optarg;
+        return -1;
+    case OPT_NO_FIXTURES:
+        a->cfg.fixtures = false;
+        a->cfg.diff = false;
+        return -1;
+    case OPT_INSTANCE:
+        if (a->inst_n >= AIPA_LF_MAX_FIXTURES) {
+            return bad("instance", "too many (16 at most)");
+        }
+        a->instances[a->inst_n++] = optarg;
+        return -1;
+    case OPT_NO_DIFF:
+        a->cfg.diff = false;
+        return -1;
+    case OPT_EDITION:
+        a->cfg.edition = aipa_edition_parse(optarg);
+        if (a->cfg.edition == 0) {
+            return bad("edition", optarg);
+        }
+        return -1;
+    case OPT_AKID:
+        a->cfg.access_key_id = optarg;
+        return -1;
+    case OPT_WHITELISTED:
+        a->cfg.whitelisted = true;
+        return -1;
+    case OPT_DICT:
+        if (a->dict_n >= MAX_LIST || !is_file(optarg)) {
+            return bad("dict", optarg);
+        }
+        a->dicts[a->dict_n++] = optarg;
+        return -1;
+    case OPT_SEED_CASES:
+        if (a->case_n >= MAX_LIST || !is_dir(optarg)) {
+            return bad("seed-cases", optarg);
+        }
+        a->case_dirs[a->case_n++] = optarg;
+        return -1;
+    case OPT_NO_MINIMIZE:
+        a->cfg.minimize = false;
+        return -1;
+    case OPT_OUT:
+        a->cfg.out_dir = optarg;
+        return -1;
+    case OPT_JSON:
+        a->cfg.json_path = optarg;
+        return -1;
+    case OPT_SARIF:
+        a->cfg.sarif_path = optarg;
+        return -1;
+    case OPT_CASES:
+        a->cfg.cases_dir = optarg;
+        return -1;
+    case OPT_QUIET:
+        a->quiet = true;
+        return -1;
+    case OPT_VERBOSE:
+        a->cfg.verbose = true;
+        return -1;
+    case OPT_FRAMING:
+        a->framing = true;
+        return -1;
+    case OPT_HELP:
+        fputs(usage, stdout);
+        return 0;
+    case ':':
+        fprintf(stderr, "aipa fuzz: %s needs a value\n(see aipa fuzz --help)\n", argv[optind - 1]);
+        return 2;
+    default:
+        fprintf(stderr, "aipa fuzz: unknown option '%s'\n(see aipa fuzz --help)\n",
+                argv[optind - 1]);
+        return 2;
+    }
+}
+
+/* The options, then their checks: -1 to run, else the exit status. */
+static int parse_fuzz_args(int argc, char **argv, struct fuzz_args *a)
+{
     int c;
 
-    memset(&dict_glob, 0, sizeof(dict_glob));
-    memset(&em, 0, sizeof(em));
-    aipa_lf_config_defaults(&cfg);
-    cfg.argv0 = "aipa";
-    if (getenv("AIPA_FIXTURE_TOKEN") != NULL && getenv("AIPA_FIXTURE_TOKEN")[0] != '\0') {
-        cfg.token = getenv("AIPA_FIXTURE_TOKEN");
-    }
-    if (getenv("AIPA_ACCESS_KEY_ID") != NULL && getenv("AIPA_ACCESS_KEY_ID")[0] != '\0') {
-        cfg.access_key_id = getenv("AIPA_ACCESS_KEY_ID");
-    }
-    if (getenv("AIPA_ACCESS_KEY_SECRET") != NULL && getenv("AIPA_ACCESS_KEY_SECRET")[0] != '\0') {
-        cfg.access_key_secret = getenv("AIPA_ACCESS_KEY_SECRET");
-    }
-    if (getenv("AIPA_SECURITY_TOKEN") != NULL && getenv("AIPA_SECURITY_TOKEN")[0] != '\0') {
-        cfg.security_token = getenv("AIPA_SECURITY_TOKEN");
-    }
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_TARGET:
-            cfg.target = optarg;
-            break;
-        case OPT_ALLOW_REMOTE:
-            cfg.allow_remote = true;
-            break;
-        case OPT_REQUESTS:
-            if (!parse_u64(optarg, 0, UINT64_MAX / 2, &cfg.requests)) {
-                return bad("requests", optarg);
-            }
-            break;
-        case OPT_TIME:
-            if (!parse_double(optarg, 0.0, 1e9, &cfg.time_s)) {
-                return bad("time", optarg);
-            }
-            break;
-        case OPT_RATE:
-            if (!parse_double(optarg, 0.0, 1e9, &cfg.rate)) {
-                return bad("rate", optarg);
-            }
-            break;
-        case OPT_SEED:
-            if (!parse_u64(optarg, 0, UINT64_MAX, &cfg.seed)) {
-                return bad("seed", optarg);
-            }
-            break;
-        case OPT_JOBS:
-            if (!parse_u64(optarg, 1, AIPA_LF_MAX_JOBS, &u)) {
-                return bad("jobs", optarg);
-            }
-            cfg.jobs = (unsigned)u;
-            break;
-        case OPT_RESET_EVERY:
-            if (!parse_u64(optarg, 1, 1000000, &cfg.reset_every)) {
-                return bad("reset-every", optarg);
-            }
-            break;
-        case OPT_SEQ_LEN:
-            if (!parse_u64(optarg, 1, 64, &u)) {
-                return bad("seq-len", optarg);
-            }
-            cfg.seq_len = (size_t)u;
-            break;
-        case OPT_TIMEOUT:
-            if (!parse_u64(optarg, 1, 3600000, &u)) {
-                return bad("timeout-ms", optarg);
-            }
-            cfg.timeout_ms = (long)u;
-            break;
-        case OPT_TOKEN:
-            cfg.token = optarg;
-            break;
-        case OPT_NO_FIXTURES:
-            cfg.fixtures = false;
-            cfg.diff = false;
-            break;
-        case OPT_INSTANCE:
-            if (inst_n >= AIPA_LF_MAX_FIXTURES) {
-                return bad("instance", "too many (16 at most)");
-            }
-            instances[inst_n++] = optarg;
-            break;
-        case OPT_NO_DIFF:
-            cfg.diff = false;
-            break;
-        case OPT_EDITION:
-            if (strcmp(optarg, "2018-08-02") == 0) {
-                cfg.edition = AIPA_ED_2018;
-            } else if (strcmp(optarg, "2024-12-20") == 0) {
-                cfg.edition = AIPA_ED_2024;
-            } else {
-                return bad("edition", optarg);
-            }
-            break;
-        case OPT_AKID:
-            cfg.access_key_id = optarg;
-            break;
-        case OPT_WHITELISTED:
-            cfg.whitelisted = true;
-            break;
-        case OPT_DICT:
-            if (dict_n >= MAX_LIST || !is_file(optarg)) {
-                return bad("dict", optarg);
-            }
-            dicts[dict_n++] = optarg;
-            break;
-        case OPT_SEED_CASES:
-            if (case_n >= MAX_LIST || !is_dir(optarg)) {
-                return bad("seed-cases", optarg);
-            }
-            case_dirs[case_n++] = optarg;
-            break;
-        case OPT_NO_MINIMIZE:
-            cfg.minimize = false;
-            break;
-        case OPT_MIN_BUDGET:
-            if (!parse_u64(optarg, 1, 100000, &u)) {
-                return bad("min-budget", optarg);
-            }
-            cfg.min_budget = (size_t)u;
-            break;
-        case OPT_OUT:
-            cfg.out_dir = optarg;
-            break;
-        case OPT_JSON:
-            cfg.json_path = optarg;
-            break;
-        case OPT_SARIF:
-            cfg.sarif_path = optarg;
-            break;
-        case OPT_CASES:
-            cfg.cases_dir = optarg;
-            break;
-        case OPT_QUIET:
-            quiet = true;
-            break;
-        case OPT_VERBOSE:
-            cfg.verbose = true;
-            break;
-        case OPT_FRAMING:
-            framing = true;
-            break;
-        case OPT_HELP:
-            fputs(usage, stdout);
-            return 0;
-        case ':':
-            fprintf(stderr, "aipa fuzz: %s needs a value\n(see aipa fuzz --help)\n",
-                    argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "aipa fuzz: unknown option '%s'\n(see aipa fuzz --help)\n",
-                    argv[optind - 1]);
-            return 2;
+        int st = take_number(c, a);
+
+        if (st == 0) {
+            st = take_option(c, argv, a);
+        }
+        if (st != -1) {
+            return st;
         }
     }
     if (optind < argc) {
@@ -471,50 +475,98 @@ int aipa_fuzz_main(int argc, char **argv)
                 argv[optind]);
         return 2;
     }
-    if (inst_n > 0 && cfg.fixtures) {
+    if (a->inst_n > 0 && a->cfg.fixtures) {
         fprintf(stderr, "aipa fuzz: --instance needs --no-fixtures\n");
         return 2;
     }
-    if (cfg.target == NULL && !cfg.fixtures) {
+    if (a->cfg.target == NULL && !a->cfg.fixtures) {
         fprintf(stderr, "aipa fuzz: the embedded server always has the fixture protocol\n");
         return 2;
     }
-    cfg.instances = instances;
-    cfg.instance_count = inst_n;
+    return -1;
+}
+
+/* The source tree's dictionaries and cases, when none were given and they are there. */
+static void source_defaults(struct fuzz_args *a, glob_t *dict_glob, char *cases, size_t cases_cap)
+{
 #ifdef AIPA_SOURCE_DIR
-    /* the source tree's dictionaries and cases, when they are there */
-    if (dict_n == 0) {
+    if (a->dict_n == 0) {
         char pattern[1024];
         snprintf(pattern, sizeof(pattern), "%s/fuzz/*.dict", AIPA_SOURCE_DIR);
-        if (glob(pattern, 0, NULL, &dict_glob) == 0) {
-            for (size_t i = 0; i < dict_glob.gl_pathc && dict_n < MAX_LIST; i++) {
-                dicts[dict_n++] = dict_glob.gl_pathv[i];
+        if (glob(pattern, 0, NULL, dict_glob) == 0) {
+            for (size_t i = 0; i < dict_glob->gl_pathc && a->dict_n < MAX_LIST; i++) {
+                a->dicts[a->dict_n++] = dict_glob->gl_pathv[i];
             }
         }
     }
-    if (case_n == 0) {
-        snprintf(default_cases, sizeof(default_cases), "%s/conformance/cases", AIPA_SOURCE_DIR);
-        if (is_dir(default_cases)) {
-            case_dirs[case_n++] = default_cases;
+    if (a->case_n == 0) {
+        snprintf(cases, cases_cap, "%s/conformance/cases", AIPA_SOURCE_DIR);
+        if (is_dir(cases)) {
+            a->case_dirs[a->case_n++] = cases;
         }
     }
 #else
-    (void)default_cases;
+    (void)a;
+    (void)dict_glob;
+    (void)cases;
+    (void)cases_cap;
 #endif
-    cfg.dicts = dicts;
-    cfg.dict_count = dict_n;
-    cfg.seed_case_dirs = case_dirs;
-    cfg.seed_case_dir_count = case_n;
-    cfg.progress = quiet ? NULL : stderr;
-    if (framing) {
-        globfree(&dict_glob);
-        return framing_main(&cfg);
+}
+
+/* The four environment variables, each taken only when set and not empty. */
+static void from_environment(struct aipa_lf_config *cfg)
+{
+    const char *v;
+
+    if ((v = getenv("AIPA_FIXTURE_TOKEN")) != NULL && v[0] != '\0') {
+        cfg->token = v;
     }
-    if (cfg.target == NULL && start_embedded(&em, &cfg) != AIPA_OK) {
+    if ((v = getenv("AIPA_ACCESS_KEY_ID")) != NULL && v[0] != '\0') {
+        cfg->access_key_id = v;
+    }
+    if ((v = getenv("AIPA_ACCESS_KEY_SECRET")) != NULL && v[0] != '\0') {
+        cfg->access_key_secret = v;
+    }
+    if ((v = getenv("AIPA_SECURITY_TOKEN")) != NULL && v[0] != '\0') {
+        cfg->security_token = v;
+    }
+}
+
+int aipa_fuzz_main(int argc, char **argv)
+{
+    struct embedded em;
+    struct fuzz_args a;
+    glob_t dict_glob;
+    int status;
+    char default_cases[1024];
+
+    memset(&dict_glob, 0, sizeof(dict_glob));
+    memset(&em, 0, sizeof(em));
+    memset(&a, 0, sizeof(a));
+    aipa_lf_config_defaults(&a.cfg);
+    a.cfg.argv0 = "aipa";
+    from_environment(&a.cfg);
+    status = parse_fuzz_args(argc, argv, &a);
+    if (status != -1) {
+        return status;
+    }
+    a.cfg.instances = a.instances;
+    a.cfg.instance_count = a.inst_n;
+    source_defaults(&a, &dict_glob, default_cases, sizeof(default_cases));
+    a.cfg.dicts = a.dicts;
+    a.cfg.dict_count = a.dict_n;
+    a.cfg.seed_case_dirs = a.case_dirs;
+    a.cfg.seed_case_dir_count = a.case_n;
+    a.cfg.progress = a.quiet ? NULL : stderr;
+    if (a.framing) {
+        globfree(&dict_glob);
+        return framing_main(&a.cfg);
+    }
+    if (a.cfg.target == NULL && start_embedded(&em, &a.cfg) != AIPA_OK) {
         fprintf(stderr, "aipa fuzz: could not start the embedded reference server\n");
         status = 2;
     } else {
-        status = aipa_lf_run(&cfg, NULL);
+        status = aipa_lf_run(&a.cfg, NULL);
     }
     stop_embedded(&em);
     globfree(&dict_glob);

@@ -180,27 +180,18 @@ static bool parse_listen(const char *s, char *addr, size_t cap, uint16_t *port)
 
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    struct aipa_buf b;
-    char chunk[65536];
-    size_t n;
-    char *out;
+    struct aipa_buf why;
+    char *out = NULL;
 
-    if (f == NULL) {
-        fprintf(stderr, "aipa serve: cannot open %s: %s\n", path, strerror(errno));
-        return NULL;
+    aipa_buf_init(&why, 4096);
+    if (aipa_read_file(path, MAX_FILE, &out, len, &why) != AIPA_OK) {
+        fprintf(stderr, "aipa serve: %s\n", why.ptr != NULL ? why.ptr : path);
+    } else if (*len > MAX_FILE) {
+        fprintf(stderr, "aipa serve: %s is larger than %u bytes\n", path, MAX_FILE);
+        aipa_free(out);
+        out = NULL;
     }
-    aipa_buf_init(&b, MAX_FILE);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (aipa_buf_append(&b, chunk, n) != AIPA_OK) {
-            fprintf(stderr, "aipa serve: %s is larger than %u bytes\n", path, MAX_FILE);
-            aipa_buf_cleanup(&b);
-            fclose(f);
-            return NULL;
-        }
-    }
-    fclose(f);
-    out = aipa_buf_steal(&b, len);
+    aipa_buf_cleanup(&why);
     return out;
 }
 
@@ -391,11 +382,8 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
             break;
         }
         case OPT_EDITION:
-            if (strcmp(optarg, "2018-08-02") == 0) {
-                o->cfg.edition = AIPA_ED_2018;
-            } else if (strcmp(optarg, "2024-12-20") == 0) {
-                o->cfg.edition = AIPA_ED_2024;
-            } else {
+            o->cfg.edition = aipa_edition_parse(optarg);
+            if (o->cfg.edition == 0) {
                 fprintf(stderr, "aipa serve: --edition is 2018-08-02 or 2024-12-20\n");
                 return 2;
             }
@@ -533,7 +521,7 @@ out:
 static void print_banner(const struct serve_opts *o, struct aipa_srv *srv)
 {
     unsigned ed = aipa_model_edition(aipa_srv_model(srv));
-    const char *name = ed == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20";
+    const char *name = aipa_edition_name(ed == AIPA_ED_2018 ? AIPA_ED_2018 : AIPA_ED_2024);
     unsigned asked = o->cfg.edition != 0 ? o->cfg.edition : AIPA_ED_2024;
 
     printf("edition %s%s, seed %" PRIu64 "\n", name,
@@ -542,7 +530,7 @@ static void print_banner(const struct serve_opts *o, struct aipa_srv *srv)
         fprintf(stderr,
                 "aipa serve: WARNING: %s sets Edition %s, which overrides --edition %s; "
                 "serving %s (remove Edition from the file, or change --edition)\n",
-                o->state_file, name, asked == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20", name);
+                o->state_file, name, aipa_edition_name(asked), name);
     }
     if (o->cfg.throttle_rate > 0) {
         printf("throttle: %g requests/s per AccessKeyId, bursts of %g; beyond: Throttling.User "

@@ -1307,13 +1307,13 @@ static aipa_err sync_reference(struct engine *e)
         AIPA_TRY(fixture_both(e, true, false, "GET", "/_aipa/info", NULL));
         if (aipa_fixture_string(&e->rt.body, "Edition", ed, sizeof(ed)) == AIPA_OK &&
             e->edition == 0) {
-            e->edition = strcmp(ed, "2018-08-02") == 0 ? AIPA_ED_2018 : AIPA_ED_2024;
+            e->edition = aipa_edition_parse(ed) == AIPA_ED_2018 ? AIPA_ED_2018 : AIPA_ED_2024;
         }
         if (e->cfg->edition != 0 && e->cfg->edition != e->edition) {
             /* the user asked for an edition: switch the target to it */
             char body[64];
             snprintf(body, sizeof(body), "{\"Edition\":\"%s\"}",
-                     e->cfg->edition == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20");
+                     aipa_edition_name(e->cfg->edition));
             AIPA_TRY(fixture_both(e, true, false, "PUT", "/_aipa/edition", body));
             e->edition = e->cfg->edition;
         }
@@ -1336,11 +1336,7 @@ static aipa_err sync_reference(struct engine *e)
 
 static void fnv(uint64_t *h, const void *p, size_t n)
 {
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++) {
-        *h ^= b[i];
-        *h *= 0x100000001b3ull;
-    }
+    *h = aipa_fnv1a64(*h, p, n);
 }
 
 static void digest_req(uint64_t *h, const struct aipa_lf_req *r)
@@ -1748,7 +1744,7 @@ static aipa_err worker_setup(struct engine *e0, struct engine *w, unsigned i, st
     w->wcfg.progress = cfg->verbose ? cfg->progress : NULL;
     w->wcfg.rate = cfg->rate / (double)n;
     engine_init(w, &w->wcfg, &w->wstats);
-    w->wstats.digest = 0xcbf29ce484222325ull;
+    w->wstats.digest = AIPA_FNV1A64_BASIS;
     w->shared = true;
     w->worker = i;
     w->sh = sh;
@@ -1808,7 +1804,7 @@ static void run_jobs(struct engine *e)
     unsigned n = cfg->jobs;
     struct engine *ws = aipa_calloc(n, sizeof(*ws));
     struct lf_shared sh;
-    uint64_t digest = 0xcbf29ce484222325ull;
+    uint64_t digest = AIPA_FNV1A64_BASIS;
 
     if (ws == NULL) {
         snprintf(e->harness_error, sizeof(e->harness_error), "out of memory");
@@ -1879,7 +1875,7 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
         stats = &local;
     }
     memset(stats, 0, sizeof(*stats));
-    stats->digest = 0xcbf29ce484222325ull;
+    stats->digest = AIPA_FNV1A64_BASIS;
     if (e == NULL) {
         fprintf(stderr, "aipa fuzz: out of memory\n");
         return 2;
@@ -1933,7 +1929,8 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
                 "fuzz: target %s%s, edition %s, seed %" PRIu64 ", differential %s, %zu "
                 "dictionary values",
                 e->base, cfg->embedded ? " (embedded reference server)" : "",
-                e->edition == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20", cfg->seed,
+                aipa_edition_name(e->edition == AIPA_ED_2018 ? AIPA_ED_2018 : AIPA_ED_2024),
+                cfg->seed,
                 e->diff ? "on" : "off", e->gen.value_count);
         if (cfg->jobs > 1) {
             fprintf(cfg->progress, ", %u workers", cfg->jobs);

@@ -125,20 +125,6 @@ static aipa_err add_name(struct aipa_lf_gen *g, const char *s, size_t n)
     return AIPA_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Decodes the quoted token of one dictionary line into out; false if malformed. */
 static bool dict_token(const char *line, char *out, size_t cap, size_t *out_len)
 {
@@ -156,8 +142,8 @@ static bool dict_token(const char *line, char *out, size_t cap, size_t *out_len)
         }
         if (c == '\\') {
             p++;
-            if (*p == 'x' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-                c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+            if (*p == 'x' && aipa_hex_digit((uint8_t)p[1]) >= 0 && aipa_hex_digit((uint8_t)p[2]) >= 0) {
+                c = (char)(aipa_hex_digit((uint8_t)p[1]) * 16 + aipa_hex_digit((uint8_t)p[2]));
                 p += 2;
             } else if (*p == '\\' || *p == '"') {
                 c = *p;
@@ -229,24 +215,16 @@ static aipa_err walk_json(struct aipa_lf_gen *g, const cJSON *node, bool in_requ
 
 static aipa_err load_case_file(struct aipa_lf_gen *g, const char *path)
 {
-    FILE *f = fopen(path, "rb");
     char *buf = NULL;
     size_t n = 0;
-    aipa_err err = AIPA_OK;
+    aipa_err err = aipa_read_file(path, 256u * 1024u, &buf, &n, NULL);
     cJSON *doc = NULL;
 
-    if (f == NULL) {
-        return AIPA_EIO;
+    if (err != AIPA_OK) {
+        return err;
     }
-    buf = aipa_malloc(256u * 1024u + 1);
-    if (buf == NULL) {
-        fclose(f);
-        return AIPA_ENOMEM;
-    }
-    n = fread(buf, 1, 256u * 1024u, f);
-    fclose(f);
-    buf[n] = '\0';
-    doc = cJSON_ParseWithLength(buf, n);
+    /* A longer file is cut at the limit; the cut JSON does not parse. */
+    doc = cJSON_ParseWithLength(buf, n > 256u * 1024u ? 256u * 1024u : n);
     if (doc != NULL) {
         err = walk_json(g, doc, false);
         cJSON_Delete(doc);

@@ -65,7 +65,7 @@ static aipa_err write_doc(cJSON *doc, const char *path)
 
 static const char *edition_name(unsigned ed)
 {
-    return ed == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20";
+    return aipa_edition_name(ed == AIPA_ED_2018 ? AIPA_ED_2018 : AIPA_ED_2024);
 }
 
 /* ---- values as case-file strings ---- */
@@ -428,12 +428,7 @@ static aipa_err raw_step(const struct aipa_lf_req *r, size_t idx, const struct a
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return aipa_fnv1a64(h, p, n);
 }
 
 static const char *oracle_source(enum aipa_lf_oracle o)
@@ -491,7 +486,7 @@ aipa_err aipa__lf_write_case(struct lf_finding *f, const char *dir, unsigned edi
     cJSON *doc = cJSON_CreateObject();
     cJSON *steps, *tags, *eds, *docobj, *fx;
     char path[1024], sub[1024], title[300], note[600];
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = AIPA_FNV1A64_BASIS;
     aipa_err err = AIPA_OK;
 
     if (doc == NULL) {

@@ -421,11 +421,7 @@ struct name_slot {
 
 static uint64_t hash_name(const char *s)
 {
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *s != '\0'; s++) {
-        h = (h ^ (uint8_t)*s) * 1099511628211u;
-    }
-    return h;
+    return aipa_fnv1a64(AIPA_FNV1A64_BASIS, s, strlen(s));
 }
 
 /*

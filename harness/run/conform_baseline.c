@@ -24,51 +24,11 @@
 #define REPORT_MAX_BYTES              (256u * 1024u * 1024u)
 #define AIPA_CASE_MAX_VARIANTS_PER_ED 16 /* 10 variants, or one case-level result */
 
-aipa_err aipa__read_file(const char *path, size_t max, char **out, size_t *len,
-                         struct aipa_buf *err)
-{
-    FILE *f = fopen(path, "rb");
-    struct aipa_buf b;
-    char chunk[65536];
-    size_t n;
-    aipa_err e = AIPA_OK;
-
-    *out = NULL;
-    *len = 0;
-    if (f == NULL) {
-        aipa__note(err, "%s: cannot open: %s", path, strerror(errno));
-        return AIPA_EIO;
-    }
-    aipa_buf_init(&b, max + 1);
-    while (e == AIPA_OK && b.len <= max && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        size_t room = max + 1 - b.len;
-
-        e = aipa_buf_append(&b, chunk, n < room ? n : room);
-    }
-    if (e == AIPA_OK && ferror(f)) {
-        e = AIPA_EIO;
-    }
-    fclose(f);
-    if (e != AIPA_OK) {
-        aipa__note(err, "%s: %s", path, e == AIPA_EIO ? "read error" : aipa_strerror(e));
-        aipa_buf_cleanup(&b);
-        return e;
-    }
-    if (b.ptr == NULL && (e = aipa_buf_puts(&b, "")) != AIPA_OK) {
-        aipa__note(err, "%s: %s", path, aipa_strerror(e));
-        return e;
-    }
-    *len = b.len;
-    *out = aipa_buf_steal(&b, NULL);
-    aipa_buf_cleanup(&b);
-    return *out != NULL ? AIPA_OK : AIPA_ENOMEM;
-}
-
 /* The whole file, or AIPA_ETOOBIG when it is longer than max. */
 static aipa_err read_whole(const char *path, size_t max, char **out, size_t *len,
                            struct aipa_buf *err)
 {
-    AIPA_TRY(aipa__read_file(path, max, out, len, err));
+    AIPA_TRY(aipa_read_file(path, max, out, len, err));
     if (*len > max) {
         aipa__note(err, "%s: file too large", path);
         aipa_free(*out);

@@ -256,8 +256,7 @@ static void check_info(struct fx *x)
     if (x->resp.status != 200 || doc == NULL) {
         line(x, false, "info", "expected 200 and a JSON object, got %ld: %.200s", x->resp.status,
              x->resp.body.ptr != NULL ? x->resp.body.ptr : "");
-    } else if (!cJSON_IsString(ed) || (strcmp(ed->valuestring, "2018-08-02") != 0 &&
-                                       strcmp(ed->valuestring, "2024-12-20") != 0)) {
+    } else if (!cJSON_IsString(ed) || aipa_edition_parse(ed->valuestring) == 0) {
         line(x, false, "info", "Edition must be \"2018-08-02\" or \"2024-12-20\"");
     } else if (!cJSON_IsNumber(proto) || proto->valuedouble != 1.0) {
         line(x, false, "info", "Protocol must be the integer 1");
@@ -337,7 +336,8 @@ static void set_edition(struct fx *x, const char *ed)
 
 static void check_edition(struct fx *x)
 {
-    const char *other = strcmp(x->edition, "2018-08-02") == 0 ? "2024-12-20" : "2018-08-02";
+    const char *other = aipa_edition_name(
+        aipa_edition_parse(x->edition) == AIPA_ED_2018 ? AIPA_ED_2024 : AIPA_ED_2018);
 
     set_edition(x, other);
     if (!x->res->unreachable && call(x, "PUT", "/_aipa/edition", "{\"Edition\":\"1999-01-01\"}")) {
@@ -653,7 +653,7 @@ static bool injected_answer(const struct fx *x, const cJSON *body)
     if (strcmp(code, "AllocateIp.Fail") == 0 && x->resp.status == 403) {
         return true;
     }
-    return strcmp(x->edition, "2018-08-02") == 0 && x->resp.status == 500 &&
+    return aipa_edition_parse(x->edition) == AIPA_ED_2018 && x->resp.status == 500 &&
            strcmp(code, "InternalError") == 0;
 }
 
@@ -683,7 +683,7 @@ static void check_next_error(struct fx *x)
     if (!injected_answer(x, body)) {
         line(x, false, name, "the first allocation answered %ld %s, not 403 AllocateIp.Fail%s",
              x->resp.status, code_of(body),
-             strcmp(x->edition, "2018-08-02") == 0 ? " or 500 InternalError" : "");
+             aipa_edition_parse(x->edition) == AIPA_ED_2018 ? " or 500 InternalError" : "");
     } else if (read_state(x, name) && (inst = state_instance(x, id)) != NULL &&
                (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
                     cJSON_GetObjectItemCaseSensitive(inst, "PublicIpAddress"), "IpAddress")) != 0 ||

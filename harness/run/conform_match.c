@@ -807,3 +807,12 @@ enum aipa_verdict aipa_match_across(const struct aipa_step *s, unsigned edition,
     aipa_buf_cleanup(&b);
     return v;
 }
+
+void aipa_result_variant_name(const struct aipa_result *res, char out[AIPA_VARIANT_NAME_MAX])
+{
+    if (res->case_level) {
+        snprintf(out, AIPA_VARIANT_NAME_MAX, "-");
+    } else {
+        aipa_variant_name(&res->variant, out);
+    }
+}

@@ -145,15 +145,6 @@ int aipa_report_exit_code(const struct aipa_report *r)
     return error ? 2 : fail ? 1 : 0;
 }
 
-void aipa_result_variant_name(const struct aipa_result *res, char out[AIPA_VARIANT_NAME_MAX])
-{
-    if (res->case_level) {
-        snprintf(out, AIPA_VARIANT_NAME_MAX, "-");
-    } else {
-        aipa_variant_name(&res->variant, out);
-    }
-}
-
 /* ---- fixture protocol ---- */
 
 /*
@@ -686,6 +677,86 @@ static void built_req_cleanup(struct built_req *br)
     aipa_buf_cleanup(&br->raw_hdr_store);
 }
 
+/* The raw request of step s (a case that writes the bytes itself), expanded. */
+static aipa_err prepare_raw(struct run *r, const struct aipa_step *s, struct built_req *br,
+                            struct aipa_buf *val, struct aipa_buf *why)
+{
+    aipa_err e;
+    size_t offs[32];
+
+    e = aipa_run_env_expand(&r->env, s->raw->target, true, &br->raw_target, why);
+    if (e == AIPA_OK) {
+        e = aipa_run_env_expand(&r->env, s->raw->body, true, &br->raw_body, why);
+    }
+    for (size_t i = 0; e == AIPA_OK && i < s->raw->header_count && i < 32; i++) {
+        aipa_buf_reset(val);
+        e = aipa_run_env_expand(&r->env, s->raw->headers[i].value, true, val, why);
+        offs[i] = br->raw_hdr_store.len;
+        if (e == AIPA_OK) {
+            e = aipa_buf_printf(&br->raw_hdr_store, "%s: %s", s->raw->headers[i].name, val->ptr);
+        }
+        if (e == AIPA_OK) {
+            e = aipa_buf_putc(&br->raw_hdr_store, '\0');
+        }
+    }
+    if (e != AIPA_OK) {
+        return e;
+    }
+    for (size_t i = 0; i < s->raw->header_count && i < 32; i++) {
+        br->raw_hdrs[i] = br->raw_hdr_store.ptr + offs[i];
+    }
+    br->req.raw = true;
+    br->req.raw_method = s->raw->method;
+    br->req.raw_target = (const uint8_t *)br->raw_target.ptr;
+    br->req.raw_target_len = br->raw_target.len;
+    br->req.raw_headers = br->raw_hdrs;
+    br->req.raw_header_count = s->raw->header_count < 32 ? s->raw->header_count : 32;
+    br->req.raw_body = (const uint8_t *)br->raw_body.ptr;
+    br->req.raw_body_len = br->raw_body.len;
+    br->want_fmt = 0;
+    return AIPA_OK;
+}
+
+/* The parameters of step s and the tamper's set values, expanded, into br. */
+static aipa_err prepare_params(struct run *r, const struct aipa_step *s, struct built_req *br,
+                               struct aipa_buf *val, struct aipa_buf *why)
+{
+    const struct aipa_tamper *t = &s->tamper;
+    aipa_err e = AIPA_OK;
+
+    for (size_t i = 0; e == AIPA_OK && i < s->param_count; i++) {
+        aipa_buf_reset(val);
+        e = aipa_run_env_expand(&r->env, s->params[i].value, true, val, why);
+        if (e == AIPA_OK) {
+            e = aipa_params_add(&br->params, s->params[i].name, strlen(s->params[i].name),
+                                val->ptr, val->len, AIPA_PARAM_BUILT);
+        }
+    }
+    for (size_t i = 0; e == AIPA_OK && i < t->set_count; i++) {
+        const char *n = t->set[i].name;
+        struct aipa_buf *dst = strcmp(n, "AccessKeyId") == 0      ? &br->set_ak
+                               : strcmp(n, "Timestamp") == 0      ? &br->set_ts
+                               : strcmp(n, "SignatureNonce") == 0 ? &br->set_nonce
+                                                                  : NULL;
+
+        aipa_buf_reset(val);
+        e = aipa_run_env_expand(&r->env, t->set[i].value, true, val, why);
+        if (e != AIPA_OK) {
+            break;
+        }
+        if (dst != NULL) {
+            e = aipa_buf_append(dst, val->ptr, val->len);
+            if (e == AIPA_OK && dst->ptr == NULL) {
+                e = aipa_buf_puts(dst, "");
+            }
+        } else {
+            aipa_params_remove(&br->params, n);
+            e = aipa_params_add(&br->params, n, strlen(n), val->ptr, val->len, AIPA_PARAM_BUILT);
+        }
+    }
+    return e;
+}
+
 /*
  * Prepares request rep of step si. Returns AIPA_OK, or AIPA_EPARSE when a
  * substitution failed (reason in why: a harness error).
@@ -701,38 +772,7 @@ static aipa_err prepare(struct run *r, size_t si, size_t rep, struct built_req *
     r->env.rep = rep;
     aipa_buf_init(&val, AIPA_CASE_MAX_EXPANDED + 1);
     if (s->raw != NULL) {
-        size_t offs[32];
-
-        e = aipa_run_env_expand(&r->env, s->raw->target, true, &br->raw_target, why);
-        if (e == AIPA_OK) {
-            e = aipa_run_env_expand(&r->env, s->raw->body, true, &br->raw_body, why);
-        }
-        for (size_t i = 0; e == AIPA_OK && i < s->raw->header_count && i < 32; i++) {
-            aipa_buf_reset(&val);
-            e = aipa_run_env_expand(&r->env, s->raw->headers[i].value, true, &val, why);
-            offs[i] = br->raw_hdr_store.len;
-            if (e == AIPA_OK) {
-                e = aipa_buf_printf(&br->raw_hdr_store, "%s: %s", s->raw->headers[i].name, val.ptr);
-            }
-            if (e == AIPA_OK) {
-                e = aipa_buf_putc(&br->raw_hdr_store, '\0');
-            }
-        }
-        if (e != AIPA_OK) {
-            goto out;
-        }
-        for (size_t i = 0; i < s->raw->header_count && i < 32; i++) {
-            br->raw_hdrs[i] = br->raw_hdr_store.ptr + offs[i];
-        }
-        br->req.raw = true;
-        br->req.raw_method = s->raw->method;
-        br->req.raw_target = (const uint8_t *)br->raw_target.ptr;
-        br->req.raw_target_len = br->raw_target.len;
-        br->req.raw_headers = br->raw_hdrs;
-        br->req.raw_header_count = s->raw->header_count < 32 ? s->raw->header_count : 32;
-        br->req.raw_body = (const uint8_t *)br->raw_body.ptr;
-        br->req.raw_body_len = br->raw_body.len;
-        br->want_fmt = 0;
+        e = prepare_raw(r, s, br, &val, why);
         goto out;
     } else {
         struct aipa_variant ev = step_variant(s, &r->v);
@@ -740,36 +780,7 @@ static aipa_err prepare(struct run *r, size_t si, size_t rep, struct built_req *
         const struct aipa_tamper *t = &s->tamper;
         size_t no = 0;
 
-        for (size_t i = 0; e == AIPA_OK && i < s->param_count; i++) {
-            aipa_buf_reset(&val);
-            e = aipa_run_env_expand(&r->env, s->params[i].value, true, &val, why);
-            if (e == AIPA_OK) {
-                e = aipa_params_add(&br->params, s->params[i].name, strlen(s->params[i].name),
-                                    val.ptr, val.len, AIPA_PARAM_BUILT);
-            }
-        }
-        for (size_t i = 0; e == AIPA_OK && i < t->set_count; i++) {
-            const char *n = t->set[i].name;
-            struct aipa_buf *dst = strcmp(n, "AccessKeyId") == 0      ? &br->set_ak
-                                   : strcmp(n, "Timestamp") == 0      ? &br->set_ts
-                                   : strcmp(n, "SignatureNonce") == 0 ? &br->set_nonce
-                                                                      : NULL;
-
-            aipa_buf_reset(&val);
-            e = aipa_run_env_expand(&r->env, t->set[i].value, true, &val, why);
-            if (e != AIPA_OK) {
-                break;
-            }
-            if (dst != NULL) {
-                e = aipa_buf_append(dst, val.ptr, val.len);
-                if (e == AIPA_OK && dst->ptr == NULL) {
-                    e = aipa_buf_puts(dst, "");
-                }
-            } else {
-                aipa_params_remove(&br->params, n);
-                e = aipa_params_add(&br->params, n, strlen(n), val.ptr, val.len, AIPA_PARAM_BUILT);
-            }
-        }
+        e = prepare_params(r, s, br, &val, why);
         if (e != AIPA_OK) {
             goto out;
         }
@@ -1039,6 +1050,90 @@ static aipa_err send_step_request(struct run *r, size_t si, unsigned i, struct b
     return e;
 }
 
+/* Sends the n built requests of one step at once, each on its own connection. */
+static aipa_err send_parallel(struct run *r, unsigned n, struct aipa_built *bs,
+                              struct aipa_response *resps)
+{
+    struct par_slot slots[AIPA_CASE_MAX_REPEAT];
+    pthread_t th[AIPA_CASE_MAX_REPEAT];
+    bool started[AIPA_CASE_MAX_REPEAT] = {false};
+    aipa_err e = AIPA_OK;
+
+    for (unsigned i = 0; i < n; i++) {
+        slots[i] = (struct par_slot){r, NULL, &bs[i], &resps[i], AIPA_OK};
+    }
+    for (unsigned i = 0; i < n; i++) {
+        e = new_plain_client(&slots[i].cl, r->rn->target, r->rn->o->timeout_ms);
+        if (e != AIPA_OK) {
+            break;
+        }
+    }
+    for (unsigned i = 0; e == AIPA_OK && i < n; i++) {
+        started[i] = pthread_create(&th[i], NULL, par_send, &slots[i]) == 0;
+        if (!started[i]) {
+            par_send(&slots[i]); /* no thread left: send it here */
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (started[i]) {
+            pthread_join(th[i], NULL);
+        }
+        if (slots[i].e != AIPA_OK && e == AIPA_OK) {
+            e = slots[i].e;
+        }
+        aipa_client_free(slots[i].cl);
+    }
+    r->requests += n;
+    return e;
+}
+
+/* Keeps the transcript of request i of step si: request, response and a replay line. */
+static void keep_exchange(struct run *r, size_t si, unsigned i, struct built_req *br,
+                          struct aipa_built *b, struct aipa_response *resp, enum aipa_verdict rv)
+{
+    const struct aipa_step *s = &r->c->steps[si];
+    struct aipa_buf repro;
+    char *req_text = br->req.raw ? render_raw_request(br->req.raw_method, &br->raw_target,
+                                                      s->raw->headers, s->raw->header_count,
+                                                      &br->raw_body)
+                                 : render_request(r->rn->p, b);
+    struct aipa_request rq = br->req;
+
+    /* A fixed nonce would make the replay a SignatureNonceUsed of its own. */
+    if (!br->repro_nonce) {
+        rq.nonce = NULL;
+    }
+    if (!br->repro_secret) {
+        rq.secret = NULL;
+    }
+    aipa_buf_init(&repro, 64 * 1024);
+    if (aipa_client_repro(r->cl, &rq, &repro) != AIPA_OK) {
+        aipa_buf_reset(&repro);
+    }
+    if (repro.ptr != NULL) {
+        scrub(r->rn->p, repro.ptr);
+    }
+    add_exchange(r, si, i, req_text,
+                 render_response(r->rn->p, resp, rv == AIPA_V_PASS ? 8192 : TRANSCRIPT_BODY_MAX),
+                 repro.ptr != NULL ? aipa_buf_steal(&repro, NULL) : NULL);
+    aipa_buf_cleanup(&repro);
+}
+
+/* The step's across-repeat checks over its n answers; v raised to FAIL if one fails. */
+static enum aipa_verdict match_across(struct run *r, size_t si, const struct aipa_observed *obs,
+                                      unsigned n, enum aipa_verdict v)
+{
+    struct aipa_buf rs;
+
+    aipa_buf_init(&rs, 64 * 1024);
+    if (aipa_match_across(&r->c->steps[si], r->rn->o->edition, obs, n, &rs) == AIPA_V_FAIL) {
+        keep_reason(r, si, "", &rs);
+        v = v > AIPA_V_FAIL ? v : AIPA_V_FAIL;
+    }
+    aipa_buf_cleanup(&rs);
+    return v;
+}
+
 /*
  * Records how long the answer took (for the per-Action p50/p99 of the
  * reports) and applies the latency gate: an answer slower than
@@ -1097,7 +1192,49 @@ static enum aipa_verdict run_wire_step(struct run *r, size_t si)
     return v;
 }
 
-static enum aipa_verdict run_step(struct run *r, size_t si)
+/*
+ * Answer i of step si: observed, judged against the step's outcomes and the
+ * latency bound, its transcript and reason kept. The verdict of this answer.
+ */
+static enum aipa_verdict judge_answer(struct run *r, size_t si, unsigned i, struct built_req *br,
+                                      struct aipa_built *b, struct aipa_response *resp,
+                                      struct aipa_doc *doc, struct aipa_buf *why,
+                                      struct aipa_observed *obs)
+{
+    const struct aipa_step *s = &r->c->steps[si];
+    enum aipa_verdict rv;
+    struct aipa_buf rs;
+
+    observe(resp, br->want_fmt, br->req.raw ? NULL : aipa_params_value(&br->params, "Action"),
+            doc, why, obs);
+    aipa_buf_init(&rs, 64 * 1024);
+    if (resp->xerr == AIPA_XERR_CONNECT || resp->xerr == AIPA_XERR_TLS ||
+        resp->xerr == AIPA_XERR_USAGE) {
+        /* Not the target's answer: the harness could not reach it (or trust it). */
+        aipa__note(&rs, "target unreachable (%s): %s", aipa_xerr_name(resp->xerr), resp->xerr_msg);
+        rv = AIPA_V_ERROR;
+    } else {
+        rv = aipa_match_response(s, r->rn->o->edition, obs, &r->env, &rs);
+        rv = judge_latency(r, br, resp, rv, &rs);
+    }
+    if (i < MAX_KEPT_REPEATS || rv == AIPA_V_FAIL || rv == AIPA_V_ERROR) {
+        keep_exchange(r, si, i, br, b, resp, rv);
+    }
+    if (rv == AIPA_V_PASS_NONSTRICT || rv == AIPA_V_FAIL || rv == AIPA_V_ERROR) {
+        struct aipa_buf what;
+
+        aipa_buf_init(&what, 64);
+        if (s->repeat > 1) {
+            aipa__note(&what, "#%u: ", i);
+        }
+        keep_reason(r, si, what.ptr != NULL ? what.ptr : "", &rs);
+        aipa_buf_cleanup(&what);
+    }
+    aipa_buf_cleanup(&rs);
+    return rv;
+}
+
+static enum aipa_verdict run_api_step(struct run *r, size_t si)
 {
     const struct aipa_step *s = &r->c->steps[si];
     unsigned n = s->repeat;
@@ -1112,15 +1249,6 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
     bool send_par = s->parallel && n > 1;
     unsigned inited = 0;
 
-    if (s->wire != NULL) {
-        aipa_free(brs);
-        aipa_free(bs);
-        aipa_free(resps);
-        aipa_free(docs);
-        aipa_free(obs);
-        aipa_free(whys);
-        return run_wire_step(r, si);
-    }
     aipa_buf_init(&why, 64 * 1024);
     if (brs == NULL || bs == NULL || resps == NULL || docs == NULL || obs == NULL || whys == NULL) {
         aipa__note(&why, "out of memory");
@@ -1161,34 +1289,8 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
         }
     }
     if (send_par) {
-        struct par_slot slots[AIPA_CASE_MAX_REPEAT];
-        pthread_t th[AIPA_CASE_MAX_REPEAT];
-        bool started[AIPA_CASE_MAX_REPEAT] = {false};
-        aipa_err e = AIPA_OK;
+        aipa_err e = send_parallel(r, n, bs, resps);
 
-        for (unsigned i = 0; i < n; i++) {
-            slots[i] = (struct par_slot){r, NULL, &bs[i], &resps[i], AIPA_OK};
-            e = new_plain_client(&slots[i].cl, r->rn->target, r->rn->o->timeout_ms);
-            if (e != AIPA_OK) {
-                break;
-            }
-        }
-        for (unsigned i = 0; e == AIPA_OK && i < n; i++) {
-            started[i] = pthread_create(&th[i], NULL, par_send, &slots[i]) == 0;
-            if (!started[i]) {
-                par_send(&slots[i]); /* no thread left: send it here */
-            }
-        }
-        for (unsigned i = 0; i < n; i++) {
-            if (started[i]) {
-                pthread_join(th[i], NULL);
-            }
-            if (slots[i].e != AIPA_OK && e == AIPA_OK) {
-                e = slots[i].e;
-            }
-            aipa_client_free(slots[i].cl);
-        }
-        r->requests += n;
         if (e != AIPA_OK) {
             aipa__note(&why, "parallel send failed: %s", aipa_strerror(e));
             keep_reason(r, si, "", &why);
@@ -1197,80 +1299,18 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
         }
     }
     for (unsigned i = 0; i < n; i++) {
-        enum aipa_verdict rv;
-        struct aipa_buf rs;
+        enum aipa_verdict rv =
+            judge_answer(r, si, i, &brs[i], &bs[i], &resps[i], &docs[i], &whys[i], &obs[i]);
 
-        observe(&resps[i], brs[i].want_fmt,
-                brs[i].req.raw ? NULL : aipa_params_value(&brs[i].params, "Action"), &docs[i],
-                &whys[i], &obs[i]);
-        aipa_buf_init(&rs, 64 * 1024);
-        if (resps[i].xerr == AIPA_XERR_CONNECT || resps[i].xerr == AIPA_XERR_TLS ||
-            resps[i].xerr == AIPA_XERR_USAGE) {
-            /* Not the target's answer: the harness could not reach it (or trust it). */
-            aipa__note(&rs, "target unreachable (%s): %s", aipa_xerr_name(resps[i].xerr),
-                       resps[i].xerr_msg);
-            rv = AIPA_V_ERROR;
-        } else {
-            rv = aipa_match_response(s, r->rn->o->edition, &obs[i], &r->env, &rs);
-            rv = judge_latency(r, &brs[i], &resps[i], rv, &rs);
-        }
-        if (i < MAX_KEPT_REPEATS || rv == AIPA_V_FAIL || rv == AIPA_V_ERROR) {
-            struct aipa_buf repro;
-            char *req_text =
-                brs[i].req.raw
-                    ? render_raw_request(brs[i].req.raw_method, &brs[i].raw_target, s->raw->headers,
-                                         s->raw->header_count, &brs[i].raw_body)
-                    : render_request(r->rn->p, &bs[i]);
-
-            struct aipa_request rq = brs[i].req;
-
-            /* A fixed nonce would make the replay a SignatureNonceUsed of its own. */
-            if (!brs[i].repro_nonce) {
-                rq.nonce = NULL;
-            }
-            if (!brs[i].repro_secret) {
-                rq.secret = NULL;
-            }
-            aipa_buf_init(&repro, 64 * 1024);
-            if (aipa_client_repro(r->cl, &rq, &repro) != AIPA_OK) {
-                aipa_buf_reset(&repro);
-            }
-            if (repro.ptr != NULL) {
-                scrub(r->rn->p, repro.ptr);
-            }
-            add_exchange(r, si, i, req_text,
-                         render_response(r->rn->p, &resps[i],
-                                         rv == AIPA_V_PASS ? 8192 : TRANSCRIPT_BODY_MAX),
-                         repro.ptr != NULL ? aipa_buf_steal(&repro, NULL) : NULL);
-            aipa_buf_cleanup(&repro);
-        }
         if (rv > v && rv != AIPA_V_SKIP) {
             v = rv;
         }
-        if (rv == AIPA_V_PASS_NONSTRICT || rv == AIPA_V_FAIL || rv == AIPA_V_ERROR) {
-            struct aipa_buf what;
-
-            aipa_buf_init(&what, 64);
-            if (n > 1) {
-                aipa__note(&what, "#%u: ", i);
-            }
-            keep_reason(r, si, what.ptr != NULL ? what.ptr : "", &rs);
-            aipa_buf_cleanup(&what);
-        }
-        aipa_buf_cleanup(&rs);
         if (rv == AIPA_V_ERROR) {
             goto out;
         }
     }
     if (n > 1 && s->across_count > 0 && v != AIPA_V_ERROR) {
-        struct aipa_buf rs;
-
-        aipa_buf_init(&rs, 64 * 1024);
-        if (aipa_match_across(s, r->rn->o->edition, obs, n, &rs) == AIPA_V_FAIL) {
-            keep_reason(r, si, "", &rs);
-            v = v > AIPA_V_FAIL ? v : AIPA_V_FAIL;
-        }
-        aipa_buf_cleanup(&rs);
+        v = match_across(r, si, obs, n, v);
     }
     /* Later steps may refer to this one: keep the first parsed response. */
     if (n > 0 && docs[0].root != NULL) {
@@ -1295,6 +1335,15 @@ out:
     aipa_free(whys);
     aipa_buf_cleanup(&why);
     return v;
+}
+
+/* One step: a wire step on its own connection, or an API request (repeated). */
+static enum aipa_verdict run_step(struct run *r, size_t si)
+{
+    if (r->c->steps[si].wire != NULL) {
+        return run_wire_step(r, si);
+    }
+    return run_api_step(r, si);
 }
 
 /*
@@ -1783,12 +1832,181 @@ static const char *case_blocker(const struct aipa_case *c, const struct aipa_run
     return NULL;
 }
 
+/* The jobs a run plans: one per case x variant that is not skipped. */
+struct plan {
+    struct job *jobs;
+    size_t count;
+    size_t cap;
+};
+
+/*
+ * --rerun: keeps of vs[0..*nv) the variants the earlier report failed (all
+ * of them when it failed the case as a whole). false: the case is not rerun.
+ */
+static bool rerun_keeps(const struct aipa_run_opts *o, const struct aipa_case *c, const char *why,
+                        struct aipa_variant *vs, size_t *nv)
+{
+    size_t keep = 0;
+    char name[AIPA_VARIANT_NAME_MAX];
+
+    if (o->rerun == NULL) {
+        return true;
+    }
+    if (why != NULL) {
+        return aipa_rerun_wants(o->rerun, c->id, "-", o->edition);
+    }
+    for (size_t k = 0; k < *nv; k++) {
+        aipa_variant_name(&vs[k], name);
+        if (aipa_rerun_wants(o->rerun, c->id, name, o->edition) ||
+            aipa_rerun_wants(o->rerun, c->id, "-", o->edition)) {
+            vs[keep++] = vs[k];
+        }
+    }
+    *nv = keep;
+    return keep > 0;
+}
+
+static aipa_err plan_add(struct plan *pl, const struct aipa_case *c, struct aipa_variant v)
+{
+    if (pl->count == pl->cap) {
+        size_t cap = pl->cap == 0 ? 256 : pl->cap * 2;
+        struct job *pj = aipa_realloc(pl->jobs, cap * sizeof(*pj));
+
+        if (pj == NULL) {
+            return AIPA_ENOMEM;
+        }
+        pl->jobs = pj;
+        pl->cap = cap;
+    }
+    pl->jobs[pl->count] = (struct job){c, v, NULL, needs_serial(c), false};
+    pl->jobs[pl->count].first = pl->count == 0 || pl->jobs[pl->count - 1].c != c;
+    pl->count++;
+    return AIPA_OK;
+}
+
+/* One selected case: its skip results in report, and a job per variant that runs. */
+static aipa_err plan_case(const struct aipa_case *c, const struct aipa_run_opts *o,
+                          const struct aipa_profile *p, struct aipa_report *report,
+                          struct plan *pl)
+{
+    struct aipa_variant vs[16];
+    struct aipa_variant_set set;
+    size_t nv;
+    char buf[512];
+    const char *why = case_blocker(c, o, p, buf, sizeof(buf));
+    struct aipa_variant_set allowed = {o->variants.sig & p->variants.sig,
+                                       o->variants.shape & p->variants.shape,
+                                       o->variants.fmt & p->variants.fmt};
+
+    set = case_variants(c, o, p);
+    nv = c->all_raw ? 1 : aipa_variants_expand(&set, vs, AIPA_ARRAY_LEN(vs));
+    if (c->all_raw) {
+        vs[0] = (struct aipa_variant){0, 0, 0};
+    }
+    if (o->variant_pick != 0 && !c->all_raw) {
+        size_t keep = 0;
+
+        for (size_t k = 0; k < nv; k++) {
+            if ((aipa_variant_pick_bit(&vs[k]) & o->variant_pick) != 0) {
+                vs[keep++] = vs[k];
+            }
+        }
+        nv = keep;
+    }
+    if (why == NULL && nv == 0) {
+        why = "no variant left after the case, profile and --variants filters";
+    }
+    if (!rerun_keeps(o, c, why, vs, &nv)) {
+        return AIPA_OK;
+    }
+    AIPA_TRY(report_reserve(report, why != NULL ? 1 : nv));
+    if (why != NULL) {
+        struct aipa_result *res = &report->items[report->count++];
+
+        memset(res, 0, sizeof(*res));
+        res->c = c;
+        res->edition = o->edition;
+        res->case_level = true;
+        res->verdict = AIPA_V_SKIP;
+        set_reason(res, why);
+        return AIPA_OK;
+    }
+    for (size_t k = 0; k < nv; k++) {
+        struct aipa_result *res = &report->items[report->count++];
+        char vb[512];
+        const char *vwhy = variant_blocker(c, &vs[k], &allowed, vb, sizeof(vb));
+
+        memset(res, 0, sizeof(*res));
+        res->c = c;
+        res->edition = o->edition;
+        res->variant = vs[k];
+        if (vwhy != NULL) {
+            res->verdict = AIPA_V_SKIP;
+            set_reason(res, vwhy);
+            continue;
+        }
+        AIPA_TRY(plan_add(pl, c, vs[k]));
+    }
+    return AIPA_OK;
+}
+
+/*
+ * Runs the planned jobs. With parallel jobs and the fixture protocol, the
+ * cases isolated by their own instances run in parallel after one reset, then
+ * the serial ones one at a time.
+ */
+static aipa_err run_phases(struct runner *rn, struct job *jobs, size_t nj, struct aipa_buf *err)
+{
+    const struct aipa_run_opts *o = rn->o;
+    struct aipa_client *cl = NULL;
+    struct aipa_buf reply;
+    struct job *par = NULL;
+    struct job *ser = NULL;
+    size_t np = 0, ns = 0;
+    aipa_err e;
+
+    if (o->jobs <= 1 || !rn->p->fixture_protocol) {
+        return run_jobs(rn, jobs, nj, o->jobs);
+    }
+    aipa_buf_init(&reply, FIXTURE_REPLY_MAX);
+    par = aipa_calloc(nj + 1, sizeof(*par));
+    ser = aipa_calloc(nj + 1, sizeof(*ser));
+    if (par == NULL || ser == NULL) {
+        e = AIPA_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nj; i++) {
+        if (jobs[i].serial) {
+            ser[ns++] = jobs[i];
+        } else {
+            par[np++] = jobs[i];
+        }
+    }
+    e = new_plain_client(&cl, o->target, o->timeout_ms);
+    if (e == AIPA_OK) {
+        e = fixture_expect(cl, o->target, rn->p->fixture_token, "POST", "/_aipa/reset", "{}", 200,
+                           &reply, err);
+    }
+    if (e == AIPA_OK) {
+        e = run_jobs(rn, par, np, o->jobs);
+    }
+    if (e == AIPA_OK) {
+        e = run_jobs(rn, ser, ns, 1);
+    }
+out:
+    aipa_client_free(cl);
+    aipa_buf_cleanup(&reply);
+    aipa_free(par);
+    aipa_free(ser);
+    return e;
+}
+
 aipa_err aipa_run_suite(const struct aipa_suite *suite, const struct aipa_run_opts *o,
                         struct aipa_report *report, struct aipa_buf *err)
 {
     struct runner rn;
-    struct job *jobs = NULL;
-    size_t nj = 0, cap = 0, first = report->count;
+    struct plan pl = {NULL, 0, 0};
+    size_t first = report->count;
     aipa_err e = AIPA_OK;
     double t0 = now_ms();
     struct aipa_profile defaults;
@@ -1817,102 +2035,8 @@ aipa_err aipa_run_suite(const struct aipa_suite *suite, const struct aipa_run_op
 
     /* Plan: one job per case x variant (or one case-level result). */
     for (size_t i = 0; i < suite->count && e == AIPA_OK; i++) {
-        const struct aipa_case *c = suite->cases[i];
-        struct aipa_variant vs[16];
-        struct aipa_variant_set set;
-        size_t nv;
-        char buf[512];
-        const char *why;
-
-        if (!selected(o, p, c)) {
-            continue;
-        }
-        why = case_blocker(c, o, p, buf, sizeof(buf));
-        set = case_variants(c, o, p);
-        nv = c->all_raw ? 1 : aipa_variants_expand(&set, vs, AIPA_ARRAY_LEN(vs));
-        if (c->all_raw) {
-            vs[0] = (struct aipa_variant){0, 0, 0};
-        }
-        if (o->variant_pick != 0 && !c->all_raw) {
-            size_t keep = 0;
-
-            for (size_t k = 0; k < nv; k++) {
-                if ((aipa_variant_pick_bit(&vs[k]) & o->variant_pick) != 0) {
-                    vs[keep++] = vs[k];
-                }
-            }
-            nv = keep;
-        }
-        if (why == NULL && nv == 0) {
-            why = "no variant left after the case, profile and --variants filters";
-        }
-        if (o->rerun != NULL) {
-            size_t keep = 0;
-            char name[AIPA_VARIANT_NAME_MAX];
-
-            if (why != NULL) {
-                if (!aipa_rerun_wants(o->rerun, c->id, "-", o->edition)) {
-                    continue;
-                }
-            } else {
-                for (size_t k = 0; k < nv; k++) {
-                    aipa_variant_name(&vs[k], name);
-                    if (aipa_rerun_wants(o->rerun, c->id, name, o->edition) ||
-                        aipa_rerun_wants(o->rerun, c->id, "-", o->edition)) {
-                        vs[keep++] = vs[k];
-                    }
-                }
-                if (keep == 0) {
-                    continue;
-                }
-                nv = keep;
-            }
-        }
-        if ((e = report_reserve(report, why != NULL ? 1 : nv)) != AIPA_OK) {
-            break;
-        }
-        if (why != NULL) {
-            struct aipa_result *res = &report->items[report->count++];
-
-            memset(res, 0, sizeof(*res));
-            res->c = c;
-            res->edition = o->edition;
-            res->case_level = true;
-            res->verdict = AIPA_V_SKIP;
-            set_reason(res, why);
-            continue;
-        }
-        for (size_t k = 0; k < nv; k++) {
-            struct aipa_result *res = &report->items[report->count++];
-            char vb[512];
-            struct aipa_variant_set allowed = {o->variants.sig & p->variants.sig,
-                                               o->variants.shape & p->variants.shape,
-                                               o->variants.fmt & p->variants.fmt};
-            const char *vwhy = variant_blocker(c, &vs[k], &allowed, vb, sizeof(vb));
-
-            memset(res, 0, sizeof(*res));
-            res->c = c;
-            res->edition = o->edition;
-            res->variant = vs[k];
-            if (vwhy != NULL) {
-                res->verdict = AIPA_V_SKIP;
-                set_reason(res, vwhy);
-                continue;
-            }
-            if (nj == cap) {
-                struct job *pj;
-
-                cap = cap == 0 ? 256 : cap * 2;
-                pj = aipa_realloc(jobs, cap * sizeof(*pj));
-                if (pj == NULL) {
-                    e = AIPA_ENOMEM;
-                    break;
-                }
-                jobs = pj;
-            }
-            jobs[nj] = (struct job){c, vs[k], NULL, needs_serial(c), false};
-            jobs[nj].first = nj == 0 || jobs[nj - 1].c != c;
-            nj++;
+        if (selected(o, p, suite->cases[i])) {
+            e = plan_case(suite->cases[i], o, p, report, &pl);
         }
     }
     if (e != AIPA_OK) {
@@ -1920,57 +2044,15 @@ aipa_err aipa_run_suite(const struct aipa_suite *suite, const struct aipa_run_op
         goto out;
     }
     /* Results are stable now (no more reallocation): point the jobs at them. */
-    {
-        size_t j = 0;
+    for (size_t i = first, j = 0; i < report->count && j < pl.count; i++) {
+        const struct aipa_result *res = &report->items[i];
 
-        for (size_t i = first; i < report->count && j < nj; i++) {
-            const struct aipa_result *res = &report->items[i];
-
-            if (res->case_level || res->verdict == AIPA_V_SKIP) {
-                continue;
-            }
-            jobs[j++].res = &report->items[i];
+        if (!res->case_level && res->verdict != AIPA_V_SKIP) {
+            pl.jobs[j++].res = &report->items[i];
         }
     }
-    rn.total = nj;
-    if (o->jobs > 1 && p->fixture_protocol) {
-        /* Parallel phase: cases isolated by their own instances; then the serial ones. */
-        struct aipa_client *cl = NULL;
-        struct aipa_buf reply;
-        struct job *par = aipa_calloc(nj + 1, sizeof(*par));
-        struct job *ser = aipa_calloc(nj + 1, sizeof(*ser));
-        size_t np = 0, ns = 0;
-
-        aipa_buf_init(&reply, FIXTURE_REPLY_MAX);
-        if (par == NULL || ser == NULL) {
-            e = AIPA_ENOMEM;
-        } else {
-            for (size_t i = 0; i < nj; i++) {
-                if (jobs[i].serial) {
-                    ser[ns++] = jobs[i];
-                } else {
-                    par[np++] = jobs[i];
-                }
-            }
-            e = new_plain_client(&cl, o->target, o->timeout_ms);
-            if (e == AIPA_OK) {
-                e = fixture_expect(cl, o->target, p->fixture_token, "POST", "/_aipa/reset", "{}",
-                                   200, &reply, err);
-            }
-            if (e == AIPA_OK) {
-                e = run_jobs(&rn, par, np, o->jobs);
-            }
-            if (e == AIPA_OK) {
-                e = run_jobs(&rn, ser, ns, 1);
-            }
-        }
-        aipa_client_free(cl);
-        aipa_buf_cleanup(&reply);
-        aipa_free(par);
-        aipa_free(ser);
-    } else {
-        e = run_jobs(&rn, jobs, nj, o->jobs);
-    }
+    rn.total = pl.count;
+    e = run_phases(&rn, pl.jobs, pl.count, err);
     if (e != AIPA_OK && err != NULL && err->len == 0) {
         aipa__note(err, "running: %s", aipa_strerror(e));
     }
@@ -1981,7 +2063,7 @@ out:
     report->wall_ms += now_ms() - t0;
     report->editions |= o->edition;
     pthread_mutex_destroy(&rn.lock);
-    aipa_free(jobs);
+    aipa_free(pl.jobs);
     if (p == &defaults) {
         aipa_profile_cleanup(&defaults);
     }

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aipa/poison.h"
+
 extern char **environ;
 
 static int failures;

@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aipa/poison.h"
+
 #define MAX_ARGS   48
 #define MAX_EXPECT 4
 #define MAX_REPORT (64L * 1024L * 1024L)

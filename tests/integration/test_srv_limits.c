@@ -53,7 +53,7 @@ static void oversized_url(void **state)
     pad = filled(20 * 1024, 'a');
     url = malloc(strlen(pad) + 128);
     assert_non_null(url);
-    sprintf(url, "%s/?Format=JSON&Pad=%s", s.base, pad);
+    snprintf(url, strlen(pad) + 128, "%s/?Format=JSON&Pad=%s", s.base, pad);
     it_http("GET", url, NULL, NULL, 0, 0, &r);
     it_expect(&r, 414, "InvalidParameter");
     it_field(&r, "Message", msg, sizeof(msg));
@@ -66,7 +66,7 @@ static void oversized_url(void **state)
     pad = filled(400 * 1024, 'a');
     url = malloc(strlen(pad) + 128);
     assert_non_null(url);
-    sprintf(url, "%s/?Pad=%s", s.base, pad);
+    snprintf(url, strlen(pad) + 128, "%s/?Pad=%s", s.base, pad);
     it_http("GET", url, NULL, NULL, 0, 0, &r);
     assert_true(r.status == 414 || r.status == 0);
     free(url);
@@ -89,7 +89,7 @@ static void oversized_headers(void **state)
     big = filled(20 * 1024, 'b');
     line = malloc(strlen(big) + 16);
     assert_non_null(line);
-    sprintf(line, "X-Big: %s", big);
+    snprintf(line, strlen(big) + 16, "X-Big: %s", big);
     hdrs[0] = line;
     hdrs[1] = NULL;
     it_http("GET", url, hdrs, NULL, 0, 0, &r);
@@ -112,7 +112,7 @@ static void oversized_headers(void **state)
     big = filled(400 * 1024, 'b');
     line = malloc(strlen(big) + 16);
     assert_non_null(line);
-    sprintf(line, "X-Big: %s", big);
+    snprintf(line, strlen(big) + 16, "X-Big: %s", big);
     hdrs[0] = line;
     hdrs[1] = NULL;
     it_http("GET", url, hdrs, NULL, 0, 0, &r);
@@ -160,20 +160,20 @@ static void too_many_parameters(void **state)
     (void)state;
     assert_non_null(url);
     it_start(&s, NULL);
-    n = (size_t)sprintf(url, "%s/?Format=JSON", s.base);
+    n = (size_t)snprintf(url, 64 * 1024, "%s/?Format=JSON", s.base);
     for (int i = 0; i < 200; i++) {
-        n += (size_t)sprintf(url + n, "&P%d=%d", i, i);
+        n += (size_t)snprintf(url + n, 64 * 1024 - n, "&P%d=%d", i, i);
     }
     it_http("GET", url, NULL, NULL, 0, 0, &r);
     it_expect(&r, 400, "InvalidParameter");
     /* A malformed escape names the parameter. */
-    sprintf(url, "%s/?Format=JSON&Action=Describe%%zzInstances", s.base);
+    snprintf(url, 64 * 1024, "%s/?Format=JSON&Action=Describe%%zzInstances", s.base);
     it_http("GET", url, NULL, NULL, 0, 0, &r);
     it_expect(&r, 400, "InvalidParameter");
     it_field(&r, "Message", msg, sizeof(msg));
     assert_non_null(strstr(msg, "Action"));
     /* The same name twice. */
-    sprintf(url, "%s/?Format=JSON&Action=A&Action=B", s.base);
+    snprintf(url, 64 * 1024, "%s/?Format=JSON&Action=A&Action=B", s.base);
     it_http("GET", url, NULL, NULL, 0, 0, &r);
     it_expect(&r, 400, "InvalidParameter");
     free(url);

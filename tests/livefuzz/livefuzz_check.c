@@ -34,6 +34,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aipa/poison.h"
+
 #define MAX_ARGS   64
 #define MAX_EXPECT 8
 #define MAX_FILE   (64L * 1024L * 1024L)

@@ -9,10 +9,13 @@
 // clang-format on
 #include "aipa/common.h"
 #include "aipa/errors.h"
+#include "aipa/model.h"
+#include "aipa/wire.h"
 #include "testutil.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void buf_append_respects_ceiling(void **state)
 {
@@ -149,6 +152,71 @@ static void every_seed_row_is_in_both_editions(void **state)
     }
 }
 
+/* The one file reader: whole, cut just past max, empty, and a missing file. */
+static void read_file_bounds(void **state)
+{
+    char path[] = "/tmp/aipa-test-read-XXXXXX";
+    int fd = mkstemp(path);
+    struct aipa_buf why;
+    char *out = NULL;
+    size_t len = 99;
+
+    (void)state;
+    assert_true(fd >= 0);
+    close(fd);
+    aipa_buf_init(&why, 1024);
+    aipa_test_write_file(path, "0123456789");
+    assert_int_equal(aipa_read_file(path, 10, &out, &len, &why), AIPA_OK);
+    assert_int_equal(len, 10);
+    assert_string_equal(out, "0123456789");
+    aipa_free(out);
+    /* Longer than max: max + 1 bytes, so the caller sees it and says so. */
+    assert_int_equal(aipa_read_file(path, 4, &out, &len, &why), AIPA_OK);
+    assert_int_equal(len, 5);
+    assert_string_equal(out, "01234");
+    aipa_free(out);
+    aipa_test_write_file(path, "");
+    assert_int_equal(aipa_read_file(path, 4, &out, &len, &why), AIPA_OK);
+    assert_int_equal(len, 0);
+    assert_string_equal(out, "");
+    aipa_free(out);
+    unlink(path);
+    assert_int_equal(aipa_read_file(path, 4, &out, &len, &why), AIPA_EIO);
+    assert_null(out);
+    assert_non_null(strstr(why.ptr, path));
+    assert_non_null(strstr(why.ptr, "cannot open"));
+    aipa_buf_cleanup(&why);
+}
+
+/* The shared small mechanisms: FNV-1a vectors, hex digits, editions, InstanceIds. */
+static void shared_mechanisms(void **state)
+{
+    (void)state;
+    /* Published FNV-1a test vectors: "" and "a". */
+    assert_int_equal(aipa_fnv1a32(AIPA_FNV1A32_BASIS, "", 0), 0x811c9dc5u);
+    assert_int_equal(aipa_fnv1a32(AIPA_FNV1A32_BASIS, "a", 1), 0xe40c292cu);
+    assert_true(aipa_fnv1a64(AIPA_FNV1A64_BASIS, "a", 1) == 0xaf63dc4c8601ec8cull);
+    /* Continuing a hash equals hashing the whole. */
+    assert_true(aipa_fnv1a64(aipa_fnv1a64(AIPA_FNV1A64_BASIS, "ab", 2), "c", 1) ==
+                aipa_fnv1a64(AIPA_FNV1A64_BASIS, "abc", 3));
+    assert_int_equal(aipa_hex_digit('0'), 0);
+    assert_int_equal(aipa_hex_digit('f'), 15);
+    assert_int_equal(aipa_hex_digit('F'), 15);
+    assert_int_equal(aipa_hex_digit('g'), -1);
+    assert_int_equal(aipa_hex_digit(0xff), -1);
+    assert_int_equal(aipa_edition_parse("2018-08-02"), AIPA_ED_2018);
+    assert_int_equal(aipa_edition_parse("2024-12-20"), AIPA_ED_2024);
+    assert_int_equal(aipa_edition_parse("2024-12-2"), 0);
+    assert_int_equal(aipa_edition_parse(NULL), 0);
+    assert_string_equal(aipa_edition_name(AIPA_ED_2018), "2018-08-02");
+    assert_string_equal(aipa_edition_name(AIPA_ED_ALL), "?");
+    assert_true(aipa_instance_id_valid("i-bp1.x_y:z*", 12));
+    assert_false(aipa_instance_id_valid("", 0));
+    assert_false(aipa_instance_id_valid("i-a b", 5));
+    assert_true(aipa_instance_id_valid("0123456789012345678901234567890", 31));
+    assert_false(aipa_instance_id_valid("01234567890123456789012345678901", 32));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +226,8 @@ int main(void)
         cmocka_unit_test(rng_is_deterministic),
         cmocka_unit_test(error_table_rows),
         cmocka_unit_test(every_seed_row_is_in_both_editions),
+        cmocka_unit_test(read_file_bounds),
+        cmocka_unit_test(shared_mechanisms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -272,8 +272,8 @@ static void baseline_variants_list(void **state)
         "{\"known_failures\": [{\"id\": \"a\", \"variants\": [], \"reason\": \"r\"}]}",
         "{\"known_failures\": [{\"id\": \"a\", \"variants\": [\"\"], \"reason\": \"r\"}]}",
         "{\"known_failures\": [{\"id\": \"a\", \"variants\": \"v1-*\", \"reason\": \"r\"}]}",
-        "{\"known_failures\": [{\"id\": \"a\", \"variant\": \"*\", \"variants\": [\"*\"], "
-        "\"reason\": \"r\"}]}",
+        ("{\"known_failures\": [{\"id\": \"a\", \"variant\": \"*\", \"variants\": [\"*\"], "
+         "\"reason\": \"r\"}]}"),
     };
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

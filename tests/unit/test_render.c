@@ -410,27 +410,27 @@ static void test_one_mib_strings(void **state)
 static void make_views(struct aipa_instance_view v[3])
 {
     memset(v, 0, 3 * sizeof(v[0]));
-    strcpy(v[0].instance_id, "i-bp1gtjxuuvwj17zr0001");
-    strcpy(v[0].region_id, "cn-hangzhou");
+    snprintf(v[0].instance_id, sizeof(v[0].instance_id), "%s", "i-bp1gtjxuuvwj17zr0001");
+    snprintf(v[0].region_id, sizeof(v[0].region_id), "%s", "cn-hangzhou");
     v[0].status = AIPA_ST_RUNNING;
     v[0].internet_max_bandwidth_out = 5;
-    strcpy(v[0].public_ip, "47.96.0.7");
+    snprintf(v[0].public_ip, sizeof(v[0].public_ip), "%s", "47.96.0.7");
     v[0].public_ip_effective = true;
     v[0].locks = AIPA_LOCK_SECURITY | AIPA_LOCK_FINANCIAL;
 
-    strcpy(v[1].instance_id, "i-bp1gtjxuuvwj17zr0002");
-    strcpy(v[1].region_id, "cn-hangzhou");
+    snprintf(v[1].instance_id, sizeof(v[1].instance_id), "%s", "i-bp1gtjxuuvwj17zr0002");
+    snprintf(v[1].region_id, sizeof(v[1].region_id), "%s", "cn-hangzhou");
     v[1].status = AIPA_ST_STOPPED;
     v[1].vpc = true;
     v[1].internet_max_bandwidth_out = 0;
-    strcpy(v[1].public_ip, "47.96.0.8"); /* allocated but not effective yet */
+    snprintf(v[1].public_ip, sizeof(v[1].public_ip), "%s", "47.96.0.8"); /* allocated but not effective yet */
     v[1].public_ip_effective = false;
-    strcpy(v[1].eip_address, "42.112.3.4");
-    strcpy(v[1].eip_allocation_id, "eip-2ze88m67qx5z0001");
-    strcpy(v[1].vlan_id, "720");
+    snprintf(v[1].eip_address, sizeof(v[1].eip_address), "%s", "42.112.3.4");
+    snprintf(v[1].eip_allocation_id, sizeof(v[1].eip_allocation_id), "%s", "eip-2ze88m67qx5z0001");
+    snprintf(v[1].vlan_id, sizeof(v[1].vlan_id), "%s", "720");
 
-    strcpy(v[2].instance_id, "i-<&>");
-    strcpy(v[2].region_id, "cn-beijing");
+    snprintf(v[2].instance_id, sizeof(v[2].instance_id), "%s", "i-<&>");
+    snprintf(v[2].region_id, sizeof(v[2].region_id), "%s", "cn-beijing");
     v[2].status = AIPA_ST_STARTING;
     v[2].internet_max_bandwidth_out = -1;
 }

@@ -1664,8 +1664,12 @@ static void v1_sign_wire_verify_round_trip(void **state)
             size_t len = (size_t)aipa_rng_below(&rng, 20);
 
             (void)snprintf(name, sizeof(name), "P%zu", i);
-            for (size_t k = 0; k < len; k++) {
-                strcat(value, alphabet[aipa_rng_below(&rng, AIPA_ARRAY_LEN(alphabet))]);
+            for (size_t k = 0, used = 0; k < len; k++) {
+                const char *piece = alphabet[aipa_rng_below(&rng, AIPA_ARRAY_LEN(alphabet))];
+                int w = snprintf(value + used, sizeof(value) - used, "%s", piece);
+
+                assert_true(w >= 0 && (size_t)w < sizeof(value) - used);
+                used += (size_t)w;
             }
             assert_int_equal(aipa_params_add_cstr(&p, name, value), AIPA_OK);
         }

@@ -34,11 +34,8 @@
 #define AIPA_CASE_MAX_EXPANDED      (1024u * 1024u) /* %repeat[]% output */
 #define AIPA_SUITE_MAX_CASES        4096u
 
-/* Doc editions are the AIPA_ED_* bits of aipa/errors.h. */
-/* "2018-08-02" -> AIPA_ED_2018, "2024-12-20" -> AIPA_ED_2024, else 0. */
-AIPA_API unsigned aipa_edition_parse(const char *s);
-/* The name of one edition bit ("2018-08-02"); "?" otherwise. */
-AIPA_API const char *aipa_edition_name(unsigned edition_bit);
+/* Doc editions are the AIPA_ED_* bits of aipa/errors.h, named by
+ * aipa_edition_name and aipa_edition_parse there. */
 
 enum aipa_level { AIPA_LEVEL_MUST = 0, AIPA_LEVEL_SHOULD = 1 };
 

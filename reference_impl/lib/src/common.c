@@ -1,6 +1,7 @@
 /* Buffers, slices, the allocator hook and the PRNG (see aipa/common.h). */
 #include "aipa/common.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,4 +314,73 @@ void aipa_rng_uuid(struct aipa_rng *r, char out[37])
         out[o++] = hex[bytes[i] & 0x0F];
     }
     out[o] = '\0';
+}
+
+/* Appends "path: why" to err (NULL-safe); a failed append leaves err as it was. */
+static void note_path(struct aipa_buf *err, const char *path, const char *why)
+{
+    if (err != NULL && aipa_buf_printf(err, "%s: %s", path, why) != AIPA_OK) {
+        return;
+    }
+}
+
+aipa_err aipa_read_file(const char *path, size_t max, char **out, size_t *len,
+                        struct aipa_buf *err)
+{
+    FILE *f = fopen(path, "rb");
+    struct aipa_buf b;
+    char chunk[65536];
+    size_t n;
+    aipa_err e = AIPA_OK;
+
+    *out = NULL;
+    *len = 0;
+    if (f == NULL) {
+        char why[160];
+
+        snprintf(why, sizeof(why), "cannot open: %s", strerror(errno));
+        note_path(err, path, why);
+        return AIPA_EIO;
+    }
+    aipa_buf_init(&b, max + 1);
+    while (e == AIPA_OK && b.len <= max && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        size_t room = max + 1 - b.len;
+
+        e = aipa_buf_append(&b, chunk, n < room ? n : room);
+    }
+    if (e == AIPA_OK && ferror(f)) {
+        e = AIPA_EIO;
+    }
+    fclose(f);
+    if (e == AIPA_OK) { /* an empty file is "" */
+        *out = aipa_buf_steal(&b, len);
+        e = *out != NULL ? AIPA_OK : AIPA_ENOMEM;
+    }
+    if (e != AIPA_OK) {
+        note_path(err, path, e == AIPA_EIO ? "read error" : aipa_strerror(e));
+    }
+    aipa_buf_cleanup(&b);
+    return e;
+}
+
+uint32_t aipa_fnv1a32(uint32_t h, const void *p, size_t n)
+{
+    const uint8_t *s = p;
+
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+uint64_t aipa_fnv1a64(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *s = p;
+
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
 }

@@ -11,6 +11,34 @@ static const struct aipa_api_error table[] = {{AIPA_C_OK, "", 200, "", AIPA_ED_A
 
 _Static_assert(AIPA_ARRAY_LEN(table) == AIPA_C_COUNT_, "one row per enum value");
 
+/* ---- editions ---- */
+
+unsigned aipa_edition_parse(const char *s)
+{
+    if (s == NULL) {
+        return 0;
+    }
+    if (strcmp(s, "2018-08-02") == 0) {
+        return AIPA_ED_2018;
+    }
+    if (strcmp(s, "2024-12-20") == 0) {
+        return AIPA_ED_2024;
+    }
+    return 0;
+}
+
+const char *aipa_edition_name(unsigned edition_bit)
+{
+    switch (edition_bit) {
+    case AIPA_ED_2018:
+        return "2018-08-02";
+    case AIPA_ED_2024:
+        return "2024-12-20";
+    default:
+        return "?";
+    }
+}
+
 const struct aipa_api_error *aipa_code_info(enum aipa_code id)
 {
     if (id <= AIPA_C_OK || id >= AIPA_C_COUNT_) {

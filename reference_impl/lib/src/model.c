@@ -93,27 +93,6 @@ const char *aipa__inject_name(enum aipa_code c)
     return e == NULL ? "" : e->code;
 }
 
-void aipa__why(struct aipa_buf *why, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (why == NULL) {
-        return;
-    }
-    aipa_buf_reset(why);
-    va_start(ap, fmt);
-    if (aipa_buf_vprintf(why, fmt, ap) != AIPA_OK) {
-        aipa_buf_reset(why); /* the reason is best effort: a full buffer stays empty */
-    }
-    va_end(ap);
-    /* One line, whatever the document held: control bytes quoted from it become '?'. */
-    for (size_t i = 0; i < why->len; i++) {
-        if ((unsigned char)why->ptr[i] < 0x20 || why->ptr[i] == 0x7f) {
-            why->ptr[i] = '?';
-        }
-    }
-}
-
 bool aipa__id_valid(const char *s, size_t len, size_t max)
 {
     if (len == 0 || len >= max) {
@@ -130,16 +109,18 @@ bool aipa__id_valid(const char *s, size_t len, size_t max)
     return true;
 }
 
+bool aipa_instance_id_valid(const char *s, size_t len)
+{
+    return aipa__id_valid(s, len, AIPA_INSTANCE_ID_MAX);
+}
+
 /* ---- hashing ---- */
 
 static uint32_t hash_bytes(const char *s, size_t len)
 {
-    uint32_t h = 2166136261u; /* FNV-1a, then a murmur3 finaliser for the low bits */
+    /* FNV-1a, then a murmur3 finaliser for the low bits */
+    uint32_t h = aipa_fnv1a32(AIPA_FNV1A32_BASIS, s, len);
 
-    for (size_t i = 0; i < len; i++) {
-        h ^= (uint8_t)s[i];
-        h *= 16777619u;
-    }
     h ^= h >> 16;
     h *= 0x85ebca6bu;
     h ^= h >> 13;
@@ -410,7 +391,7 @@ aipa_err aipa__state_add(struct aipa_model *m, struct aipa_model_state *st,
     if (spec->id != NULL) {
         size_t len = strlen(spec->id);
 
-        if (!aipa__id_valid(spec->id, len, AIPA_INSTANCE_ID_MAX)) {
+        if (!aipa_instance_id_valid(spec->id, len)) {
             aipa__why(why, "InstanceId \"%.40s\" is not 1-31 characters of [A-Za-z0-9._:*-]",
                       spec->id);
             return AIPA_EPARSE;

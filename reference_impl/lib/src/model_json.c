@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ED_2018_NAME "2018-08-02"
-#define ED_2024_NAME "2024-12-20"
 
 /* ---- field helpers ---- */
 
@@ -462,12 +460,10 @@ static aipa_err build_state(struct aipa_model *m, const cJSON *root, struct aipa
         const char *s;
 
         AIPA_TRY(get_string(f[T_EDITION], "state", "Edition", &s, why));
-        if (strcmp(s, ED_2018_NAME) == 0) {
-            *edition = AIPA_ED_2018;
-        } else if (strcmp(s, ED_2024_NAME) == 0) {
-            *edition = AIPA_ED_2024;
-        } else {
-            aipa__why(why, "state.Edition: \"%.40s\" is not " ED_2018_NAME " or " ED_2024_NAME, s);
+        *edition = aipa_edition_parse(s);
+        if (*edition == 0) {
+            aipa__why(why, "state.Edition: \"%.40s\" is not %s or %s", s,
+                      aipa_edition_name(AIPA_ED_2018), aipa_edition_name(AIPA_ED_2024));
             return AIPA_EPARSE;
         }
     }
@@ -734,7 +730,7 @@ static aipa_err dump_locked(struct aipa_model *m, struct aipa_buf *out)
     bool first = true;
 
     AIPA_TRY(aipa_buf_printf(out, "{\"Edition\":\"%s\",\n\"Pool\":{\"Cidrs\":[",
-                             m->edition == AIPA_ED_2018 ? ED_2018_NAME : ED_2024_NAME));
+                             aipa_edition_name(m->edition == AIPA_ED_2018 ? AIPA_ED_2018 : AIPA_ED_2024)));
     for (size_t i = 0; i < p->block_count; i++) {
         char base[AIPA_IPV4_MAX];
 

@@ -430,3 +430,25 @@ aipa_err aipa__pool_check(const struct aipa_pool *p, struct aipa_buf *why)
     }
     return AIPA_OK;
 }
+
+/* The one-line reason of the model and the pool (model_int.h). */
+void aipa__why(struct aipa_buf *why, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (why == NULL) {
+        return;
+    }
+    aipa_buf_reset(why);
+    va_start(ap, fmt);
+    if (aipa_buf_vprintf(why, fmt, ap) != AIPA_OK) {
+        aipa_buf_reset(why); /* the reason is best effort: a full buffer stays empty */
+    }
+    va_end(ap);
+    /* One line, whatever the document held: control bytes quoted from it become '?'. */
+    for (size_t i = 0; i < why->len; i++) {
+        if ((unsigned char)why->ptr[i] < 0x20 || why->ptr[i] == 0x7f) {
+            why->ptr[i] = '?';
+        }
+    }
+}

@@ -52,6 +52,11 @@ static const uint8_t hex_value[256] = {
     255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
 };
 
+int aipa_hex_digit(uint8_t c)
+{
+    return hex_value[c] == 255 ? -1 : hex_value[c];
+}
+
 /*
  * Length of the UTF-8 sequence a lead byte starts; 0 for continuation bytes,
  * the overlong leads C0 C1 and F5..FF (past U+10FFFF).

@@ -414,21 +414,11 @@ static bool optional_number(struct hctx *h, const char *name, enum aipa_code id,
 static const char *instance_id(struct hctx *h)
 {
     const char *id = required(h, "InstanceId");
-    size_t n;
 
     if (id == NULL) {
         return NULL;
     }
-    n = strlen(id);
-    for (size_t i = 0; i < n && n < AIPA_INSTANCE_ID_MAX; i++) {
-        char c = id[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == ':' || c == '*' || c == '-')) {
-            n = AIPA_INSTANCE_ID_MAX;
-        }
-    }
-    if (n >= AIPA_INSTANCE_ID_MAX) {
+    if (!aipa_instance_id_valid(id, strlen(id))) {
         reply_error(h, AIPA_C_INVALID_INSTANCE_ID_MALFORMED, NULL, 0);
         return NULL;
     }

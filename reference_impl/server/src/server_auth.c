@@ -38,13 +38,7 @@ struct aipa_nonce_cache {
 
 static uint64_t fnv1a(const char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-
-    for (size_t i = 0; i < n; i++) {
-        h ^= (uint8_t)p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return aipa_fnv1a64(AIPA_FNV1A64_BASIS, p, n);
 }
 
 aipa_err aipa__nonce_cache_new(struct aipa_nonce_cache **out, size_t max, int64_t window_s)

@@ -15,7 +15,7 @@
 
 static const char *edition_name(unsigned ed)
 {
-    return ed == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20";
+    return aipa_edition_name(ed == AIPA_ED_2018 ? AIPA_ED_2018 : AIPA_ED_2024);
 }
 
 /* {"ok":false,"error":reason} with status. */
@@ -166,10 +166,10 @@ static void do_edition(struct aipa_srv *srv, const struct aipa_srv_request *req,
         return;
     }
     ed = cJSON_GetObjectItemCaseSensitive(doc, "Edition");
-    if (cJSON_IsString(ed) && strcmp(ed->valuestring, "2018-08-02") == 0) {
+    if (cJSON_IsString(ed) && aipa_edition_parse(ed->valuestring) == AIPA_ED_2018) {
         aipa_model_set_edition(srv->model, AIPA_ED_2018);
         reply_edition(srv, resp, false);
-    } else if (cJSON_IsString(ed) && strcmp(ed->valuestring, "2024-12-20") == 0) {
+    } else if (cJSON_IsString(ed) && aipa_edition_parse(ed->valuestring) == AIPA_ED_2024) {
         aipa_model_set_edition(srv->model, AIPA_ED_2024);
         reply_edition(srv, resp, false);
     } else {

@@ -132,4 +132,23 @@ AIPA_API uint64_t aipa_rng_below(struct aipa_rng *r, uint64_t bound);
 /* Writes an uppercase 8-4-4-4-12 UUID (version 4 layout) and a NUL: 37 bytes. */
 AIPA_API void aipa_rng_uuid(struct aipa_rng *r, char out[37]);
 
+/*
+ * Reads at most max + 1 bytes of the file at path into *out (NUL-terminated;
+ * aipa_free it) and their count into *len, so that *len > max tells the
+ * caller the file is longer than max, to report in its own words. AIPA_EIO
+ * (cannot open, read error) or AIPA_ENOMEM, with "path: reason" appended to
+ * err (NULL-safe).
+ */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_read_file(const char *path, size_t max, char **out,
+                                                 size_t *len, struct aipa_buf *err);
+
+/* FNV-1a over n bytes, continuing from h (start with the _BASIS). */
+#define AIPA_FNV1A32_BASIS 2166136261u
+#define AIPA_FNV1A64_BASIS 0xcbf29ce484222325ull
+AIPA_API uint32_t aipa_fnv1a32(uint32_t h, const void *p, size_t n);
+AIPA_API uint64_t aipa_fnv1a64(uint64_t h, const void *p, size_t n);
+
+/* Last: the banned C library calls become errors in every file after this. */
+#include "aipa/poison.h"
+
 #endif /* AIPA_COMMON_H */

@@ -34,6 +34,11 @@
 #define AIPA_ED_2024 2u /* 2024-12-20: the current doc */
 #define AIPA_ED_ALL  3u
 
+/* "2018-08-02" -> AIPA_ED_2018, "2024-12-20" -> AIPA_ED_2024, else 0 (NULL too). */
+AIPA_API unsigned aipa_edition_parse(const char *s);
+/* The name of one edition bit ("2018-08-02"); "?" for anything else. */
+AIPA_API const char *aipa_edition_name(unsigned edition_bit);
+
 /* clang-format off */
 #define AIPA_API_ERRORS(X)                                                                         \
     /* ---- AllocatePublicIpAddress, seed table (still in the current table) ---- */               \

@@ -33,6 +33,9 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_status_parse(const char *s, enum aipa_sta
 #define AIPA_LOCK_REFUNDED               0x10u
 
 #define AIPA_INSTANCE_ID_MAX 32 /* bytes including the NUL */
+
+/* An InstanceId the model can hold: 1-31 characters of [A-Za-z0-9._:*-]. */
+AIPA_API bool aipa_instance_id_valid(const char *s, size_t len);
 #define AIPA_IPV4_MAX        16 /* "255.255.255.255" and a NUL */
 
 /*

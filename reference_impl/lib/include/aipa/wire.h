@@ -29,6 +29,9 @@ struct aipa_wire_limits {
 
 AIPA_API struct aipa_wire_limits aipa_wire_default_limits(void);
 
+/* The value of a hex digit (either case), -1 for any other byte. */
+AIPA_API int aipa_hex_digit(uint8_t c);
+
 /*
  * One decoded parameter. name and value are owned by the list (one
  * allocation holds both), decoded, and NUL-terminated for convenience; the lengths are authoritative (a value may

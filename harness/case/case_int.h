@@ -1,0 +1,51 @@
+/*
+ * case_int.h: internals of the case room (case files, profiles, the ${}
+ * scanner), shared with the rooms above it (not a public interface).
+ */
+#ifndef AIPA_CASE_INT_H
+#define AIPA_CASE_INT_H
+
+#include "aipa/conform.h"
+#include "subst.h" /* ${...}: the one scanner */
+
+/* Appends a formatted note to b (NULL-safe); a failed append is ignored. */
+void aipa__note(struct aipa_buf *b, const char *fmt, ...) AIPA_PRINTF(2, 3);
+
+/* The parsed form of one ${...} expression. */
+enum aipa__ref_kind {
+    AIPA_REF_FIXTURE,      /* ${vm}, ${vm[3]}, ${vm[i]} */
+    AIPA_REF_INDEX,        /* ${i} */
+    AIPA_REF_STEP,         /* ${step[N].PATH} */
+    AIPA_REF_REGION,       /* ${region} */
+    AIPA_REF_POOL_ADDRESS, /* ${pool.address} */
+    AIPA_REF_POOL_OUTSIDE, /* ${pool.outside} */
+};
+
+struct aipa__ref {
+    enum aipa__ref_kind kind;
+    char name[64];    /* FIXTURE: the fixture name */
+    bool index_is_i;  /* FIXTURE: [i] */
+    size_t index;     /* FIXTURE: [K]; STEP: N */
+    const char *path; /* STEP: into the expression (not NUL-terminated) */
+    size_t path_len;
+};
+
+/* Parses expr[0..len) into r; AIPA_EPARSE with a reason in why. */
+AIPA_MUST_CHECK aipa_err aipa__ref_parse(const char *expr, size_t len, struct aipa__ref *r,
+                                         struct aipa_buf *why);
+
+/* Parses "step[N].PATH" (same_as operands) into *step and *path (into s). */
+AIPA_MUST_CHECK aipa_err aipa__stepref_parse(const char *s, size_t *step, const char **path);
+
+/* The names of the variant axes: bit i of a variant-set mask stands for names[i]. */
+extern const char *const aipa__sig_names[2];   /* "v1", "v3" */
+extern const char *const aipa__shape_names[3]; /* "get", "post-query", "post-form" */
+extern const char *const aipa__fmt_names[2];   /* "xml", "json" */
+
+/* A non-empty JSON list of names[0..n) into a mask (bit i: names[i]); AIPA_EPARSE for
+ * anything else (not a list, empty, a non-string or unknown item). */
+struct cJSON;
+AIPA_MUST_CHECK aipa_err aipa__axis_bits(const struct cJSON *v, const char *const *names, size_t n,
+                                         unsigned *out);
+
+#endif /* AIPA_CASE_INT_H */
