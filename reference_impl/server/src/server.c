@@ -175,6 +175,7 @@ aipa_err aipa_srv_new(struct aipa_srv **out, const struct aipa_srv_config *cfg)
     mc.seed = cfg->seed;
     mc.pool_cidrs = cfg->pool_cidrs;
     mc.pool_cidr_count = cfg->pool_cidr_count;
+    mc.latitude_alt = cfg->latitude_alt;
     srv->cfg.pool_cidrs = NULL; /* not kept past new */
     srv->cfg.pool_cidr_count = 0;
     err = aipa_model_new(&srv->model, &mc);
@@ -434,13 +435,40 @@ static bool parse_uint(const char *s, size_t n, uint64_t min, uint64_t max, uint
     return true;
 }
 
+static bool alt(const struct hctx *h)
+{
+    return h->srv->cfg.latitude_alt;
+}
+
+static void lat(struct hctx *h, enum aipa_lat row)
+{
+    aipa_lat_set_add(&h->resp->latitude, row);
+}
+
+/*
+ * Answers that a required parameter is missing: MissingParameter, or
+ * Missing{Name} with --latitude alt; row says which latitude row applies.
+ */
+static void reply_missing(struct hctx *h, const char *name, enum aipa_lat row)
+{
+    lat(h, row);
+    if (alt(h)) {
+        reply_error(h, AIPA_C_MISSING_NAMED, name, 0);
+    } else {
+        reply_error(h, AIPA_C_MISSING_PARAMETER, name, 0);
+    }
+}
+
 /* The value of a required parameter; answers MissingParameter and returns NULL when absent. */
 static const char *required(struct hctx *h, const char *name)
 {
     const struct aipa_param *p = aipa_params_get(&h->params, name);
 
     if (p == NULL || p->value_len == 0) {
-        reply_error(h, AIPA_C_MISSING_PARAMETER, name, 0);
+        enum aipa_lat row = strcmp(name, "InstanceId") == 0        ? AIPA_LAT_MISSING_INSTANCE_ID
+                            : strcmp(name, "PublicIpAddress") == 0 ? AIPA_LAT_RELEASE_NO_ADDRESS
+                                                                   : AIPA_LAT_MISSING_PARAM_CODE;
+        reply_missing(h, name, row);
         return NULL;
     }
     return p->value;
@@ -481,7 +509,10 @@ static const char *instance_id(struct hctx *h)
         }
     }
     if (n >= AIPA_INSTANCE_ID_MAX) {
-        reply_error(h, AIPA_C_INVALID_INSTANCE_ID_MALFORMED, NULL, 0);
+        lat(h, AIPA_LAT_INSTANCE_ID_MALFORMED);
+        reply_error(h, alt(h) ? AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND
+                              : AIPA_C_INVALID_INSTANCE_ID_MALFORMED,
+                    NULL, 0);
         return NULL;
     }
     return id;
@@ -502,13 +533,16 @@ static void act_allocate(struct hctx *h)
     if (id == NULL) {
         return;
     }
-    if (!optional_number(h, "OwnerId", AIPA_C_INVALID_OWNER_ID, NULL) ||
+    if (!optional_number(h, "OwnerId", alt(h) ? AIPA_C_INVALID_PARAMETER : AIPA_C_INVALID_OWNER_ID,
+                         "OwnerId") ||
         !optional_number(h, "ResourceOwnerId", AIPA_C_INVALID_PARAMETER, "ResourceOwnerId")) {
+        lat(h, AIPA_LAT_OWNER_ID);
         return;
     }
     if (aipa_params_get(&h->params, "OwnerId") != NULL &&
         aipa_params_get(&h->params, "OwnerAccount") != NULL) {
-        reply_error(h, AIPA_C_INVALID_OWNER, NULL, 0);
+        lat(h, AIPA_LAT_OWNER_BOTH);
+        reply_error(h, alt(h) ? AIPA_C_INVALID_OWNER_ID : AIPA_C_INVALID_OWNER, NULL, 0);
         return;
     }
     memset(&ar, 0, sizeof(ar));
@@ -518,7 +552,7 @@ static void act_allocate(struct hctx *h)
     ar.vlan_id = nonempty(aipa_params_value(&h->params, "VlanId"));
     /* With auth off there is no caller to look up: treat it as whitelisted. */
     ar.whitelisted = h->cred != NULL ? h->cred->whitelisted : true;
-    code = aipa_model_allocate(h->srv->model, &ar, ip);
+    code = aipa_model_allocate_lat(h->srv->model, &ar, ip, &h->resp->latitude);
     if (code != AIPA_C_OK) {
         reply_error(h, code, NULL, 0);
         return;
@@ -557,13 +591,23 @@ static void act_release(struct hctx *h)
     if (ip == NULL) {
         return;
     }
-    code = aipa_model_release(h->srv->model, id, ip);
+    code = aipa_model_release_lat(h->srv->model, id, ip, &h->resp->latitude);
     if (code != AIPA_C_OK) {
         reply_error(h, code, NULL, 0);
         return;
     }
     aipa_buf_reset(&h->resp->body);
     reply_ok(h, aipa_render_simple(h->fmt, h->resp->action, h->resp->request_id, &h->resp->body));
+}
+
+static void reply_bad_ids(struct hctx *h)
+{
+    lat(h, AIPA_LAT_DESCRIBE_BAD_IDS);
+    if (alt(h)) {
+        reply_error(h, AIPA_C_INVALID_NAMED, "InstanceIds.Malformed", 0);
+    } else {
+        reply_error(h, AIPA_C_INVALID_PARAMETER, "InstanceIds", 0);
+    }
 }
 
 /* Reads InstanceIds (a JSON array of strings) into ids; false after answering an error. */
@@ -576,13 +620,13 @@ static bool parse_instance_ids(struct hctx *h, const struct aipa_param *p, cJSON
     *doc = cJSON_ParseWithLength(p->value, p->value_len);
     if (*doc == NULL || !cJSON_IsArray(*doc) ||
         (size_t)cJSON_GetArraySize(*doc) > AIPA_SRV_MAX_IDS) {
-        reply_error(h, AIPA_C_INVALID_PARAMETER, "InstanceIds", 0);
+        reply_bad_ids(h);
         return false;
     }
     cJSON_ArrayForEach(item, *doc)
     {
         if (!cJSON_IsString(item) || item->valuestring == NULL) {
-            reply_error(h, AIPA_C_INVALID_PARAMETER, "InstanceIds", 0);
+            reply_bad_ids(h);
             return false;
         }
         ids[(*count)++] = item->valuestring;
@@ -602,11 +646,13 @@ static void act_describe(struct hctx *h)
 
     p = aipa_params_get(&h->params, "PageNumber");
     if (p != NULL && !parse_uint(p->value, p->value_len, 1, INT32_MAX, &page_number)) {
+        lat(h, AIPA_LAT_DESCRIBE_PAGING);
         reply_error(h, AIPA_C_INVALID_PARAMETER, "PageNumber", 0);
         goto out;
     }
     p = aipa_params_get(&h->params, "PageSize");
     if (p != NULL && !parse_uint(p->value, p->value_len, 1, AIPA_SRV_MAX_IDS, &page_size)) {
+        lat(h, AIPA_LAT_DESCRIBE_PAGING);
         reply_error(h, AIPA_C_INVALID_PARAMETER, "PageSize", 0);
         goto out;
     }
@@ -766,14 +812,19 @@ static bool parse_wire(struct hctx *h, const uint8_t *s, size_t n, enum aipa_par
         return false;
     }
     res.detail[sizeof(res.detail) - 1] = '\0';
+    lat(h, res.duplicate           ? AIPA_LAT_DUP_PARAM
+           : err == AIPA_ETOOBIG ? AIPA_LAT_WIRE_LIMIT
+                                 : AIPA_LAT_WIRE_MALFORMED);
     reply_error(h, res.code, res.detail, 0);
     return false;
 }
 
-/* Action and Version: V3 headers, else the parameters. Copies into buffers. */
-static bool get_common(struct hctx *h, const char *hdr, const char *param, const char **out,
-                       size_t *out_len)
+/* Action and Version: V3 headers, else the parameters. False when absent or empty. */
+static bool common_value(const struct hctx *h, const char *hdr, const char *param,
+                         const char **out, size_t *out_len)
 {
+    const struct aipa_param *p;
+
     if (h->v3) {
         const struct aipa_header *x = aipa__srv_header(h->req, hdr);
 
@@ -783,16 +834,22 @@ static bool get_common(struct hctx *h, const char *hdr, const char *param, const
             return true;
         }
     }
-    {
-        const struct aipa_param *p = aipa_params_get(&h->params, param);
-
-        if (p != NULL && p->value_len > 0) {
-            *out = p->value;
-            *out_len = p->value_len;
-            return true;
-        }
+    p = aipa_params_get(&h->params, param);
+    if (p != NULL && p->value_len > 0) {
+        *out = p->value;
+        *out_len = p->value_len;
+        return true;
     }
-    reply_error(h, AIPA_C_MISSING_PARAMETER, h->v3 ? hdr : param, 0);
+    return false;
+}
+
+static bool get_common(struct hctx *h, const char *hdr, const char *param, enum aipa_lat row,
+                       const char **out, size_t *out_len)
+{
+    if (common_value(h, hdr, param, out, out_len)) {
+        return true;
+    }
+    reply_missing(h, h->v3 ? hdr : param, row);
     return false;
 }
 
@@ -821,19 +878,190 @@ static bool admit(struct hctx *h, const struct aipa_srv_credential *cred)
     return wait_ms == 0;
 }
 
+/* The gateway checks of handle_api, in order; where a request was refused. */
+enum stage { ST_FORMAT, ST_ACTION, ST_VERSION, ST_UNKNOWN_ACTION, ST_AUTH };
+
+static bool version_ok(const char *v, size_t n)
+{
+    return n == sizeof(API_VERSION) - 1 && memcmp(v, API_VERSION, n) == 0;
+}
+
+/* Format: absent (true), json or xml (true, *fmt set), else false. */
+static bool format_ok(const struct hctx *h, enum aipa_format *fmt, bool *empty)
+{
+    const struct aipa_param *f = aipa_params_get(&h->params, "Format");
+
+    *empty = f != NULL && f->value_len == 0;
+    if (f == NULL) {
+        return true;
+    }
+    if (f->value_len == 4 && strcasecmp(f->value, "json") == 0) {
+        *fmt = AIPA_FMT_JSON;
+        return true;
+    }
+    if (f->value_len == 3 && strcasecmp(f->value, "xml") == 0) {
+        *fmt = AIPA_FMT_XML;
+        return true;
+    }
+    return false;
+}
+
+static void also(struct hctx *h, enum aipa_code code)
+{
+    aipa_lat_set_also(&h->resp->latitude, AIPA_LAT_CHECK_ORDER, code);
+}
+
+/*
+ * check-order: a request refused at one gateway check also earns the answer
+ * of every other check it fails, since no document orders them. Each is
+ * found on its own, without side effects (the nonce is not recorded).
+ */
+static void other_faults(struct hctx *h, enum stage answered)
+{
+    const char *v = NULL;
+    size_t n = 0;
+    enum aipa_format fmt = h->fmt;
+    bool empty, have_action;
+    enum action a = ACT_UNKNOWN;
+
+    if (answered != ST_FORMAT && !format_ok(h, &fmt, &empty)) {
+        also(h, AIPA_C_INVALID_PARAMETER_FORMAT);
+    }
+    have_action = common_value(h, "x-acs-action", "Action", &v, &n);
+    if (have_action) {
+        a = find_action(v, n);
+    }
+    if (answered != ST_ACTION && !have_action) {
+        also(h, AIPA_C_MISSING_PARAMETER);
+    }
+    if (answered != ST_UNKNOWN_ACTION && have_action && a == ACT_UNKNOWN) {
+        also(h, AIPA_C_INVALID_ACTION_NOT_FOUND);
+    }
+    if (answered != ST_VERSION) {
+        if (!common_value(h, "x-acs-version", "Version", &v, &n)) {
+            also(h, AIPA_C_MISSING_PARAMETER);
+        } else if (!version_ok(v, n)) {
+            also(h, AIPA_C_INVALID_VERSION);
+        }
+    }
+    if (answered != ST_AUTH) {
+        struct aipa__auth_in in = {h->req, &h->params, &h->query_params, h->v3, true};
+        struct aipa__auth_out out;
+
+        memset(&out, 0, sizeof(out));
+        aipa_buf_init(&out.sts, MAX_MESSAGE);
+        if (aipa__srv_auth(h->srv, &in, &out) == AIPA_OK && out.code != AIPA_C_OK) {
+            also(h, out.code);
+        }
+        aipa_buf_cleanup(&out.sts);
+    }
+    if (a != ACT_UNKNOWN && a != ACT_DESCRIBE) {
+        const struct aipa_param *p = aipa_params_get(&h->params, "InstanceId");
+
+        if (p == NULL || p->value_len == 0) {
+            also(h, AIPA_C_MISSING_PARAMETER);
+        } else if (p->value_len >= AIPA_INSTANCE_ID_MAX) {
+            also(h, AIPA_C_INVALID_INSTANCE_ID_MALFORMED);
+        }
+    }
+}
+
+/* The rows of an auth refusal, and the alternative answer with --latitude alt. */
+static void reply_auth(struct hctx *h, const struct aipa__auth_out *out)
+{
+    enum aipa_code c = out->code;
+    bool sig = c == AIPA_C_SIGNATURE_DOES_NOT_MATCH || c == AIPA_C_INCOMPLETE_SIGNATURE;
+    const char *arg = sig ? (out->sts.ptr != NULL ? out->sts.ptr : "") : out->arg;
+
+    /* rows by the Code the check answers */
+    static const struct {
+        enum aipa_code code;
+        enum aipa_lat row;
+    } rows[] = {
+        {AIPA_C_INVALID_ACCESS_KEY_ID_INACTIVE, AIPA_LAT_KEY_INACTIVE},
+        {AIPA_C_INVALID_TIMESTAMP_FORMAT, AIPA_LAT_TIMESTAMP_FORMAT},
+        {AIPA_C_INCOMPLETE_SIGNATURE, AIPA_LAT_SIGNATURE_MISSING},
+        {AIPA_C_INVALID_SIGNATURE_METHOD, AIPA_LAT_SIGNATURE_METHOD},
+    };
+
+    if (c == AIPA_C_MISSING_PARAMETER) {
+        reply_missing(h, out->arg, AIPA_LAT_MISSING_PARAM_CODE);
+        return;
+    }
+    if (c == AIPA_C_INVALID_ACCESS_KEY_ID_NOT_FOUND) {
+        lat(h, AIPA_LAT_KEY_UNKNOWN);
+        reply_error(h, c, arg, alt(h) ? 400 : 0);
+        return;
+    }
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(rows); i++) {
+        if (rows[i].code == c) {
+            lat(h, rows[i].row);
+        }
+    }
+    reply_error(h, c, arg, 0);
+}
+
+/* Format, Action, Version; false after answering (stage says which refused). */
+static bool gateway_params(struct hctx *h, enum action *a, enum stage *stage)
+{
+    const char *action, *version;
+    size_t action_len, version_len;
+    bool empty;
+
+    *stage = ST_FORMAT;
+    if (!format_ok(h, &h->fmt, &empty)) {
+        lat(h, empty ? AIPA_LAT_FORMAT_EMPTY : AIPA_LAT_FORMAT_UNKNOWN);
+        reply_error(h, alt(h) ? AIPA_C_INVALID_PARAMETER : AIPA_C_INVALID_PARAMETER_FORMAT,
+                    "Format", 0);
+        return false;
+    }
+    if (h->v3 && aipa_params_get(&h->params, "Format") == NULL &&
+        aipa__srv_header(h->req, "Accept") == NULL) {
+        lat(h, AIPA_LAT_V3_NO_ACCEPT);
+        h->fmt = alt(h) ? AIPA_FMT_XML : AIPA_FMT_JSON;
+    }
+    *stage = ST_ACTION;
+    if (!get_common(h, "x-acs-action", "Action", AIPA_LAT_ACTION_EMPTY, &action, &action_len)) {
+        return false;
+    }
+    /* Client bytes: printable only, since they reach the log line. */
+    aipa__srv_printable(h->resp->action, sizeof(h->resp->action), action, action_len);
+    *stage = ST_VERSION;
+    if (!get_common(h, "x-acs-version", "Version", AIPA_LAT_VERSION_MISSING, &version,
+                    &version_len)) {
+        return false;
+    }
+    if (!version_ok(version, version_len)) {
+        lat(h, AIPA_LAT_VERSION_WRONG);
+        reply_error(h, AIPA_C_INVALID_VERSION, NULL, alt(h) ? 403 : 0);
+        return false;
+    }
+    *stage = ST_UNKNOWN_ACTION;
+    *a = find_action(action, action_len);
+    if (*a == ACT_UNKNOWN) {
+        lat(h, AIPA_LAT_ACTION_UNKNOWN);
+        if (alt(h)) {
+            reply_error(h, AIPA_C_INVALID_NAMED, "Action", 403);
+        } else {
+            reply_error(h, AIPA_C_INVALID_ACTION_NOT_FOUND, NULL, 0);
+        }
+        return false;
+    }
+    return true;
+}
+
 static void handle_api(struct hctx *h, struct aipa_slice query)
 {
     const struct aipa_srv_request *req = h->req;
-    const struct aipa_param *format;
-    const char *action, *version;
-    size_t action_len, version_len;
-    enum action a;
+    enum action a = ACT_UNKNOWN;
+    enum stage stage;
     struct aipa__auth_in in;
     struct aipa__auth_out out;
     aipa_err err;
 
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
-        reply_error(h, AIPA_C_UNSUPPORTED_HTTP_METHOD, NULL, 0);
+        lat(h, AIPA_LAT_HTTP_METHOD);
+        reply_error(h, AIPA_C_UNSUPPORTED_HTTP_METHOD, NULL, alt(h) ? 400 : 0);
         return;
     }
     if (!parse_wire(h, query.ptr, query.len, AIPA_PARAM_QUERY)) {
@@ -847,35 +1075,12 @@ static void handle_api(struct hctx *h, struct aipa_slice query)
         !parse_wire(h, req->body, req->body_len, AIPA_PARAM_BODY)) {
         return;
     }
-    format = aipa_params_get(&h->params, "Format");
-    if (format != NULL) {
-        if (strcasecmp(format->value, "json") == 0 && format->value_len == 4) {
-            h->fmt = AIPA_FMT_JSON;
-        } else if (strcasecmp(format->value, "xml") == 0 && format->value_len == 3) {
-            h->fmt = AIPA_FMT_XML;
-        } else {
-            reply_error(h, AIPA_C_INVALID_PARAMETER_FORMAT, NULL, 0);
-            return;
-        }
-    }
-    if (!get_common(h, "x-acs-action", "Action", &action, &action_len)) {
-        return;
-    }
-    /* Client bytes: printable only, since they reach the log line. */
-    aipa__srv_printable(h->resp->action, sizeof(h->resp->action), action, action_len);
-    if (!get_common(h, "x-acs-version", "Version", &version, &version_len)) {
-        return;
-    }
-    if (version_len != sizeof(API_VERSION) - 1 || memcmp(version, API_VERSION, version_len) != 0) {
-        reply_error(h, AIPA_C_INVALID_VERSION, NULL, 0);
-        return;
-    }
-    a = find_action(action, action_len);
-    if (a == ACT_UNKNOWN) {
-        reply_error(h, AIPA_C_INVALID_ACTION_NOT_FOUND, NULL, 0);
+    if (!gateway_params(h, &a, &stage)) {
+        other_faults(h, stage);
         return;
     }
 
+    memset(&in, 0, sizeof(in));
     in.req = req;
     in.params = &h->params;
     in.query_params = &h->query_params;
@@ -886,10 +1091,8 @@ static void handle_api(struct hctx *h, struct aipa_slice query)
     if (err != AIPA_OK) {
         internal_failure(h);
     } else if (out.code != AIPA_C_OK) {
-        bool sig =
-            out.code == AIPA_C_SIGNATURE_DOES_NOT_MATCH || out.code == AIPA_C_INCOMPLETE_SIGNATURE;
-
-        reply_error(h, out.code, sig ? (out.sts.ptr != NULL ? out.sts.ptr : "") : out.arg, 0);
+        reply_auth(h, &out);
+        other_faults(h, ST_AUTH);
     } else if (!admit(h, out.cred)) {
         reply_error(h, AIPA_C_THROTTLING_USER, NULL, 0);
     } else {
@@ -942,6 +1145,7 @@ aipa_err aipa__srv_handle_declared(struct aipa_srv *srv, const struct aipa_srv_r
     aipa_buf_reset(&resp->body);
     resp->action[0] = '\0';
     resp->code[0] = '\0';
+    aipa_lat_set_clear(&resp->latitude);
     aipa__srv_request_id(srv, resp->request_id);
     h.v3 = aipa__srv_header(req, "Authorization") != NULL;
     h.fmt = default_format(req, h.v3);
@@ -963,11 +1167,14 @@ aipa_err aipa__srv_handle_declared(struct aipa_srv *srv, const struct aipa_srv_r
 
     /* Limits first: they protect every later step. */
     if (req->target_len > srv->cfg.max_url_len) {
+        lat(&h, AIPA_LAT_URL_TOO_LONG);
         reply_error(&h, AIPA_C_INVALID_PARAMETER, "URL", 414);
     } else if (header_bytes > srv->cfg.max_header_bytes ||
                req->header_count > AIPA_SRV_MAX_HEADERS) {
+        lat(&h, AIPA_LAT_HEADERS_TOO_LARGE);
         reply_error(&h, AIPA_C_INVALID_PARAMETER, "Headers", 431);
     } else if (req->body_len > srv->cfg.max_body_len || declared_body_len > srv->cfg.max_body_len) {
+        lat(&h, AIPA_LAT_BODY_TOO_LARGE);
         reply_error(&h, AIPA_C_INVALID_PARAMETER, "Body", 413);
     } else if (srv->cfg.fixtures &&
                (starts_with(path, "/_aipa/") || aipa_slice_eq(path, "/_aipa"))) {

@@ -386,7 +386,7 @@ static aipa_err auth_v1(struct aipa_srv *srv, const struct aipa__auth_in *in,
         set_code(out, AIPA_C_SIGNATURE_DOES_NOT_MATCH, NULL);
         return AIPA_OK;
     }
-    return use_nonce(srv, nonce->value, nonce->value_len, out);
+    return in->probe ? AIPA_OK : use_nonce(srv, nonce->value, nonce->value_len, out);
 }
 
 /* True when the ';'-list list names name (exact, lowercase). */
@@ -485,7 +485,8 @@ static aipa_err auth_v3(struct aipa_srv *srv, const struct aipa__auth_in *in,
         set_code(out, AIPA_C_SIGNATURE_DOES_NOT_MATCH, NULL);
         return AIPA_OK;
     }
-    return use_nonce(srv, (const char *)nonce->value.ptr, nonce->value.len, out);
+    return in->probe ? AIPA_OK
+                     : use_nonce(srv, (const char *)nonce->value.ptr, nonce->value.len, out);
 }
 
 aipa_err aipa__srv_auth(struct aipa_srv *srv, const struct aipa__auth_in *in,

@@ -130,6 +130,7 @@ struct aipa__auth_in {
     const struct aipa_params *params;       /* query + form body */
     const struct aipa_params *query_params; /* query only (V3 canonical query) */
     bool v3;
+    bool probe; /* only find the answer: the nonce is not recorded */
 };
 
 struct aipa__auth_out {
