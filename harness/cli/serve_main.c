@@ -39,6 +39,11 @@ static const char usage[] =
     "  --seed N                seed for RequestIds, instance IDs and addresses (default:\n"
     "                          random, printed at start)\n"
     "  --state FILE            seed state (JSON); default: the built-in state\n"
+    "  --pool CIDR             the public address pool (repeatable, at most 8); default:\n"
+    "                          the built-in one\n"
+    "  --latitude strict|alt   strict (default): the reference's choice where the documents\n"
+    "                          allow more than one answer; alt: the other documented choice\n"
+    "                          on every row of `aipa latitude` that has one\n"
     "  --fixtures              enable the test-only fixture protocol under /_aipa/\n"
     "  --fixture-token T       token for X-Aipa-Token (default: random, printed at start)\n"
     "  --max-connections N     concurrent connections (default 1024)\n"
@@ -66,6 +71,8 @@ enum {
     OPT_THREADS,
     OPT_TPC,
     OPT_LOG,
+    OPT_POOL,
+    OPT_LATITUDE,
     OPT_HELP,
 };
 
@@ -86,6 +93,8 @@ static const struct option long_opts[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"threading", required_argument, NULL, OPT_TPC},
     {"log", required_argument, NULL, OPT_LOG},
+    {"pool", required_argument, NULL, OPT_POOL},
+    {"latitude", required_argument, NULL, OPT_LATITUDE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -98,6 +107,8 @@ struct serve_opts {
     const char *log_path;
     bool seeded;
     char token[33];
+    const char *pools[8];
+    size_t pool_count;
 };
 
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
@@ -390,6 +401,23 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
             break;
         case OPT_LOG:
             o->log_path = optarg;
+            break;
+        case OPT_POOL:
+            if (o->pool_count >= AIPA_ARRAY_LEN(o->pools)) {
+                fprintf(stderr, "aipa serve: at most %zu --pool\n", AIPA_ARRAY_LEN(o->pools));
+                return 2;
+            }
+            o->pools[o->pool_count++] = optarg;
+            o->cfg.pool_cidrs = o->pools;
+            o->cfg.pool_cidr_count = o->pool_count;
+            break;
+        case OPT_LATITUDE:
+            if (strcmp(optarg, "strict") == 0 || strcmp(optarg, "alt") == 0) {
+                o->cfg.latitude_alt = strcmp(optarg, "alt") == 0;
+            } else {
+                fprintf(stderr, "aipa serve: --latitude is strict or alt\n");
+                return 2;
+            }
             break;
         case OPT_HELP:
             fputs(usage, stdout);
