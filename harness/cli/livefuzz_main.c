@@ -29,7 +29,8 @@ static const char usage[] =
     "  --target URL          endpoint, e.g. http://127.0.0.1:8080 (default: an embedded\n"
     "                        reference server on an ephemeral loopback port)\n"
     "  --allow-remote        allow a target that is not a loopback address\n"
-    "  --requests N          fuzz requests to send (default 1000)\n"
+    "  --requests N          fuzz requests to send (default 1000; with --time alone:\n"
+    "                        no request limit)\n"
     "  --time S              stop after S seconds (default 60)\n"
     "  --rate R              at most R requests per second (default: unpaced)\n"
     "  --seed N              generator seed (default 1); same seed and same target\n"
@@ -63,6 +64,17 @@ static const char usage[] =
     "                        (repeatable; default: fuzz/*.dict of the source tree)\n"
     "  --seed-cases DIR      take names and values from the case files under DIR\n"
     "                        (repeatable; default: conformance/cases of the source tree)\n"
+    "";
+
+/* The rest (one string would pass the 4095 bytes C99 promises). */
+static const char usage_more[] =
+    "  --strict              the differential oracle accepts the reference's strict answer\n"
+    "                        only, not the alternatives of the latitude table (`aipa\n"
+    "                        latitude`)\n"
+    "  --allow-transient     without fixtures: a documented transient answer (500\n"
+    "                        InternalError, 503 ServiceUnavailable, ...) is not a\n"
+    "                        server-error finding\n"
+    "  --max-response-ms N   an answer slower than N ms is a 'slow' finding (default: off)\n"
     "  --no-minimize         report findings as found, without minimizing them\n"
     "  --min-budget N        replays spent minimizing one finding (default 300)\n"
     "  --out DIR             write DIR/findings.json, DIR/findings.sarif, DIR/cases/\n"
@@ -97,6 +109,9 @@ enum {
     OPT_DICT,
     OPT_SEED_CASES,
     OPT_NO_MINIMIZE,
+    OPT_STRICT,
+    OPT_ALLOW_TRANSIENT,
+    OPT_MAX_RESPONSE_MS,
     OPT_MIN_BUDGET,
     OPT_OUT,
     OPT_JSON,
@@ -128,6 +143,9 @@ static const struct option long_opts[] = {
     {"dict", required_argument, NULL, OPT_DICT},
     {"seed-cases", required_argument, NULL, OPT_SEED_CASES},
     {"no-minimize", no_argument, NULL, OPT_NO_MINIMIZE},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"allow-transient", no_argument, NULL, OPT_ALLOW_TRANSIENT},
+    {"max-response-ms", required_argument, NULL, OPT_MAX_RESPONSE_MS},
     {"min-budget", required_argument, NULL, OPT_MIN_BUDGET},
     {"out", required_argument, NULL, OPT_OUT},
     {"json", required_argument, NULL, OPT_JSON},
@@ -202,6 +220,7 @@ int aipa_fuzz_main(int argc, char **argv)
     const char *instances[AIPA_LF_MAX_FIXTURES];
     size_t inst_n = 0;
     bool quiet = false;
+    bool requests_set = false, time_set = false;
     glob_t dict_glob;
     int status;
     char default_cases[1024];
@@ -234,11 +253,13 @@ int aipa_fuzz_main(int argc, char **argv)
             if (!parse_u64(optarg, 0, UINT64_MAX / 2, &cfg.requests)) {
                 return bad("requests", optarg);
             }
+            requests_set = true;
             break;
         case OPT_TIME:
             if (!parse_double(optarg, 0.0, 1e9, &cfg.time_s)) {
                 return bad("time", optarg);
             }
+            time_set = true;
             break;
         case OPT_RATE:
             if (!parse_double(optarg, 0.0, 1e9, &cfg.rate)) {
@@ -319,6 +340,18 @@ int aipa_fuzz_main(int argc, char **argv)
         case OPT_NO_MINIMIZE:
             cfg.minimize = false;
             break;
+        case OPT_STRICT:
+            cfg.strict = true;
+            break;
+        case OPT_ALLOW_TRANSIENT:
+            cfg.allow_transient = true;
+            break;
+        case OPT_MAX_RESPONSE_MS:
+            if (!parse_u64(optarg, 1, 3600000, &u)) {
+                return bad("max-response-ms", optarg);
+            }
+            cfg.max_response_ms = (long)u;
+            break;
         case OPT_MIN_BUDGET:
             if (!parse_u64(optarg, 1, 100000, &u)) {
                 return bad("min-budget", optarg);
@@ -345,6 +378,7 @@ int aipa_fuzz_main(int argc, char **argv)
             break;
         case OPT_HELP:
             fputs(usage, stdout);
+            fputs(usage_more, stdout);
             return 0;
         case ':':
             fprintf(stderr, "aipa fuzz: %s needs a value\n(see aipa fuzz --help)\n",
@@ -368,6 +402,9 @@ int aipa_fuzz_main(int argc, char **argv)
     if (cfg.target == NULL && !cfg.fixtures) {
         fprintf(stderr, "aipa fuzz: the embedded server always has the fixture protocol\n");
         return 2;
+    }
+    if (time_set && !requests_set) {
+        cfg.requests = UINT64_MAX / 2; /* --time alone bounds the run */
     }
     cfg.instances = instances;
     cfg.instance_count = inst_n;

@@ -474,6 +474,33 @@ const struct aipa_latitude *aipa_lat_accepts(const struct aipa_lat_set *s, unsig
     return NULL;
 }
 
+const struct aipa_latitude *aipa_lat_accepts_format(const struct aipa_lat_set *s,
+                                                    unsigned edition, unsigned format)
+{
+    /* rows where the input that picks the format is itself what the documents leave open */
+    static const enum aipa_lat any_format[] = {AIPA_LAT_FORMAT_EMPTY, AIPA_LAT_FORMAT_UNKNOWN,
+                                               AIPA_LAT_DUP_PARAM, AIPA_LAT_WIRE_MALFORMED};
+
+    for (size_t i = 0; s != NULL && i < AIPA_LAT_COUNT_; i++) {
+        const struct aipa_latitude *r = &rows[i];
+
+        if ((s->rows & AIPA_LAT_BIT(i)) == 0 || (edition != 0 && (r->editions & edition) == 0)) {
+            continue;
+        }
+        for (size_t k = 0; k < AIPA_ARRAY_LEN(any_format); k++) {
+            if (any_format[k] == r->id) {
+                return r;
+            }
+        }
+        for (size_t k = 0; k < r->alt_count; k++) {
+            if (r->alts[k].format == format) {
+                return r;
+            }
+        }
+    }
+    return NULL;
+}
+
 const struct aipa_latitude *aipa_lat_first(const struct aipa_lat_set *s, unsigned edition)
 {
     for (size_t i = 0; s != NULL && i < AIPA_LAT_COUNT_; i++) {

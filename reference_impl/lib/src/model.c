@@ -857,6 +857,10 @@ static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_al
             return AIPA_C_ALLOCATED_ALREADY_2;
         }
         aipa_lat_set_add(lat, AIPA_LAT_ALREADY_ALLOCATED);
+        if (!want_ip && !have_pick && lat != NULL) {
+            /* a refusal may as well come from the empty pool */
+            aipa_lat_set_also(lat, AIPA_LAT_PRECEDENCE, insufficient(m, NULL));
+        }
         aipa__ipv4_format(in->public_ip, ip_out);
         return AIPA_C_OK;
     }

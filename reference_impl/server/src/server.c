@@ -451,8 +451,20 @@ static void lat(struct hctx *h, enum aipa_lat row)
  */
 static void reply_missing(struct hctx *h, const char *name, enum aipa_lat row)
 {
+    /* Missing{Name} names the parameter, also when V3 carries it in a header */
+    static const char *const v3_names[][2] = {
+        {"x-acs-action", "Action"},           {"x-acs-version", "Version"},
+        {"x-acs-date", "Timestamp"},          {"x-acs-signature-nonce", "SignatureNonce"},
+        {"x-acs-content-sha256", "ContentSha256"}, {"Authorization", "Signature"},
+    };
+
     lat(h, row);
     if (alt(h)) {
+        for (size_t i = 0; i < AIPA_ARRAY_LEN(v3_names); i++) {
+            if (strcasecmp(name, v3_names[i][0]) == 0) {
+                name = v3_names[i][1];
+            }
+        }
         reply_error(h, AIPA_C_MISSING_NAMED, name, 0);
     } else {
         reply_error(h, AIPA_C_MISSING_PARAMETER, name, 0);

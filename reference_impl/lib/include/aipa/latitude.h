@@ -151,6 +151,12 @@ AIPA_API bool aipa_lat_documented(unsigned status, const char *code);
 AIPA_API const struct aipa_latitude *aipa_lat_accepts(const struct aipa_lat_set *s,
                                                       unsigned edition, unsigned status,
                                                       const char *code, unsigned format);
+/*
+ * Whether a row in s lets the answer come in format (AIPA_LAT_FMT_XML/JSON)
+ * rather than the one the reference chose; that row, or NULL.
+ */
+AIPA_API const struct aipa_latitude *aipa_lat_accepts_format(const struct aipa_lat_set *s,
+                                                             unsigned edition, unsigned format);
 /* The first row in s that applies to edition (for naming a finding); NULL if none. */
 AIPA_API const struct aipa_latitude *aipa_lat_first(const struct aipa_lat_set *s,
                                                     unsigned edition);
