@@ -73,18 +73,18 @@ static const struct aipa_latitude rows[] = {
      "wire facts", "§4.2 (common errors)",
      "The common table lists UnsupportedHTTPMethod without fixing its status across products; "
      "an HTTP layer may answer 405 with no API body."},
-    {AIPA_LAT_FORMAT_EMPTY, "format-empty", AIPA_ED_ALL,
-     "Format present with an empty value",
-     A(400, "InvalidParameter.Format"), ROW_ALTS(A(400, "InvalidParameter"), ANY_DOCUMENTED), false,
-     "wire facts", "§2.1 (common parameters)",
-     "Format is optional (XML by default). Whether an empty value counts as absent is not said: "
-     "a server may answer as if it were absent, in either format."},
     {AIPA_LAT_FORMAT_UNKNOWN, "format-unknown", AIPA_ED_ALL,
      "Format with a value other than XML or JSON (any case)",
      A(400, "InvalidParameter.Format"), ROW_ALTS(A(400, "InvalidParameter"), ANY_DOCUMENTED), false,
      "wire facts", "§2.1 (common parameters), §4.2 (InvalidParameter.Format)",
      "The common table has InvalidParameter.Format, but nothing says that an unknown Format "
      "must be refused rather than ignored."},
+    {AIPA_LAT_FORMAT_EMPTY, "format-empty", AIPA_ED_ALL,
+     "Format present with an empty value",
+     A(400, "InvalidParameter.Format"), ROW_ALTS(A(400, "InvalidParameter"), ANY_DOCUMENTED), false,
+     "wire facts", "§2.1 (common parameters)",
+     "Format is optional (XML by default). Whether an empty value counts as absent is not said: "
+     "a server may answer as if it were absent, in either format."},
     {AIPA_LAT_V3_NO_ACCEPT, "v3-no-accept-format", AIPA_ED_ALL,
      "a V3-signed request with neither Accept nor Format",
      AF(0, AIPA_LAT_ANY, AIPA_LAT_FMT_JSON), ROW_ALTS(AF(0, AIPA_LAT_ANY, AIPA_LAT_FMT_XML)), false,

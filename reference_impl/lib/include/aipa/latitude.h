@@ -27,8 +27,8 @@
     X(AIPA_LAT_HEADERS_TOO_LARGE,     "headers-too-large")      \
     X(AIPA_LAT_BODY_TOO_LARGE,        "body-too-large")         \
     X(AIPA_LAT_HTTP_METHOD,           "http-method")            \
-    X(AIPA_LAT_FORMAT_EMPTY,          "format-empty")           \
     X(AIPA_LAT_FORMAT_UNKNOWN,        "format-unknown")         \
+    X(AIPA_LAT_FORMAT_EMPTY,          "format-empty")           \
     X(AIPA_LAT_V3_NO_ACCEPT,          "v3-no-accept-format")    \
     X(AIPA_LAT_ACTION_EMPTY,          "action-empty")           \
     X(AIPA_LAT_ACTION_UNKNOWN,        "action-unknown")         \
