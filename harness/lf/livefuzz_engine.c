@@ -98,7 +98,8 @@ struct engine {
     struct aipa_lf_wire wt, wr;
     struct aipa_lf_resp rt, rr;
     bool harness_failed;
-    bool resync; /* the two sides may differ: start a new sequence */
+    bool resync;  /* the two sides may differ: start a new sequence */
+    bool tainted; /* this sequence had a finding: its end state proves nothing more */
     char harness_error[256];
     double last_progress;
     double start;
@@ -779,6 +780,34 @@ static bool hits_have(const struct aipa_lf_hit *hits, size_t n, const char *key)
     return false;
 }
 
+/* ---- the state-effect oracle ---- */
+
+/*
+ * The target's state against the reference's after the same requests (GET
+ * /_aipa/state on both sides). True, with hit filled, when they differ.
+ * Only with the fixture protocol, the differential oracle and one worker.
+ */
+static bool state_differs(struct engine *e, struct aipa_lf_hit *hit)
+{
+    char kind[32], why[200];
+    size_t n = e->ts.id_count < e->rs.id_count ? e->ts.id_count : e->rs.id_count;
+
+    if (!e->diff || !e->fixtures || e->shared ||
+        fixture_both(e, true, true, "GET", "/_aipa/state", NULL) != AIPA_OK ||
+        e->rt.truncated || e->rr.truncated) {
+        return false;
+    }
+    if (aipa_lf_state_equal(e->rt.body.ptr, e->rt.body.len, e->rr.body.ptr, e->rr.body.len,
+                            e->ts.idp, e->rs.idp, n, kind, sizeof(kind), why, sizeof(why))) {
+        return false;
+    }
+    memset(hit, 0, sizeof(*hit));
+    hit->oracle = AIPA_LF_O_STATE;
+    snprintf(hit->code, sizeof(hit->code), "%s", kind);
+    snprintf(hit->detail, sizeof(hit->detail), "%s", why);
+    return true;
+}
+
 /* ---- replay and minimization ---- */
 
 struct replay_out {
@@ -830,6 +859,10 @@ static bool replay(struct engine *e, struct lf_finding *f, const struct aipa_lf_
         if (!rendered) {
             return false;
         }
+    }
+    if (f->oracle == AIPA_LF_O_STATE) {
+        /* the state after the whole sequence, not the last answer */
+        nh = state_differs(e, &hits[0]) ? 1 : 0;
     }
     return hits_have(hits, nh, f->key);
 }
@@ -1130,6 +1163,13 @@ static void minimize(struct engine *e, struct lf_finding *f)
                                     e->wt.body.len < 4096 ? e->wt.body.len : 4096);
         f->resp_excerpt = aipa_strndup(e->rt.body.ptr != NULL ? e->rt.body.ptr : "",
                                        e->rt.body.len < 1024 ? e->rt.body.len : 1024);
+        /* the state-effect oracle on the replay: what else the finding did to the target */
+        struct aipa_lf_hit sh;
+        if (f->oracle != AIPA_LF_O_STATE && state_differs(e, &sh)) {
+            char d[sizeof(f->detail)];
+            snprintf(d, sizeof(d), "%.100s; the state differs too: %.68s", f->detail, sh.detail);
+            snprintf(f->detail, sizeof(f->detail), "%s", d);
+        }
     }
     for (size_t i = 0; i < LF_MAX_SEQ; i++) {
         aipa_lf_req_cleanup(&scratch[i]);
@@ -1685,7 +1725,11 @@ static int finish(struct engine *e, int status)
          */
         bool expressible = e->diff || f->oracle == AIPA_LF_O_REQUEST_ID ||
                            f->oracle == AIPA_LF_O_MALFORMED || f->oracle == AIPA_LF_O_SCHEMA;
-        if (cases_dir != NULL && f->ref_outcomes != NULL && !expressible) {
+        if (cases_dir != NULL && f->oracle == AIPA_LF_O_STATE) {
+            snprintf(f->no_case, sizeof(f->no_case),
+                     "state findings are judged through GET /_aipa/state, which case files do "
+                     "not express");
+        } else if (cases_dir != NULL && f->ref_outcomes != NULL && !expressible) {
             snprintf(f->no_case, sizeof(f->no_case),
                      "%s findings need the differential oracle to become cases",
                      aipa_lf_oracle_name(f->oracle));
@@ -1978,6 +2022,35 @@ double aipa_lf_latency_pct(struct aipa_lf_latency *l, double p)
     return (double)l->samples[rank - 1];
 }
 
+/*
+ * At the end of a sequence: the state-effect oracle. A difference is a
+ * finding whose steps are the whole sequence (minimized like any other).
+ * True when one was recorded.
+ */
+static bool state_check(struct engine *e, size_t seq_len)
+{
+    struct aipa_lf_hit hit;
+    bool new_found = false;
+    size_t n = e->hist_n < seq_len ? e->hist_n : seq_len;
+
+    if (!state_differs(e, &hit)) {
+        return false;
+    }
+    e->hist_n = n - 1; /* record_hits takes hist[0..hist_n] */
+    record_hits(e, &hit, 1, &new_found);
+    e->hist_n = seq_len;
+    e->tainted = true;
+    for (size_t i = 0; new_found && i < e->finding_count; i++) {
+        struct lf_finding *f = &e->findings[i];
+        if (f->ref_outcomes == NULL && f->steps != NULL && !e->harness_failed) {
+            minimize(e, f);
+            make_repro(e, f);
+        }
+    }
+    e->resync = true;
+    return true;
+}
+
 /* Sequences of generated requests until the budget, the clock or a harness failure ends them. */
 static void campaign(struct engine *e)
 {
@@ -1994,8 +2067,12 @@ static void campaign(struct engine *e)
         size_t nh;
 
         if (e->hist_n >= seq_len || e->resync) {
+            if (!e->resync && !e->tainted && e->hist_n > 0 && state_check(e, seq_len)) {
+                continue; /* a state finding was minimized: a fresh sequence follows */
+            }
             e->hist_n = 0;
             e->resync = false;
+            e->tainted = false;
             if (e->shared && e->fixtures && epoch_point(e) != AIPA_OK) {
                 e->harness_failed = true;
                 break;
@@ -2049,6 +2126,7 @@ static void campaign(struct engine *e)
                 }
             }
             e->hist_n = seq_len;
+            e->tainted = true;
         } else {
             e->hist_n++;
         }

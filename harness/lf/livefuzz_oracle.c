@@ -502,6 +502,105 @@ size_t aipa_lf_judge_with(const struct aipa_lf_req *req, const struct aipa_lf_wi
     return n;
 }
 
+/* ---- state ---- */
+
+static const cJSON *state_instance(const cJSON *doc, const char *id)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "Instances");
+    const cJSON *it;
+
+    cJSON_ArrayForEach(it, list)
+    {
+        const cJSON *iid = cJSON_GetObjectItemCaseSensitive(it, "InstanceId");
+        if (cJSON_IsString(iid) && strcmp(iid->valuestring, id) == 0) {
+            return it;
+        }
+    }
+    return NULL;
+}
+
+static int address_count(const cJSON *inst)
+{
+    const cJSON *pub = cJSON_GetObjectItemCaseSensitive(inst, "PublicIpAddress");
+    const cJSON *ips = cJSON_GetObjectItemCaseSensitive(pub, "IpAddress");
+
+    return cJSON_IsArray(ips) ? cJSON_GetArraySize(ips) : -1;
+}
+
+static const char *str_member(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* One instance of each side; false (kind and why set) when they differ. */
+static bool instance_equal(const cJSON *ti, const cJSON *ri, const char *tid, char *kind,
+                           size_t kind_cap, char *why, size_t why_cap)
+{
+    int ta = address_count(ti), ra = address_count(ri);
+
+    if (strcmp(str_member(ti, "Status"), str_member(ri, "Status")) != 0) {
+        snprintf(kind, kind_cap, "status");
+        snprintf(why, why_cap, "%.40s: Status %.16s, the model's %.16s", tid,
+                 str_member(ti, "Status"), str_member(ri, "Status"));
+        return false;
+    }
+    if (ta != ra) {
+        snprintf(kind, kind_cap, "address");
+        snprintf(why, why_cap, "%.40s holds %d public address%s, the model's instance %d", tid, ta,
+                 ta == 1 ? "" : "es", ra);
+        return false;
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ti, "AipaPublicIpEffective")) !=
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ri, "AipaPublicIpEffective"))) {
+        snprintf(kind, kind_cap, "effective");
+        snprintf(why, why_cap, "%.40s: AipaPublicIpEffective differs from the model's", tid);
+        return false;
+    }
+    return true;
+}
+
+bool aipa_lf_state_equal(const char *tdoc, size_t tlen, const char *rdoc, size_t rlen,
+                         const char *const *tids, const char *const *rids, size_t n, char *kind,
+                         size_t kind_cap, char *why, size_t why_cap)
+{
+    cJSON *t = cJSON_ParseWithLength(tdoc != NULL ? tdoc : "", tlen);
+    cJSON *r = cJSON_ParseWithLength(rdoc != NULL ? rdoc : "", rlen);
+    const cJSON *tp = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(t, "Pool"),
+                                                       "FreeCount");
+    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "Pool"),
+                                                       "FreeCount");
+    bool eq = true;
+
+    if (!cJSON_IsObject(t) || !cJSON_IsObject(r) || !cJSON_IsNumber(tp) || !cJSON_IsNumber(rp)) {
+        snprintf(kind, kind_cap, "document");
+        snprintf(why, why_cap, "the %s state document has no Pool.FreeCount",
+                 cJSON_IsObject(r) && cJSON_IsNumber(rp) ? "target's" : "model's");
+        eq = false;
+    } else if (tp->valuedouble != rp->valuedouble) {
+        snprintf(kind, kind_cap, "pool");
+        snprintf(why, why_cap, "%.0f free addresses in the pool, the model's %.0f",
+                 tp->valuedouble, rp->valuedouble);
+        eq = false;
+    }
+    for (size_t i = 0; eq && i < n; i++) {
+        const cJSON *ti = state_instance(t, tids[i]);
+        const cJSON *ri = state_instance(r, rids[i]);
+
+        if (ti == NULL || ri == NULL) {
+            snprintf(kind, kind_cap, "document");
+            snprintf(why, why_cap, "instance %.40s is missing from the %s state", tids[i],
+                     ti == NULL ? "target's" : "model's");
+            eq = false;
+        } else {
+            eq = instance_equal(ti, ri, tids[i], kind, kind_cap, why, why_cap);
+        }
+    }
+    cJSON_Delete(t);
+    cJSON_Delete(r);
+    return eq;
+}
+
 /* ---- ddmin ---- */
 
 struct dd {

@@ -519,6 +519,7 @@ static const char *oracle_source(enum aipa_lf_oracle o)
     case AIPA_LF_O_TIMEOUT:
     case AIPA_LF_O_TOO_LARGE:
     case AIPA_LF_O_SLOW:
+    case AIPA_LF_O_STATE:
     case AIPA_LF_O_UNDOCUMENTED:
     case AIPA_LF_O_SERVER_ERROR:
     case AIPA_LF_O_DIFF_STATUS:
@@ -546,6 +547,7 @@ static const char *oracle_clause(enum aipa_lf_oracle o)
     case AIPA_LF_O_TIMEOUT:
     case AIPA_LF_O_TOO_LARGE:
     case AIPA_LF_O_SLOW:
+    case AIPA_LF_O_STATE:
     case AIPA_LF_O_UNDOCUMENTED:
     case AIPA_LF_O_SERVER_ERROR:
     case AIPA_LF_O_DIFF_STATUS:

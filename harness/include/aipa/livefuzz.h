@@ -247,6 +247,8 @@ AIPA_API void aipa_lf_summarize(const struct aipa_lf_resp *resp, struct aipa_lf_
     X(AIPA_LF_O_SCHEMA, "schema", "a success body lacks a documented field")                       \
     X(AIPA_LF_O_TOO_LARGE, "too-large", "the response body is larger than the size cap")           \
     X(AIPA_LF_O_SLOW, "slow", "the answer took longer than --max-response-ms")                     \
+    X(AIPA_LF_O_STATE, "state",                                                                    \
+      "after the sequence the target's state differs from the model's (pool or an instance)")      \
     X(AIPA_LF_O_DIFF_STATUS, "diff-status", "the HTTP status differs from the reference model's")  \
     X(AIPA_LF_O_DIFF_CODE, "diff-code", "the Code differs from the reference model's")
 
@@ -301,6 +303,19 @@ AIPA_API size_t aipa_lf_judge_with(const struct aipa_lf_req *req, const struct a
                                    const struct aipa_lf_resp *ref,
                                    const struct aipa_lf_judge_opts *opts,
                                    struct aipa_lf_hit *hits, size_t cap);
+
+/*
+ * The state-effect oracle: compares the target's state document (GET
+ * /_aipa/state) with the reference model's, both after the same requests.
+ * Instance tids[i] of the target is the reference's rids[i]. Compared: the
+ * pool's FreeCount, and per instance its Status, how many public addresses
+ * it has and whether the address is effective. Returns true when they agree;
+ * else kind gets what differs ("pool", "status", "address", "effective",
+ * "document") and why a one-line account.
+ */
+AIPA_API bool aipa_lf_state_equal(const char *tdoc, size_t tlen, const char *rdoc, size_t rlen,
+                                  const char *const *tids, const char *const *rids, size_t n,
+                                  char *kind, size_t kind_cap, char *why, size_t why_cap);
 
 /* Whether (status, code) is documented for the action or a common error (errors.h). */
 AIPA_API bool aipa_lf_documented(long status, const char *code);

@@ -501,10 +501,21 @@ const struct aipa_latitude *aipa_lat_accepts_format(const struct aipa_lat_set *s
     return NULL;
 }
 
+/* A row about the Message only: no (status, Code) depends on it. */
+static bool message_only(const struct aipa_latitude *r)
+{
+    for (size_t k = 0; k < r->alt_count; k++) {
+        if (r->alts[k].message == NULL) {
+            return false;
+        }
+    }
+    return r->alt_count > 0;
+}
+
 const struct aipa_latitude *aipa_lat_first(const struct aipa_lat_set *s, unsigned edition)
 {
     for (size_t i = 0; s != NULL && i < AIPA_LAT_COUNT_; i++) {
-        if ((s->rows & AIPA_LAT_BIT(i)) != 0 &&
+        if ((s->rows & AIPA_LAT_BIT(i)) != 0 && !message_only(&rows[i]) &&
             (edition == 0 || (rows[i].editions & edition) != 0)) {
             return &rows[i];
         }

@@ -157,7 +157,10 @@ AIPA_API const struct aipa_latitude *aipa_lat_accepts(const struct aipa_lat_set 
  */
 AIPA_API const struct aipa_latitude *aipa_lat_accepts_format(const struct aipa_lat_set *s,
                                                              unsigned edition, unsigned format);
-/* The first row in s that applies to edition (for naming a finding); NULL if none. */
+/*
+ * The first row in s that applies to edition and decides a (status, Code),
+ * not only a Message (for naming a finding); NULL if none.
+ */
 AIPA_API const struct aipa_latitude *aipa_lat_first(const struct aipa_lat_set *s,
                                                     unsigned edition);
 /* Comma-separated names of the rows in s ("" when none). */
