@@ -14,6 +14,14 @@
 #include "aipa/render.h"
 #include "aipa/sign.h"
 #include "aipa/wire.h"
+/* the report writers, to feed them every byte value */
+#include "../../harness/lf/livefuzz_int.h"
+
+#include <cjson/cJSON.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <string.h>
 
@@ -400,10 +408,78 @@ static void test_curl_header(void **state)
     aipa_buf_cleanup(&b);
 }
 
+/* findings.json and findings.sarif stay valid UTF-8 JSON whatever bytes a finding carries. */
+static void test_reports_are_utf8_whatever_the_bytes(void **state)
+{
+    char bytes[512], path[256];
+    struct lf_finding f;
+    struct aipa_lf_stats st;
+    struct aipa_lf_config cfg;
+    struct lf_report_info info;
+    size_t n = 0;
+
+    (void)state;
+    /* every byte value but NUL (C strings), and sequences that are not UTF-8 */
+    for (unsigned b = 1; b < 256; b++) {
+        bytes[n++] = (char)b;
+    }
+    memcpy(bytes + n, "\xe4\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80", 10);
+    n += 10;
+    bytes[n] = '\0';
+    memset(&f, 0, sizeof(f));
+    memset(&st, 0, sizeof(st));
+    aipa_lf_config_defaults(&cfg);
+    snprintf(f.key, sizeof(f.key), "diff-code|400|%.150s", bytes + 100);
+    snprintf(f.code, sizeof(f.code), "%.70s", bytes + 120);
+    snprintf(f.detail, sizeof(f.detail), "%.190s", bytes + 60);
+    f.oracle = AIPA_LF_O_DIFF_CODE;
+    f.status = 400;
+    f.repro = bytes;
+    f.wire_target = bytes;
+    f.wire_body = bytes;
+    f.resp_excerpt = bytes;
+    memset(&info, 0, sizeof(info));
+    info.cfg = &cfg;
+    info.target = bytes;
+    info.stats = &st;
+    info.findings = &f;
+    info.finding_count = 1;
+    for (int k = 0; k < 2; k++) {
+        FILE *fp;
+        char *text;
+        long len;
+        cJSON *doc;
+
+        snprintf(path, sizeof(path), "/tmp/aipa-lf-utf8-%d-%d.json", (int)getpid(), k);
+        assert_int_equal(k == 0 ? aipa__lf_write_json(&info, path)
+                                : aipa__lf_write_sarif(&info, path),
+                         AIPA_OK);
+        fp = fopen(path, "rb");
+        assert_non_null(fp);
+        assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+        len = ftell(fp);
+        rewind(fp);
+        text = malloc((size_t)len + 1);
+        assert_non_null(text);
+        assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
+        text[len] = '\0';
+        fclose(fp);
+        remove(path);
+        assert_true(aipa_utf8_valid((const uint8_t *)text, (size_t)len));
+        doc = cJSON_ParseWithLength(text, (size_t)len);
+        assert_non_null(doc);
+        /* the bytes that were not UTF-8 are still there, as text */
+        assert_non_null(strstr(text, "\\\\xE4"));
+        cJSON_Delete(doc);
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generator_is_deterministic),
+        cmocka_unit_test(test_reports_are_utf8_whatever_the_bytes),
         cmocka_unit_test(test_render_v1_signs_and_substitutes),
         cmocka_unit_test(test_render_raw_and_body),
         cmocka_unit_test(test_render_v3_headers),
