@@ -129,6 +129,14 @@ static const struct aipa_latitude rows[] = {
      "doc 2024-12-20", "error table; wire facts §5.3 (suggested order, an inference)",
      "No document orders these checks. The reference answers the first fault in its own order "
      "(docs/serve.md); the answer to any other fault the request has is accepted."},
+    {AIPA_LAT_NONCE_AFTER_REJECT, "nonce-after-reject", AIPA_ED_ALL,
+     "a SignatureNonce that an earlier request carried with a valid signature, when that request "
+     "was refused by a check the reference makes before the signature",
+     A(0, AIPA_LAT_ANY), NULL, 0, true,
+     "wire facts", "§2.2 (SignatureNonce), §4.2 (SignatureNonceUsed)",
+     "A nonce may be used once; whether a request refused for its Format, Action or Version used "
+     "it up depends on the order of checks, which no document gives. The reference does not "
+     "count it; SignatureNonceUsed is accepted too."},
     {AIPA_LAT_MISSING_PARAM_CODE, "missing-param-code", AIPA_ED_ALL,
      "a required parameter other than InstanceId is absent or empty",
      A(400, "MissingParameter"), ROW_ALTS(A(400, AIPA_LAT_MISSING), A(400, "InvalidParameter")),
@@ -347,19 +355,31 @@ bool aipa_lat_set_has(const struct aipa_lat_set *s, enum aipa_lat id)
     return s != NULL && (unsigned)id < AIPA_LAT_COUNT_ && (s->rows & AIPA_LAT_BIT(id)) != 0;
 }
 
-void aipa_lat_set_also(struct aipa_lat_set *s, enum aipa_lat row, enum aipa_code code)
+void aipa_lat_set_also_answer(struct aipa_lat_set *s, enum aipa_lat row, unsigned status,
+                              const char *code)
 {
-    if (s == NULL) {
+    if (s == NULL || code == NULL || strlen(code) >= sizeof(s->also[0].code)) {
         return;
     }
     aipa_lat_set_add(s, row);
     for (size_t i = 0; i < s->also_count; i++) {
-        if (s->also[i] == code) {
+        if (s->also[i].status == status && strcmp(s->also[i].code, code) == 0) {
             return;
         }
     }
     if (s->also_count < AIPA_LAT_MAX_ALSO) {
-        s->also[s->also_count++] = code;
+        s->also[s->also_count].status = status;
+        memcpy(s->also[s->also_count].code, code, strlen(code) + 1);
+        s->also_count++;
+    }
+}
+
+void aipa_lat_set_also(struct aipa_lat_set *s, enum aipa_lat row, enum aipa_code code)
+{
+    const struct aipa_api_error *e = aipa_code_info(code);
+
+    if (e != NULL) {
+        aipa_lat_set_also_answer(s, row, (unsigned)e->http_status, e->code);
     }
 }
 
@@ -425,22 +445,17 @@ static bool answer_matches(const struct aipa_lat_answer *a, unsigned status, con
 static bool also_matches(const struct aipa_lat_set *s, unsigned status, const char *code)
 {
     for (size_t i = 0; i < s->also_count; i++) {
-        const struct aipa_api_error *e = aipa_code_info(s->also[i]);
+        const struct aipa_lat_also *a = &s->also[i];
 
-        if (e == NULL || (unsigned)e->http_status != status) {
+        if (a->status != status) {
             continue;
         }
-        if (strcmp(e->code, code) == 0) {
+        if (strcmp(a->code, code) == 0) {
             return true;
         }
-        /* Missing%s: any MissingName */
-        if (strcmp(e->code, "Missing%s") == 0 && strncmp(code, "Missing", 7) == 0 &&
-            is_name(code + 7)) {
-            return true;
-        }
-        /* a MissingParameter also earns Missing{Name} */
-        if (s->also[i] == AIPA_C_MISSING_PARAMETER && strncmp(code, "Missing", 7) == 0 &&
-            is_name(code + 7)) {
+        /* Missing%s, or MissingParameter, also earns Missing{Name} */
+        if ((strcmp(a->code, "Missing%s") == 0 || strcmp(a->code, "MissingParameter") == 0) &&
+            strncmp(code, "Missing", 7) == 0 && is_name(code + 7)) {
             return true;
         }
     }

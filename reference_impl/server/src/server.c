@@ -315,6 +315,7 @@ struct hctx {
     struct aipa_params params;       /* query + form body */
     struct aipa_params query_params; /* query only, for V3 */
     const struct aipa_srv_credential *cred;
+    bool authed; /* the signature was checked (and the nonce recorded) */
 };
 
 static void copy_field(char *dst, size_t cap, const char *src, size_t n)
@@ -918,9 +919,123 @@ static bool format_ok(const struct hctx *h, enum aipa_format *fmt, bool *empty)
     return false;
 }
 
+/*
+ * The row whose documented variants an answer with Code c may take (its
+ * status, Missing{Name}, ...); AIPA_LAT_COUNT_ when none.
+ */
+static enum aipa_lat code_row(enum aipa_code c)
+{
+    static const struct {
+        enum aipa_code code;
+        enum aipa_lat row;
+    } rows[] = {
+        {AIPA_C_INVALID_ACCESS_KEY_ID_NOT_FOUND, AIPA_LAT_KEY_UNKNOWN},
+        {AIPA_C_INVALID_ACCESS_KEY_ID_INACTIVE, AIPA_LAT_KEY_INACTIVE},
+        {AIPA_C_INVALID_TIMESTAMP_FORMAT, AIPA_LAT_TIMESTAMP_FORMAT},
+        {AIPA_C_INCOMPLETE_SIGNATURE, AIPA_LAT_SIGNATURE_MISSING},
+        {AIPA_C_INVALID_SIGNATURE_METHOD, AIPA_LAT_SIGNATURE_METHOD},
+        {AIPA_C_MISSING_PARAMETER, AIPA_LAT_MISSING_PARAM_CODE},
+        {AIPA_C_INVALID_VERSION, AIPA_LAT_VERSION_WRONG},
+        {AIPA_C_INVALID_ACTION_NOT_FOUND, AIPA_LAT_ACTION_UNKNOWN},
+        {AIPA_C_INVALID_PARAMETER_FORMAT, AIPA_LAT_FORMAT_UNKNOWN},
+        {AIPA_C_INVALID_INSTANCE_ID_MALFORMED, AIPA_LAT_INSTANCE_ID_MALFORMED},
+    };
+
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(rows); i++) {
+        if (rows[i].code == c) {
+            return rows[i].row;
+        }
+    }
+    return AIPA_LAT_COUNT_;
+}
+
+/* check-order: code (its %s filled by arg) is another answer this request earns. */
+static void also_arg(struct hctx *h, enum aipa_code code, const char *arg)
+{
+    const struct aipa_api_error *e = aipa_code_info(code);
+    struct aipa_buf wire;
+    enum aipa_lat row = code_row(code);
+
+    if (e == NULL) {
+        return;
+    }
+    aipa_buf_init(&wire, 256);
+    if (aipa_code_format_code(code, arg, &wire) == AIPA_OK && wire.ptr != NULL) {
+        aipa_lat_set_also_answer(&h->resp->latitude, AIPA_LAT_CHECK_ORDER,
+                                 (unsigned)e->http_status, wire.ptr);
+    }
+    aipa_buf_cleanup(&wire);
+    if (row != AIPA_LAT_COUNT_) {
+        lat(h, row); /* and the documented variants of that answer */
+    }
+}
+
 static void also(struct hctx *h, enum aipa_code code)
 {
-    aipa_lat_set_also(&h->resp->latitude, AIPA_LAT_CHECK_ORDER, code);
+    also_arg(h, code, NULL);
+}
+
+/* ---- nonce-after-reject ---- */
+
+void aipa__srv_probe_nonce_add(struct aipa_srv *srv, const char *nonce, size_t len)
+{
+    char *slot;
+
+    if (len == 0 || len >= sizeof(srv->probe_nonces[0])) {
+        return;
+    }
+    pthread_mutex_lock(&srv->rng_lock);
+    slot = srv->probe_nonces[srv->probe_head % AIPA_SRV_PROBE_NONCES];
+    memcpy(slot, nonce, len);
+    slot[len] = '\0';
+    srv->probe_head++;
+    pthread_mutex_unlock(&srv->rng_lock);
+}
+
+bool aipa__srv_probe_nonce_seen(struct aipa_srv *srv, const char *nonce, size_t len)
+{
+    bool seen = false;
+
+    if (len == 0 || len >= sizeof(srv->probe_nonces[0])) {
+        return false;
+    }
+    pthread_mutex_lock(&srv->rng_lock);
+    for (size_t i = 0; i < AIPA_SRV_PROBE_NONCES && !seen; i++) {
+        seen = strlen(srv->probe_nonces[i]) == len && memcmp(srv->probe_nonces[i], nonce, len) == 0;
+    }
+    pthread_mutex_unlock(&srv->rng_lock);
+    return seen;
+}
+
+void aipa__srv_probe_nonce_clear(struct aipa_srv *srv)
+{
+    pthread_mutex_lock(&srv->rng_lock);
+    memset(srv->probe_nonces, 0, sizeof(srv->probe_nonces));
+    srv->probe_head = 0;
+    pthread_mutex_unlock(&srv->rng_lock);
+}
+
+/* The request's SignatureNonce (V1) or x-acs-signature-nonce (V3); false if none. */
+static bool request_nonce(const struct hctx *h, const char **v, size_t *n)
+{
+    const struct aipa_param *p;
+
+    if (h->v3) {
+        const struct aipa_header *x = aipa__srv_header(h->req, "x-acs-signature-nonce");
+        if (x == NULL) {
+            return false;
+        }
+        *v = (const char *)x->value.ptr;
+        *n = x->value.len;
+        return true;
+    }
+    p = aipa_params_get(&h->params, "SignatureNonce");
+    if (p == NULL) {
+        return false;
+    }
+    *v = p->value;
+    *n = p->value_len;
+    return true;
 }
 
 /*
@@ -956,14 +1071,24 @@ static void other_faults(struct hctx *h, enum stage answered)
             also(h, AIPA_C_INVALID_VERSION);
         }
     }
-    if (answered != ST_AUTH) {
+    if (answered != ST_AUTH && !h->authed) {
         struct aipa__auth_in in = {h->req, &h->params, &h->query_params, h->v3, true};
         struct aipa__auth_out out;
+        const char *nonce;
+        size_t nonce_len;
 
         memset(&out, 0, sizeof(out));
         aipa_buf_init(&out.sts, MAX_MESSAGE);
-        if (aipa__srv_auth(h->srv, &in, &out) == AIPA_OK && out.code != AIPA_C_OK) {
-            also(h, out.code);
+        if (aipa__srv_auth(h->srv, &in, &out) == AIPA_OK) {
+            if (out.code != AIPA_C_OK) {
+                also_arg(h, out.code, out.arg);
+            } else if (out.cred != NULL && request_nonce(h, &nonce, &nonce_len)) {
+                /* signed well: a checker that verifies first has used this nonce up */
+                if (aipa__srv_probe_nonce_seen(h->srv, nonce, nonce_len)) {
+                    also(h, AIPA_C_SIGNATURE_NONCE_USED);
+                }
+                aipa__srv_probe_nonce_add(h->srv, nonce, nonce_len);
+            }
         }
         aipa_buf_cleanup(&out.sts);
     }
@@ -985,16 +1110,7 @@ static void reply_auth(struct hctx *h, const struct aipa__auth_out *out)
     bool sig = c == AIPA_C_SIGNATURE_DOES_NOT_MATCH || c == AIPA_C_INCOMPLETE_SIGNATURE;
     const char *arg = sig ? (out->sts.ptr != NULL ? out->sts.ptr : "") : out->arg;
 
-    /* rows by the Code the check answers */
-    static const struct {
-        enum aipa_code code;
-        enum aipa_lat row;
-    } rows[] = {
-        {AIPA_C_INVALID_ACCESS_KEY_ID_INACTIVE, AIPA_LAT_KEY_INACTIVE},
-        {AIPA_C_INVALID_TIMESTAMP_FORMAT, AIPA_LAT_TIMESTAMP_FORMAT},
-        {AIPA_C_INCOMPLETE_SIGNATURE, AIPA_LAT_SIGNATURE_MISSING},
-        {AIPA_C_INVALID_SIGNATURE_METHOD, AIPA_LAT_SIGNATURE_METHOD},
-    };
+    enum aipa_lat row = code_row(c);
 
     if (c == AIPA_C_MISSING_PARAMETER) {
         reply_missing(h, out->arg, AIPA_LAT_MISSING_PARAM_CODE);
@@ -1005,10 +1121,8 @@ static void reply_auth(struct hctx *h, const struct aipa__auth_out *out)
         reply_error(h, c, arg, alt(h) ? 400 : 0);
         return;
     }
-    for (size_t i = 0; i < AIPA_ARRAY_LEN(rows); i++) {
-        if (rows[i].code == c) {
-            lat(h, rows[i].row);
-        }
+    if (row != AIPA_LAT_COUNT_) {
+        lat(h, row);
     }
     reply_error(h, c, arg, 0);
 }
@@ -1062,14 +1176,51 @@ static bool gateway_params(struct hctx *h, enum action *a, enum stage *stage)
     return true;
 }
 
+/*
+ * The signature, timestamp, nonce and key: false after answering. A nonce
+ * that a request refused before its signature check carried makes the row
+ * nonce-after-reject apply.
+ */
+static bool authenticate(struct hctx *h)
+{
+    struct aipa__auth_in in;
+    struct aipa__auth_out out;
+    const char *nonce;
+    size_t nonce_len;
+    bool ok = false;
+    aipa_err err;
+
+    memset(&in, 0, sizeof(in));
+    in.req = h->req;
+    in.params = &h->params;
+    in.query_params = &h->query_params;
+    in.v3 = h->v3;
+    memset(&out, 0, sizeof(out));
+    aipa_buf_init(&out.sts, MAX_MESSAGE);
+    err = aipa__srv_auth(h->srv, &in, &out);
+    if (err != AIPA_OK) {
+        internal_failure(h);
+    } else if (out.code != AIPA_C_OK) {
+        reply_auth(h, &out);
+    } else {
+        h->cred = out.cred;
+        h->authed = true;
+        ok = true;
+        if (out.cred != NULL && request_nonce(h, &nonce, &nonce_len) &&
+            aipa__srv_probe_nonce_seen(h->srv, nonce, nonce_len)) {
+            aipa_lat_set_also(&h->resp->latitude, AIPA_LAT_NONCE_AFTER_REJECT,
+                              AIPA_C_SIGNATURE_NONCE_USED);
+        }
+    }
+    aipa_buf_cleanup(&out.sts);
+    return ok;
+}
+
 static void handle_api(struct hctx *h, struct aipa_slice query)
 {
     const struct aipa_srv_request *req = h->req;
     enum action a = ACT_UNKNOWN;
     enum stage stage;
-    struct aipa__auth_in in;
-    struct aipa__auth_out out;
-    aipa_err err;
 
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
         lat(h, AIPA_LAT_HTTP_METHOD);
@@ -1087,31 +1238,24 @@ static void handle_api(struct hctx *h, struct aipa_slice query)
         !parse_wire(h, req->body, req->body_len, AIPA_PARAM_BODY)) {
         return;
     }
+    /* --latitude alt: the other order (row check-order), the signature first */
+    if (alt(h) && !authenticate(h)) {
+        other_faults(h, ST_AUTH);
+        return;
+    }
     if (!gateway_params(h, &a, &stage)) {
         other_faults(h, stage);
         return;
     }
-
-    memset(&in, 0, sizeof(in));
-    in.req = req;
-    in.params = &h->params;
-    in.query_params = &h->query_params;
-    in.v3 = h->v3;
-    memset(&out, 0, sizeof(out));
-    aipa_buf_init(&out.sts, MAX_MESSAGE);
-    err = aipa__srv_auth(h->srv, &in, &out);
-    if (err != AIPA_OK) {
-        internal_failure(h);
-    } else if (out.code != AIPA_C_OK) {
-        reply_auth(h, &out);
+    if (!h->authed && !authenticate(h)) {
         other_faults(h, ST_AUTH);
-    } else if (!admit(h, out.cred)) {
-        reply_error(h, AIPA_C_THROTTLING_USER, NULL, 0);
-    } else {
-        h->cred = out.cred;
-        dispatch(h, a);
+        return;
     }
-    aipa_buf_cleanup(&out.sts);
+    if (!admit(h, h->cred)) {
+        reply_error(h, AIPA_C_THROTTLING_USER, NULL, 0);
+        return;
+    }
+    dispatch(h, a);
 }
 
 static int64_t now_us(void)

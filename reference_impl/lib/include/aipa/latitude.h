@@ -35,6 +35,7 @@
     X(AIPA_LAT_VERSION_MISSING,       "version-missing")        \
     X(AIPA_LAT_VERSION_WRONG,         "version-wrong")          \
     X(AIPA_LAT_CHECK_ORDER,           "check-order")            \
+    X(AIPA_LAT_NONCE_AFTER_REJECT,    "nonce-after-reject")     \
     X(AIPA_LAT_MISSING_PARAM_CODE,    "missing-param-code")     \
     X(AIPA_LAT_MISSING_INSTANCE_ID,   "missing-instanceid-code") \
     X(AIPA_LAT_KEY_UNKNOWN,           "key-unknown-status")     \
@@ -127,7 +128,10 @@ AIPA_API size_t aipa_lat_count(void);
 struct aipa_lat_set {
     uint64_t rows; /* AIPA_LAT_BIT() of each row */
     size_t also_count;
-    enum aipa_code also[AIPA_LAT_MAX_ALSO];
+    struct aipa_lat_also {
+        unsigned status;
+        char code[64]; /* as on the wire ("InvalidSignatureVersion", not "Invalid%s") */
+    } also[AIPA_LAT_MAX_ALSO];
 };
 
 AIPA_API void aipa_lat_set_clear(struct aipa_lat_set *s);
@@ -137,6 +141,9 @@ AIPA_API void aipa_lat_set_add(struct aipa_lat_set *s, enum aipa_lat id);
  * These three do nothing when s is NULL.
  */
 AIPA_API void aipa_lat_set_also(struct aipa_lat_set *s, enum aipa_lat row, enum aipa_code code);
+/* The same for an answer given as (status, wire Code), for templated Codes. */
+AIPA_API void aipa_lat_set_also_answer(struct aipa_lat_set *s, enum aipa_lat row, unsigned status,
+                                       const char *code);
 AIPA_API bool aipa_lat_set_has(const struct aipa_lat_set *s, enum aipa_lat id);
 
 /* Whether (status, Code) is documented in errors.h (a 2xx always is); templated rows count. */
