@@ -356,40 +356,6 @@ aipa_err aipa_case_expand_bytes(const char *s, size_t n, struct aipa_buf *out)
     return AIPA_OK;
 }
 
-/* ---- ${...} substitution ---- */
-
-aipa_err aipa__subst(const char *s, aipa__subst_fn resolve, void *ctx, struct aipa_buf *out,
-                     struct aipa_buf *why)
-{
-    const char *p = s;
-
-    while (*p != '\0') {
-        if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
-            AIPA_TRY(aipa_buf_append(out, "${", 2));
-            p += 3;
-        } else if (p[0] == '$' && p[1] == '{') {
-            const char *close = strchr(p + 2, '}');
-
-            if (close == NULL) {
-                if (why != NULL) {
-                    aipa__note(why, "unterminated ${ in \"%.60s\"", s);
-                }
-                return AIPA_EPARSE;
-            }
-            AIPA_TRY(resolve(ctx, p + 2, (size_t)(close - p - 2), out, why));
-            p = close + 1;
-        } else {
-            AIPA_TRY(aipa_buf_putc(out, *p));
-            p++;
-        }
-    }
-    if (out->ptr == NULL) {
-        AIPA_TRY(aipa_buf_reserve(out, 1));
-        out->ptr[0] = '\0';
-    }
-    return AIPA_OK;
-}
-
 static bool parse_index(const char *s, size_t n, size_t *out)
 {
     size_t v = 0;
@@ -640,7 +606,7 @@ static aipa_err validate_text(struct lctx *x, const char *where, const char *s, 
 
     aipa_buf_init(&out, AIPA_CASE_MAX_EXPANDED);
     aipa_buf_init(&why, 256);
-    err = aipa__subst(s, validate_ref, &v, &out, &why);
+    err = aipa_subst(s, strlen(s), 0, validate_ref, &v, &out, &why);
     if (err == AIPA_EPARSE) {
         err = fail(x, where, "%s", why.ptr != NULL ? why.ptr : "bad substitution");
     }

@@ -471,11 +471,11 @@ static void print_built(FILE *f, const struct aipa_built *b)
     if (b->body.len > 0) {
         fprintf(f, ">\n> %.*s\n", (int)b->body.len, b->body.ptr);
     }
-    if (b->canonical_request.len > 0) {
-        fprintf(f, "CanonicalRequest:\n%s\n", b->canonical_request.ptr);
+    if (b->trace.canonical_request.len > 0) {
+        fprintf(f, "CanonicalRequest:\n%s\n", b->trace.canonical_request.ptr);
     }
-    if (b->string_to_sign.len > 0) {
-        fprintf(f, "StringToSign:\n%s\n", b->string_to_sign.ptr);
+    if (b->trace.string_to_sign.len > 0) {
+        fprintf(f, "StringToSign:\n%s\n", b->trace.string_to_sign.ptr);
     }
 }
 
@@ -648,14 +648,14 @@ int aipa_sign_main(int argc, char **argv)
         goto out;
     }
     if (c.sig == AIPA_SIG_V3) {
-        printf("CanonicalRequest:\n%s\n\n", b.canonical_request.ptr);
+        printf("CanonicalRequest:\n%s\n\n", b.trace.canonical_request.ptr);
     }
-    printf("StringToSign:\n%s\n\n", b.string_to_sign.ptr);
+    printf("StringToSign:\n%s\n\n", b.trace.string_to_sign.ptr);
     if (c.sig == AIPA_SIG_V3) {
         const char *auth = aipa_built_header(&b, "Authorization");
         printf("Authorization: %s\n", auth != NULL ? auth : "(omitted)");
     }
-    printf("Signature: %s\n", b.signature);
+    printf("Signature: %s\n", b.trace.signature);
     rc = 0;
 out:
     aipa_built_cleanup(&b);

@@ -3,7 +3,9 @@
  */
 #include "cli.h"
 #include "aipa/errors.h"
+#include "aipa/client.h"
 #include "aipa/livefuzz.h"
+#include "aipa/server.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -210,8 +212,54 @@ static int bad(const char *opt, const char *val)
     return 2;
 }
 
+/*
+ * Without --target: a reference server of its own on an ephemeral loopback
+ * port, with the fixture protocol under a fresh token, as the target.
+ */
+struct embedded {
+    struct aipa_srv *srv;
+    char token[40];
+    char url[64];
+};
+
+static aipa_err start_embedded(struct embedded *em, struct aipa_lf_config *cfg)
+{
+    struct aipa_srv_config sc;
+    char nonce[33];
+
+    if (cfg->token == NULL) {
+        AIPA_TRY(aipa_client_nonce(nonce));
+        snprintf(em->token, sizeof(em->token), "fuzz-%.16s", nonce);
+        cfg->token = em->token;
+    }
+    aipa_srv_config_defaults(&sc);
+    sc.listen_addr = "127.0.0.1";
+    sc.port = 0;
+    sc.fixtures = true;
+    sc.fixture_token = cfg->token;
+    sc.seed = cfg->seed;
+    sc.edition = cfg->edition != 0 ? cfg->edition : AIPA_ED_2024;
+    sc.threads = 1;
+    AIPA_TRY(aipa_srv_new(&em->srv, &sc));
+    AIPA_TRY(aipa_srv_start(em->srv));
+    snprintf(em->url, sizeof(em->url), "http://127.0.0.1:%u", (unsigned)aipa_srv_port(em->srv));
+    cfg->target = em->url;
+    cfg->embedded = true;
+    return AIPA_OK;
+}
+
+static void stop_embedded(struct embedded *em)
+{
+    if (em->srv != NULL) {
+        aipa_srv_stop(em->srv);
+        aipa_srv_free(em->srv);
+        em->srv = NULL;
+    }
+}
+
 int aipa_fuzz_main(int argc, char **argv)
 {
+    struct embedded em;
     struct aipa_lf_config cfg;
     const char *dicts[MAX_LIST];
     size_t dict_n = 0;
@@ -228,6 +276,7 @@ int aipa_fuzz_main(int argc, char **argv)
     int c;
 
     memset(&dict_glob, 0, sizeof(dict_glob));
+    memset(&em, 0, sizeof(em));
     aipa_lf_config_defaults(&cfg);
     cfg.argv0 = "aipa";
     if (getenv("AIPA_FIXTURE_TOKEN") != NULL && getenv("AIPA_FIXTURE_TOKEN")[0] != '\0') {
@@ -433,7 +482,13 @@ int aipa_fuzz_main(int argc, char **argv)
     cfg.seed_case_dirs = case_dirs;
     cfg.seed_case_dir_count = case_n;
     cfg.progress = quiet ? NULL : stderr;
-    status = aipa_lf_run(&cfg, NULL);
+    if (cfg.target == NULL && start_embedded(&em, &cfg) != AIPA_OK) {
+        fprintf(stderr, "aipa fuzz: could not start the embedded reference server\n");
+        status = 2;
+    } else {
+        status = aipa_lf_run(&cfg, NULL);
+    }
+    stop_embedded(&em);
     globfree(&dict_glob);
     return status;
 }

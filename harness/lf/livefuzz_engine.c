@@ -1,7 +1,7 @@
 /*
  * livefuzz_engine.c: the campaign loop of `aipa fuzz`.
  *
- * The target is driven over HTTP with libcurl (one keep-alive connection);
+ * The target is driven over the transport room (one keep-alive connection);
  * the reference model runs in-process (aipa_srv_handle, no network) with a
  * clock that reads the same second the request was signed for, so both
  * verify the same signature and see the same Timestamp. Requests run in
@@ -14,12 +14,13 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "aipa/client.h"
+#include "aipa/fixture.h"
 #include "aipa/livefuzz.h"
+#include "aipa/parse.h"
 #include "aipa/server.h"
+#include "aipa/transport.h"
 #include "livefuzz_int.h"
 
-#include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libxml/parser.h>
@@ -73,12 +74,16 @@ struct lf_shared {
 
 struct engine {
     const struct aipa_lf_config *cfg;
-    CURL *curl;
-    CURLM *multi;
+    struct aipa_tx *tx;          /* the connection to the target */
+    struct aipa_fixture_conn fc; /* the fixture protocol over tx */
+    struct aipa_response xr;     /* the transfer in flight */
+    struct aipa_lf_resp *xr_to;  /* where it lands */
+    bool inflight;               /* it left (aipa_tx_begin started it) */
+    struct aipa_tx_header txh[AIPA_SRV_MAX_HEADERS];
+    struct aipa_tx_msg txm;
     char base[512]; /* scheme://host[:port] */
     char host[300]; /* host[:port], the Host header */
     struct aipa_srv *ref;
-    struct aipa_srv *embedded;
     int64_t ref_now;
     char token[96];
     bool diff;
@@ -170,54 +175,6 @@ bool aipa_lf_host_is_loopback(const char *host)
 
 /* ---- transport ---- */
 
-static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
-{
-    struct aipa_lf_resp *r = ud;
-    size_t n = size * nmemb;
-
-    if (!r->truncated && aipa_buf_append(&r->body, p, n) != AIPA_OK) {
-        r->truncated = true; /* keep reading (and dropping) so the connection stays usable */
-    }
-    return n;
-}
-
-static bool has_header(const char *lines, size_t len, const char *name)
-{
-    size_t nl = strlen(name);
-    const char *p = lines;
-    const char *end = lines + len;
-
-    while (p != NULL && p < end) {
-        if ((size_t)(end - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            return true;
-        }
-        const char *q = memchr(p, '\n', (size_t)(end - p));
-        p = q != NULL ? q + 1 : NULL;
-    }
-    return false;
-}
-
-/*
- * A transfer to the target runs on the multi interface in two halves, so
- * that the reference model can answer the same request in-process while
- * the target's answer is on its way (target_begin, then the reference, then
- * target_finish). One easy handle, one keep-alive connection.
- */
-struct xfer {
-    struct curl_slist *hl;
-    struct aipa_buf url;
-    struct aipa_lf_resp *resp;
-    bool active;
-};
-
-static void xfer_done(struct xfer *x)
-{
-    curl_slist_free_all(x->hl);
-    x->hl = NULL;
-    aipa_buf_cleanup(&x->url);
-    x->active = false;
-}
-
 static void resp_reset(struct aipa_lf_resp *resp)
 {
     aipa_buf_reset(&resp->body);
@@ -230,202 +187,87 @@ static void resp_reset(struct aipa_lf_resp *resp)
     resp->elapsed_ms = 0;
 }
 
-aipa_err aipa_lf_curl_header(const char *p, size_t n, struct aipa_buf *out)
+/*
+ * A transfer to the target runs in two halves (aipa_tx_begin, then
+ * aipa_tx_finish), so that the reference model can answer the same request
+ * in-process while the target's answer is on its way.
+ */
+static void target_begin_msg(struct engine *e, struct aipa_lf_resp *resp, aipa_err begun)
 {
-    const char *colon = memchr(p, ':', n);
-    size_t v = colon != NULL ? (size_t)(colon - p) + 1 : n;
-
-    aipa_buf_reset(out);
-    while (v < n && (p[v] == ' ' || p[v] == '\t')) {
-        v++;
+    e->xr_to = resp;
+    e->inflight = begun == AIPA_OK && e->xr.xerr == AIPA_XERR_NONE;
+    if (begun != AIPA_OK) {
+        e->xr.sent = false;
+        (void)snprintf(e->xr.xerr_msg, sizeof(e->xr.xerr_msg), "%s", aipa_strerror(begun));
     }
-    if (colon == NULL || v < n) {
-        return aipa_buf_append(out, p, n);
-    }
-    /*
-     * libcurl reads "Name:" with no value as "remove that header" and sends
-     * nothing; "Name;" sends it with an empty value, as the reference sees it
-     * (an empty x-acs-version is still a signed header).
-     */
-    AIPA_TRY(aipa_buf_append(out, p, (size_t)(colon - p)));
-    return aipa_buf_putc(out, ';');
 }
 
-/* An origin-form target of printable ASCII without '#' or '\\'. */
-static bool target_is_plain(const char *target)
+/* The request w as the transport sends it (header slices point into w). */
+static void target_begin(struct engine *e, const struct aipa_lf_wire *w, struct aipa_lf_resp *resp)
 {
-    if (target[0] != '/') {
-        return false;
-    }
-    for (const char *p = target; *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c <= 0x20 || c >= 0x7f || c == '#' || c == '\\') {
-            return false;
-        }
-    }
-    return true;
-}
-
-static void target_begin(struct engine *e, struct xfer *x, const char *method, const char *target,
-                         const char *headers, size_t headers_len, const char *body, size_t body_len,
-                         struct aipa_lf_resp *resp)
-{
-    struct aipa_buf line;
-    CURL *c = e->curl;
-    bool ok = true;
-    bool as_target;
-    int running = 0;
+    struct aipa_header hs[AIPA_SRV_MAX_HEADERS];
+    size_t n = aipa_lf_wire_headers(w, hs, AIPA_ARRAY_LEN(hs));
 
     resp_reset(resp);
-    memset(x, 0, sizeof(*x));
-    x->resp = resp;
-    aipa_buf_init(&x->url, AIPA_LF_MAX_WIRE + 1024);
-    aipa_buf_init(&line, 64u * 1024u);
-    /*
-     * A target libcurl's URL parser would pass through unchanged goes out as
-     * CURLOPT_REQUEST_TARGET beside the bare base URL: libcurl then neither
-     * parses it nor copies it through its printf byte by byte, which made a
-     * long fuzzed query cost more than everything else in the request.
-     * Anything else (a fragment mark, a backslash, bytes libcurl refuses) keeps
-     * the full URL so libcurl treats it exactly as before.
-     */
-    as_target = target_is_plain(target);
-    if (aipa_buf_puts(&x->url, e->base) != AIPA_OK ||
-        aipa_buf_puts(&x->url, as_target ? "/" : target) != AIPA_OK) {
-        resp->transport_error = true;
-        resp->status = -1;
-        snprintf(resp->error, sizeof(resp->error), "not sent: URL too long");
-        goto out;
+    for (size_t i = 0; i < n; i++) {
+        e->txh[i].name = (const char *)hs[i].name.ptr;
+        e->txh[i].name_len = hs[i].name.len;
+        e->txh[i].value = (const char *)hs[i].value.ptr;
+        e->txh[i].value_len = hs[i].value.len;
     }
-    curl_easy_reset(c);
-    for (const char *p = headers; p != NULL && p < headers + headers_len;) {
-        const char *q = memchr(p, '\n', (size_t)(headers + headers_len - p));
-        size_t n = q != NULL ? (size_t)(q - p) : (size_t)(headers + headers_len - p);
-        if (n > 0 && aipa_lf_curl_header(p, n, &line) == AIPA_OK) {
-            struct curl_slist *nhl = curl_slist_append(x->hl, line.ptr);
-            ok = ok && nhl != NULL;
-            x->hl = nhl != NULL ? nhl : x->hl;
-        }
-        p = q != NULL ? q + 1 : NULL;
-    }
-    /* libcurl's own defaults would make the target see other headers than the reference */
-    if (ok && !has_header(headers, headers_len, "Accept")) {
-        x->hl = curl_slist_append(x->hl, "Accept:");
-    }
-    if (ok && x->hl != NULL && !has_header(headers, headers_len, "Content-Type")) {
-        x->hl = curl_slist_append(x->hl, "Content-Type:");
-    }
-    if (ok && x->hl != NULL) {
-        x->hl = curl_slist_append(x->hl, "Expect:");
-    }
-    if (!ok || x->hl == NULL) {
-        resp->transport_error = true;
-        resp->status = -1;
-        snprintf(resp->error, sizeof(resp->error), "not sent: out of memory");
-        goto out;
-    }
-    curl_easy_setopt(c, CURLOPT_URL, x->url.ptr);
-    if (as_target) {
-        curl_easy_setopt(c, CURLOPT_REQUEST_TARGET, target);
-    }
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROXY, "");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, e->cfg->timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-                     e->cfg->timeout_ms < 5000 ? e->cfg->timeout_ms : 5000L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->hl);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
-    if (strcmp(method, "GET") == 0 && body_len == 0) {
-        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    } else {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body != NULL ? body : "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    }
-    if (curl_multi_add_handle(e->multi, c) != CURLM_OK) {
-        resp->transport_error = true;
-        resp->status = -1;
-        snprintf(resp->error, sizeof(resp->error), "not sent: libcurl multi failed");
-        goto out;
-    }
-    x->active = true;
-    (void)curl_multi_perform(e->multi, &running); /* connect (or reuse) and send */
-out:
-    aipa_buf_cleanup(&line);
-    if (!x->active) {
-        xfer_done(x);
-    }
+    memset(&e->txm, 0, sizeof(e->txm));
+    e->txm.method = w->method;
+    e->txm.target = w->target.ptr != NULL ? w->target.ptr : "/";
+    e->txm.headers = e->txh;
+    e->txm.header_count = n;
+    e->txm.body = w->body.ptr;
+    e->txm.body_len = w->body.len;
+    target_begin_msg(e, resp, aipa_tx_begin(e->tx, &e->txm, &e->xr));
 }
 
-static void target_finish(struct engine *e, struct xfer *x)
+/* Waits for the target's answer and moves it into the aipa_lf_resp it was begun for. */
+static void target_finish(struct engine *e)
 {
-    struct aipa_lf_resp *resp = x->resp;
-    CURLcode rc = CURLE_OK;
-    int running = 1;
-    CURL *c = e->curl;
+    struct aipa_response *xr = &e->xr;
+    struct aipa_lf_resp *resp = e->xr_to;
+    aipa_err err = aipa_tx_finish(e->tx);
+    struct aipa_buf t = resp->body;
 
-    if (!x->active) {
-        return;
-    }
-    /* libcurl enforces CURLOPT_TIMEOUT_MS; the loop ends when the transfer does */
-    while (running > 0) {
-        if (curl_multi_perform(e->multi, &running) != CURLM_OK) {
-            break;
-        }
-        if (running > 0 && curl_multi_poll(e->multi, NULL, 0, 100, NULL) != CURLM_OK) {
-            break;
-        }
-    }
-    for (;;) {
-        int left = 0;
-        CURLMsg *m = curl_multi_info_read(e->multi, &left);
-        if (m == NULL) {
-            break;
-        }
-        if (m->msg == CURLMSG_DONE && m->easy_handle == c) {
-            rc = m->data.result;
-        }
-    }
-    curl_multi_remove_handle(e->multi, c);
-    if (rc == CURLE_OK) {
-        char *ct = NULL;
-        long status = 0;
-        curl_off_t us = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
-        if (curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK) {
-            resp->elapsed_ms = (double)us / 1000.0;
-        }
-        resp->status = status;
-        snprintf(resp->content_type, sizeof(resp->content_type), "%s", ct != NULL ? ct : "");
-        if (status == 0) {
-            resp->transport_error = true;
-            snprintf(resp->error, sizeof(resp->error), "no HTTP status line");
-        }
-    } else if (rc == CURLE_URL_MALFORMAT) {
+    resp->body = xr->body; /* a swap: no copy of the body */
+    xr->body = t;
+    resp->truncated = xr->truncated;
+    if (err != AIPA_OK || !e->inflight || !xr->sent) {
         /* libcurl refused to send it: a harness problem, never the target's */
-        snprintf(resp->error, sizeof(resp->error), "not sent: %s", curl_easy_strerror(rc));
+        aipa_buf_reset(&resp->body);
         resp->transport_error = true;
         resp->status = -1;
-    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+        (void)snprintf(resp->error, sizeof(resp->error), "not sent: %.140s",
+                       err != AIPA_OK ? aipa_strerror(err) : xr->xerr_msg);
+    } else if (xr->xerr == AIPA_XERR_NONE || (xr->xerr == AIPA_XERR_TOO_LARGE && xr->status > 0)) {
+        /* over the cap: the status and the start of the body, judged too-large */
+        resp->truncated = resp->truncated || xr->xerr == AIPA_XERR_TOO_LARGE;
+        resp->status = xr->status;
+        resp->elapsed_ms = xr->elapsed_ms;
+        (void)snprintf(resp->content_type, sizeof(resp->content_type), "%s", xr->content_type);
+        if (xr->status == 0) {
+            resp->transport_error = true;
+            (void)snprintf(resp->error, sizeof(resp->error), "no HTTP status line");
+        }
+    } else if (xr->xerr == AIPA_XERR_TIMEOUT) {
         resp->timed_out = true;
-        snprintf(resp->error, sizeof(resp->error), "no response within %ld ms", e->cfg->timeout_ms);
+        (void)snprintf(resp->error, sizeof(resp->error), "no response within %ld ms",
+                       e->cfg->timeout_ms);
     } else {
         resp->transport_error = true;
-        snprintf(resp->error, sizeof(resp->error), "%s", curl_easy_strerror(rc));
+        (void)snprintf(resp->error, sizeof(resp->error), "%.150s", xr->xerr_msg);
     }
-    xfer_done(x);
+    e->inflight = false;
 }
 
 static void ref_send(struct engine *e, const char *method, const char *target, size_t target_len,
-                     const struct aipa_lf_wire *w, const char *headers, size_t headers_len,
-                     const char *body, size_t body_len, struct aipa_lf_resp *resp)
+                     const struct aipa_header *hs, size_t hn, const char *body, size_t body_len,
+                     struct aipa_lf_resp *resp)
 {
-    struct aipa_header hs[AIPA_SRV_MAX_HEADERS];
-    size_t hn = 0;
     struct aipa_srv_request q;
     struct aipa_srv_response sr;
 
@@ -437,15 +279,6 @@ static void ref_send(struct engine *e, const char *method, const char *target, s
     resp->code[0] = '\0';
     resp->error[0] = '\0';
     aipa_lat_set_clear(&resp->latitude);
-    if (w != NULL) {
-        hn = aipa_lf_wire_headers(w, hs, AIPA_ARRAY_LEN(hs));
-    } else {
-        struct aipa_lf_wire tmp;
-        memset(&tmp, 0, sizeof(tmp));
-        tmp.headers.ptr = (char *)(uintptr_t)headers;
-        tmp.headers.len = headers_len;
-        hn = aipa_lf_wire_headers(&tmp, hs, AIPA_ARRAY_LEN(hs));
-    }
     q.method = method;
     q.target = target;
     q.target_len = target_len;
@@ -494,24 +327,24 @@ static aipa_err fixture_check(struct engine *e, bool ref, const char *method, co
 static aipa_err fixture_both(struct engine *e, bool target, bool ref, const char *method,
                              const char *path, const char *json)
 {
-    char headers[512];
-    int n = snprintf(headers, sizeof(headers), "Host: %s\nX-Aipa-Token: %s\n%s", e->host, e->token,
-                     json != NULL ? "Content-Type: application/json\n" : "");
     size_t blen = json != NULL ? strlen(json) : 0;
-    struct xfer x;
 
-    if (n < 0 || (size_t)n >= sizeof(headers)) {
-        return AIPA_EINVAL;
-    }
-    memset(&x, 0, sizeof(x));
     if (target) {
-        target_begin(e, &x, method, path, headers, (size_t)n, json, blen, &e->rt);
+        resp_reset(&e->rt);
+        target_begin_msg(e, &e->rt, aipa_fixture_begin(&e->fc, method, path, json, &e->xr));
     }
     if (ref) {
-        ref_send(e, method, path, strlen(path), NULL, headers, (size_t)n, json, blen, &e->rr);
+        struct aipa_tx_header th[AIPA_FIXTURE_MAX_HEADERS];
+        struct aipa_header hs[AIPA_FIXTURE_MAX_HEADERS];
+        size_t hn = aipa_fixture_headers(&e->fc, json != NULL, th);
+        for (size_t i = 0; i < hn; i++) {
+            hs[i].name = (struct aipa_slice){(const uint8_t *)th[i].name, th[i].name_len};
+            hs[i].value = (struct aipa_slice){(const uint8_t *)th[i].value, th[i].value_len};
+        }
+        ref_send(e, method, path, strlen(path), hs, hn, json, blen, &e->rr);
     }
     if (target) {
-        target_finish(e, &x);
+        target_finish(e);
         e->stats->total_requests++;
         AIPA_TRY(fixture_check(e, false, method, path, &e->rt));
     }
@@ -521,26 +354,10 @@ static aipa_err fixture_both(struct engine *e, bool target, bool ref, const char
     return AIPA_OK;
 }
 
-static aipa_err json_string_member(const struct aipa_lf_resp *resp, const char *name, char *out,
-                                   size_t cap)
-{
-    cJSON *doc =
-        cJSON_ParseWithLength(resp->body.ptr != NULL ? resp->body.ptr : "", resp->body.len);
-    const cJSON *v = doc != NULL ? cJSON_GetObjectItemCaseSensitive(doc, name) : NULL;
-    aipa_err err = AIPA_EPARSE;
-
-    if (cJSON_IsString(v) && v->valuestring != NULL && strlen(v->valuestring) < cap) {
-        snprintf(out, cap, "%s", v->valuestring);
-        err = AIPA_OK;
-    }
-    cJSON_Delete(doc);
-    return err;
-}
-
 static aipa_err side_id(struct engine *e, bool ref, struct lf_side *side, size_t i)
 {
-    if (json_string_member(ref ? &e->rr : &e->rt, "InstanceId", side->ids[i],
-                           sizeof(side->ids[i])) != AIPA_OK) {
+    if (aipa_fixture_instance_id(ref ? &e->rr.body : &e->rt.body, side->ids[i],
+                                 sizeof(side->ids[i])) != AIPA_OK) {
         snprintf(e->harness_error, sizeof(e->harness_error),
                  "fixture protocol: POST /_aipa/instances on the %s gave no InstanceId",
                  ref ? "reference" : "target");
@@ -677,7 +494,6 @@ static size_t run_one(struct engine *e, const struct aipa_lf_req *req, struct ai
     char nonce[72];
     struct aipa_lf_sign_ctx ctx;
     int64_t t = (int64_t)time(NULL);
-    struct xfer x;
     const struct aipa_lf_wire *wr = &e->wr;
     bool alike = e->diff && sides_alike(e);
 
@@ -695,8 +511,7 @@ static size_t run_one(struct engine *e, const struct aipa_lf_req *req, struct ai
     if (aipa_lf_render(req, &ctx, &e->wt) != AIPA_OK) {
         return 0; /* too large to build: not sent */
     }
-    target_begin(e, &x, e->wt.method, e->wt.target.ptr, e->wt.headers.ptr, e->wt.headers.len,
-                 e->wt.body.ptr, e->wt.body.len, &e->rt);
+    target_begin(e, &e->wt, &e->rt);
     /* the reference's copy is rendered, and answered, while the target's answer travels */
     if (alike) {
         wr = &e->wt;
@@ -710,22 +525,24 @@ static size_t run_one(struct engine *e, const struct aipa_lf_req *req, struct ai
              * nonce, of equal length), but the target has it now: the two
              * sides no longer match, so the sequence starts again.
              */
-            target_finish(e, &x);
+            target_finish(e);
             e->stats->total_requests++;
             e->resync = true;
             return 0;
         }
     }
     *rendered = true;
-    if (e->diff && x.active) {
+    if (e->diff && e->inflight) {
+        struct aipa_header hs[AIPA_SRV_MAX_HEADERS];
+        size_t hn = aipa_lf_wire_headers(wr, hs, AIPA_ARRAY_LEN(hs));
         e->ref_now = t;
-        ref_send(e, wr->method, wr->target.ptr, wr->target.len, wr, NULL, 0, wr->body.ptr,
+        ref_send(e, wr->method, wr->target.ptr, wr->target.len, hs, hn, wr->body.ptr,
                  wr->body.len, &e->rr);
         if (wr->nonce[0] != '\0') {
             snprintf(e->rs.prev_nonce, sizeof(e->rs.prev_nonce), "%s", wr->nonce);
         }
     }
-    target_finish(e, &x);
+    target_finish(e);
     e->stats->total_requests++;
     if (e->rt.status == -1) {
         *rendered = false;
@@ -815,6 +632,31 @@ struct replay_out {
 };
 
 /* Replays steps from a fresh state; true when the last one still hits key. */
+/* The Message of a response body, read with the bounded parser ("" when none). */
+static void outcome_message(const struct aipa_lf_resp *src, enum aipa_lf_fmt fmt, char *out,
+                            size_t cap)
+{
+    struct aipa_doc d;
+    enum aipa_body_format bf = fmt == AIPA_LF_FMT_JSON  ? AIPA_BODY_JSON
+                               : fmt == AIPA_LF_FMT_XML ? AIPA_BODY_XML
+                                                        : AIPA_BODY_UNKNOWN;
+    const char *m = NULL;
+
+    out[0] = '\0';
+    if (bf == AIPA_BODY_UNKNOWN) {
+        return;
+    }
+    aipa_doc_init(&d);
+    if (aipa_parse_body(bf, NULL, (const uint8_t *)(src->body.ptr != NULL ? src->body.ptr : ""),
+                        src->body.len, NULL, &d, NULL) == AIPA_OK) {
+        m = aipa_path_string(d.root, "Message");
+    }
+    if (m != NULL) {
+        (void)snprintf(out, cap, "%s", m);
+    }
+    aipa_doc_cleanup(&d);
+}
+
 static bool replay(struct engine *e, struct lf_finding *f, const struct aipa_lf_req *steps,
                    size_t n, struct lf_outcome *record)
 {
@@ -838,23 +680,7 @@ static bool replay(struct engine *e, struct lf_finding *f, const struct aipa_lf_
             snprintf(o->code, sizeof(o->code), "%s", s.code);
             o->fmt = s.declared;
             /* the Message, for leak findings */
-            cJSON *doc = NULL;
-            if (s.declared == AIPA_LF_FMT_JSON) {
-                doc = cJSON_ParseWithLength(src->body.ptr != NULL ? src->body.ptr : "",
-                                            src->body.len);
-                const cJSON *m = cJSON_GetObjectItemCaseSensitive(doc, "Message");
-                if (cJSON_IsString(m)) {
-                    snprintf(o->message, sizeof(o->message), "%s", m->valuestring);
-                }
-                cJSON_Delete(doc);
-            } else if (s.declared == AIPA_LF_FMT_XML && src->body.ptr != NULL) {
-                const char *a = strstr(src->body.ptr, "<Message>");
-                const char *b = a != NULL ? strstr(a, "</Message>") : NULL;
-                if (a != NULL && b != NULL && (size_t)(b - a - 9) < sizeof(o->message) &&
-                    memchr(a + 9, '&', (size_t)(b - a - 9)) == NULL) {
-                    snprintf(o->message, sizeof(o->message), "%.*s", (int)(b - a - 9), a + 9);
-                }
-            }
+            outcome_message(src, s.declared, o->message, sizeof(o->message));
         }
         if (!rendered) {
             return false;
@@ -962,10 +788,10 @@ static bool callable(const struct aipa_lf_req *r)
 {
     bool all_body = r->count > 0, any_body = false;
 
-    if (r->count == 0 || r->auth == AIPA_LF_AUTH_NONE || (r->mut & AIPA_LF_M_BAD_CONTENT_SHA) ||
+    if (r->count == 0 || r->auth == AIPA_SIG_NONE || (r->mut & AIPA_LF_M_BAD_CONTENT_SHA) ||
         r->content_type[0] != '\0' ||
         (r->accept[0] != '\0' &&
-         (r->auth != AIPA_LF_AUTH_V3 || strcmp(r->accept, "application/json") != 0))) {
+         (r->auth != AIPA_SIG_V3 || strcmp(r->accept, "application/json") != 0))) {
         return false;
     }
     for (size_t i = 0; i < r->count; i++) {
@@ -977,7 +803,7 @@ static bool callable(const struct aipa_lf_req *r)
         any_body = any_body || (p->flags & AIPA_LF_P_BODY);
         all_body = all_body && (p->flags & AIPA_LF_P_BODY);
     }
-    return !any_body || (all_body && r->auth == AIPA_LF_AUTH_V1 && strcmp(r->method, "POST") == 0);
+    return !any_body || (all_body && r->auth == AIPA_SIG_V1 && strcmp(r->method, "POST") == 0);
 }
 
 static void simplify_last(struct engine *e, struct lf_finding *f, struct aipa_lf_req *scratch)
@@ -1001,8 +827,8 @@ static void simplify_last(struct engine *e, struct lf_finding *f, struct aipa_lf
             TRY(cand.mut &= ~bit);
         }
     }
-    if (LAST->auth != AIPA_LF_AUTH_V1) {
-        TRY(cand.auth = AIPA_LF_AUTH_V1);
+    if (LAST->auth != AIPA_SIG_V1) {
+        TRY(cand.auth = AIPA_SIG_V1);
     }
     if (strcmp(LAST->method, "GET") != 0) {
         TRY(snprintf(cand.method, sizeof(cand.method), "GET"));
@@ -1013,7 +839,7 @@ static void simplify_last(struct engine *e, struct lf_finding *f, struct aipa_lf
     if (LAST->content_type[0] != '\0') {
         TRY(cand.content_type[0] = '\0');
     }
-    if (LAST->accept[0] != '\0' && LAST->auth != AIPA_LF_AUTH_V3) {
+    if (LAST->accept[0] != '\0' && LAST->auth != AIPA_SIG_V3) {
         TRY(cand.accept[0] = '\0');
     }
     bool any_body = false;
@@ -1033,8 +859,8 @@ static void simplify_last(struct engine *e, struct lf_finding *f, struct aipa_lf
      * file cannot carry a fresh signature in raw bytes): keep it unsigned if
      * the finding does not need the signature.
      */
-    if (!callable(LAST) && LAST->auth != AIPA_LF_AUTH_NONE) {
-        TRY(cand.auth = AIPA_LF_AUTH_NONE; cand.mut = 0);
+    if (!callable(LAST) && LAST->auth != AIPA_SIG_NONE) {
+        TRY(cand.auth = AIPA_SIG_NONE; cand.mut = 0);
     }
     /* values: empty, then halves */
     for (size_t i = 0; i < LAST->count && budget_left(e, f); i++) {
@@ -1278,13 +1104,13 @@ static void make_repro(struct engine *e, struct lf_finding *f)
                 goto out;
             }
         }
-        if ((r->mut & AIPA_LF_M_BAD_SIG_METHOD) && r->auth == AIPA_LF_AUTH_V1 &&
+        if ((r->mut & AIPA_LF_M_BAD_SIG_METHOD) && r->auth == AIPA_SIG_V1 &&
             aipa_params_get(&params, "SignatureMethod") == NULL &&
             aipa_params_add_cstr(&params, "SignatureMethod", "HMAC-MD5") != AIPA_OK) {
             goto out;
         }
         req.params = &params;
-        req.sig = r->auth == AIPA_LF_AUTH_V3 ? AIPA_SIG_V3 : AIPA_SIG_V1;
+        req.sig = r->auth == AIPA_SIG_V3 ? AIPA_SIG_V3 : AIPA_SIG_V1;
         req.shape = body                            ? AIPA_SHAPE_POST_FORM
                     : strcmp(r->method, "GET") == 0 ? AIPA_SHAPE_GET
                                                     : AIPA_SHAPE_POST_QUERY;
@@ -1292,7 +1118,7 @@ static void make_repro(struct engine *e, struct lf_finding *f)
             req.method = r->method;
         }
         req.want =
-            r->auth == AIPA_LF_AUTH_V3 && r->accept[0] != '\0' ? AIPA_WANT_JSON : AIPA_WANT_DEFAULT;
+            r->auth == AIPA_SIG_V3 && r->accept[0] != '\0' ? AIPA_WANT_JSON : AIPA_WANT_DEFAULT;
         if (r->mut & AIPA_LF_M_BAD_SIGNATURE) {
             req.secret = "not-the-secret"; /* the line names $AIPA_OVERRIDE_SECRET instead */
         }
@@ -1306,7 +1132,7 @@ static void make_repro(struct engine *e, struct lf_finding *f)
         } else if (r->mut & AIPA_LF_M_BAD_TIMESTAMP) {
             req.timestamp = "2016-02-23T12:46:24.000Z";
         }
-        bool v3 = r->auth == AIPA_LF_AUTH_V3;
+        bool v3 = r->auth == AIPA_SIG_V3;
         if (r->mut & AIPA_LF_M_NO_SIGNATURE) {
             omit[omit_n++] = v3 ? "Authorization" : "Signature";
         }
@@ -1455,62 +1281,48 @@ static void free_findings(struct engine *e)
 
 static aipa_err parse_target(struct engine *e, const char *url, bool allow_remote)
 {
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL, *port = NULL;
-    aipa_err err = AIPA_EINVAL;
+    struct aipa_url u;
+    aipa_err err = aipa_url_parse(url, &u);
 
-    if (u == NULL) {
-        return AIPA_ENOMEM;
+    if (err == AIPA_ENOMEM) {
+        return err;
     }
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        snprintf(e->harness_error, sizeof(e->harness_error), "--target: cannot parse URL \"%s\"",
-                 url);
-        goto out;
-    }
-    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-        snprintf(e->harness_error, sizeof(e->harness_error), "--target: only http and https");
-        goto out;
-    }
-    if (!allow_remote && !aipa_lf_host_is_loopback(host)) {
+    if (err != AIPA_OK) {
         snprintf(e->harness_error, sizeof(e->harness_error),
-                 "--target %s is not a loopback address; pass --allow-remote to fuzz it", host);
-        goto out;
+                 "--target: cannot parse URL \"%s\" (only http and https)", url);
+        return err;
     }
-    (void)curl_url_get(u, CURLUPART_PORT, &port, 0);
-    snprintf(e->host, sizeof(e->host), "%s%s%s", host, port != NULL ? ":" : "",
-             port != NULL ? port : "");
-    snprintf(e->base, sizeof(e->base), "%s://%s", scheme, e->host);
-    err = AIPA_OK;
-out:
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
+    if (!allow_remote && !aipa_lf_host_is_loopback(u.host)) {
+        snprintf(e->harness_error, sizeof(e->harness_error),
+                 "--target %s is not a loopback address; pass --allow-remote to fuzz it", u.host);
+        err = AIPA_EINVAL;
+    } else {
+        snprintf(e->host, sizeof(e->host), "%s%s%s", u.host, u.port != NULL ? ":" : "",
+                 u.port != NULL ? u.port : "");
+        snprintf(e->base, sizeof(e->base), "%s://%s", u.scheme, e->host);
+    }
+    aipa_url_cleanup(&u);
     return err;
 }
 
-static aipa_err start_embedded(struct engine *e)
+/* The connection to the target at e->base, and the fixture protocol over it. */
+static aipa_err open_tx(struct engine *e)
 {
-    struct aipa_srv_config sc;
+    struct aipa_tx_config tc;
 
-    aipa_srv_config_defaults(&sc);
-    sc.listen_addr = "127.0.0.1";
-    sc.port = 0;
-    sc.fixtures = true;
-    sc.fixture_token = e->token;
-    sc.seed = e->cfg->seed;
-    sc.edition = e->cfg->edition != 0 ? e->cfg->edition : AIPA_ED_2024;
-    sc.threads = 1;
-    AIPA_TRY(aipa_srv_new(&e->embedded, &sc));
-    if (aipa_srv_start(e->embedded) != AIPA_OK) {
-        snprintf(e->harness_error, sizeof(e->harness_error),
-                 "could not start the embedded reference server");
+    aipa_tx_config_defaults(&tc);
+    tc.origin = e->base;
+    tc.timeout_ms = e->cfg->timeout_ms;
+    tc.connect_timeout_ms = e->cfg->timeout_ms < 5000 ? e->cfg->timeout_ms : 5000L;
+    tc.max_response = AIPA_LF_MAX_RESPONSE;
+    tc.keep_past_cap = false; /* over the cap: abort, a too-large finding (not a timeout) */
+    tc.url_target = true;
+    tc.body_unless_get = true;
+    if (aipa_tx_new(&e->tx, &tc) != AIPA_OK) {
+        snprintf(e->harness_error, sizeof(e->harness_error), "libcurl failed to start");
         return AIPA_EIO;
     }
-    snprintf(e->host, sizeof(e->host), "127.0.0.1:%u", (unsigned)aipa_srv_port(e->embedded));
-    snprintf(e->base, sizeof(e->base), "http://%s", e->host);
+    e->fc.tx = e->tx;
     return AIPA_OK;
 }
 
@@ -1561,7 +1373,8 @@ static aipa_err sync_reference(struct engine *e)
 
     if (e->fixtures) {
         AIPA_TRY(fixture_both(e, true, false, "GET", "/_aipa/info", NULL));
-        if (json_string_member(&e->rt, "Edition", ed, sizeof(ed)) == AIPA_OK && e->edition == 0) {
+        if (aipa_fixture_string(&e->rt.body, "Edition", ed, sizeof(ed)) == AIPA_OK &&
+            e->edition == 0) {
             e->edition = strcmp(ed, "2018-08-02") == 0 ? AIPA_ED_2018 : AIPA_ED_2024;
         }
         if (e->cfg->edition != 0 && e->cfg->edition != e->edition) {
@@ -1807,8 +1620,8 @@ static void engine_init(struct engine *e, const struct aipa_lf_config *cfg,
     aipa_lf_resp_init(&e->rt);
     aipa_lf_resp_init(&e->rr);
     aipa_buf_init(&e->state, AIPA_LF_MAX_RESPONSE);
-    e->curl = curl_easy_init();
-    e->multi = curl_multi_init();
+    aipa_response_init(&e->xr);
+    aipa_fixture_conn_init(&e->fc, NULL, "", e->host, e->token);
 }
 
 static void engine_cleanup(struct engine *e)
@@ -1823,17 +1636,10 @@ static void engine_cleanup(struct engine *e)
     aipa_lf_resp_cleanup(&e->rt);
     aipa_lf_resp_cleanup(&e->rr);
     aipa_buf_cleanup(&e->state);
-    if (e->curl != NULL) {
-        curl_easy_cleanup(e->curl);
-    }
-    if (e->multi != NULL) {
-        curl_multi_cleanup(e->multi);
-    }
+    aipa_fixture_conn_cleanup(&e->fc);
+    aipa_tx_free(e->tx);
+    aipa_response_cleanup(&e->xr);
     aipa_srv_free(e->ref);
-    if (e->embedded != NULL) {
-        aipa_srv_stop(e->embedded);
-        aipa_srv_free(e->embedded);
-    }
     if (!e->shared) {
         aipa_free(e->seed_ids);
     }
@@ -2143,29 +1949,33 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* The InstanceIds of the target's seed state (e->state). */
+/* The InstanceIds of the target's seed state (e->state), read with the bounded parser. */
 static aipa_err read_seed_ids(struct engine *e)
 {
-    cJSON *doc = cJSON_ParseWithLength(e->state.ptr != NULL ? e->state.ptr : "", e->state.len);
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "Instances");
-    const cJSON *it;
-    size_t n = (size_t)cJSON_GetArraySize(list);
+    struct aipa_doc d;
+    aipa_err err = AIPA_OK;
+    size_t n = 0;
 
+    aipa_doc_init(&d);
+    if (aipa_parse_body(AIPA_BODY_JSON, NULL,
+                        (const uint8_t *)(e->state.ptr != NULL ? e->state.ptr : ""), e->state.len,
+                        NULL, &d, NULL) == AIPA_OK) {
+        n = aipa_path_array_len(d.root, "Instances");
+    }
     e->seed_ids = aipa_calloc(n + 1, sizeof(*e->seed_ids));
     if (e->seed_ids == NULL) {
-        cJSON_Delete(doc);
-        return AIPA_ENOMEM;
+        err = AIPA_ENOMEM;
+        goto out;
     }
-    cJSON_ArrayForEach(it, list)
-    {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "InstanceId");
-        if (cJSON_IsString(id) && strlen(id->valuestring) > 0 &&
-            strlen(id->valuestring) < AIPA_INSTANCE_ID_MAX && e->seed_id_count < n) {
-            snprintf(e->seed_ids[e->seed_id_count++], AIPA_INSTANCE_ID_MAX, "%s", id->valuestring);
+    for (size_t i = 0; i < n; i++) {
+        const char *id = aipa_path_string(aipa_path_array_item(d.root, "Instances", i), "InstanceId");
+        if (id != NULL && strlen(id) > 0 && strlen(id) < AIPA_INSTANCE_ID_MAX) {
+            snprintf(e->seed_ids[e->seed_id_count++], AIPA_INSTANCE_ID_MAX, "%s", id);
         }
     }
-    cJSON_Delete(doc);
-    return AIPA_OK;
+out:
+    aipa_doc_cleanup(&d);
+    return err;
 }
 
 /* A worker: its own connection, reference, generator (seed + i * 2^64/phi) and nonces. */
@@ -2193,10 +2003,7 @@ static aipa_err worker_setup(struct engine *e0, struct engine *w, unsigned i, st
     snprintf(w->host, sizeof(w->host), "%s", e0->host);
     snprintf(w->token, sizeof(w->token), "%s", e0->token);
     snprintf(w->salt, sizeof(w->salt), "%.12s%04x", e0->salt, i);
-    if (w->curl == NULL || w->multi == NULL) {
-        snprintf(w->harness_error, sizeof(w->harness_error), "libcurl failed to start");
-        return AIPA_ENOMEM;
-    }
+    AIPA_TRY(open_tx(w));
     if (w->diff) {
         AIPA_TRY(new_reference(w, &e0->state));
     }
@@ -2345,18 +2152,17 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
     } else {
         snprintf(e->token, sizeof(e->token), "fuzz-%s", e->salt);
     }
-    if (e->curl == NULL || e->multi == NULL) {
-        snprintf(e->harness_error, sizeof(e->harness_error), "libcurl failed to start");
-        goto out;
-    }
     if (cfg->target == NULL) {
-        if (start_embedded(e) != AIPA_OK) {
-            goto out;
-        }
-    } else if (parse_target(e, cfg->target, cfg->allow_remote) != AIPA_OK) {
+        snprintf(e->harness_error, sizeof(e->harness_error), "no target");
         goto out;
     }
-    if (e->fixtures && cfg->token == NULL && cfg->target != NULL) {
+    if (parse_target(e, cfg->target, cfg->allow_remote) != AIPA_OK) {
+        goto out;
+    }
+    if (open_tx(e) != AIPA_OK) {
+        goto out;
+    }
+    if (e->fixtures && cfg->token == NULL) {
         snprintf(e->harness_error, sizeof(e->harness_error),
                  "the fixture protocol needs --token (or AIPA_FIXTURE_TOKEN); pass --no-fixtures "
                  "to fuzz without it (and without the differential oracle)");
@@ -2379,7 +2185,7 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
         fprintf(cfg->progress,
                 "fuzz: target %s%s, edition %s, seed %" PRIu64 ", differential %s, %zu "
                 "dictionary values",
-                e->base, cfg->target == NULL ? " (embedded reference server)" : "",
+                e->base, cfg->embedded ? " (embedded reference server)" : "",
                 e->edition == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20", cfg->seed,
                 e->diff ? "on" : "off", e->gen.value_count);
         if (cfg->jobs > 1) {

@@ -469,14 +469,14 @@ aipa_err aipa_lf_generate_valid(struct aipa_lf_gen *g, struct aipa_lf_req *r)
         action = unknown_actions[pick(g, AIPA_ARRAY_LEN(unknown_actions))];
     }
     snprintf(r->method, sizeof(r->method), "%s", chance(g, 45) ? "GET" : "POST");
-    r->auth = chance(g, 15) ? AIPA_LF_AUTH_V3 : AIPA_LF_AUTH_V1;
-    body = strcmp(r->method, "POST") == 0 && r->auth == AIPA_LF_AUTH_V1 && chance(g, 25);
+    r->auth = chance(g, 15) ? AIPA_SIG_V3 : AIPA_SIG_V1;
+    body = strcmp(r->method, "POST") == 0 && r->auth == AIPA_SIG_V1 && chance(g, 25);
     unsigned pf = body ? AIPA_LF_P_BODY : 0;
 
     AIPA_TRY(aipa_lf_req_add(r, "Action", 6, action, strlen(action), pf));
     AIPA_TRY(aipa_lf_req_add(r, "Version", 7, "2014-05-26", 10, pf));
     uint64_t f = pick(g, 4);
-    if (r->auth == AIPA_LF_AUTH_V3) {
+    if (r->auth == AIPA_SIG_V3) {
         snprintf(r->accept, sizeof(r->accept), "application/json");
     } else if (f == 0) {
         AIPA_TRY(aipa_lf_req_add(r, "Format", 6, "JSON", 4, pf));
@@ -713,7 +713,7 @@ aipa_err aipa_lf_mutate(struct aipa_lf_gen *g, struct aipa_lf_req *r)
         break;
     }
     case 13: /* another signature scheme, or none */
-        r->auth = (enum aipa_lf_auth)pick(g, 3);
+        r->auth = (enum aipa_sig)pick(g, 3);
         break;
     case 14: { /* oversized: a huge value or very many parameters */
         if (chance(g, 50)) {

@@ -226,13 +226,13 @@ static bool expressible(const struct aipa_lf_req *r)
 {
     bool all_body = r->count > 0, any_body = false;
 
-    if (r->auth == AIPA_LF_AUTH_NONE || (r->mut & AIPA_LF_M_BAD_CONTENT_SHA) ||
+    if (r->auth == AIPA_SIG_NONE || (r->mut & AIPA_LF_M_BAD_CONTENT_SHA) ||
         r->content_type[0] != '\0' || r->count > AIPA_CASE_MAX_PARAMS ||
         (strcmp(r->method, "GET") != 0 && strcmp(r->method, "POST") != 0)) {
         return false;
     }
     if (r->accept[0] != '\0' &&
-        (r->auth != AIPA_LF_AUTH_V3 || (strcmp(r->accept, "application/json") != 0 &&
+        (r->auth != AIPA_SIG_V3 || (strcmp(r->accept, "application/json") != 0 &&
                                         strcmp(r->accept, "application/xml") != 0))) {
         return false;
     }
@@ -253,7 +253,7 @@ static bool expressible(const struct aipa_lf_req *r)
             }
         }
     }
-    if (any_body && (!all_body || r->auth != AIPA_LF_AUTH_V1 || strcmp(r->method, "POST") != 0)) {
+    if (any_body && (!all_body || r->auth != AIPA_SIG_V1 || strcmp(r->method, "POST") != 0)) {
         return false;
     }
     return true;
@@ -323,7 +323,7 @@ static aipa_err request_step(const struct aipa_lf_req *r, size_t idx, const stru
             err = AIPA_ENOMEM;
         }
     }
-    cJSON_AddStringToObject(pin, "signature", r->auth == AIPA_LF_AUTH_V3 ? "v3" : "v1");
+    cJSON_AddStringToObject(pin, "signature", r->auth == AIPA_SIG_V3 ? "v3" : "v1");
     cJSON_AddStringToObject(pin, "shape",
                             body                             ? "post-form"
                             : strcmp(r->method, "POST") == 0 ? "post-query"
@@ -348,7 +348,7 @@ static aipa_err request_step(const struct aipa_lf_req *r, size_t idx, const stru
         cJSON_AddStringToObject(tamper, "nonce", "reuse");
     }
     if (r->mut & AIPA_LF_M_NO_SIGNATURE) {
-        if (r->auth == AIPA_LF_AUTH_V3) {
+        if (r->auth == AIPA_SIG_V3) {
             cJSON_AddTrueToObject(tamper, "unsigned");
         } else {
             cJSON_AddItemToArray(omit, cJSON_CreateString("Signature"));
@@ -366,10 +366,10 @@ static aipa_err request_step(const struct aipa_lf_req *r, size_t idx, const stru
     if (aipa_lf_req_get(r, "Version") == NULL) {
         cJSON_AddItemToArray(omit, cJSON_CreateString("Version"));
     }
-    if (aipa_lf_req_get(r, "Format") == NULL && r->auth == AIPA_LF_AUTH_V1) {
+    if (aipa_lf_req_get(r, "Format") == NULL && r->auth == AIPA_SIG_V1) {
         cJSON_AddItemToArray(omit, cJSON_CreateString("Format"));
     }
-    if ((r->mut & AIPA_LF_M_BAD_SIG_METHOD) && r->auth == AIPA_LF_AUTH_V1) {
+    if ((r->mut & AIPA_LF_M_BAD_SIG_METHOD) && r->auth == AIPA_SIG_V1) {
         cJSON *set = cJSON_AddObjectToObject(tamper, "set");
         if (set != NULL) {
             cJSON_AddStringToObject(set, "SignatureMethod", "HMAC-MD5");

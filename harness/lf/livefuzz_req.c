@@ -1,11 +1,14 @@
 /*
  * livefuzz_req.c: the request model of `aipa fuzz` and its rendering to wire
- * bytes, signed V1 (Signature parameter) or V3 (Authorization header) for a
- * given clock and nonce (spec/ecs-rpc-wire.md §2.2, §2.3).
+ * bytes, signed V1 (Signature parameter) or V3 (Authorization header) by the
+ * harness's one signer (aipa/request.h) for a given clock and nonce
+ * (spec/ecs-rpc-wire.md §2.2, §2.3).
  */
 #include "aipa/livefuzz.h"
+#include "aipa/request.h"
 #include "aipa/sign.h"
 #include "aipa/wire.h"
+#include "subst.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +30,7 @@ void aipa_lf_req_init(struct aipa_lf_req *r)
 {
     memset(r, 0, sizeof(*r));
     memcpy(r->method, "GET", 4);
-    r->auth = AIPA_LF_AUTH_V1;
+    r->auth = AIPA_SIG_V1;
 }
 
 static void param_free(struct aipa_lf_param *p)
@@ -45,7 +48,7 @@ void aipa_lf_req_clear(struct aipa_lf_req *r)
     }
     r->count = 0;
     memcpy(r->method, "GET", 4);
-    r->auth = AIPA_LF_AUTH_V1;
+    r->auth = AIPA_SIG_V1;
     r->mut = 0;
     r->content_type[0] = '\0';
     r->accept[0] = '\0';
@@ -188,6 +191,7 @@ void aipa_lf_wire_init(struct aipa_lf_wire *w)
     aipa_buf_init(&w->target, AIPA_LF_MAX_WIRE);
     aipa_buf_init(&w->body, AIPA_LF_MAX_WIRE);
     aipa_buf_init(&w->headers, 64u * 1024u);
+    aipa_sign_trace_init(&w->trace);
 }
 
 void aipa_lf_wire_cleanup(struct aipa_lf_wire *w)
@@ -195,37 +199,39 @@ void aipa_lf_wire_cleanup(struct aipa_lf_wire *w)
     aipa_buf_cleanup(&w->target);
     aipa_buf_cleanup(&w->body);
     aipa_buf_cleanup(&w->headers);
+    aipa_sign_trace_cleanup(&w->trace);
+}
+
+/* ${vmN}: ctx->ids[N]; anything else names nothing (and stays as written). */
+static aipa_err resolve_vm(void *vctx, const char *expr, size_t len, struct aipa_buf *out,
+                           struct aipa_buf *why)
+{
+    const struct aipa_lf_sign_ctx *ctx = vctx;
+    size_t j = 2;
+    size_t idx = 0;
+
+    (void)why;
+    if (len < 3 || expr[0] != 'v' || expr[1] != 'm') {
+        return AIPA_ENOTFOUND;
+    }
+    while (j < len && expr[j] >= '0' && expr[j] <= '9' && idx < 100000) {
+        idx = idx * 10 + (size_t)(expr[j] - '0');
+        j++;
+    }
+    if (j != len || idx >= ctx->id_count || ctx->ids[idx] == NULL) {
+        return AIPA_ENOTFOUND;
+    }
+    return aipa_buf_puts(out, ctx->ids[idx]);
 }
 
 /* Writes value with every ${vmN} replaced by ctx->ids[N]. */
 static aipa_err substitute(const char *v, size_t n, const struct aipa_lf_sign_ctx *ctx,
                            struct aipa_buf *out)
 {
-    size_t i = 0;
-
     aipa_buf_reset(out);
     AIPA_TRY(aipa_buf_reserve(out, n + 1));
-    while (i < n) {
-        if (n - i >= 6 && memcmp(v + i, "${vm", 4) == 0 && v[i + 4] >= '0' && v[i + 4] <= '9') {
-            size_t j = i + 4;
-            size_t idx = 0;
-            while (j < n && v[j] >= '0' && v[j] <= '9' && idx < 100000) {
-                idx = idx * 10 + (size_t)(v[j] - '0');
-                j++;
-            }
-            if (j < n && v[j] == '}' && idx < ctx->id_count && ctx->ids[idx] != NULL) {
-                AIPA_TRY(aipa_buf_puts(out, ctx->ids[idx]));
-                i = j + 1;
-                continue;
-            }
-        }
-        /* copy up to the next '$' in one piece (long values dominate the render cost) */
-        const char *d = memchr(v + i + 1, '$', n - i - 1);
-        size_t span = d != NULL ? (size_t)(d - (v + i)) : n - i;
-        AIPA_TRY(aipa_buf_append(out, v + i, span));
-        i += span;
-    }
-    return AIPA_OK;
+    return aipa_subst(v, n, AIPA_SUBST_KEEP_UNKNOWN, resolve_vm, (void *)(uintptr_t)ctx, out,
+                      NULL);
 }
 
 struct render_state {
@@ -345,6 +351,22 @@ static const char *key_for(const struct aipa_lf_req *r, const struct aipa_lf_sig
     return (r->mut & AIPA_LF_M_UNKNOWN_KEY) ? "LTAIfuzzunknownkey" : ctx->access_key_id;
 }
 
+/* The secret to sign with: the configured one, or a wrong one for AIPA_LF_M_BAD_SIGNATURE. */
+static aipa_err secret_for(const struct aipa_lf_req *r, const struct aipa_lf_sign_ctx *ctx,
+                           struct aipa_buf *out)
+{
+    AIPA_TRY(aipa_buf_puts(out, ctx->access_key_secret));
+    return aipa_buf_puts(out, (r->mut & AIPA_LF_M_BAD_SIGNATURE) ? "-wrong" : "");
+}
+
+static void wipe(struct aipa_buf *b)
+{
+    if (b->ptr != NULL) {
+        aipa_memzero(b->ptr, b->len);
+    }
+    aipa_buf_cleanup(b);
+}
+
 static aipa_err header(struct aipa_buf *h, const char *name, const char *value)
 {
     return aipa_buf_printf(h, "%s: %s\n", name, value);
@@ -372,13 +394,12 @@ static aipa_err render_v1(const struct aipa_lf_req *r, struct render_state *st,
                                         "SignatureNonce", "Timestamp",       "Signature"};
     char ts[40];
     const char *nonce = nonce_for(r, ctx);
-    struct aipa_buf sts;
-    char sig[AIPA_V1_SIG_LEN + 1];
     aipa_err err = AIPA_OK;
     struct aipa_buf query;
+    struct aipa_buf secret;
 
     aipa_buf_init(&query, AIPA_LF_MAX_WIRE);
-    aipa_buf_init(&sts, 4u * AIPA_LF_MAX_WIRE);
+    aipa_buf_init(&secret, 64u * 1024u);
     for (size_t i = 0; i < r->count && err == AIPA_OK; i++) {
         const struct aipa_lf_param *p = &r->params[i];
         for (size_t k = 0; k < AIPA_ARRAY_LEN(names); k++) {
@@ -413,15 +434,12 @@ static aipa_err render_v1(const struct aipa_lf_req *r, struct render_state *st,
         err = emit(st, dst, "Timestamp", 9, ts, strlen(ts), 0, false);
     }
     if (err == AIPA_OK && !(r->mut & AIPA_LF_M_NO_SIGNATURE) && !have[5]) {
-        err = aipa_v1_string_to_sign(r->method, &st->decoded, &sts);
+        err = secret_for(r, ctx, &secret);
         if (err == AIPA_OK) {
-            char secret[256];
-            snprintf(secret, sizeof(secret), "%s%s", ctx->access_key_secret,
-                     (r->mut & AIPA_LF_M_BAD_SIGNATURE) ? "-wrong" : "");
-            err = aipa_v1_signature(secret, sts.ptr != NULL ? sts.ptr : "", sts.len, sig);
-            aipa_memzero(secret, sizeof(secret));
+            err = aipa_req_sign_v1(r->method, &st->decoded, secret.ptr, &out->trace);
         }
         if (err == AIPA_OK) {
+            const char *sig = out->trace.signature;
             err = emit(st, dst, "Signature", 9, sig, strlen(sig), 0, false);
         }
     }
@@ -437,7 +455,7 @@ static aipa_err render_v1(const struct aipa_lf_req *r, struct render_state *st,
         err = put_target(&out->target, &query);
     }
     aipa_buf_cleanup(&query);
-    aipa_buf_cleanup(&sts);
+    wipe(&secret);
     return err;
 }
 
@@ -446,25 +464,23 @@ static aipa_err render_v1(const struct aipa_lf_req *r, struct render_state *st,
  * cannot be sent), then optional whitespace trimmed from both ends, as every
  * HTTP server does before the application sees it.
  */
-static void header_value(const char *v, size_t n, char *out, size_t cap)
+static aipa_err header_value(const char *v, size_t n, struct aipa_buf *out)
 {
-    size_t k = 0;
-
-    for (size_t i = 0; i < n && k + 1 < cap; i++) {
+    aipa_buf_reset(out);
+    for (size_t i = 0; i < n; i++) {
         uint8_t c = (uint8_t)v[i];
         if ((c < 0x20 && c != '\t') || c == 0x7f) {
             continue;
         }
-        out[k++] = (char)c;
+        if (out->len == 0 && (c == ' ' || c == '\t')) {
+            continue; /* optional whitespace before the value */
+        }
+        AIPA_TRY(aipa_buf_putc(out, (char)c));
     }
-    while (k > 0 && (out[k - 1] == ' ' || out[k - 1] == '\t')) {
-        k--;
+    while (out->len > 0 && (out->ptr[out->len - 1] == ' ' || out->ptr[out->len - 1] == '\t')) {
+        out->len--;
     }
-    out[k] = '\0';
-    size_t lead = strspn(out, " \t");
-    if (lead > 0) {
-        memmove(out, out + lead, k - lead + 1);
-    }
+    return aipa_buf_puts(out, ""); /* NUL-terminated, also when empty */
 }
 
 static aipa_err render_v3(const struct aipa_lf_req *r, struct render_state *st,
@@ -473,19 +489,19 @@ static aipa_err render_v3(const struct aipa_lf_req *r, struct render_state *st,
     const struct aipa_lf_sign_ctx *ctx = st->ctx;
     const struct aipa_lf_param *action = aipa_lf_req_get(r, "Action");
     const struct aipa_lf_param *version = aipa_lf_req_get(r, "Version");
-    struct aipa_buf query, auth, hdrvals;
+    struct aipa_buf query, auth, secret, action_v, version_v;
     char ts[40];
     char sha[AIPA_SHA256_HEX_LEN + 1];
     const char *nonce = nonce_for(r, ctx);
     aipa_err err = AIPA_OK;
     struct aipa_header hs[8];
     size_t hn = 0;
-    char signed_headers[160] = "host";
-    char action_v[256] = "", version_v[64] = "";
 
     aipa_buf_init(&query, AIPA_LF_MAX_WIRE);
-    aipa_buf_init(&auth, 4096);
-    aipa_buf_init(&hdrvals, 4096);
+    aipa_buf_init(&auth, 64u * 1024u);
+    aipa_buf_init(&secret, 64u * 1024u);
+    aipa_buf_init(&action_v, AIPA_LF_MAX_VALUE + 1u);
+    aipa_buf_init(&version_v, AIPA_LF_MAX_VALUE + 1u);
     for (size_t i = 0; i < r->count && err == AIPA_OK; i++) {
         const struct aipa_lf_param *p = &r->params[i];
         if (p == action || p == version) {
@@ -494,11 +510,11 @@ static aipa_err render_v3(const struct aipa_lf_req *r, struct render_state *st,
         err = emit(st, (p->flags & AIPA_LF_P_BODY) ? &out->body : &query, p->name, p->name_len,
                    p->value, p->value_len, p->flags, !(p->flags & AIPA_LF_P_BODY));
     }
-    if (action != NULL) {
-        header_value(action->value, action->value_len, action_v, sizeof(action_v));
+    if (err == AIPA_OK && action != NULL) {
+        err = header_value(action->value, action->value_len, &action_v);
     }
-    if (version != NULL) {
-        header_value(version->value, version->value_len, version_v, sizeof(version_v));
+    if (err == AIPA_OK && version != NULL) {
+        err = header_value(version->value, version->value_len, &version_v);
     }
     timestamp_for(r, ctx, ts);
     if (err == AIPA_OK) {
@@ -508,46 +524,47 @@ static aipa_err render_v3(const struct aipa_lf_req *r, struct render_state *st,
             err = aipa_sha256_hex(out->body.ptr != NULL ? out->body.ptr : "", out->body.len, sha);
         }
     }
-    /* the signed headers, lowercase names in sorted order */
+    /* the signed headers, every one host or x-acs-*, in sorted order */
     hs[hn].name = AIPA_SLICE_STR("host");
     hs[hn++].value = aipa_slice_cstr(ctx->host);
     if (action != NULL) {
         hs[hn].name = AIPA_SLICE_STR("x-acs-action");
-        hs[hn++].value = aipa_slice_cstr(action_v);
-        strcat(signed_headers, ";x-acs-action");
+        hs[hn++].value = aipa_slice_cstr(action_v.ptr != NULL ? action_v.ptr : "");
     }
     hs[hn].name = AIPA_SLICE_STR("x-acs-content-sha256");
     hs[hn++].value = aipa_slice_cstr(sha);
-    strcat(signed_headers, ";x-acs-content-sha256");
     if (!(r->mut & AIPA_LF_M_NO_TIMESTAMP)) {
         hs[hn].name = AIPA_SLICE_STR("x-acs-date");
         hs[hn++].value = aipa_slice_cstr(ts);
-        strcat(signed_headers, ";x-acs-date");
     }
     if (!(r->mut & AIPA_LF_M_NO_NONCE)) {
         hs[hn].name = AIPA_SLICE_STR("x-acs-signature-nonce");
         hs[hn++].value = aipa_slice_cstr(nonce);
-        strcat(signed_headers, ";x-acs-signature-nonce");
         snprintf(out->nonce, sizeof(out->nonce), "%s", nonce);
     }
     if (version != NULL) {
         hs[hn].name = AIPA_SLICE_STR("x-acs-version");
-        hs[hn++].value = aipa_slice_cstr(version_v);
-        strcat(signed_headers, ";x-acs-version");
+        hs[hn++].value = aipa_slice_cstr(version_v.ptr != NULL ? version_v.ptr : "");
     }
     for (size_t i = 1; i < hn && err == AIPA_OK; i++) { /* Host is written by the caller */
-        err = aipa_buf_printf(&out->headers, "%.*s: %.*s\n", (int)hs[i].name.len,
-                              (const char *)hs[i].name.ptr, (int)hs[i].value.len,
-                              (const char *)hs[i].value.ptr);
+        err = aipa_buf_append(&out->headers, hs[i].name.ptr, hs[i].name.len);
+        if (err == AIPA_OK) {
+            err = aipa_buf_append(&out->headers, ": ", 2);
+        }
+        if (err == AIPA_OK) {
+            err = aipa_buf_append(&out->headers, hs[i].value.ptr, hs[i].value.len);
+        }
+        if (err == AIPA_OK) {
+            err = aipa_buf_putc(&out->headers, '\n');
+        }
     }
     if (err == AIPA_OK && !(r->mut & AIPA_LF_M_NO_SIGNATURE)) {
-        char secret[256];
-        snprintf(secret, sizeof(secret), "%s%s", ctx->access_key_secret,
-                 (r->mut & AIPA_LF_M_BAD_SIGNATURE) ? "-wrong" : "");
-        err = aipa_v3_authorization(r->method, "/", &st->v3query, hs, hn, signed_headers, sha,
-                                    (r->mut & AIPA_LF_M_NO_KEY) ? "" : key_for(r, ctx), secret,
-                                    &auth);
-        aipa_memzero(secret, sizeof(secret));
+        err = secret_for(r, ctx, &secret);
+        if (err == AIPA_OK) {
+            err = aipa_req_sign_v3(r->method, "/", &st->v3query, hs, hn, sha,
+                                   (r->mut & AIPA_LF_M_NO_KEY) ? "" : key_for(r, ctx), secret.ptr,
+                                   &out->trace, &auth);
+        }
         if (err == AIPA_OK) {
             err = header(&out->headers, "Authorization", auth.ptr != NULL ? auth.ptr : "");
         }
@@ -557,7 +574,9 @@ static aipa_err render_v3(const struct aipa_lf_req *r, struct render_state *st,
     }
     aipa_buf_cleanup(&query);
     aipa_buf_cleanup(&auth);
-    aipa_buf_cleanup(&hdrvals);
+    wipe(&secret);
+    aipa_buf_cleanup(&action_v);
+    aipa_buf_cleanup(&version_v);
     return err;
 }
 
@@ -601,19 +620,20 @@ aipa_err aipa_lf_render(const struct aipa_lf_req *r, const struct aipa_lf_sign_c
     aipa_buf_reset(&out->body);
     aipa_buf_reset(&out->headers);
     out->nonce[0] = '\0';
+    aipa_sign_trace_reset(&out->trace);
     snprintf(out->method, sizeof(out->method), "%s", r->method);
 
     /* Host goes first; render_v3 writes its headers after it */
     err = header(&out->headers, "Host", ctx->host);
     if (err == AIPA_OK) {
         switch (r->auth) {
-        case AIPA_LF_AUTH_V1:
+        case AIPA_SIG_V1:
             err = render_v1(r, &st, out);
             break;
-        case AIPA_LF_AUTH_V3:
+        case AIPA_SIG_V3:
             err = render_v3(r, &st, out);
             break;
-        case AIPA_LF_AUTH_NONE:
+        case AIPA_SIG_NONE:
             err = render_none(r, &st, out);
             break;
         }

@@ -6,6 +6,7 @@
 #define AIPA_CONFORM_INT_H
 
 #include "aipa/conform.h"
+#include "subst.h" /* ${...}: the one scanner, in the case room */
 
 /* Appends a formatted note to b (NULL-safe); a failed append is ignored. */
 void aipa__note(struct aipa_buf *b, const char *fmt, ...) AIPA_PRINTF(2, 3);
@@ -16,17 +17,6 @@ void aipa__quote(struct aipa_buf *b, const char *s, size_t max);
 /* A copy of s in which every byte that does not start a well-formed UTF-8
  * sequence becomes U+FFFD, so reports are always valid UTF-8 (NULL: ENOMEM). */
 char *aipa__utf8_dup(const char *s);
-
-/*
- * Substitution scanner: walks s, copies literal text into out and calls
- * resolve(ctx, expr, expr_len, out) for every ${expr}; "$${" is a literal
- * "${". resolve appends the value (or fails with a reason in why).
- * AIPA_EPARSE for an unterminated "${".
- */
-typedef aipa_err (*aipa__subst_fn)(void *ctx, const char *expr, size_t len, struct aipa_buf *out,
-                                   struct aipa_buf *why);
-AIPA_MUST_CHECK aipa_err aipa__subst(const char *s, aipa__subst_fn resolve, void *ctx,
-                                     struct aipa_buf *out, struct aipa_buf *why);
 
 /* The parsed form of one ${...} expression. */
 enum aipa__ref_kind {

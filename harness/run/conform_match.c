@@ -167,10 +167,10 @@ aipa_err aipa_run_env_expand(const struct aipa_run_env *env, const char *s, bool
     aipa_err e;
 
     if (!bytes) {
-        return aipa__subst(s, resolve, &r, out, why);
+        return aipa_subst(s, strlen(s), 0, resolve, &r, out, why);
     }
     aipa_buf_init(&tmp, AIPA_CASE_MAX_EXPANDED);
-    e = aipa__subst(s, resolve, &r, &tmp, why);
+    e = aipa_subst(s, strlen(s), 0, resolve, &r, &tmp, why);
     if (e == AIPA_OK) {
         e = aipa_case_expand_bytes(tmp.ptr, tmp.len, out);
         if (e == AIPA_EPARSE) {

@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "aipa/client.h"
+#include "aipa/fixture.h"
 #include "aipa/conform.h"
 #include "aipa/parse.h"
 #include "aipa/sign.h"
@@ -152,65 +153,27 @@ void aipa_result_variant_name(const struct aipa_result *res, char out[AIPA_VARIA
 
 /* ---- fixture protocol ---- */
 
-/* The path of the target URL ("" for none), without a trailing '/'. */
-static void base_path(const char *target, char *out, size_t cap)
-{
-    const char *p = strstr(target, "://");
-    size_t n;
-
-    out[0] = '\0';
-    if (p == NULL || (p = strchr(p + 3, '/')) == NULL) {
-        return;
-    }
-    n = strcspn(p, "?#");
-    while (n > 0 && p[n - 1] == '/') {
-        n--;
-    }
-    snprintf(out, cap, "%.*s", (int)n, p);
-}
-
 /*
- * One fixture-protocol call. body may be NULL. On success *status and the
- * reply body (NUL-terminated) are filled; a transport failure is
- * AIPA_EIO with a reason.
+ * One fixture-protocol call over cl's connection (aipa/fixture.h). body may
+ * be NULL. On success *status and the reply body (NUL-terminated) are
+ * filled; a transport failure is AIPA_EIO with a reason.
  */
 static aipa_err fixture_call(struct aipa_client *cl, const char *target, const char *token,
                              const char *method, const char *path, const char *body, long *status,
                              struct aipa_buf *reply, struct aipa_buf *err)
 {
-    struct aipa_request req;
+    struct aipa_fixture_conn fc;
     struct aipa_response resp;
-    struct aipa_buf tgt, tok;
-    const char *hdrs[2];
-    size_t nh = 0;
-    char bp[512];
+    struct aipa_buf prefix;
     aipa_err e;
 
-    base_path(target, bp, sizeof(bp));
-    aipa_buf_init(&tgt, 2048);
-    aipa_buf_init(&tok, 1024);
-    aipa_request_init(&req);
+    aipa_buf_init(&prefix, 2048);
     aipa_response_init(&resp);
-    e = aipa_buf_printf(&tgt, "%s%s", bp, path);
-    if (e == AIPA_OK && token != NULL) {
-        e = aipa_buf_printf(&tok, "X-Aipa-Token: %s", token);
-        hdrs[nh++] = tok.ptr;
+    e = aipa_fixture_prefix(target, &prefix);
+    aipa_fixture_conn_init(&fc, aipa_client_tx(cl), prefix.ptr, NULL, token);
+    if (e == AIPA_OK) {
+        e = aipa_fixture_call(&fc, method, path, body, &resp);
     }
-    if (e == AIPA_OK && body != NULL) {
-        hdrs[nh++] = "Content-Type: application/json";
-    }
-    if (e != AIPA_OK) {
-        goto out;
-    }
-    req.raw = true;
-    req.raw_method = method;
-    req.raw_target = (const uint8_t *)tgt.ptr;
-    req.raw_target_len = tgt.len;
-    req.raw_headers = hdrs;
-    req.raw_header_count = nh;
-    req.raw_body = (const uint8_t *)body;
-    req.raw_body_len = body != NULL ? strlen(body) : 0;
-    e = aipa_client_call(cl, &req, NULL, &resp);
     if (e != AIPA_OK) {
         aipa__note(err, "%s %s: %s", method, path, aipa_strerror(e));
         goto out;
@@ -228,11 +191,8 @@ static aipa_err fixture_call(struct aipa_client *cl, const char *target, const c
         e = aipa_buf_puts(reply, "");
     }
 out:
-    if (tok.ptr != NULL) {
-        aipa_memzero(tok.ptr, tok.len);
-    }
-    aipa_buf_cleanup(&tok);
-    aipa_buf_cleanup(&tgt);
+    aipa_fixture_conn_cleanup(&fc);
+    aipa_buf_cleanup(&prefix);
     aipa_response_cleanup(&resp);
     return e;
 }
@@ -274,16 +234,18 @@ aipa_err aipa_target_wait_ready(const char *target, double seconds, struct aipa_
         struct aipa_client *cl = NULL;
         struct aipa_request req;
         struct aipa_response resp;
-        char bp[512];
+        struct aipa_buf bp;
         double left = deadline - now_ms();
 
-        base_path(target, bp, sizeof(bp));
+        aipa_buf_init(&bp, 2048);
         aipa_request_init(&req);
         aipa_response_init(&resp);
         req.raw = true;
         req.raw_method = "GET";
-        req.raw_target = (const uint8_t *)bp;
-        req.raw_target_len = strlen(bp);
+        if (aipa_fixture_prefix(target, &bp) == AIPA_OK) {
+            req.raw_target = (const uint8_t *)bp.ptr;
+            req.raw_target_len = bp.len;
+        }
         if (new_plain_client(&cl, target, left > 1000 ? 1000 : (long)left + 1) == AIPA_OK &&
             aipa_client_call(cl, &req, NULL, &resp) == AIPA_OK) {
             if (resp.xerr == AIPA_XERR_NONE) {
@@ -294,6 +256,7 @@ aipa_err aipa_target_wait_ready(const char *target, double seconds, struct aipa_
             }
         }
         aipa_response_cleanup(&resp);
+        aipa_buf_cleanup(&bp);
         aipa_client_free(cl);
         if (e == AIPA_OK || now_ms() + 100 > deadline) {
             break;
@@ -1272,19 +1235,16 @@ static enum aipa_verdict setup_fixtures(struct run *r, bool reset, struct aipa_b
         }
         for (unsigned k = 0; k < fx->count; k++) {
             long status = 0;
-            cJSON *doc = NULL;
-            const cJSON *id;
+            char id[AIPA_FIXTURE_ID_MAX];
             aipa_err e = fixture_call(r->cl, r->rn->target, tok, "POST", "/_aipa/instances", body,
                                       &status, &reply, why);
 
             r->fx_requests++;
 
             if (e == AIPA_OK) {
-                doc = cJSON_ParseWithLength(reply.ptr, reply.len);
-                id = cJSON_GetObjectItemCaseSensitive(doc, "InstanceId");
-                if ((status == 200 || status == 201) && cJSON_IsString(id) &&
-                    id->valuestring[0] != '\0') {
-                    r->env.fixture_ids[f][k] = aipa_strdup(id->valuestring);
+                if ((status == 200 || status == 201) &&
+                    aipa_fixture_instance_id(&reply, id, sizeof(id)) == AIPA_OK) {
+                    r->env.fixture_ids[f][k] = aipa_strdup(id);
                 } else {
                     aipa__note(why, "fixture %s: POST /_aipa/instances answered %ld: ", fx->name,
                                status);
@@ -1292,7 +1252,6 @@ static enum aipa_verdict setup_fixtures(struct run *r, bool reset, struct aipa_b
                     e = AIPA_EIO;
                 }
             }
-            cJSON_Delete(doc);
             if (e == AIPA_OK && r->env.fixture_ids[f][k] == NULL) {
                 e = AIPA_ENOMEM;
             }

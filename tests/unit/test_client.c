@@ -442,7 +442,7 @@ static void test_signatures_and_shapes_verify(void **state)
             assert_string_equal(aipa_path_string(d.root, "params.Version"), "2014-05-26");
             const char *sig = aipa_path_string(d.root, "params.Signature");
             assert_non_null(sig);
-            assert_string_equal(sig, b.signature);
+            assert_string_equal(sig, b.trace.signature);
         } else {
             /* V3: Action and Version as headers, none of the V1 common params. */
             assert_null(aipa_path_get(d.root, "params.Action"));
@@ -451,8 +451,8 @@ static void test_signatures_and_shapes_verify(void **state)
                                 "AllocatePublicIpAddress");
             assert_string_equal(aipa_path_string(d.root, "headers.x-acs-content-sha256"),
                                 AIPA_EMPTY_SHA256_HEX);
-            assert_non_null(strstr(aipa_path_string(d.root, "headers.authorization"), b.signature));
-            assert_true(b.canonical_request.len > 0);
+            assert_non_null(strstr(aipa_path_string(d.root, "headers.authorization"), b.trace.signature));
+            assert_true(b.trace.canonical_request.len > 0);
         }
         if (cases[i].want == AIPA_WANT_JSON) {
             if (cases[i].sig == AIPA_SIG_V3) {
@@ -628,7 +628,7 @@ static void test_overrides_and_nonces(void **state)
     assert_string_equal(aipa_params_value(&b1.sent, "SignatureNonce"), "fixed-nonce");
     assert_string_equal(aipa_params_value(&b1.sent, "AccessKeyId"), "other");
     assert_string_equal(b1.method.ptr, "PUT");
-    assert_true(strncmp(b1.string_to_sign.ptr, "PUT&%2F&", 8) == 0);
+    assert_true(strncmp(b1.trace.string_to_sign.ptr, "PUT&%2F&", 8) == 0);
 
     /* V3: extra x-acs-* headers are signed, others are not; a V3 form body is refused. */
     req.sig = AIPA_SIG_V3;
@@ -683,11 +683,11 @@ static void test_spec_vectors(void **state)
     req.nonce = "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf";
     assert_int_equal(aipa_client_build(c, &req, &b), AIPA_OK);
     assert_string_equal(
-        b.string_to_sign.ptr,
+        b.trace.string_to_sign.ptr,
         "GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeRegions%26Format%3DXML%26SignatureMethod%"
         "3DHMAC-SHA1%26SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf%26SignatureVersion%"
         "3D1.0%26Timestamp%3D2016-02-23T12%253A46%253A24Z%26Version%3D2014-05-26");
-    assert_string_equal(b.signature, "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
+    assert_string_equal(b.trace.signature, "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
     assert_string_equal(aipa_params_value(&b.sent, "Signature"), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
     assert_non_null(strstr(b.target.ptr, "&Signature=OLeaidS1JvxuMvnyHOwuJ%2BuX5qY%3D"));
     assert_string_equal(aipa_built_header(&b, "Host"), "ecs.aliyuncs.com");
@@ -718,7 +718,7 @@ static void test_spec_vectors(void **state)
         req.timestamp = "2016-02-23T12:46:24Z";
         req.nonce = "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf";
         assert_int_equal(aipa_client_build(c, &req, &b), AIPA_OK);
-        assert_string_equal(b.signature, v1[i].sig);
+        assert_string_equal(b.trace.signature, v1[i].sig);
         aipa_params_cleanup(&p);
     }
     aipa_client_free(c);
@@ -735,7 +735,7 @@ static void test_spec_vectors(void **state)
     req.timestamp = "2026-11-27T07:51:23Z";
     req.nonce = "b459be194ebe2a3a255ede8fa3ae662d84f8bfdff2d3ecdb614d259586ed4271";
     assert_int_equal(aipa_client_build(c, &req, &b), AIPA_OK);
-    assert_string_equal(b.signature, "YrUmtZmodh+T1ShLZzBkOEEY/io=");
+    assert_string_equal(b.trace.signature, "YrUmtZmodh+T1ShLZzBkOEEY/io=");
     aipa_params_cleanup(&p);
 
     /* §2.6 (a): the Node SDK's default V3 request, host with port, credentials-provider signed. */
@@ -753,7 +753,7 @@ static void test_spec_vectors(void **state)
     req.extra_headers = provider;
     req.extra_header_count = 1;
     assert_int_equal(aipa_client_build(c, &req, &b), AIPA_OK);
-    assert_string_equal(b.signature,
+    assert_string_equal(b.trace.signature,
                         "579d9bdc75d351be974cc9bd4707154ff224c2a67b25bbb150a1f865267ec988");
     assert_string_equal(b.target.ptr, "/?InstanceId=i-bp1gtjxuuvwj17zr0001");
     assert_string_equal(b.method.ptr, "POST");
@@ -778,7 +778,7 @@ static void test_spec_vectors(void **state)
         "ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-action;"
         "x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,"
         "Signature=7cd8ac92bdcb593cc63e73084d2407ab369d9d2a5c1d84e3e40bea4022b3f243");
-    assert_string_equal(b.string_to_sign.ptr,
+    assert_string_equal(b.trace.string_to_sign.ptr,
                         "ACS3-HMAC-SHA256\n"
                         "ca0bb1a1375a72cc90b9379bd14767f3feef094702a8e3ad9f8cfc6c1680c2cc");
     aipa_params_cleanup(&p);
@@ -1009,7 +1009,7 @@ static void test_response_headers_bounded(void **state)
     oneshot_start(&o, reply.ptr);
     (void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/", (unsigned)o.port);
     assert_int_equal(raw_get(url, &r), AIPA_XERR_NONE);
-    assert_int_equal(r.header_count, AIPA_CLIENT_MAX_RESP_HEADERS);
+    assert_int_equal(r.header_count, AIPA_TX_MAX_RESP_HEADERS);
     assert_true(r.headers_truncated);
     assert_string_equal(aipa_response_header(&r, "X-H0"), "v0"); /* trimmed */
     assert_null(aipa_response_header(&r, "X-H99"));

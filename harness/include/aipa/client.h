@@ -25,18 +25,14 @@
 #define AIPA_CLIENT_H
 
 #include "aipa/common.h"
+#include "aipa/request.h"
 #include "aipa/sign.h"
+#include "aipa/transport.h"
 #include "aipa/wire.h"
 
 /* ---- configuration ---- */
 
-#define AIPA_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS 5000L
-#define AIPA_CLIENT_DEFAULT_TIMEOUT_MS         30000L
-#define AIPA_CLIENT_DEFAULT_MAX_RESPONSE       (8u * 1024u * 1024u) /* body bytes */
-#define AIPA_CLIENT_MAX_HEADERS                64 /* request headers of one built request */
-#define AIPA_CLIENT_MAX_RESP_HEADERS           64 /* response headers kept; more are dropped */
-#define AIPA_CLIENT_MAX_RESP_HEADER_BYTES      (64u * 1024u) /* all response header lines */
-#define AIPA_API_VERSION                       "2014-05-26"
+#define AIPA_CLIENT_MAX_HEADERS 64 /* request headers of one built request */
 
 struct aipa_client_config {
     /*
@@ -47,7 +43,7 @@ struct aipa_client_config {
     const char *target;
     const char *access_key_id;     /* copied; NULL: "" */
     const char *access_key_secret; /* copied and wiped on free; NULL: "" */
-    const char *version;           /* API version; NULL: AIPA_API_VERSION */
+    const char *version;           /* API version; NULL: AIPA_API_VERSION (wire.h) */
     long connect_timeout_ms;       /* <= 0: the default */
     long timeout_ms;               /* whole transfer; <= 0: the default */
     size_t max_response;           /* body cap; 0: the default. Past it: AIPA_XERR_TOO_LARGE */
@@ -68,27 +64,10 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_client_new(struct aipa_client **out,
 AIPA_API void aipa_client_free(struct aipa_client *c);
 /* The target URL as configured (owned by the client). */
 AIPA_API const char *aipa_client_target(const struct aipa_client *c);
+/* The client's connection, for other protocols on the same target (the fixture protocol). */
+AIPA_API struct aipa_tx *aipa_client_tx(struct aipa_client *c);
 
 /* ---- requests ---- */
-
-enum aipa_sig {
-    AIPA_SIG_V1 = 0,   /* RPC HMAC-SHA1, Signature parameter (wire §2.2) */
-    AIPA_SIG_V3 = 1,   /* ACS3-HMAC-SHA256, Authorization header (wire §2.3) */
-    AIPA_SIG_NONE = 2, /* unsigned: operation params plus Version (and Format) only */
-};
-
-enum aipa_shape {
-    AIPA_SHAPE_GET = 0,        /* GET /?params */
-    AIPA_SHAPE_POST_QUERY = 1, /* POST /?params, empty body (Tea SDK, V1 and V3) */
-    AIPA_SHAPE_POST_FORM = 2,  /* POST /, params as a form body (pop-core); V1 and NONE only */
-};
-
-/* Which response format to ask for. */
-enum aipa_want {
-    AIPA_WANT_DEFAULT = 0, /* ask for nothing (V1 servers answer XML) */
-    AIPA_WANT_XML = 1,     /* V1/NONE: Format=XML. V3: Format=XML in the query */
-    AIPA_WANT_JSON = 2,    /* V1/NONE: Format=JSON. V3: Accept: application/json */
-};
 
 /* A header as the caller gives it: both NUL-terminated. */
 struct aipa_kv {
@@ -109,10 +88,8 @@ struct aipa_built {
     size_t header_count;
     /* Every parameter that went on the wire (query and form), decoded. */
     struct aipa_params sent;
-    /* For reports: the StringToSign (V1, V3) and canonical request (V3). */
-    struct aipa_buf string_to_sign;
-    struct aipa_buf canonical_request;
-    char signature[AIPA_V3_SIG_LEN + 1]; /* V1 base64 or V3 hex; "" when unsigned */
+    /* What was signed, once (StringToSign, canonical request, signature). */
+    struct aipa_sign_trace trace;
     bool tampered;                       /* the tamper hook ran (repro lines say so) */
 };
 
@@ -194,49 +171,7 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_client_build(struct aipa_client *c,
                                                     const struct aipa_request *req,
                                                     struct aipa_built *b);
 
-/* ---- responses ---- */
-
-/* Transport error classes (X-macro: enum, short name, description). */
-#define AIPA_XERRS(X)                                                                              \
-    X(AIPA_XERR_NONE, "none", "no transport error")                                                \
-    X(AIPA_XERR_CONNECT, "connect", "could not connect (refused, unreachable, name not resolved)") \
-    X(AIPA_XERR_TIMEOUT, "timeout", "connect or transfer timed out")                               \
-    X(AIPA_XERR_TOO_LARGE, "too-large", "response larger than the configured cap")                 \
-    X(AIPA_XERR_RESET, "reset", "connection closed or reset before a full response")               \
-    X(AIPA_XERR_TLS, "tls", "TLS handshake or certificate verification failed")                    \
-    X(AIPA_XERR_PROTOCOL, "protocol", "malformed HTTP response")                                   \
-    X(AIPA_XERR_USAGE, "usage", "bad URL or unsupported protocol")                                 \
-    X(AIPA_XERR_OTHER, "other", "other transport failure")
-
-enum aipa_xerr {
-#define AIPA_XERR_ENUM_(id, name, desc) id,
-    AIPA_XERRS(AIPA_XERR_ENUM_)
-#undef AIPA_XERR_ENUM_
-};
-
-AIPA_API const char *aipa_xerr_name(enum aipa_xerr e); /* "timeout", ... */
-AIPA_API const char *aipa_xerr_desc(enum aipa_xerr e);
-
-struct aipa_response {
-    long status;            /* HTTP status; 0 when no status line was received */
-    char content_type[128]; /* Content-Type as received (truncated), "" if none */
-    struct aipa_buf body;   /* up to the client's max_response bytes; NUL-terminated */
-    /* Response headers (last response only), NUL-terminated, values trimmed. */
-    struct {
-        char *name;
-        char *value;
-    } headers[AIPA_CLIENT_MAX_RESP_HEADERS];
-    size_t header_count;
-    bool headers_truncated; /* more headers than kept */
-    double elapsed_ms;      /* whole transfer, as libcurl measured it */
-    enum aipa_xerr xerr;    /* AIPA_XERR_NONE when a full response arrived */
-    char xerr_msg[256];     /* human-readable detail ("" when none) */
-};
-
-AIPA_API void aipa_response_init(struct aipa_response *r);
-AIPA_API void aipa_response_cleanup(struct aipa_response *r);
-/* The first response header called name (case-insensitive), or NULL. */
-AIPA_API const char *aipa_response_header(const struct aipa_response *r, const char *name);
+/* ---- responses (struct aipa_response: aipa/transport.h) ---- */
 
 /*
  * Sends b to the client's target and fills resp (reset first). Redirects are

@@ -16,6 +16,7 @@
 #include "aipa/errors.h"
 #include "aipa/latitude.h"
 #include "aipa/render.h"
+#include "aipa/request.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -42,13 +43,13 @@ AIPA_API const char *aipa_edition_name(unsigned edition_bit);
 
 enum aipa_level { AIPA_LEVEL_MUST = 0, AIPA_LEVEL_SHOULD = 1 };
 
-/* ---- variant axes, as bit sets ---- */
-#define AIPA_VSIG_V1           0x01u
-#define AIPA_VSIG_V3           0x02u
-#define AIPA_VSIG_ALL          0x03u
-#define AIPA_VSHAPE_GET        0x01u
-#define AIPA_VSHAPE_POST_QUERY 0x02u
-#define AIPA_VSHAPE_POST_FORM  0x04u
+/* ---- variant axes, as bit sets of the request model's choices (aipa/request.h) ---- */
+#define AIPA_VSIG_V1           (1u << AIPA_SIG_V1)
+#define AIPA_VSIG_V3           (1u << AIPA_SIG_V3)
+#define AIPA_VSIG_ALL          (AIPA_VSIG_V1 | AIPA_VSIG_V3)
+#define AIPA_VSHAPE_GET        (1u << AIPA_SHAPE_GET)
+#define AIPA_VSHAPE_POST_QUERY (1u << AIPA_SHAPE_POST_QUERY)
+#define AIPA_VSHAPE_POST_FORM  (1u << AIPA_SHAPE_POST_FORM)
 #define AIPA_VSHAPE_ALL        0x07u
 #define AIPA_VFMT_XML          0x01u
 #define AIPA_VFMT_JSON         0x02u

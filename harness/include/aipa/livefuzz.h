@@ -27,6 +27,7 @@
 #include "aipa/common.h"
 #include "aipa/errors.h"
 #include "aipa/latitude.h"
+#include "aipa/request.h"
 #include "aipa/server.h"
 #include "aipa/wire.h"
 
@@ -55,7 +56,6 @@ struct aipa_lf_param {
     unsigned flags; /* AIPA_LF_P_* */
 };
 
-enum aipa_lf_auth { AIPA_LF_AUTH_V1 = 0, AIPA_LF_AUTH_V3 = 1, AIPA_LF_AUTH_NONE = 2 };
 
 /*
  * Request-level mutations. They act on the parts the renderer fills in
@@ -87,7 +87,7 @@ AIPA_API const char *aipa_lf_mutation_name(unsigned bit);
 
 struct aipa_lf_req {
     char method[12];        /* "GET", "POST", "PUT", ... */
-    enum aipa_lf_auth auth; /* how the renderer signs it */
+    enum aipa_sig auth;     /* how the renderer signs it (aipa/request.h) */
     unsigned mut;           /* AIPA_LF_M_* bits */
     char content_type[64];  /* "" : form type when there is a body, none otherwise */
     char accept[64];        /* "" : no Accept header */
@@ -182,6 +182,7 @@ struct aipa_lf_wire {
     struct aipa_buf body;    /* may be empty */
     struct aipa_buf headers; /* "Name: value\n" lines, Host first */
     char nonce[72];          /* the nonce that was sent ("" if none) */
+    struct aipa_sign_trace trace; /* what was signed ("" when unsigned) */
 };
 
 AIPA_API void aipa_lf_wire_init(struct aipa_lf_wire *w);
@@ -339,7 +340,8 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_lf_ddmin(size_t n, aipa_lf_test_fn test, 
 /* ---- the engine ---- */
 
 struct aipa_lf_config {
-    const char *target; /* base URL "http://127.0.0.1:8080"; NULL: an embedded reference server */
+    const char *target; /* base URL "http://127.0.0.1:8080" (required) */
+    bool embedded;      /* the target is a reference server the caller started (for reports) */
     bool allow_remote;
     uint64_t requests; /* fuzz requests (fixture setup and minimization not counted) */
     double time_s;     /* wall-clock limit */
@@ -420,15 +422,6 @@ AIPA_API double aipa_lf_latency_pct(struct aipa_lf_latency *l, double p);
  * stderr).
  */
 AIPA_API int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats);
-
-/*
- * One "Name: value" header line (p, n) as libcurl's CURLOPT_HTTPHEADER must
- * be given it for exactly that header to be sent: a line whose value is
- * empty becomes "Name;" (libcurl drops "Name:" as a removal). Other lines are
- * copied. out is reset first.
- */
-AIPA_API AIPA_MUST_CHECK aipa_err aipa_lf_curl_header(const char *p, size_t n,
-                                                      struct aipa_buf *out);
 
 /* True when host (a URL's host part) is a loopback name or address. */
 AIPA_API bool aipa_lf_host_is_loopback(const char *host);

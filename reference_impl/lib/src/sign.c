@@ -16,7 +16,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* clang-format off */
 /* RFC 9110 tchar: the bytes of a header field name. */
@@ -766,11 +768,87 @@ aipa_err aipa_v3_authorization(const char *method, const char *uri, const struct
         err = aipa_v3_signature(secret, sts.ptr, sts.len, sig);
     }
     if (err == AIPA_OK) {
-        err = aipa_buf_printf(out, V3_ALGORITHM " Credential=%s,SignedHeaders=%s,Signature=%s",
-                              access_key_id, signed_headers, sig);
+        err = aipa_v3_format_authorization(access_key_id, signed_headers, sig, out);
     }
     aipa_buf_cleanup(&canonical);
     aipa_buf_cleanup(&sts);
+    return err;
+}
+
+aipa_err aipa_v3_format_authorization(const char *access_key_id, const char *signed_headers,
+                                      const char *signature, struct aipa_buf *out)
+{
+    if (access_key_id == NULL || signed_headers == NULL || signature == NULL || out == NULL) {
+        return AIPA_EINVAL;
+    }
+    return aipa_buf_printf(out, V3_ALGORITHM " Credential=%s,SignedHeaders=%s,Signature=%s",
+                           access_key_id, signed_headers, signature);
+}
+
+bool aipa_v3_must_sign(const char *name, size_t name_len)
+{
+    return (name_len == 4 && strncasecmp(name, "host", 4) == 0) ||
+           (name_len > 6 && strncasecmp(name, "x-acs-", 6) == 0);
+}
+
+bool aipa_v3_client_signs(const char *name, size_t name_len)
+{
+    return aipa_v3_must_sign(name, name_len) ||
+           (name_len == 12 && strncasecmp(name, "content-type", 12) == 0);
+}
+
+static int cmp_slice(const void *a, const void *b)
+{
+    const struct aipa_slice *x = a;
+    const struct aipa_slice *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = strncasecmp((const char *)x->ptr, (const char *)y->ptr, n);
+
+    if (c != 0) {
+        return c;
+    }
+    return x->len < y->len ? -1 : x->len > y->len ? 1 : 0;
+}
+
+aipa_err aipa_v3_signed_headers(const struct aipa_header *headers, size_t header_count,
+                                struct aipa_buf *out)
+{
+    aipa_err err = AIPA_OK;
+    struct aipa_slice *names = NULL;
+    size_t n = 0;
+
+    if ((headers == NULL && header_count > 0) || out == NULL) {
+        return AIPA_EINVAL;
+    }
+    names = aipa_calloc(header_count > 0 ? header_count : 1, sizeof(*names));
+    if (names == NULL) {
+        return AIPA_ENOMEM;
+    }
+    for (size_t i = 0; i < header_count; i++) {
+        if (aipa_v3_client_signs((const char *)headers[i].name.ptr, headers[i].name.len)) {
+            names[n++] = headers[i].name;
+        }
+    }
+    qsort(names, n, sizeof(names[0]), cmp_slice);
+    for (size_t i = 0; i < n && err == AIPA_OK; i++) {
+        if (i > 0 && cmp_slice(&names[i], &names[i - 1]) == 0) {
+            continue;
+        }
+        if (out->len > 0) {
+            err = aipa_buf_putc(out, ';');
+        }
+        for (size_t k = 0; k < names[i].len && err == AIPA_OK; k++) {
+            char c = (char)names[i].ptr[k];
+            err = aipa_buf_putc(out, (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c);
+        }
+    }
+    if (err == AIPA_OK && out->ptr == NULL) {
+        err = aipa_buf_reserve(out, 1);
+        if (err == AIPA_OK) {
+            out->ptr[0] = '\0';
+        }
+    }
+    aipa_free(names);
     return err;
 }
 

@@ -17,7 +17,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define API_VERSION                "2014-05-26"
 #define MAX_RESPONSE               (256u * 1024u * 1024u) /* a state dump of a large model */
 #define MAX_MESSAGE                (1024u * 1024u)        /* a StringToSign can be long */
 #define DESCRIBE_DEFAULT_PAGE_SIZE 10u
@@ -127,7 +126,6 @@ aipa_err aipa_srv_new(struct aipa_srv **out, const struct aipa_srv_config *cfg)
     struct aipa_model_config mc;
     const char *state;
     size_t state_len;
-    bool lock_ok = false;
 
     *out = NULL;
     if (srv == NULL) {
@@ -208,26 +206,13 @@ aipa_err aipa_srv_new(struct aipa_srv **out, const struct aipa_srv_config *cfg)
         err = AIPA_ENOMEM;
         goto out;
     }
-    lock_ok = true;
+    srv->rng_lock_ok = true;
     /* RequestIds use their own stream so they do not disturb the model's. */
     aipa_rng_seed(&srv->rng, cfg->seed ^ 0x5245515545535431ull);
     err = AIPA_OK;
 out:
     if (err != AIPA_OK) {
-        if (lock_ok) {
-            pthread_mutex_destroy(&srv->rng_lock);
-        }
-        aipa__nonce_cache_free(srv->nonces);
-        aipa__throttle_free(srv->throttle);
-        aipa_model_free(srv->model);
-        free_creds(srv);
-        aipa_free(srv->listen_addr);
-        aipa_free(srv->tls_cert_file);
-        aipa_free(srv->tls_key_file);
-        aipa_free(srv->fixture_token);
-        aipa_free(srv->host_id);
-        aipa_free(srv->state_json);
-        aipa_free(srv);
+        aipa_srv_free(srv); /* one cleanup path: it also wipes the fixture token */
         srv = NULL;
     }
     *out = srv;
@@ -240,7 +225,9 @@ void aipa_srv_free(struct aipa_srv *srv)
         return;
     }
     aipa_srv_stop(srv);
-    pthread_mutex_destroy(&srv->rng_lock);
+    if (srv->rng_lock_ok) {
+        pthread_mutex_destroy(&srv->rng_lock);
+    }
     aipa__nonce_cache_free(srv->nonces);
     aipa__throttle_free(srv->throttle);
     aipa_model_free(srv->model);
@@ -896,7 +883,7 @@ enum stage { ST_FORMAT, ST_ACTION, ST_VERSION, ST_UNKNOWN_ACTION, ST_AUTH };
 
 static bool version_ok(const char *v, size_t n)
 {
-    return n == sizeof(API_VERSION) - 1 && memcmp(v, API_VERSION, n) == 0;
+    return n == sizeof(AIPA_API_VERSION) - 1 && memcmp(v, AIPA_API_VERSION, n) == 0;
 }
 
 /* Format: absent (true), json or xml (true, *fmt set), else false. */

@@ -471,7 +471,7 @@ static aipa_err auth_v3(struct aipa_srv *srv, const struct aipa__auth_in *in,
     for (size_t i = 0; i < req->header_count; i++) {
         struct aipa_slice n = req->headers[i].name;
 
-        if (n.len > 6 && strncasecmp((const char *)n.ptr, "x-acs-", 6) == 0 &&
+        if (aipa_v3_must_sign((const char *)n.ptr, n.len) &&
             !list_has(a.signed_headers, (const char *)n.ptr, n.len)) {
             set_code(out, AIPA_C_INCOMPLETE_SIGNATURE, NULL);
             return AIPA_OK;

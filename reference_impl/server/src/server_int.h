@@ -78,6 +78,7 @@ struct aipa_srv {
     struct aipa__throttle *throttle; /* NULL: --throttle off */
 
     pthread_mutex_t rng_lock; /* also guards the probe ring below */
+    bool rng_lock_ok;         /* rng_lock was initialised (aipa_srv_free destroys it) */
     struct aipa_rng rng;      /* RequestIds */
     /*
      * Nonces of requests refused before their (valid) signature was checked:

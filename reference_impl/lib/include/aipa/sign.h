@@ -119,6 +119,27 @@ aipa_v3_authorization(const char *method, const char *uri, const struct aipa_par
                       const char *signed_headers, const char *payload_hash_hex,
                       const char *access_key_id, const char *secret, struct aipa_buf *out);
 
+/*
+ * Which headers a V3 signature covers, in one place for both sides:
+ * aipa_v3_must_sign is the server's rule (host and every x-acs-* header a
+ * request carries must be named in SignedHeaders); aipa_v3_client_signs is
+ * what a client signs (those, plus content-type, as the SDK does).
+ */
+AIPA_API bool aipa_v3_must_sign(const char *name, size_t name_len);
+AIPA_API bool aipa_v3_client_signs(const char *name, size_t name_len);
+/*
+ * The SignedHeaders list of a client request: the lowercase names of the
+ * headers aipa_v3_client_signs, sorted, each once, ';'-separated.
+ */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_v3_signed_headers(const struct aipa_header *headers,
+                                                         size_t header_count,
+                                                         struct aipa_buf *out);
+/* "ACS3-HMAC-SHA256 Credential=<id>,SignedHeaders=<list>,Signature=<hex>". */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_v3_format_authorization(const char *access_key_id,
+                                                               const char *signed_headers,
+                                                               const char *signature,
+                                                               struct aipa_buf *out);
+
 /* Constant-time comparison of two byte strings (length is not secret). */
 AIPA_API bool aipa_ct_equal(const void *a, size_t a_len, const void *b, size_t b_len);
 

@@ -12,6 +12,9 @@
 #include "aipa/errors.h"
 
 /* Default limits; a server may configure others. */
+/* The ECS API version this project implements (the Version parameter). */
+#define AIPA_API_VERSION "2014-05-26"
+
 #define AIPA_WIRE_MAX_TOTAL  (64u * 1024u) /* bytes of one query string or body */
 #define AIPA_WIRE_MAX_PARAMS 128u          /* parameters in query + body together */
 #define AIPA_WIRE_MAX_NAME   128u          /* decoded bytes of a name */
