@@ -492,6 +492,118 @@ static void test_curl_header(void **state)
     aipa_buf_cleanup(&b);
 }
 
+/*
+ * The latitude set and the options of aipa_lf_judge_with: an answer among
+ * the alternatives of a row the reference reported passes (not with
+ * strict, and a miss names the row); without the reference every 5xx is a
+ * server-error unless allow_transient and documented transient; a body over
+ * the cap is too-large and nothing else; a slow answer is slow.
+ */
+static void test_judge_latitude_and_options(void **state)
+{
+    struct aipa_lf_req r;
+    struct aipa_lf_wire w;
+    struct aipa_lf_resp t, ref;
+    struct aipa_lf_hit h[16];
+    struct aipa_lf_judge_opts o;
+    size_t n;
+    const char *rid = "\"RequestId\":\"F2EF6A3B-E345-46B9-931E-0EA094818567\"";
+    char body[256];
+
+    (void)state;
+    aipa_lf_req_init(&r);
+    aipa_lf_wire_init(&w);
+    aipa_lf_resp_init(&t);
+    aipa_lf_resp_init(&ref);
+    memset(&o, 0, sizeof(o));
+    o.edition = AIPA_ED_2024;
+    assert_int_equal(aipa_lf_req_add_cstr(&r, "Action", "AllocatePublicIpAddress"), AIPA_OK);
+    snprintf(body, sizeof(body), "{%s,\"Code\":\"MissingParameter\"}", rid);
+    set_resp(&ref, 400, AIPA_CT_JSON, body);
+    aipa_lat_set_add(&ref.latitude, AIPA_LAT_MISSING_INSTANCE_ID);
+    snprintf(body, sizeof(body), "{%s,\"Code\":\"MissingInstanceId\"}", rid);
+    set_resp(&t, 400, AIPA_CT_JSON, body);
+    assert_int_equal(aipa_lf_judge_with(&r, &w, &t, &ref, &o, h, 16), 0);
+    o.strict = true;
+    n = aipa_lf_judge_with(&r, &w, &t, &ref, &o, h, 16);
+    assert_true(has_oracle(h, n, AIPA_LF_O_DIFF_CODE));
+    assert_string_equal(h[0].row, "missing-instanceid-code");
+    assert_non_null(strstr(h[0].detail, "outside latitude row missing-instanceid-code"));
+    o.strict = false;
+    /* outside the row: a finding, naming it */
+    snprintf(body, sizeof(body), "{%s,\"Code\":\"InvalidInstanceId.NotFound\"}", rid);
+    set_resp(&t, 404, AIPA_CT_JSON, body);
+    n = aipa_lf_judge_with(&r, &w, &t, &ref, &o, h, 16);
+    assert_true(has_oracle(h, n, AIPA_LF_O_DIFF_STATUS));
+    assert_string_equal(h[n - 1].row, "missing-instanceid-code");
+
+    /* no reference: a documented 500 is still a server-error, unless allowed as transient */
+    snprintf(body, sizeof(body), "{%s,\"Code\":\"InternalError\"}", rid);
+    set_resp(&t, 500, AIPA_CT_JSON, body);
+    n = aipa_lf_judge_with(&r, &w, &t, NULL, &o, h, 16);
+    assert_true(has_oracle(h, n, AIPA_LF_O_SERVER_ERROR));
+    o.allow_transient = true;
+    assert_false(has_oracle(h, aipa_lf_judge_with(&r, &w, &t, NULL, &o, h, 16),
+                            AIPA_LF_O_SERVER_ERROR));
+    snprintf(body, sizeof(body), "{%s,\"Code\":\"Boom\"}", rid);
+    set_resp(&t, 500, AIPA_CT_JSON, body);
+    n = aipa_lf_judge_with(&r, &w, &t, NULL, &o, h, 16);
+    assert_true(has_oracle(h, n, AIPA_LF_O_SERVER_ERROR));
+
+    /* over the cap: too-large alone */
+    set_resp(&t, 200, AIPA_CT_JSON, "{\"RequestId\":");
+    t.truncated = true;
+    n = aipa_lf_judge_with(&r, &w, &t, &ref, &o, h, 16);
+    assert_int_equal(n, 1);
+    assert_int_equal(h[0].oracle, AIPA_LF_O_TOO_LARGE);
+    t.truncated = false;
+
+    /* slow */
+    snprintf(body, sizeof(body), "{%s,\"Code\":\"MissingParameter\"}", rid);
+    set_resp(&t, 400, AIPA_CT_JSON, body);
+    t.elapsed_ms = 900;
+    o.max_response_ms = 500;
+    n = aipa_lf_judge_with(&r, &w, &t, &ref, &o, h, 16);
+    assert_true(has_oracle(h, n, AIPA_LF_O_SLOW));
+    o.max_response_ms = 1000;
+    assert_false(has_oracle(h, aipa_lf_judge_with(&r, &w, &t, &ref, &o, h, 16), AIPA_LF_O_SLOW));
+
+    aipa_lf_req_cleanup(&r);
+    aipa_lf_wire_cleanup(&w);
+    aipa_lf_resp_cleanup(&t);
+    aipa_lf_resp_cleanup(&ref);
+}
+
+/* The state-effect oracle's comparison. */
+static void test_state_equal(void **state)
+{
+    static const char *const ids_t[] = {"i-t"};
+    static const char *const ids_r[] = {"i-r"};
+    const char *t = "{\"Pool\":{\"FreeCount\":5},\"Instances\":[{\"InstanceId\":\"i-t\","
+                    "\"Status\":\"Running\",\"PublicIpAddress\":{\"IpAddress\":[\"1.2.3.4\"]}}]}";
+    const char *r = "{\"Pool\":{\"FreeCount\":5},\"Instances\":[{\"InstanceId\":\"i-r\","
+                    "\"Status\":\"Running\",\"PublicIpAddress\":{\"IpAddress\":[\"9.9.9.9\"]}}]}";
+    const char *pool = "{\"Pool\":{\"FreeCount\":4},\"Instances\":[{\"InstanceId\":\"i-t\","
+                       "\"Status\":\"Running\",\"PublicIpAddress\":{\"IpAddress\":[\"1.2.3.4\"]}}]}";
+    const char *none = "{\"Pool\":{\"FreeCount\":5},\"Instances\":[{\"InstanceId\":\"i-t\","
+                       "\"Status\":\"Running\",\"PublicIpAddress\":{\"IpAddress\":[]}}]}";
+    char kind[32], why[200];
+
+    (void)state;
+    /* other IDs and other addresses are fine: they are each side's own */
+    assert_true(aipa_lf_state_equal(t, strlen(t), r, strlen(r), ids_t, ids_r, 1, kind,
+                                    sizeof(kind), why, sizeof(why)));
+    assert_false(aipa_lf_state_equal(pool, strlen(pool), r, strlen(r), ids_t, ids_r, 1, kind,
+                                     sizeof(kind), why, sizeof(why)));
+    assert_string_equal(kind, "pool");
+    assert_false(aipa_lf_state_equal(none, strlen(none), r, strlen(r), ids_t, ids_r, 1, kind,
+                                     sizeof(kind), why, sizeof(why)));
+    assert_string_equal(kind, "address");
+    assert_false(aipa_lf_state_equal("[]", 2, r, strlen(r), ids_t, ids_r, 1, kind, sizeof(kind),
+                                     why, sizeof(why)));
+    assert_string_equal(kind, "document");
+}
+
 /* findings.json and findings.sarif stay valid UTF-8 JSON whatever bytes a finding carries. */
 static void test_reports_are_utf8_whatever_the_bytes(void **state)
 {
@@ -564,6 +676,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generator_is_deterministic),
         cmocka_unit_test(test_reports_are_utf8_whatever_the_bytes),
+        cmocka_unit_test(test_judge_latitude_and_options),
+        cmocka_unit_test(test_state_equal),
         cmocka_unit_test(test_render_v1_signs_and_substitutes),
         cmocka_unit_test(test_render_raw_and_body),
         cmocka_unit_test(test_render_v3_headers),
