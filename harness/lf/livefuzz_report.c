@@ -179,6 +179,7 @@ static aipa_err case_value(const char *v, size_t n, struct aipa_buf *out)
 
     aipa_buf_reset(out);
     AIPA_TRY(aipa_buf_reserve(out, n + 1));
+    AIPA_TRY(aipa_buf_append(out, "", 0)); /* terminated even when v is empty */
     while (i < n) {
         size_t k;
         uint8_t c = (uint8_t)v[i];
