@@ -11,7 +11,7 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
 ninja -C "$build" libaipa aipa_server aipa_harness
 
 libs="$build/harness/libaipa_harness.a $build/reference_impl/libaipa_server.a $build/reference_impl/libaipa.a"
-deps="$(pkg-config --libs libcurl libxml-2.0 libcjson libmicrohttpd libcrypto) -lpthread"
+deps="$(pkg-config --libs libcurl libxml-2.0 libcjson libmicrohttpd libh2o-evloop libssl libcrypto) -lpthread"
 incs="-Ireference_impl/lib/include -Ireference_impl/lib/src -Ireference_impl/server/include -Ireference_impl/server/src -Iharness/include $(pkg-config --cflags libxml-2.0 libcjson)"
 
 for src in fuzz/fuzz_*.c; do

@@ -108,7 +108,7 @@ static inline char *fz_str(struct fz *f, char *out, size_t cap, size_t *len)
     return out;
 }
 
-/* ---- reference percent-decoding (ecs-rpc-wire.md §2.2 step 2) ---- */
+/* ---- reference percent-decoding (spec/wire.md §2.2 step 2) ---- */
 
 static inline int ref_hex(uint8_t c)
 {

@@ -341,14 +341,13 @@ static void op_release(struct aipa_model *m, struct shadow *s, struct fz *f)
         snprintf(ip_buf, sizeof(ip_buf), "%s", ip);
         ip = ip_buf;
     }
-    if (ip == NULL || strcmp(ip, "1.2.3") == 0) {
-        want = AIPA_C_INVALID_IP_ADDRESS_MALFORMED;
-    } else if (before.locks & AIPA_LOCK_SECURITY) {
+    if (before.locks & AIPA_LOCK_SECURITY) {
         want = AIPA_C_INSTANCE_LOCKED_FOR_SECURITY;
     } else if (before.status != AIPA_ST_RUNNING && before.status != AIPA_ST_STOPPED) {
         want = AIPA_C_INCORRECT_INSTANCE_STATUS;
-    } else if (before.public_ip[0] == '\0' || strcmp(before.public_ip, ip) != 0) {
-        want = AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND;
+    } else if (ip == NULL || strcmp(ip, "1.2.3") == 0 || before.public_ip[0] == '\0' ||
+               strcmp(before.public_ip, ip) != 0) {
+        want = AIPA_C_RELEASE_IP_NOT_FOUND;
     } else {
         want = AIPA_C_OK;
     }
@@ -384,7 +383,15 @@ static void op_lifecycle(struct aipa_model *m, struct shadow *s, struct fz *f, i
         return;
     }
     FUZZ_CHECK(aipa_model_get(m, id, &before) == AIPA_C_OK, "get %s", id);
-    want = before.status == need ? AIPA_C_OK : AIPA_C_INCORRECT_INSTANCE_STATUS;
+    if (before.locks & AIPA_LOCK_SECURITY) {
+        want = AIPA_C_INSTANCE_LOCKED_FOR_SECURITY;
+    } else if ((before.locks & (AIPA_LOCK_FINANCIAL | AIPA_LOCK_DEDICATEDHOSTFINANCIAL |
+                                AIPA_LOCK_REFUNDED)) != 0 ||
+               before.expired) {
+        want = which == 0 ? AIPA_C_INSTANCE_EXPIRED : AIPA_C_INSTANCE_EXPIRED_OR_IN_ARREARS;
+    } else {
+        want = before.status == need ? AIPA_C_OK : AIPA_C_INCORRECT_INSTANCE_STATUS;
+    }
     got = which == 0   ? aipa_model_start(m, id)
           : which == 1 ? aipa_model_stop(m, id)
                        : aipa_model_reboot(m, id);

@@ -15,7 +15,7 @@
  *   method, target ("/?Action=..."), headers "Name: value" one per string
  *   until an empty string, body.
  * The clock is fixed at 2026-11-27T07:51:30Z through the config's now hook,
- * so the captured SDK requests of ecs-rpc-wire.md §2.6 verify as they are.
+ * so the captured SDK requests of spec/wire.md §2.6 verify as they are.
  * The clock moves one second per request of the input (the captures' skew
  * stays far inside the window), and every configuration throttles at 0.5
  * requests per second in bursts of 2: buckets refill between requests, and

@@ -28,15 +28,18 @@ static inline void fz_seed_check(struct fz_seed *s);
  * The configuration both server targets build on, from the low mode bits:
  * bit 0 auth off, bit 1 edition 2018-08-02 (else 2024-12-20), bit 2 the
  * fixture protocol with token "t". Keys: the demo testid/testsecret
- * (whitelisted) and an inactive one; seed 42; the pool 47.96.0.0/28, small
+ * (whitelisted), an inactive one, "other" of account 1002, and the STS key
+ * STS.fz with token CAIStoken; seed 42; the pool 47.96.0.0/28, small
  * enough to run out; the clock now (fixed by the caller).
  */
 static inline void fz_server_config(struct aipa_srv_config *cfg, unsigned mode,
                                     int64_t (*now)(void *))
 {
     static const struct aipa_srv_credential creds[] = {
-        {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, true},
-        {"inactive", "inactivesecret", false, false},
+        {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, true, NULL, NULL, 0},
+        {"inactive", "inactivesecret", false, false, NULL, NULL, 0},
+        {"other", "othersecret", true, false, "1002", NULL, 0},
+        {"STS.fz", "stssecret", true, false, NULL, "CAIStoken", 0},
     };
     static const char *const pool[] = {"47.96.0.0/28"};
 

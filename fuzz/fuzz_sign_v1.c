@@ -1,6 +1,6 @@
 /*
  * Target: the V1 signature, aipa_v1_string_to_sign / _signature / _sign /
- * _verify (reference_impl/lib/src/sign.c), ecs-rpc-wire.md §2.2.
+ * _verify (reference_impl/lib/src/sign.c), spec/wire.md §2.2.
  *
  * Input (struct fz): byte 0 picks the method (GET or POST) and a parameter
  * count; then the secret, then name and value strings ("\\\n"-separated,

@@ -1,7 +1,7 @@
 /*
  * Target: the V3 signature (ACS3-HMAC-SHA256), aipa_v3_canonical_request,
  * _string_to_sign, _signature, _authorization, _parse_authorization and
- * _verify (reference_impl/lib/src/sign.c), ecs-rpc-wire.md §2.3.
+ * _verify (reference_impl/lib/src/sign.c), spec/wire.md §2.3.
  *
  * Input (struct fz): byte 0: bit 0 the method, bits 1-3 the header count,
  * bits 4-7 the query parameter count; then the strings uri, secret,

@@ -21,7 +21,7 @@ import urllib.parse
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CORPUS = os.path.join(ROOT, "corpus")
 
-# ---- captured requests (ecs-rpc-wire.md §2.6) ----
+# ---- captured requests (spec/wire.md §2.6) ----
 Q_V3_A = "InstanceId=i-bp1gtjxuuvwj17zr0001"
 Q_V3_B = ("InstanceId=i-bp1gtjxuuvwj17zr0001&IpAddress=112.124.1.2&OwnerAccount=a%20b*c~d!%27()%2B%2F%C3%A9"
           "&OwnerId=1234567890123&ResourceOwnerAccount=roa%40x.com&ResourceOwnerId=42&VlanId=720")
@@ -272,7 +272,7 @@ def srv_req(method, target, headers, body=""):
 
 
 def captured_requests():
-    """The captured SDK requests of ecs-rpc-wire.md §2.6: name -> (method, target, headers, body)."""
+    """The captured SDK requests of spec/wire.md §2.6: name -> (method, target, headers, body)."""
     a = ("POST", "/?" + Q_V3_A, CAPTURED_HEADERS_V3 + [
         "x-acs-date: 2026-11-27T07:51:21Z",
         "x-acs-signature-nonce: 5c692507df90cfef3803ed0d120d1deb10bd77c39231b6e765891efd3556b6e4",
@@ -531,8 +531,21 @@ def gen_parse():
     write("fuzz_parse_json", "small-body", b"\x03" + fzs("RequestId", JSON_BODIES["describe"]))
 
 
+def gen_parse_real():
+    """The recorded real bodies of tests/data/real-bodies (README.md there gives their sources)."""
+    d = os.path.join(ROOT, "tests", "data", "real-bodies")
+    for path in sorted(glob.glob(os.path.join(d, "*.xml")) + glob.glob(os.path.join(d, "*.json"))):
+        name = os.path.basename(path)
+        stem, ext = os.path.splitext(name)
+        with open(path, "rb") as fh:
+            body = fh.read()
+        probe = "Instances.Instance[0].InstanceId" if "DescribeInstances" in stem else "Code"
+        write("fuzz_parse_xml" if ext == ".xml" else "fuzz_parse_json", "real-" + stem, b"\x00" + fzs(probe, body))
+
+
 GENERATORS = {"wire": gen_wire, "sign": gen_sign, "model": gen_model, "model-documents": gen_model_documents, "server": gen_server, "http": gen_http,
-              "render": gen_render, "case": gen_case, "parse": gen_parse}
+              "render": gen_render, "case": gen_case, "parse": gen_parse,
+              "parse-real": gen_parse_real}
 
 if __name__ == "__main__":
     only = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--only" else None

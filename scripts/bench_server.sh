@@ -3,8 +3,9 @@
 # body (docs/BENCHMARKS.md, "Server"). wrk: 2 threads, 64 keep-alive
 # connections, AllocatePublicIpAddress requests cycling over many instances
 # (scripts/bench/allocate.lua), loaded from a generated state file.
-# aipa runs in both modes: thread per connection (the default) and the epoll
-# thread pool.
+# aipa runs in both modes: the epoll loops (the default, one per core) and a
+# thread per connection. The control is nginx with its default worker count
+# as Debian ships it (worker_processes auto: one per core).
 #
 # Usage: scripts/bench_server.sh [seconds per run, default 10] [instances, default 2000]
 #                                [rounds, default 3]
@@ -56,12 +57,12 @@ start_aipa() {
   "$build/aipa" serve --auth=off --log off --state "$tmp/state.json" --threads "$workers" \
     --listen 127.0.0.1:0 "$@" >"$tmp/aipa.out" 2>"$tmp/aipa.err" &
   pids+=("$!")
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 400); do
     if [ -s "$tmp/aipa.out" ]; then break; fi
     sleep 0.05
   done
   port="$(head -1 "$tmp/aipa.out" | sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)$|\1|p')"
-  [ -n "$port" ] || { cat "$tmp/aipa.err" >&2; exit 1; }
+  [ -n "$port" ] || { echo "bench_server.sh: aipa serve did not start:" >&2; cat "$tmp/aipa.err" >&2; exit 1; }
 }
 
 stop_last() {
@@ -83,17 +84,11 @@ run_wrk() {
   awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.out"
 }
 
-# The machine may be shared: run the three servers in interleaved rounds and
-# report each one's median, so a burst of outside load hits all of them alike.
-# nginx runs twice: with one worker per core (the usual setting, matching the
-# pool), and with one worker per connection (64), the same number of runnable
-# threads as aipa's thread-per-connection mode; on a loaded machine the count
-# of runnable threads alone shifts CPU share.
+# The machine may be shared: run the servers in interleaved rounds and report
+# each one's median, so a burst of outside load hits all of them alike.
 nport="$(free_port)"
-for w in "$workers" 64; do
-  sed -e "s|@WORKERS@|$w|" -e "s|@DIR@|$tmp|g" -e "s|@PORT@|$nport|" \
-    scripts/bench/nginx.conf.in >"$tmp/nginx-$w.conf"
-done
+sed -e "s|@WORKERS@|auto|" -e "s|@DIR@|$tmp|g" -e "s|@PORT@|$nport|" \
+  scripts/bench/nginx.conf.in >"$tmp/nginx-auto.conf"
 
 # Runs nginx with $1 workers; prints requests/s.
 run_nginx() {
@@ -107,48 +102,43 @@ run_nginx() {
   stop_last
 }
 
-nginx_all=() nginx64_all=() tpc_all=() pool_all=()
+nginx_all=() tpc_all=() pool_all=()
 for ((round = 1; round <= rounds; round++)); do
-  n="$(run_nginx "$workers")"
-  n64="$(run_nginx 64)"
-
-  start_aipa --threading per-connection
-  t="$(run_wrk "$port")"
-  stop_last
+  n="$(run_nginx auto)"
 
   start_aipa --threading pool
   p="$(run_wrk "$port")"
   stop_last
 
-  nginx_all+=("$n") nginx64_all+=("$n64") tpc_all+=("$t") pool_all+=("$p")
-  printf '# round %d: nginx %.0f, nginx-64 %.0f, aipa per-connection %.0f, aipa pool %.0f requests/s\n' \
-    "$round" "$n" "$n64" "$t" "$p"
+  start_aipa --threading per-connection
+  t="$(run_wrk "$port")"
+  stop_last
+
+  nginx_all+=("$n") tpc_all+=("$t") pool_all+=("$p")
+  printf '# round %d: nginx %.0f, aipa pool %.0f, aipa per-connection %.0f requests/s\n' \
+    "$round" "$n" "$p" "$t"
 done
 
 # The handler alone, in-process (one thread), for the cost of the HTTP layer.
 cc -O2 -I reference_impl/lib/include -I reference_impl/server/include scripts/bench/handle_loop.c \
   "$build/reference_impl/libaipa_server.a" "$build/reference_impl/libaipa.a" \
-  $(pkg-config --libs libmicrohttpd libcjson libcrypto) -lpthread -o "$tmp/handle_loop"
+  $(pkg-config --libs libh2o-evloop libcjson libssl libcrypto) -lpthread -o "$tmp/handle_loop"
 inproc_rps="$("$tmp/handle_loop" "$tmp/state.json" "$instances" "$secs" | awk '{print $2}')"
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 nginx_rps="$(median "${nginx_all[@]}")"
-nginx64_rps="$(median "${nginx64_all[@]}")"
 tpc_rps="$(median "${tpc_all[@]}")"
 pool_rps="$(median "${pool_all[@]}")"
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -m), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg);" \
   "wrk -t2 -c64 -d${secs}s keep-alive; $instances instances;" \
   "median of $rounds interleaved rounds"
-printf '%-42s %12s %9s %12s\n' "server" "requests/s" "vs nginx" "vs nginx-64"
+printf '%-46s %12s %9s\n' "server" "requests/s" "vs nginx"
 ratio() { awk -v a="$1" -v n="$2" 'BEGIN {printf "%.2f", a / n}'; }
 ver="$(nginx -v 2>&1 | sed 's|.*/||')"
-printf '%-42s %12.0f %9s %12s\n' "nginx $ver, $workers workers (fixed body)" "$nginx_rps" "1.00" \
-  "$(ratio "$nginx_rps" "$nginx64_rps")"
-printf '%-42s %12.0f %9s %12s\n' "nginx $ver, 64 workers (fixed body)" "$nginx64_rps" \
-  "$(ratio "$nginx64_rps" "$nginx_rps")" "1.00"
-printf '%-42s %12.0f %9s %12s\n' "aipa serve --auth=off (per-connection)" "$tpc_rps" \
-  "$(ratio "$tpc_rps" "$nginx_rps")" "$(ratio "$tpc_rps" "$nginx64_rps")"
-printf '%-42s %12.0f %9s %12s\n' "aipa serve --auth=off (pool, $workers threads)" "$pool_rps" \
-  "$(ratio "$pool_rps" "$nginx_rps")" "$(ratio "$pool_rps" "$nginx64_rps")"
+printf '%-46s %12.0f %9s\n' "nginx $ver, default workers ($workers; fixed body)" "$nginx_rps" "1.00"
+printf '%-46s %12.0f %9s\n' "aipa serve --auth=off (pool, $workers loops)" "$pool_rps" \
+  "$(ratio "$pool_rps" "$nginx_rps")"
+printf '%-46s %12.0f %9s\n' "aipa serve --auth=off (per-connection)" "$tpc_rps" \
+  "$(ratio "$tpc_rps" "$nginx_rps")"
 printf '%-42s %12.0f\n' "aipa_srv_handle in-process, 1 thread" "$inproc_rps"

@@ -2,17 +2,19 @@
 # Installs what aipa needs on Debian 12 when it is missing, and nothing else.
 #   scripts/bootstrap.sh            build and test dependencies
 #   scripts/bootstrap.sh --bench    also wrk and nginx (benchmarks)
-#   scripts/bootstrap.sh --fuzz     also AFL++ (campaigns)
+#   scripts/bootstrap.sh --fuzz     also AFL++ and gnuplot (fuzz/campaign, its plot)
+#   scripts/bootstrap.sh --ci       also zip (.ci/run's ClusterFuzzLite build check)
 # npm packages for the SDK tests are installed by tests/sdk (npm ci).
 set -euo pipefail
 
 pkgs=(build-essential cmake ninja-build pkg-config gcc clang libclang-rt-14-dev llvm
-      libmicrohttpd-dev libcurl4-openssl-dev libxml2-dev libcjson-dev libssl-dev
-      libcmocka-dev nodejs npm ca-certificates git)
+      libmicrohttpd-dev libh2o-evloop-dev libcurl4-openssl-dev libxml2-dev libcjson-dev libssl-dev
+      libcmocka-dev zlib1g-dev python3-yaml nodejs npm ca-certificates git)
 for arg in "$@"; do
   case "$arg" in
     --bench) pkgs+=(wrk nginx-light) ;;
     --fuzz) pkgs+=(afl++ gnuplot-nox) ;;
+    --ci) pkgs+=(zip unzip) ;;
     *) echo "bootstrap: unknown option $arg" >&2; exit 2 ;;
   esac
 done

@@ -193,6 +193,79 @@ aipa_err aipa_variant_filter_parse(const char *s, struct aipa_variant_set *out)
     return AIPA_OK;
 }
 
+unsigned aipa_variant_pick_bit(const struct aipa_variant *v)
+{
+    struct aipa_variant all[16];
+    size_t n = aipa_variants_expand(
+        &(struct aipa_variant_set){AIPA_VSIG_ALL, AIPA_VSHAPE_ALL, AIPA_VFMT_ALL}, all, 16);
+
+    for (size_t k = 0; k < n && k < 16; k++) {
+        if (all[k].sig == v->sig && all[k].shape == v->shape && all[k].fmt == v->fmt) {
+            return 1u << k;
+        }
+    }
+    return 0;
+}
+
+aipa_err aipa_variant_select_parse(const char *s, struct aipa_variant_set *set, unsigned *pick)
+{
+    struct aipa_variant_set words = {0, 0, 0}, names = {0, 0, 0};
+    struct aipa_variant all[16];
+    size_t n;
+    unsigned exact = 0, from_words = 0;
+    bool any_word = false;
+    const char *p = s;
+
+    if (s == NULL || *s == '\0') {
+        return AIPA_EPARSE;
+    }
+    while (*p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        char item[AIPA_VARIANT_NAME_MAX];
+        struct aipa_variant v;
+
+        if (len == 0 || len >= sizeof(item)) {
+            return AIPA_EPARSE;
+        }
+        if (axis_word(p, len, &words)) {
+            any_word = true;
+        } else {
+            memcpy(item, p, len);
+            item[len] = '\0';
+            if (aipa_variant_parse(item, &v) != AIPA_OK || v.sig == 0 ||
+                aipa_variant_pick_bit(&v) == 0) {
+                return AIPA_EPARSE;
+            }
+            exact |= aipa_variant_pick_bit(&v);
+            names.sig |= v.sig;
+            names.shape |= v.shape;
+            names.fmt |= v.fmt;
+        }
+        p += len;
+        if (*p == ',' && *++p == '\0') {
+            return AIPA_EPARSE; /* a trailing comma: an empty item */
+        }
+    }
+    if (any_word) {
+        words.sig = words.sig != 0 ? words.sig : AIPA_VSIG_ALL;
+        words.shape = words.shape != 0 ? words.shape : AIPA_VSHAPE_ALL;
+        words.fmt = words.fmt != 0 ? words.fmt : AIPA_VFMT_ALL;
+        n = aipa_variants_expand(&words, all, 16);
+        for (size_t k = 0; k < n && k < 16; k++) {
+            from_words |= aipa_variant_pick_bit(&all[k]);
+        }
+        if (from_words == 0) {
+            return AIPA_EPARSE; /* e.g. v3,post-form: V3 signs no form body */
+        }
+    }
+    set->sig = words.sig | names.sig;
+    set->shape = words.shape | names.shape;
+    set->fmt = words.fmt | names.fmt;
+    *pick = exact | from_words;
+    return AIPA_OK;
+}
+
 /* ---- byte forms: %hex[ %XX ]hex% and %repeat[N x STR]% ---- */
 
 static int hexval(char c)
@@ -424,6 +497,14 @@ aipa_err aipa__ref_parse(const char *expr, size_t len, struct aipa__ref *r, stru
         r->kind = AIPA_REF_INDEX;
         return AIPA_OK;
     }
+    if (len == 12 && memcmp(expr, "pool.address", 12) == 0) {
+        r->kind = AIPA_REF_POOL_ADDRESS;
+        return AIPA_OK;
+    }
+    if (len == 12 && memcmp(expr, "pool.outside", 12) == 0) {
+        r->kind = AIPA_REF_POOL_OUTSIDE;
+        return AIPA_OK;
+    }
     if (len > 5 && memcmp(expr, "step[", 5) == 0) {
         const char *close = memchr(expr + 5, ']', len - 5);
 
@@ -490,7 +571,8 @@ struct lctx {
     const char *origin;
     struct aipa_buf *err;
     struct aipa_case *c;
-    size_t step; /* index of the step being loaded */
+    size_t step;    /* index of the step being loaded */
+    bool wire_step; /* the step is a wire step: status 0 (no answer) is allowed */
 };
 
 static aipa_err fail(struct lctx *x, const char *where, const char *fmt, ...) AIPA_PRINTF(3, 4);
@@ -564,6 +646,7 @@ static aipa_err dup_str(struct lctx *x, const char *where, const cJSON *v, bool 
 struct vsubst {
     struct lctx *x;
     size_t step;
+    bool fixture; /* in a fixture's state: created before any step */
 };
 
 static aipa_err validate_ref(void *ctx, const char *expr, size_t len, struct aipa_buf *out,
@@ -574,6 +657,14 @@ static aipa_err validate_ref(void *ctx, const char *expr, size_t len, struct aip
 
     (void)out;
     AIPA_TRY(aipa__ref_parse(expr, len, &r, why));
+    if (r.kind == AIPA_REF_POOL_ADDRESS || r.kind == AIPA_REF_POOL_OUTSIDE) {
+        v->x->c->uses_pool = true;
+    }
+    if (v->fixture && r.kind != AIPA_REF_POOL_ADDRESS && r.kind != AIPA_REF_POOL_OUTSIDE &&
+        r.kind != AIPA_REF_REGION) {
+        aipa__note(why, "a fixture can use only ${pool.address}, ${pool.outside} and ${region}");
+        return AIPA_EPARSE;
+    }
     if (r.kind == AIPA_REF_STEP && r.index >= v->step) {
         aipa__note(why, "${step[%zu]...} does not name an earlier step", r.index);
         return AIPA_EPARSE;
@@ -601,7 +692,7 @@ static aipa_err validate_ref(void *ctx, const char *expr, size_t len, struct aip
 static aipa_err validate_text(struct lctx *x, const char *where, const char *s, bool bytes)
 {
     struct aipa_buf out, why;
-    struct vsubst v = {x, x->step};
+    struct vsubst v = {x, x->step, false};
     aipa_err err;
 
     aipa_buf_init(&out, AIPA_CASE_MAX_EXPANDED);
@@ -683,6 +774,32 @@ static bool is_tag(const char *s)
     return true;
 }
 
+/* The ${...} forms in every string of a fixture's state (pool and region only). */
+static aipa_err validate_fixture_strings(struct lctx *x, const char *where, const cJSON *node)
+{
+    for (const cJSON *k = node->child; k != NULL; k = k->next) {
+        if (cJSON_IsString(k) && strstr(k->valuestring, "${") != NULL) {
+            struct aipa_buf out, why;
+            struct vsubst v = {x, 0, true};
+            aipa_err err;
+
+            aipa_buf_init(&out, AIPA_CASE_MAX_EXPANDED);
+            aipa_buf_init(&why, 256);
+            err =
+                aipa_subst(k->valuestring, strlen(k->valuestring), 0, validate_ref, &v, &out, &why);
+            if (err == AIPA_EPARSE) {
+                err = fail(x, where, "%s", why.ptr != NULL ? why.ptr : "bad substitution");
+            }
+            aipa_buf_cleanup(&out);
+            aipa_buf_cleanup(&why);
+            AIPA_TRY(err);
+        } else if (cJSON_IsObject(k) || cJSON_IsArray(k)) {
+            AIPA_TRY(validate_fixture_strings(x, where, k));
+        }
+    }
+    return AIPA_OK;
+}
+
 static aipa_err load_fixtures(struct lctx *x, const cJSON *v)
 {
     const cJSON *it;
@@ -710,7 +827,7 @@ static aipa_err load_fixtures(struct lctx *x, const cJSON *v)
             return fail(x, where, "fixture names are [A-Za-z][A-Za-z0-9_]* (at most 63 bytes)");
         }
         if (strcmp(it->string, "step") == 0 || strcmp(it->string, "region") == 0 ||
-            strcmp(it->string, "i") == 0) {
+            strcmp(it->string, "i") == 0 || strcmp(it->string, "pool") == 0) {
             return fail(x, where, "\"%s\" is reserved for substitutions", it->string);
         }
         if (!cJSON_IsObject(it)) {
@@ -739,6 +856,7 @@ static aipa_err load_fixtures(struct lctx *x, const cJSON *v)
                 return fail(x, where, "unknown runner key \"%.40s\" (only $count)", k->string);
             }
         }
+        AIPA_TRY(validate_fixture_strings(x, where, f->state));
     }
     return AIPA_OK;
 }
@@ -879,7 +997,7 @@ static aipa_err load_tamper(struct lctx *x, const char *where, const cJSON *v,
                             struct aipa_tamper *t)
 {
     static const char *const keys[] = {"secret", "key", "timestamp", "nonce",
-                                       "omit",   "set", "unsigned"};
+                                       "omit",   "set", "unsigned",  "token"};
     const cJSON *it;
     char w[128];
 
@@ -922,6 +1040,18 @@ static aipa_err load_tamper(struct lctx *x, const char *where, const cJSON *v,
             return fail(x, where, "nonce \"reuse\" needs a previous step");
         }
         t->flags |= AIPA_TAMPER_REUSE_NONCE;
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(v, "token")) != NULL) {
+        /* "omit", "malformed", or the name of a principal whose token to send */
+        if (!cJSON_IsString(it) || !is_ident(it->valuestring, strlen(it->valuestring))) {
+            return fail(x, where,
+                        "token: \"omit\", \"malformed\" or a principal name (whose "
+                        "SecurityToken is sent instead)");
+        }
+        t->token = aipa_strdup(it->valuestring);
+        if (t->token == NULL) {
+            return AIPA_ENOMEM;
+        }
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(v, "unsigned")) != NULL) {
         if (!cJSON_IsTrue(it)) {
@@ -1036,6 +1166,70 @@ static aipa_err load_raw(struct lctx *x, const char *where, const cJSON *v, stru
         AIPA_TRY(validate_text(x, w, r->body, true));
     } else if ((r->body = aipa_strdup("")) == NULL) {
         return AIPA_ENOMEM;
+    }
+    return AIPA_OK;
+}
+
+/* An optional integer lo..hi into *out (left alone when absent). */
+static aipa_err load_int(struct lctx *x, const char *where, const cJSON *v, const char *key,
+                         int lo, int hi, int *out)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(v, key);
+    char w[160];
+
+    if (it == NULL) {
+        return AIPA_OK;
+    }
+    if (cJSON_IsBool(it) && lo == 0 && hi == 1) {
+        *out = cJSON_IsTrue(it) ? 1 : 0;
+        return AIPA_OK;
+    }
+    if (!cJSON_IsNumber(it) || it->valuedouble < lo || it->valuedouble > hi ||
+        it->valuedouble != (double)(int)it->valuedouble) {
+        WPATH(w, "%s.%s", where, key);
+        return fail(x, w, lo == 0 && hi == 1 ? "must be true or false" : "must be an integer %d..%d",
+                    lo, hi);
+    }
+    *out = (int)it->valuedouble;
+    return AIPA_OK;
+}
+
+static aipa_err load_wire(struct lctx *x, const char *where, const cJSON *v, struct aipa_wire **out)
+{
+    static const char *const keys[] = {"send",   "drip_ms", "wait_ms", "answers",
+                                       "closed", "cut_off", "format"};
+    struct aipa_wire *wr;
+    const cJSON *it;
+    char w[128];
+    int drip = 0, wait = 3000;
+
+    if (!cJSON_IsObject(v)) {
+        return fail(x, where, "must be an object {send, drip_ms, wait_ms, answers, closed, cut_off}");
+    }
+    AIPA_TRY(check_keys(x, where, v, keys, AIPA_ARRAY_LEN(keys)));
+    wr = *out = aipa_calloc(1, sizeof(*wr));
+    if (wr == NULL) {
+        return AIPA_ENOMEM;
+    }
+    wr->answers = wr->closed = wr->cut_off = -1;
+    it = cJSON_GetObjectItemCaseSensitive(v, "send");
+    if (it == NULL) {
+        return fail(x, where, "send is required (the bytes, e.g. \"GET / HTTP/1.1\\r\\n...\")");
+    }
+    WPATH(w, "%s.send", where);
+    AIPA_TRY(dup_str(x, w, it, true, &wr->send));
+    AIPA_TRY(validate_text(x, w, wr->send, true));
+    wr->send_len = strlen(wr->send);
+    AIPA_TRY(load_int(x, where, v, "drip_ms", 0, 10000, &drip));
+    AIPA_TRY(load_int(x, where, v, "wait_ms", 1, 60000, &wait));
+    AIPA_TRY(load_int(x, where, v, "answers", 0, 64, &wr->answers));
+    AIPA_TRY(load_int(x, where, v, "closed", 0, 1, &wr->closed));
+    AIPA_TRY(load_int(x, where, v, "cut_off", 0, 1, &wr->cut_off));
+    wr->drip_ms = (unsigned)drip;
+    wr->wait_ms = (unsigned)wait;
+    if ((it = cJSON_GetObjectItemCaseSensitive(v, "format")) != NULL) {
+        WPATH(w, "%s.format", where);
+        AIPA_TRY(load_axis(x, w, it, aipa__fmt_names, 2, &wr->want_fmt, true));
     }
     return AIPA_OK;
 }
@@ -1176,7 +1370,8 @@ static aipa_err load_status(struct lctx *x, const char *where, const cJSON *v, i
     const cJSON *e;
 
     if (cJSON_IsNumber(v)) {
-        if (v->valuedouble < 100 || v->valuedouble > 599 || v->valuedouble != (int)v->valuedouble) {
+        if ((v->valuedouble < 100 && !(x->wire_step && v->valuedouble == 0)) ||
+            v->valuedouble > 599 || v->valuedouble != (int)v->valuedouble) {
             goto bad;
         }
         out[0] = (int)v->valuedouble;
@@ -1188,8 +1383,8 @@ static aipa_err load_status(struct lctx *x, const char *where, const cJSON *v, i
     }
     cJSON_ArrayForEach(e, v)
     {
-        if (!cJSON_IsNumber(e) || e->valuedouble < 100 || e->valuedouble > 599 ||
-            e->valuedouble != (int)e->valuedouble) {
+        if (!cJSON_IsNumber(e) || (e->valuedouble < 100 && !(x->wire_step && e->valuedouble == 0)) ||
+            e->valuedouble > 599 || e->valuedouble != (int)e->valuedouble) {
             goto bad;
         }
         out[(*count)++] = (int)e->valuedouble;
@@ -1411,9 +1606,10 @@ static aipa_err load_across(struct lctx *x, const char *where, const cJSON *v,
 
 static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
 {
-    static const char *const keys[] = {"name",   "request", "raw",      "principal", "pin",
-                                       "tamper", "repeat",  "parallel", "expect",    "across"};
-    const cJSON *it, *req, *raw;
+    static const char *const keys[] = {"name",     "request", "raw",    "wire",
+                                       "principal", "pin",    "tamper", "repeat",
+                                       "parallel", "expect",  "across"};
+    const cJSON *it, *req, *raw, *wire;
     char where[64], w[128];
     unsigned covered = 0;
 
@@ -1429,10 +1625,22 @@ static aipa_err load_step(struct lctx *x, const cJSON *v, struct aipa_step *s)
     }
     req = cJSON_GetObjectItemCaseSensitive(v, "request");
     raw = cJSON_GetObjectItemCaseSensitive(v, "raw");
-    if ((req == NULL) == (raw == NULL)) {
-        return fail(x, where, "needs exactly one of \"request\" and \"raw\"");
+    wire = cJSON_GetObjectItemCaseSensitive(v, "wire");
+    if ((req != NULL) + (raw != NULL) + (wire != NULL) != 1) {
+        return fail(x, where, "needs exactly one of \"request\", \"raw\" and \"wire\"");
     }
-    if (req != NULL) {
+    x->wire_step = wire != NULL;
+    if (wire != NULL) {
+        WPATH(w, "%s.wire", where);
+        AIPA_TRY(load_wire(x, w, wire, &s->wire));
+        if (cJSON_GetObjectItemCaseSensitive(v, "pin") != NULL ||
+            cJSON_GetObjectItemCaseSensitive(v, "tamper") != NULL ||
+            cJSON_GetObjectItemCaseSensitive(v, "principal") != NULL ||
+            cJSON_GetObjectItemCaseSensitive(v, "repeat") != NULL ||
+            cJSON_GetObjectItemCaseSensitive(v, "across") != NULL) {
+            return fail(x, where, "a wire step takes no pin, tamper, principal, repeat or across");
+        }
+    } else if (req != NULL) {
         WPATH(w, "%s.request", where);
         AIPA_TRY(load_kvs(x, w, req, AIPA_CASE_MAX_PARAMS, true, &s->params, &s->param_count));
         bool has_action = false;
@@ -1680,7 +1888,8 @@ static aipa_err load_case(struct lctx *x, const cJSON *root)
         x->step = c->step_count;
         c->step_count++;
         AIPA_TRY(load_step(x, s, &c->steps[x->step]));
-        c->all_raw = c->all_raw && c->steps[x->step].raw != NULL;
+        c->all_raw =
+            c->all_raw && (c->steps[x->step].raw != NULL || c->steps[x->step].wire != NULL);
     }
     return AIPA_OK;
 }
@@ -1688,7 +1897,7 @@ static aipa_err load_case(struct lctx *x, const cJSON *root)
 aipa_err aipa_case_parse(const char *json, size_t len, const char *origin, struct aipa_case **out,
                          struct aipa_buf *err)
 {
-    struct lctx x = {origin != NULL ? origin : "<input>", err, NULL, 0};
+    struct lctx x = {origin != NULL ? origin : "<input>", err, NULL, 0, false};
     aipa_err e = AIPA_ENOMEM;
     cJSON *root = NULL;
     const char *end = NULL;
@@ -1786,6 +1995,10 @@ void aipa_case_free(struct aipa_case *c)
 
         aipa_free(s->name);
         free_kvs(s->params, s->param_count);
+        if (s->wire != NULL) {
+            aipa_free(s->wire->send);
+            aipa_free(s->wire);
+        }
         if (s->raw != NULL) {
             aipa_free(s->raw->method);
             aipa_free(s->raw->target);
@@ -1798,6 +2011,7 @@ void aipa_case_free(struct aipa_case *c)
             aipa_free(s->tamper.omit[k]);
         }
         aipa_free(s->tamper.omit);
+        aipa_free(s->tamper.token);
         free_kvs(s->tamper.set, s->tamper.set_count);
         for (size_t k = 0; k < s->outcome_count; k++) {
             struct aipa_outcome *o = &s->outcomes[k];

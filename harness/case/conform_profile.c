@@ -22,13 +22,17 @@ static void free_principal(struct aipa_principal *pr)
         aipa_memzero(pr->secret, strlen(pr->secret));
         aipa_free(pr->secret);
     }
+    if (pr->security_token != NULL) {
+        aipa_memzero(pr->security_token, strlen(pr->security_token));
+        aipa_free(pr->security_token);
+    }
     memset(pr, 0, sizeof(*pr));
 }
 
 aipa_err aipa_profile_set_principal(struct aipa_profile *p, const char *name, const char *id,
                                     const char *secret)
 {
-    struct aipa_principal np = {aipa_strdup(name), aipa_strdup(id), aipa_strdup(secret)};
+    struct aipa_principal np = {aipa_strdup(name), aipa_strdup(id), aipa_strdup(secret), NULL};
     size_t slot = p->principal_count;
 
     if (np.name == NULL || np.access_key_id == NULL || np.secret == NULL) {
@@ -50,6 +54,28 @@ aipa_err aipa_profile_set_principal(struct aipa_profile *p, const char *name, co
         p->principal_count++;
     }
     p->principals[slot] = np;
+    return AIPA_OK;
+}
+
+aipa_err aipa_profile_set_token(struct aipa_profile *p, const char *name, const char *token)
+{
+    struct aipa_principal *pr = NULL;
+    char *copy = NULL;
+
+    for (size_t i = 0; i < p->principal_count && pr == NULL; i++) {
+        if (strcmp(p->principals[i].name, name) == 0) {
+            pr = &p->principals[i];
+        }
+    }
+    AIPA_ENSURE(pr != NULL, AIPA_EINVAL);
+    if (token != NULL && (copy = aipa_strdup(token)) == NULL) {
+        return AIPA_ENOMEM;
+    }
+    if (pr->security_token != NULL) {
+        aipa_memzero(pr->security_token, strlen(pr->security_token));
+        aipa_free(pr->security_token);
+    }
+    pr->security_token = copy;
     return AIPA_OK;
 }
 
@@ -76,7 +102,11 @@ aipa_err aipa_profile_init(struct aipa_profile *p)
         return AIPA_ENOMEM;
     }
     if (id != NULL && secret != NULL && id[0] != '\0') {
-        return aipa_profile_set_principal(p, "default", id, secret);
+        const char *token = getenv("AIPA_SECURITY_TOKEN");
+
+        AIPA_TRY(aipa_profile_set_principal(p, "default", id, secret));
+        return token != NULL && token[0] != '\0' ? aipa_profile_set_token(p, "default", token)
+                                                 : AIPA_OK;
     }
     return AIPA_OK;
 }
@@ -259,10 +289,14 @@ static aipa_err load_profile(struct aipa_profile *p, const cJSON *root, const ch
                            origin, c->string);
                 return AIPA_EPARSE;
             }
-            if (id == NULL || secret == NULL) {
+            const char *token = env_of(c, "token_env");
+
+            if (id == NULL || secret == NULL ||
+                (cJSON_GetObjectItemCaseSensitive(c, "token_env") != NULL && token == NULL)) {
                 continue; /* not configured here: cases needing it skip */
             }
             AIPA_TRY(aipa_profile_set_principal(p, c->string, id, secret));
+            AIPA_TRY(aipa_profile_set_token(p, c->string, token));
         }
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(root, "timeout_ms")) != NULL) {

@@ -2,14 +2,17 @@
  * call_main.c: `aipa call` (one request, like curl for this API) and
  * `aipa sign` (StringToSign and signature, for debugging). docs/call.md.
  */
-#include "cli.h"
+#define _GNU_SOURCE /* strcasestr */
 #include "aipa/client.h"
+#include "aipa/parse.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_LIST            64    /* each repeatable option */
 #define SECRET_FILE_MAX     4096u /* bytes read from --secret-file */
@@ -80,8 +83,11 @@ static const char call_usage[] =
     "usage: aipa call --target URL [options] Name=Value ...\n"
     "\n"
     "Sends one request to an Alibaba Cloud RPC endpoint and prints the status line,\n"
-    "the response headers and the body. Exit status: 0 on a 2xx response, 1 on any\n"
-    "other HTTP status (an API error), 2 on a usage or transport error.\n"
+    "the response headers and the body. Exit status: 0 on a 2xx response whose body\n"
+    "parses as the XML or JSON its Content-Type declares; 1 on any other HTTP status\n"
+    "(an API error) or a 2xx answer that is not one (a reason on stderr: a body that\n"
+    "does not parse, an HTML page, a Content-Encoding nobody asked for, another format\n"
+    "than --format asked for); 2 on a usage or transport error.\n"
     "\n"
     "Request:\n"
     "  --target URL            base URL (http or https; its path is the RPC path, default /)\n"
@@ -97,6 +103,8 @@ static const char call_usage[] =
     "  --secret-file FILE      the secret is the file's first line; default: "
     "$AIPA_ACCESS_KEY_SECRET\n"
     "  --secret-env NAME       read the secret from environment variable NAME\n"
+    "  $AIPA_SECURITY_TOKEN    an STS token: sent as SecurityToken (V1) or the signed\n"
+    "                          x-acs-security-token header (V3)\n"
     "\n"
     "Negative cases:\n"
     "  --timestamp T           Timestamp / x-acs-date, verbatim\n"
@@ -138,6 +146,8 @@ static const char sign_usage[] =
     "  --access-key-id ID      default: $AIPA_ACCESS_KEY_ID\n"
     "  --secret-file FILE      default: $AIPA_ACCESS_KEY_SECRET\n"
     "  --secret-env NAME       read the secret from environment variable NAME\n"
+    "  $AIPA_SECURITY_TOKEN    an STS token: sent as SecurityToken (V1) or the signed\n"
+    "                          x-acs-security-token header (V3)\n"
     "  --timestamp T           fixed Timestamp / x-acs-date\n"
     "  --nonce N               fixed SignatureNonce / x-acs-signature-nonce\n"
     "  --api-version V         Version (default 2014-05-26)\n"
@@ -229,6 +239,39 @@ static bool add_header_opt(struct cli *c, const char *line)
     c->header_store[c->header_count] = name;
     c->headers[c->header_count].name = name;
     c->headers[c->header_count].value = v;
+    c->header_count++;
+    return true;
+}
+
+/*
+ * STS: with $AIPA_SECURITY_TOKEN set, the request carries it as the SDKs
+ * send it: V1 (and unsigned) the SecurityToken parameter, V3 the
+ * x-acs-security-token header, signed. A SecurityToken parameter or header
+ * given on the command line wins. False when it could not be added.
+ */
+static bool add_security_token(struct cli *c)
+{
+    const char *tok = getenv("AIPA_SECURITY_TOKEN");
+    char *name;
+
+    if (tok == NULL || tok[0] == '\0' || c->raw ||
+        aipa_params_get(&c->params, "SecurityToken") != NULL) {
+        return true;
+    }
+    if (c->sig != AIPA_SIG_V3) {
+        return aipa_params_add_cstr(&c->params, "SecurityToken", tok) == AIPA_OK;
+    }
+    for (size_t i = 0; i < c->header_count; i++) {
+        if (strcasecmp(c->headers[i].name, "x-acs-security-token") == 0) {
+            return true;
+        }
+    }
+    if (c->header_count >= MAX_LIST || (name = aipa_strdup("x-acs-security-token")) == NULL) {
+        return false;
+    }
+    c->header_store[c->header_count] = name;
+    c->headers[c->header_count].name = name;
+    c->headers[c->header_count].value = tok;
     c->header_count++;
     return true;
 }
@@ -479,6 +522,74 @@ static void print_built(FILE *f, const struct aipa_built *b)
     }
 }
 
+/*
+ * The verdict on a 2xx answer: NULL when its body is an API answer, else a
+ * reason in why. The request never offers an encoding (no Accept-Encoding),
+ * so any Content-Encoding but identity is one nobody asked for; the body
+ * must parse, bounded (no DTD or entity, a depth limit), as the format its
+ * Content-Type declares, and be the format --format asked for.
+ */
+static const char *judge_2xx(const struct cli *c, const struct aipa_response *r,
+                             struct aipa_buf *why)
+{
+    const char *enc = aipa_response_header(r, "Content-Encoding");
+    const char *ct = r->content_type;
+    enum aipa_body_format declared = AIPA_BODY_UNKNOWN;
+    struct aipa_doc doc;
+    struct aipa_buf parse_why;
+    aipa_err e;
+
+    if (enc != NULL && enc[0] != '\0' && strcasecmp(enc, "identity") != 0) {
+        return aipa_buf_printf(why,
+                               "the answer carries Content-Encoding: %s, which the request did "
+                               "not ask for (it sent no Accept-Encoding)",
+                               enc) == AIPA_OK
+                   ? why->ptr
+                   : "(out of memory)";
+    }
+    if (strcasestr(ct, "json") != NULL) {
+        declared = AIPA_BODY_JSON;
+    } else if (strcasestr(ct, "xml") != NULL) {
+        declared = AIPA_BODY_XML;
+    }
+    if (declared == AIPA_BODY_UNKNOWN) {
+        enum aipa_body_format held =
+            aipa_detect_format(NULL, (const uint8_t *)r->body.ptr, r->body.len);
+        bool html = r->body.ptr != NULL && strcasestr(r->body.ptr, "<html") != NULL;
+
+        return aipa_buf_printf(
+                   why, "a %ld answer labelled \"%s\": neither XML nor JSON%s", r->status,
+                   ct[0] != '\0' ? ct : "(no Content-Type)",
+                   html                     ? " (an HTML page, not an API answer)"
+                   : held == AIPA_BODY_XML  ? " (the body looks like XML: the label is wrong)"
+                   : held == AIPA_BODY_JSON ? " (the body looks like JSON: the label is wrong)"
+                                            : "") == AIPA_OK
+                   ? why->ptr
+                   : "(out of memory)";
+    }
+    if ((c->want == AIPA_WANT_JSON && declared != AIPA_BODY_JSON) ||
+        (c->want == AIPA_WANT_XML && declared != AIPA_BODY_XML)) {
+        return aipa_buf_printf(why, "asked for %s, the answer is labelled %s",
+                               c->want == AIPA_WANT_JSON ? "JSON" : "XML", ct) == AIPA_OK
+                   ? why->ptr
+                   : "(out of memory)";
+    }
+    aipa_buf_init(&parse_why, 4096);
+    aipa_doc_init(&doc);
+    e = aipa_parse_body(declared, ct, (const uint8_t *)r->body.ptr, r->body.len, NULL, &doc,
+                        &parse_why);
+    aipa_doc_cleanup(&doc);
+    if (e != AIPA_OK) {
+        if (aipa_buf_printf(why, "the body does not parse as the %s its Content-Type declares: %s",
+                            declared == AIPA_BODY_JSON ? "JSON" : "XML",
+                            parse_why.ptr != NULL ? parse_why.ptr : aipa_strerror(e)) != AIPA_OK) {
+            aipa_buf_reset(why);
+        }
+    }
+    aipa_buf_cleanup(&parse_why);
+    return e != AIPA_OK ? (why->len > 0 ? why->ptr : aipa_strerror(e)) : NULL;
+}
+
 static struct aipa_client *make_client(const struct cli *c, const char *target, const char *akid,
                                        const char *secret, const char *cmd)
 {
@@ -553,6 +664,10 @@ int aipa_call_main(int argc, char **argv)
     if (client == NULL) {
         goto out;
     }
+    if (!add_security_token(&c)) {
+        fprintf(stderr, "aipa call: cannot add $AIPA_SECURITY_TOKEN\n");
+        goto out;
+    }
     fill_request(&c, &req);
     if (c.repro) {
         struct aipa_buf line;
@@ -598,6 +713,18 @@ int aipa_call_main(int argc, char **argv)
     fflush(stdout);
     fprintf(stderr, "aipa call: HTTP %ld in %.1f ms\n", r.status, r.elapsed_ms);
     rc = (r.status >= 200 && r.status < 300) ? 0 : 1;
+    if (rc == 0) {
+        struct aipa_buf why;
+        const char *bad;
+
+        aipa_buf_init(&why, 64 * 1024);
+        bad = judge_2xx(&c, &r, &why);
+        if (bad != NULL) {
+            fprintf(stderr, "aipa call: not an API answer: %s\n", bad);
+            rc = 1;
+        }
+        aipa_buf_cleanup(&why);
+    }
 out:
     aipa_response_cleanup(&r);
     aipa_built_cleanup(&b);
@@ -638,6 +765,10 @@ int aipa_sign_main(int argc, char **argv)
     }
     client =
         make_client(&c, c.target != NULL ? c.target : DEFAULT_SIGN_TARGET, akid, secret, "sign");
+    if (!add_security_token(&c)) {
+        fprintf(stderr, "aipa sign: cannot add $AIPA_SECURITY_TOKEN\n");
+        goto out;
+    }
     if (client == NULL) {
         goto out;
     }

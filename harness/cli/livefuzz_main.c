@@ -5,6 +5,7 @@
 #include "aipa/errors.h"
 #include "aipa/client.h"
 #include "aipa/livefuzz.h"
+#include "aipa/transport.h"
 #include "aipa/server.h"
 
 #include <errno.h>
@@ -83,11 +84,13 @@ static const char usage_more[] =
     "  --json FILE           findings as JSON\n"
     "  --sarif FILE          findings as SARIF 2.1.0 (one result per bucket)\n"
     "  --cases DIR           case files, one per finding, under DIR/found/\n"
+    "  --framing             probes of the HTTP layer instead (docs/livefuzz.md)\n"
     "  --quiet               no progress lines\n"
     "  --verbose             a line for each new finding as it is hit\n"
     "  --help                this text\n"
     "\n"
-    "The secret is read from $AIPA_ACCESS_KEY_SECRET (default: the demo 'testsecret').\n"
+    "The secret is read from $AIPA_ACCESS_KEY_SECRET (default: the demo 'testsecret'),\n"
+    "and an STS token from $AIPA_SECURITY_TOKEN (sent with every request).\n"
     "Exit status: 0 no findings, 1 findings, 2 usage, configuration or harness error.\n";
 
 enum {
@@ -121,6 +124,7 @@ enum {
     OPT_CASES,
     OPT_QUIET,
     OPT_VERBOSE,
+    OPT_FRAMING,
     OPT_HELP,
 };
 
@@ -155,6 +159,7 @@ static const struct option long_opts[] = {
     {"cases", required_argument, NULL, OPT_CASES},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"framing", no_argument, NULL, OPT_FRAMING},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -210,6 +215,55 @@ static int bad(const char *opt, const char *val)
     fprintf(stderr, "aipa fuzz: bad value for --%s: '%s'\n(see aipa fuzz --help)\n", opt,
             val != NULL ? val : "");
     return 2;
+}
+
+/* True when the URL's host is a loopback name or address. */
+static bool loopback_url(const char *url)
+{
+    struct aipa_url u;
+    bool yes;
+
+    memset(&u, 0, sizeof(u));
+    yes = aipa_url_parse(url, &u) == AIPA_OK && aipa_lf_host_is_loopback(u.host);
+    aipa_url_cleanup(&u);
+    return yes;
+}
+
+/* --framing: the probes of livefuzz_framing.c, against the target or an embedded server. */
+static int framing_main(const struct aipa_lf_config *cfg)
+{
+    struct aipa_lf_framing_config fc;
+    struct aipa_lf_framing_stats st;
+    struct aipa_srv_config sc;
+    struct aipa_srv *srv = NULL;
+    char url[64];
+    int status;
+
+    memset(&fc, 0, sizeof(fc));
+    fc.target = cfg->target;
+    if (fc.target == NULL) {
+        aipa_srv_config_defaults(&sc);
+        if (aipa_srv_new(&srv, &sc) != AIPA_OK || aipa_srv_start(srv) != AIPA_OK) {
+            fprintf(stderr, "aipa fuzz: the embedded reference server did not start\n");
+            aipa_srv_free(srv);
+            return 2;
+        }
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u", (unsigned)aipa_srv_port(srv));
+        fc.target = url;
+    } else if (!cfg->allow_remote && !loopback_url(fc.target)) {
+        fprintf(stderr, "aipa fuzz: %s is not a loopback address (--allow-remote)\n", fc.target);
+        return 2;
+    }
+    fc.probes = cfg->requests;
+    fc.time_s = cfg->time_s;
+    fc.seed = cfg->seed;
+    /* Loopback answers come in well under this; a sane target also closes at once. */
+    fc.wait_ms = cfg->timeout_ms > 0 && cfg->timeout_ms < 500 ? (unsigned)cfg->timeout_ms : 500;
+    fc.out_dir = cfg->out_dir;
+    fc.progress = cfg->progress;
+    status = aipa_lf_framing_run(&fc, &st);
+    aipa_srv_free(srv);
+    return status;
 }
 
 /*
@@ -269,6 +323,7 @@ int aipa_fuzz_main(int argc, char **argv)
     size_t inst_n = 0;
     bool quiet = false;
     bool requests_set = false, time_set = false;
+    bool framing = false;
     glob_t dict_glob;
     int status;
     char default_cases[1024];
@@ -287,6 +342,9 @@ int aipa_fuzz_main(int argc, char **argv)
     }
     if (getenv("AIPA_ACCESS_KEY_SECRET") != NULL && getenv("AIPA_ACCESS_KEY_SECRET")[0] != '\0') {
         cfg.access_key_secret = getenv("AIPA_ACCESS_KEY_SECRET");
+    }
+    if (getenv("AIPA_SECURITY_TOKEN") != NULL && getenv("AIPA_SECURITY_TOKEN")[0] != '\0') {
+        cfg.security_token = getenv("AIPA_SECURITY_TOKEN");
     }
     optind = 1;
     opterr = 0;
@@ -425,6 +483,9 @@ int aipa_fuzz_main(int argc, char **argv)
         case OPT_VERBOSE:
             cfg.verbose = true;
             break;
+        case OPT_FRAMING:
+            framing = true;
+            break;
         case OPT_HELP:
             fputs(usage, stdout);
             fputs(usage_more, stdout);
@@ -482,6 +543,10 @@ int aipa_fuzz_main(int argc, char **argv)
     cfg.seed_case_dirs = case_dirs;
     cfg.seed_case_dir_count = case_n;
     cfg.progress = quiet ? NULL : stderr;
+    if (framing) {
+        globfree(&dict_glob);
+        return framing_main(&cfg);
+    }
     if (cfg.target == NULL && start_embedded(&em, &cfg) != AIPA_OK) {
         fprintf(stderr, "aipa fuzz: could not start the embedded reference server\n");
         status = 2;

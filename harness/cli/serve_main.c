@@ -2,6 +2,7 @@
  * serve_main.c: `aipa serve`, the reference server's command line
  * (docs/serve.md is its manual).
  */
+#include "aipa/model.h"
 #include "aipa/server.h"
 
 #include <cjson/cJSON.h>
@@ -29,8 +30,9 @@ static const char usage[] =
     "  --tls-cert FILE         PEM certificate (with --tls-key: serve HTTPS)\n"
     "  --tls-key FILE          PEM private key\n"
     "  --credentials FILE      JSON list of {AccessKeyId, AccessKeySecret, Status:\n"
-    "                          \"Active\"|\"Inactive\", Whitelisted: bool}; without it the\n"
-    "                          demo pair testid/testsecret is accepted\n"
+    "                          \"Active\"|\"Inactive\", Whitelisted: bool, OwnerId: account,\n"
+    "                          SecurityToken: STS token, Expiration: UTC time}; without it\n"
+    "                          the demo pair testid/testsecret is accepted\n"
     "  --auth=off              skip signature, timestamp, nonce and key checks (load tests)\n"
     "  --throttle RATE[:BURST] at most RATE API requests per second per AccessKeyId, in\n"
     "                          bursts of BURST (default RATE); more get Throttling.User\n"
@@ -38,7 +40,12 @@ static const char usage[] =
     "  --edition ED            2018-08-02 or 2024-12-20 (default 2024-12-20)\n"
     "  --seed N                seed for RequestIds, instance IDs and addresses (default:\n"
     "                          random, printed at start)\n"
-    "  --state FILE            seed state (JSON); default: the built-in state\n"
+    "  --state FILE            seed state (JSON); default: the built-in state. Its\n"
+    "                          Edition, when it has one, wins over --edition (a warning\n"
+    "                          says so)\n"
+    "  --instances N           N more instances that can take an address, Running,\n"
+    "                          i-aipa-extra-0001..N, in the seed state (kept by\n"
+    "                          /_aipa/reset); for scripts and SDK tests (at most 10000)\n"
     "  --pool CIDR             the public address pool (repeatable, at most 8); default:\n"
     "                          the built-in one\n"
     "  --latitude strict|alt   strict (default): the reference's choice where the documents\n"
@@ -46,11 +53,14 @@ static const char usage[] =
     "                          on every row of `aipa latitude` that has one\n"
     "  --fixtures              enable the test-only fixture protocol under /_aipa/\n"
     "  --fixture-token T       token for X-Aipa-Token (default: random, printed at start)\n"
-    "  --max-connections N     concurrent connections (default 1024)\n"
+    "  --max-connections N     concurrent connections (default 10000)\n"
     "  --timeout S             idle seconds before a connection is closed (default 10)\n"
-    "  --threading MODE        per-connection (default: one thread per connection) or\n"
-    "                          pool (an epoll thread pool)\n"
-    "  --threads N             threads of the pool (default: one per core)\n"
+    "  --header-timeout S      seconds from a request's first byte (from accept for the\n"
+    "                          first request) to the end of its headers; more bytes do\n"
+    "                          not extend it (default 60; fractions allowed, e.g. 0.5)\n"
+    "  --threading MODE        pool (default: epoll event loops) or per-connection\n"
+    "                          (one thread per connection)\n"
+    "  --threads N             event loops of the pool (default: one per core)\n"
     "  --log FILE|-|off        one line per request (default stderr; '-' is stdout)\n"
     "  --help                  this text\n";
 
@@ -68,12 +78,14 @@ enum {
     OPT_FIXTURE_TOKEN,
     OPT_MAX_CONN,
     OPT_TIMEOUT,
+    OPT_HEADER_TIMEOUT,
     OPT_THREADS,
     OPT_TPC,
     OPT_LOG,
     OPT_POOL,
     OPT_LATITUDE,
     OPT_HELP,
+    OPT_INSTANCES,
 };
 
 static const struct option long_opts[] = {
@@ -90,11 +102,13 @@ static const struct option long_opts[] = {
     {"fixture-token", required_argument, NULL, OPT_FIXTURE_TOKEN},
     {"max-connections", required_argument, NULL, OPT_MAX_CONN},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"threading", required_argument, NULL, OPT_TPC},
     {"log", required_argument, NULL, OPT_LOG},
     {"pool", required_argument, NULL, OPT_POOL},
     {"latitude", required_argument, NULL, OPT_LATITUDE},
+    {"instances", required_argument, NULL, OPT_INSTANCES},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -106,10 +120,14 @@ struct serve_opts {
     const char *state_file;
     const char *log_path;
     bool seeded;
+    bool edition_set;
+    uint64_t instances; /* --instances: extra instances that can take an address */
     char token[33];
     const char *pools[8];
     size_t pool_count;
 };
+
+#define MAX_EXTRA_INSTANCES 10000u
 
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
@@ -197,6 +215,43 @@ static char *slurp(const char *path, size_t *len)
     return out;
 }
 
+/*
+ * The optional account and STS fields of one credentials entry: OwnerId (a
+ * string of 1-20 digits), SecurityToken (non-empty) and Expiration
+ * (the ISO 8601 UTC form STS returns; only with a SecurityToken).
+ */
+static bool load_sts_fields(const char *path, size_t n, const cJSON *item,
+                            struct aipa_srv_credential *c)
+{
+    const cJSON *owner = cJSON_GetObjectItemCaseSensitive(item, "OwnerId");
+    const cJSON *token = cJSON_GetObjectItemCaseSensitive(item, "SecurityToken");
+    const cJSON *exp = cJSON_GetObjectItemCaseSensitive(item, "Expiration");
+    const char *o = owner != NULL && cJSON_IsString(owner) ? owner->valuestring : NULL;
+
+    if (owner != NULL &&
+        (o == NULL || o[0] == '\0' || strspn(o, "0123456789") != strlen(o) || strlen(o) > 20)) {
+        fprintf(stderr, "aipa serve: %s: entry %zu: OwnerId is a string of 1-20 digits\n", path, n);
+        return false;
+    }
+    if (token != NULL && (!cJSON_IsString(token) || token->valuestring[0] == '\0')) {
+        fprintf(stderr, "aipa serve: %s: entry %zu: SecurityToken is a non-empty string\n", path,
+                n);
+        return false;
+    }
+    if (exp != NULL && (token == NULL || !cJSON_IsString(exp) ||
+                        aipa_parse_timestamp(exp->valuestring, strlen(exp->valuestring),
+                                             &c->expiration) != AIPA_OK)) {
+        fprintf(stderr,
+                "aipa serve: %s: entry %zu: Expiration is a UTC time (2026-12-05T10:00:00Z) "
+                "and needs a SecurityToken\n",
+                path, n);
+        return false;
+    }
+    c->owner_id = o;
+    c->security_token = token != NULL ? token->valuestring : NULL;
+    return true;
+}
+
 /* Reads the credentials file into creds (strings owned by doc's copies). */
 static bool load_credentials(const char *path, struct aipa_srv_credential **out, size_t *count,
                              cJSON **doc_out)
@@ -251,6 +306,9 @@ static bool load_credentials(const char *path, struct aipa_srv_credential **out,
         creds[n].access_key_secret = secret->valuestring;
         creds[n].active = status == NULL || strcmp(status->valuestring, "Active") == 0;
         creds[n].whitelisted = wl != NULL && cJSON_IsTrue(wl);
+        if (!load_sts_fields(path, n, item, &creds[n])) {
+            goto out;
+        }
         n++;
     }
     ok = true;
@@ -352,6 +410,13 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
                 fprintf(stderr, "aipa serve: --edition is 2018-08-02 or 2024-12-20\n");
                 return 2;
             }
+            o->edition_set = true;
+            break;
+        case OPT_INSTANCES:
+            if (!parse_u64(optarg, MAX_EXTRA_INSTANCES, &o->instances)) {
+                fprintf(stderr, "aipa serve: --instances takes 0..%u\n", MAX_EXTRA_INSTANCES);
+                return 2;
+            }
             break;
         case OPT_SEED:
             if (!parse_u64(optarg, UINT64_MAX, &o->cfg.seed)) {
@@ -389,6 +454,18 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
                 o->cfg.threads = (unsigned)v;
             }
             break;
+        case OPT_HEADER_TIMEOUT: {
+            char *end = NULL;
+            double secs = strtod(optarg, &end);
+
+            if (end == optarg || *end != '\0' || !(secs >= 0.001 && secs <= 86400.0)) {
+                fprintf(stderr, "aipa serve: bad --header-timeout %s (seconds, 0.001..86400)\n",
+                        optarg);
+                return 2;
+            }
+            o->cfg.header_timeout_ms = (unsigned)(secs * 1000.0 + 0.5);
+            break;
+        }
         case OPT_TPC:
             if (strcmp(optarg, "per-connection") == 0) {
                 o->cfg.thread_per_connection = true;
@@ -438,6 +515,76 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
     return 0;
 }
 
+/*
+ * The seed state with n more instances that can take an address appended to
+ * its Instances (the document of --state, else the built-in one). A
+ * document that is not an object with an Instances list is returned as is:
+ * the model's loader explains what is wrong with it.
+ */
+static char *add_instances(const char *doc, size_t len, uint64_t n, size_t *out_len)
+{
+    cJSON *root = cJSON_ParseWithLength(doc, len);
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "Instances");
+    char *text = NULL, *out = NULL;
+    bool ok = true;
+
+    if (!cJSON_IsArray(list)) {
+        *out_len = len;
+        out = aipa_strndup(doc, len);
+        goto out;
+    }
+    for (uint64_t i = 1; ok && i <= n; i++) {
+        cJSON *in = cJSON_CreateObject();
+        char id[32];
+
+        snprintf(id, sizeof(id), "i-aipa-extra-%04" PRIu64, i);
+        cJSON_AddItemToArray(list, in);
+        ok = in != NULL && cJSON_AddStringToObject(in, "InstanceId", id) != NULL &&
+             cJSON_AddStringToObject(in, "Status", "Running") != NULL &&
+             cJSON_AddStringToObject(in, "InstanceNetworkType", "classic") != NULL &&
+             cJSON_AddNumberToObject(in, "InternetMaxBandwidthOut", 5) != NULL &&
+             cJSON_AddStringToObject(in, "RegionId", "cn-hangzhou") != NULL;
+    }
+    text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    if (text != NULL) {
+        *out_len = strlen(text);
+        out = aipa_strndup(text, *out_len);
+    }
+out:
+    cJSON_free(text);
+    cJSON_Delete(root);
+    return out;
+}
+
+/* What the server runs with, as it is: the edition in force (and whether
+ * the state file chose it over --edition), throttling, extra instances. */
+static void print_banner(const struct serve_opts *o, struct aipa_srv *srv)
+{
+    unsigned ed = aipa_model_edition(aipa_srv_model(srv));
+    const char *name = ed == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20";
+    unsigned asked = o->cfg.edition != 0 ? o->cfg.edition : AIPA_ED_2024;
+
+    printf("edition %s%s, seed %" PRIu64 "\n", name,
+           o->state_file != NULL && ed != asked ? " (from the state file)" : "", o->cfg.seed);
+    if (o->state_file != NULL && o->edition_set && ed != asked) {
+        fprintf(stderr,
+                "aipa serve: WARNING: %s sets Edition %s, which overrides --edition %s; "
+                "serving %s (remove Edition from the file, or change --edition)\n",
+                o->state_file, name, asked == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20", name);
+    }
+    if (o->cfg.throttle_rate > 0) {
+        printf("throttle: %g requests/s per AccessKeyId, bursts of %g; beyond: Throttling.User "
+               "with x-acs-retry-after\n",
+               o->cfg.throttle_rate,
+               o->cfg.throttle_burst > 0 ? o->cfg.throttle_burst : o->cfg.throttle_rate);
+    }
+    if (o->instances > 0) {
+        printf("instances: %" PRIu64 " more that can take an address, i-aipa-extra-0001 .. "
+               "i-aipa-extra-%04" PRIu64 "\n",
+               o->instances, o->instances);
+    }
+}
+
 int aipa_serve_main(int argc, char **argv)
 {
     struct serve_opts o;
@@ -483,6 +630,20 @@ int aipa_serve_main(int argc, char **argv)
         o.cfg.state_json = state;
         o.cfg.state_json_len = state_len;
     }
+    if (o.instances > 0) {
+        const char *base = state != NULL ? state : aipa_srv_default_state();
+        char *more =
+            add_instances(base, state != NULL ? state_len : strlen(base), o.instances, &state_len);
+
+        if (more == NULL) {
+            fprintf(stderr, "aipa serve: out of memory adding --instances\n");
+            goto out;
+        }
+        aipa_free(state);
+        state = more;
+        o.cfg.state_json = state;
+        o.cfg.state_json_len = state_len;
+    }
     if (o.log_path != NULL && strcmp(o.log_path, "off") == 0) {
         log = NULL;
     } else if (o.log_path != NULL && strcmp(o.log_path, "-") == 0) {
@@ -517,8 +678,7 @@ int aipa_serve_main(int argc, char **argv)
     printf("listening on %s://%s%s%s:%u\n", o.cfg.tls_cert_file != NULL ? "https" : "http",
            strchr(o.addr, ':') != NULL ? "[" : "", o.addr, strchr(o.addr, ':') != NULL ? "]" : "",
            (unsigned)aipa_srv_port(srv));
-    printf("edition %s, seed %" PRIu64 "\n",
-           o.cfg.edition == AIPA_ED_2018 ? "2018-08-02" : "2024-12-20", o.cfg.seed);
+    print_banner(&o, srv);
     if (creds == NULL) {
         printf("credentials: demo pair AccessKeyId=%s AccessKeySecret=%s\n",
                AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET);

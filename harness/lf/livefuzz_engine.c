@@ -502,6 +502,7 @@ static size_t run_one(struct engine *e, const struct aipa_lf_req *req, struct ai
     memset(&ctx, 0, sizeof(ctx));
     ctx.access_key_id = e->cfg->access_key_id;
     ctx.access_key_secret = e->cfg->access_key_secret;
+    ctx.security_token = e->cfg->security_token;
     ctx.now = t;
     ctx.nonce = nonce;
     ctx.host = e->host;
@@ -1340,9 +1341,12 @@ static aipa_err new_reference(struct engine *e, const struct aipa_buf *state)
     sc.seed = e->cfg->seed;
     sc.now = ref_clock;
     sc.now_ctx = &e->ref_now;
+    memset(&cred, 0, sizeof(cred));
     if (strcmp(e->cfg->access_key_id, AIPA_DEMO_ACCESS_KEY_ID) != 0 ||
-        strcmp(e->cfg->access_key_secret, AIPA_DEMO_ACCESS_KEY_SECRET) != 0) {
+        strcmp(e->cfg->access_key_secret, AIPA_DEMO_ACCESS_KEY_SECRET) != 0 ||
+        e->cfg->security_token != NULL) {
         cred.access_key_id = e->cfg->access_key_id;
+        cred.security_token = e->cfg->security_token;
         cred.access_key_secret = e->cfg->access_key_secret;
         cred.active = true;
         cred.whitelisted = e->cfg->whitelisted;

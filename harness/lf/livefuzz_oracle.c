@@ -449,8 +449,8 @@ size_t aipa_lf_judge_with(const struct aipa_lf_req *req, const struct aipa_lf_wi
                                  lat_format(s.declared)) != NULL);
     /*
      * A request past the transport limits (413 URL/body too large, 414, 431)
-     * may be refused by the HTTP layer in front of the API (a gateway, or
-     * libmicrohttpd itself) before any API body is written: then only the
+     * may be refused by the HTTP layer in front of the API (a gateway, or a
+     * server's front end) before any API body is written: then only the
      * status is compared (with the differential oracle; without it, such a
      * status is accepted as it is).
      */

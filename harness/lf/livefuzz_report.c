@@ -510,12 +510,12 @@ static const char *oracle_source(enum aipa_lf_oracle o)
 {
     switch (o) {
     case AIPA_LF_O_SCHEMA:
-        return "spec/ecs-rpc-wire.md#12-response-fields";
+        return "spec/wire.md#s1.2";
     case AIPA_LF_O_CONTENT_TYPE:
     case AIPA_LF_O_MALFORMED:
     case AIPA_LF_O_REQUEST_ID:
     case AIPA_LF_O_LEAK:
-        return "spec/ecs-rpc-wire.md#41-error-body-shapes-exactly-as-alibaba-returns-them";
+        return "spec/wire.md#s4.1";
     case AIPA_LF_O_TRANSPORT:
     case AIPA_LF_O_TIMEOUT:
     case AIPA_LF_O_TOO_LARGE:
@@ -528,7 +528,7 @@ static const char *oracle_source(enum aipa_lf_oracle o)
     case AIPA_LF_O_COUNT_:
         break;
     }
-    return "spec/ecs-rpc-wire.md#53-api-specific-error-codes-newest-version-vs-the-seed-table";
+    return "spec/allocate-2024.md#errors";
 }
 
 static const char *oracle_clause(enum aipa_lf_oracle o)

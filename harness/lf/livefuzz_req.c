@@ -2,7 +2,7 @@
  * livefuzz_req.c: the request model of `aipa fuzz` and its rendering to wire
  * bytes, signed V1 (Signature parameter) or V3 (Authorization header) by the
  * harness's one signer (aipa/request.h) for a given clock and nonce
- * (spec/ecs-rpc-wire.md §2.2, §2.3).
+ * (spec/wire.md §2.2, §2.3).
  */
 #include "aipa/livefuzz.h"
 #include "aipa/request.h"
@@ -331,7 +331,7 @@ static void timestamp_for(const struct aipa_lf_req *r, const struct aipa_lf_sign
     }
     aipa_format_timestamp(t, iso);
     if (r->mut & AIPA_LF_M_BAD_TIMESTAMP) {
-        /* milliseconds are not allowed (§2.1) */
+        /* milliseconds are not allowed (spec/wire.md §2.1) */
         snprintf(out, 40, "%.19s.000Z", iso);
     } else {
         snprintf(out, 40, "%s", iso);
@@ -389,9 +389,10 @@ static aipa_err render_v1(const struct aipa_lf_req *r, struct render_state *st,
     const struct aipa_lf_sign_ctx *ctx = st->ctx;
     const struct aipa_lf_param *action = aipa_lf_req_get(r, "Action");
     bool common_in_body = action != NULL && (action->flags & AIPA_LF_P_BODY);
-    bool have[6] = {false};
-    static const char *const names[] = {"AccessKeyId",    "SignatureMethod", "SignatureVersion",
-                                        "SignatureNonce", "Timestamp",       "Signature"};
+    bool have[7] = {false};
+    static const char *const names[] = {"AccessKeyId", "SignatureMethod", "SignatureVersion",
+                                        "SignatureNonce", "Timestamp", "Signature",
+                                        "SecurityToken"};
     char ts[40];
     const char *nonce = nonce_for(r, ctx);
     aipa_err err = AIPA_OK;
@@ -432,6 +433,10 @@ static aipa_err render_v1(const struct aipa_lf_req *r, struct render_state *st,
     }
     if (err == AIPA_OK && !have[4] && !(r->mut & AIPA_LF_M_NO_TIMESTAMP)) {
         err = emit(st, dst, "Timestamp", 9, ts, strlen(ts), 0, false);
+    }
+    if (err == AIPA_OK && !have[6] && ctx->security_token != NULL) {
+        err = emit(st, dst, "SecurityToken", 13, ctx->security_token,
+                   strlen(ctx->security_token), 0, false);
     }
     if (err == AIPA_OK && !(r->mut & AIPA_LF_M_NO_SIGNATURE) && !have[5]) {
         err = secret_for(r, ctx, &secret);
@@ -536,6 +541,10 @@ static aipa_err render_v3(const struct aipa_lf_req *r, struct render_state *st,
     if (!(r->mut & AIPA_LF_M_NO_TIMESTAMP)) {
         hs[hn].name = AIPA_SLICE_STR("x-acs-date");
         hs[hn++].value = aipa_slice_cstr(ts);
+    }
+    if (ctx->security_token != NULL) {
+        hs[hn].name = AIPA_SLICE_STR("x-acs-security-token");
+        hs[hn++].value = aipa_slice_cstr(ctx->security_token);
     }
     if (!(r->mut & AIPA_LF_M_NO_NONCE)) {
         hs[hn].name = AIPA_SLICE_STR("x-acs-signature-nonce");

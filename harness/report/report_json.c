@@ -1,6 +1,8 @@
 /*
- * The JSON report: every case x variant with its verdict, reason and
- * redacted transcript. It is also the input of --rerun-failed.
+ * The JSON report: the counts, answer times per Action, and every case x
+ * variant with its verdict and reason; the redacted transcripts of failures
+ * (of every result with --full-transcripts). It is also the input of
+ * --rerun-failed.
  */
 #include "aipa/conform.h"
 #include "aipa/sign.h"
@@ -21,22 +23,57 @@ static bool add_str(cJSON *o, const char *k, const char *v)
 static bool add_summary(cJSON *sum, const struct aipa_report *r, unsigned ed, const char *name)
 {
     cJSON *o = cJSON_CreateObject();
+    struct aipa_counts c;
 
     if (o == NULL) {
         return false;
     }
     cJSON_AddItemToObject(sum, name, o);
-    for (int v = 0; v < (int)AIPA_V_COUNT_; v++) {
-        if (cJSON_AddNumberToObject(o, aipa_verdict_name((enum aipa_verdict)v),
-                                    (double)aipa_report_count(r, ed, (enum aipa_verdict)v)) ==
+    aipa_report_counts(r, ed, &c);
+    for (size_t b = 0; b < AIPA_COUNT_BUCKETS; b++) {
+        if (cJSON_AddNumberToObject(o, aipa_counts_name(b), (double)aipa_counts_get(&c, b)) ==
             NULL) {
+            return false;
+        }
+    }
+    return cJSON_AddNumberToObject(o, "total", (double)c.total) != NULL;
+}
+
+/* Answer times per Action: [{action, count, p50_ms, p99_ms, max_ms}]. */
+static bool add_latency(cJSON *root, const struct aipa_report *r)
+{
+    struct aipa_action_latency lat[32];
+    size_t n = 0;
+    cJSON *list = cJSON_AddArrayToObject(root, "latency");
+
+    if (list == NULL || aipa_report_latency(r, lat, AIPA_ARRAY_LEN(lat), &n) != AIPA_OK) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+
+        if (o == NULL) {
+            return false;
+        }
+        cJSON_AddItemToArray(list, o);
+        if (cJSON_AddStringToObject(o, "action", lat[i].action) == NULL ||
+            cJSON_AddNumberToObject(o, "count", (double)lat[i].count) == NULL ||
+            cJSON_AddNumberToObject(o, "p50_ms", lat[i].p50_ms) == NULL ||
+            cJSON_AddNumberToObject(o, "p99_ms", lat[i].p99_ms) == NULL ||
+            cJSON_AddNumberToObject(o, "max_ms", lat[i].max_ms) == NULL) {
             return false;
         }
     }
     return true;
 }
 
-static bool add_result(cJSON *list, const struct aipa_result *res)
+/* Transcripts are kept for failures only, unless the run asked for all. */
+static bool keeps_transcript(const struct aipa_report *r, const struct aipa_result *res)
+{
+    return r->full_transcripts || res->verdict == AIPA_V_FAIL || res->verdict == AIPA_V_ERROR;
+}
+
+static bool add_result(cJSON *list, const struct aipa_report *r, const struct aipa_result *res)
 {
     cJSON *o = cJSON_CreateObject(), *tags, *steps;
     char vname[AIPA_VARIANT_NAME_MAX];
@@ -72,7 +109,7 @@ static bool add_result(cJSON *list, const struct aipa_result *res)
         }
         cJSON_AddItemToArray(tags, t);
     }
-    for (size_t i = 0; i < res->ex_count; i++) {
+    for (size_t i = 0; keeps_transcript(r, res) && i < res->ex_count; i++) {
         cJSON *x = cJSON_CreateObject();
 
         if (x == NULL) {
@@ -92,6 +129,7 @@ aipa_err aipa_report_write_json(const struct aipa_report *r, struct aipa_buf *ou
 {
     cJSON *root = cJSON_CreateObject(), *sum, *eds, *list, *fixed;
     char when[21];
+    char seed[24];
     char *text = NULL;
     aipa_err e = AIPA_ENOMEM;
     bool ok;
@@ -100,6 +138,7 @@ aipa_err aipa_report_write_json(const struct aipa_report *r, struct aipa_buf *ou
         return AIPA_ENOMEM;
     }
     aipa_format_timestamp((int64_t)r->started, when);
+    snprintf(seed, sizeof(seed), "%llu", r->seed); /* a string: 64 bits do not fit a double */
     ok = add_str(root, "tool", "aipa conform") && cJSON_AddNumberToObject(root, "format", 1) &&
          add_str(root, "version", "0.1.0") && add_str(root, "target", r->target) &&
          add_str(root, "profile", r->profile) && add_str(root, "started", when) &&
@@ -107,7 +146,14 @@ aipa_err aipa_report_write_json(const struct aipa_report *r, struct aipa_buf *ou
          cJSON_AddNumberToObject(root, "requests", (double)r->requests) != NULL &&
          cJSON_AddNumberToObject(root, "fixture_requests", (double)r->fixture_requests) != NULL &&
          cJSON_AddNumberToObject(root, "throttled", (double)r->throttled) != NULL &&
-         cJSON_AddNumberToObject(root, "exit_code", aipa_report_exit_code(r)) != NULL;
+         cJSON_AddNumberToObject(root, "exit_code", aipa_report_exit_code(r)) != NULL &&
+         cJSON_AddBoolToObject(root, "full_transcripts", r->full_transcripts) != NULL &&
+         (r->max_response_ms > 0
+              ? cJSON_AddNumberToObject(root, "max_response_ms", r->max_response_ms)
+              : cJSON_AddNullToObject(root, "max_response_ms")) != NULL &&
+         (r->embedded ? cJSON_AddStringToObject(root, "seed", seed)
+                      : cJSON_AddNullToObject(root, "seed")) != NULL &&
+         add_latency(root, r);
     eds = ok ? cJSON_AddArrayToObject(root, "editions") : NULL;
     sum = eds != NULL ? cJSON_AddObjectToObject(root, "summary") : NULL;
     ok = sum != NULL && add_summary(sum, r, 0, "all");
@@ -121,7 +167,7 @@ aipa_err aipa_report_write_json(const struct aipa_report *r, struct aipa_buf *ou
     }
     list = ok ? cJSON_AddArrayToObject(root, "results") : NULL;
     for (size_t i = 0; list != NULL && ok && i < r->count; i++) {
-        ok = add_result(list, &r->items[i]);
+        ok = add_result(list, r, &r->items[i]);
     }
     fixed = ok && list != NULL ? cJSON_AddArrayToObject(root, "baseline_fixed") : NULL;
     for (size_t i = 0; fixed != NULL && ok && i < r->fixed_count; i++) {

@@ -1,16 +1,25 @@
 /*
  * The SARIF 2.1.0 report, for code-scanning dashboards: one rule per case
- * that did not pass cleanly, one result per failing or nonstrict case x
- * variant, located at the case file. A baselined failure is
- * baselineState "unchanged", any other "new", so a dashboard shows only
- * regressions as new alerts. Harness errors (the run could not judge) are
- * tool notifications, not results: they say nothing about the target.
+ * that did not pass cleanly, one result per failing (level "error") or
+ * nonstrict (level "note") case x variant, located at the case file
+ * relative to %SRCROOT% (the source tree holding conformance/). A baselined
+ * failure is baselineState "unchanged", any other "new", so a dashboard
+ * shows only regressions as new alerts. Harness errors (the run could not
+ * judge) are tool notifications, not results: they say nothing about the
+ * target. The run's properties carry the counts every report shows.
  */
 #include "aipa/conform.h"
 #include "conform_int.h"
+#include "report_int.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#ifndef AIPA_HOMEPAGE_URL
+#define AIPA_HOMEPAGE_URL "https://github.com/aipa-project/aipa"
+#endif
+#define AIPA_CONFORM_DOC AIPA_HOMEPAGE_URL "/blob/main/docs/conform.md"
+#define AIPA_CASES_URL   AIPA_HOMEPAGE_URL "/blob/main/"
 
 /* The case file as a repository-relative URI when it lies under conformance/. */
 static const char *case_uri(const struct aipa_case *c)
@@ -54,10 +63,23 @@ static int rule_index(cJSON *rules, const struct aipa_case *c)
         (c->clause != NULL && cJSON_AddStringToObject(props, "clause", c->clause) == NULL)) {
         return -1;
     }
+    if (strncmp(case_uri(c), "conformance/", 12) == 0) {
+        struct aipa_buf u;
+        bool ok;
+
+        aipa_buf_init(&u, 4096);
+        aipa__note(&u, "%s%s", AIPA_CASES_URL, case_uri(c));
+        ok = u.ptr != NULL && cJSON_AddStringToObject(r, "helpUri", u.ptr) != NULL;
+        aipa_buf_cleanup(&u);
+        if (!ok) {
+            return -1;
+        }
+    }
     return n;
 }
 
-static bool add_result(cJSON *results, cJSON *rules, const struct aipa_result *res)
+static bool add_result(cJSON *results, cJSON *rules, const struct aipa_report *rep,
+                       const struct aipa_result *res)
 {
     cJSON *r = cJSON_CreateObject();
     cJSON *msg, *locs, *loc, *pl, *al, *fp;
@@ -77,8 +99,12 @@ static bool add_result(cJSON *results, cJSON *rules, const struct aipa_result *r
     aipa__note(&text, "%s (%s, %s): %s%s", res->c->id, aipa_edition_name(res->edition), vname,
                res->verdict == AIPA_V_FAIL ? "" : "only nonstrict: ",
                res->reason != NULL ? res->reason : aipa_verdict_name(res->verdict));
-    if (res->ex_count > 0 && res->ex[res->ex_count - 1].repro != NULL) {
-        aipa__note(&text, ". Reproduce: %s", res->ex[res->ex_count - 1].repro);
+    /* The embedded server of the run is gone: its rerun line starts one with the same seed. */
+    if (rep->embedded || aipa__call_line(res) == NULL) {
+        aipa__note(&text, ". Run it again: ");
+        aipa__rerun_line(rep, res, &text);
+    } else {
+        aipa__note(&text, ". Reproduce: %s", aipa__call_line(res));
     }
     snprintf(key, sizeof(key), "%s|%s|%s", res->c->id, aipa_edition_name(res->edition), vname);
     msg = cJSON_AddObjectToObject(r, "message");
@@ -96,14 +122,60 @@ static bool add_result(cJSON *results, cJSON *rules, const struct aipa_result *r
     ok = fp != NULL && text.ptr != NULL &&
          cJSON_AddStringToObject(r, "ruleId", res->c->id) != NULL &&
          cJSON_AddNumberToObject(r, "ruleIndex", idx) != NULL &&
-         cJSON_AddStringToObject(r, "level", res->verdict == AIPA_V_FAIL ? "error" : "warning") !=
+         cJSON_AddStringToObject(r, "level", res->verdict == AIPA_V_FAIL ? "error" : "note") !=
              NULL &&
          cJSON_AddStringToObject(r, "baselineState", res->known ? "unchanged" : "new") != NULL &&
          cJSON_AddStringToObject(msg, "text", text.ptr) != NULL &&
          cJSON_AddStringToObject(al, "uri", case_uri(res->c)) != NULL &&
+         (strncmp(case_uri(res->c), "conformance/", 12) != 0 ||
+          cJSON_AddStringToObject(al, "uriBaseId", "%SRCROOT%") != NULL) &&
          cJSON_AddStringToObject(fp, "aipaCase/v1", key) != NULL;
     aipa_buf_cleanup(&text);
     return ok;
+}
+
+/* properties.latency: answer times per Action, as the other reports give them. */
+static bool add_latency(cJSON *props, const struct aipa_report *r)
+{
+    struct aipa_action_latency lat[32];
+    size_t n = 0;
+    cJSON *list = cJSON_AddArrayToObject(props, "latency");
+
+    if (list == NULL || aipa_report_latency(r, lat, AIPA_ARRAY_LEN(lat), &n) != AIPA_OK) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+
+        cJSON_AddItemToArray(list, o);
+        if (o == NULL || cJSON_AddStringToObject(o, "action", lat[i].action) == NULL ||
+            cJSON_AddNumberToObject(o, "count", (double)lat[i].count) == NULL ||
+            cJSON_AddNumberToObject(o, "p50_ms", lat[i].p50_ms) == NULL ||
+            cJSON_AddNumberToObject(o, "p99_ms", lat[i].p99_ms) == NULL ||
+            cJSON_AddNumberToObject(o, "max_ms", lat[i].max_ms) == NULL) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* properties.counts: the one set of counts, as the console and the other reports show it. */
+static bool add_counts(cJSON *props, const struct aipa_report *r)
+{
+    cJSON *o = cJSON_AddObjectToObject(props, "counts");
+    struct aipa_counts c;
+
+    if (o == NULL) {
+        return false;
+    }
+    aipa_report_counts(r, 0, &c);
+    for (size_t b = 0; b < AIPA_COUNT_BUCKETS; b++) {
+        if (cJSON_AddNumberToObject(o, aipa_counts_name(b), (double)aipa_counts_get(&c, b)) ==
+            NULL) {
+            return false;
+        }
+    }
+    return cJSON_AddNumberToObject(o, "total", (double)c.total) != NULL && add_latency(props, r);
 }
 
 aipa_err aipa_report_write_sarif(const struct aipa_report *r, struct aipa_buf *out)
@@ -138,15 +210,16 @@ aipa_err aipa_report_write_sarif(const struct aipa_report *r, struct aipa_buf *o
     if (rules == NULL || results == NULL || notes == NULL || props == NULL ||
         cJSON_AddStringToObject(driver, "name", "aipa conform") == NULL ||
         cJSON_AddStringToObject(driver, "version", "0.1.0") == NULL ||
-        cJSON_AddStringToObject(driver, "informationUri", "docs/conform.md") == NULL ||
-        cJSON_AddStringToObject(props, "target", r->target != NULL ? r->target : "") == NULL) {
+        cJSON_AddStringToObject(driver, "informationUri", AIPA_CONFORM_DOC) == NULL ||
+        cJSON_AddStringToObject(props, "target", r->target != NULL ? r->target : "") == NULL ||
+        !add_counts(props, r)) {
         goto out;
     }
     for (size_t i = 0; i < r->count; i++) {
         const struct aipa_result *res = &r->items[i];
 
         if (judged(res)) {
-            if (!add_result(results, rules, res)) {
+            if (!add_result(results, rules, r, res)) {
                 goto out;
             }
         } else if (res->verdict == AIPA_V_ERROR) {

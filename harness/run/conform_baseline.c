@@ -5,8 +5,10 @@
  * Baseline file:
  *   {"format": 1, "known_failures": [
  *      {"id": "allocate/x/(glob)", "variant": "v3-(glob)", "editions": ["2024-12-20"],
- *       "reason": "why it is known to fail"}]}
- * id and variant are fnmatch globs; variant and editions are optional.
+ *       "reason": "why it is known to fail"},
+ *      {"id": "auth/y", "variants": ["v1-get-xml", "v3-*"], "reason": "..."}]}
+ * id, variant and each of variants are fnmatch globs; variant (or variants)
+ * and editions are optional.
  */
 #include "aipa/conform.h"
 #include "conform_int.h"
@@ -17,9 +19,10 @@
 #include <string.h>
 #include <time.h>
 
-#define BASELINE_MAX_BYTES   (4u * 1024u * 1024u)
-#define BASELINE_MAX_ENTRIES 10000u
-#define REPORT_MAX_BYTES     (256u * 1024u * 1024u)
+#define BASELINE_MAX_BYTES            (4u * 1024u * 1024u)
+#define BASELINE_MAX_ENTRIES          10000u
+#define REPORT_MAX_BYTES              (256u * 1024u * 1024u)
+#define AIPA_CASE_MAX_VARIANTS_PER_ED 16 /* 10 variants, or one case-level result */
 
 aipa_err aipa__read_file(const char *path, size_t max, char **out, size_t *len,
                          struct aipa_buf *err)
@@ -84,6 +87,10 @@ void aipa_baseline_cleanup(struct aipa_baseline *b)
         aipa_free(b->items[i].id);
         aipa_free(b->items[i].variant);
         aipa_free(b->items[i].reason);
+        for (size_t k = 0; k < b->items[i].variant_count; k++) {
+            aipa_free(b->items[i].variants[k]);
+        }
+        aipa_free(b->items[i].variants);
     }
     aipa_free(b->items);
     memset(b, 0, sizeof(*b));
@@ -93,6 +100,36 @@ static aipa_err berr(struct aipa_buf *err, const char *origin, size_t i, const c
 {
     aipa__note(err, "%s: known_failures[%zu]: %s", origin, i, msg);
     return AIPA_EPARSE;
+}
+
+/* "variants": a non-empty list of non-empty strings, not beside "variant". */
+static aipa_err parse_variants(struct aipa_baseline_entry *en, const cJSON *list, bool have_one)
+{
+    const cJSON *x;
+    size_t n;
+
+    if (list == NULL) {
+        return AIPA_OK;
+    }
+    if (have_one || !cJSON_IsArray(list) || (n = (size_t)cJSON_GetArraySize(list)) == 0 || n > 64) {
+        return AIPA_EPARSE;
+    }
+    en->variants = aipa_calloc(n, sizeof(*en->variants));
+    if (en->variants == NULL) {
+        return AIPA_ENOMEM;
+    }
+    cJSON_ArrayForEach(x, list)
+    {
+        if (!cJSON_IsString(x) || x->valuestring[0] == '\0') {
+            return AIPA_EPARSE;
+        }
+        en->variants[en->variant_count] = aipa_strdup(x->valuestring);
+        if (en->variants[en->variant_count] == NULL) {
+            return AIPA_ENOMEM;
+        }
+        en->variant_count++;
+    }
+    return AIPA_OK;
 }
 
 aipa_err aipa_baseline_parse(struct aipa_baseline *b, const char *json, size_t len,
@@ -154,8 +191,8 @@ aipa_err aipa_baseline_parse(struct aipa_baseline *b, const char *json, size_t l
         cJSON_ArrayForEach(k, it)
         {
             if (strcmp(k->string, "id") != 0 && strcmp(k->string, "variant") != 0 &&
-                strcmp(k->string, "editions") != 0 && strcmp(k->string, "reason") != 0 &&
-                k->string[0] != '_') {
+                strcmp(k->string, "variants") != 0 && strcmp(k->string, "editions") != 0 &&
+                strcmp(k->string, "reason") != 0 && k->string[0] != '_') {
                 e = berr(err, origin, b->count - 1, "unknown key");
                 goto out;
             }
@@ -192,6 +229,15 @@ aipa_err aipa_baseline_parse(struct aipa_baseline *b, const char *json, size_t l
                 goto out;
             }
         }
+        e = parse_variants(en, cJSON_GetObjectItemCaseSensitive(it, "variants"), var != NULL);
+        if (e != AIPA_OK) {
+            if (e == AIPA_EPARSE) {
+                berr(err, origin, b->count - 1,
+                     "variants must be a non-empty list of variant names or globs (and "
+                     "not given with variant)");
+            }
+            goto out;
+        }
         en->id = aipa_strdup(id->valuestring);
         en->variant = aipa_strdup(var != NULL ? var->valuestring : "*");
         en->reason = aipa_strdup(why->valuestring);
@@ -226,8 +272,18 @@ static bool entry_matches(const struct aipa_baseline_entry *en, const struct aip
     char vname[AIPA_VARIANT_NAME_MAX];
 
     aipa_result_variant_name(res, vname);
-    return (en->editions & res->edition) != 0 && fnmatch(en->id, res->c->id, 0) == 0 &&
-           fnmatch(en->variant, vname, 0) == 0;
+    if ((en->editions & res->edition) == 0 || fnmatch(en->id, res->c->id, 0) != 0) {
+        return false;
+    }
+    if (en->variant_count == 0) {
+        return fnmatch(en->variant, vname, 0) == 0;
+    }
+    for (size_t k = 0; k < en->variant_count; k++) {
+        if (fnmatch(en->variants[k], vname, 0) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 aipa_err aipa_baseline_apply(struct aipa_baseline *b, struct aipa_report *r)
@@ -283,6 +339,98 @@ aipa_err aipa_baseline_apply(struct aipa_baseline *b, struct aipa_report *r)
     return AIPA_OK;
 }
 
+/* The failing results of one case in one edition, in report order, and how
+ * many of its results in that edition ran (were not skipped). */
+struct case_fails {
+    const struct aipa_result *res[AIPA_CASE_MAX_VARIANTS_PER_ED];
+    size_t count;
+    size_t ran;
+};
+
+static void collect(const struct aipa_report *r, const struct aipa_case *c, unsigned ed,
+                    struct case_fails *cf)
+{
+    memset(cf, 0, sizeof(*cf));
+    for (size_t i = 0; i < r->count; i++) {
+        const struct aipa_result *res = &r->items[i];
+
+        if (res->c != c || res->edition != ed || res->verdict == AIPA_V_SKIP) {
+            continue;
+        }
+        cf->ran++;
+        if ((res->verdict == AIPA_V_FAIL || res->verdict == AIPA_V_ERROR) &&
+            cf->count < AIPA_ARRAY_LEN(cf->res)) {
+            cf->res[cf->count++] = res;
+        }
+    }
+}
+
+static bool same_variants(const struct case_fails *a, const struct case_fails *b)
+{
+    if (a->count != b->count || (a->count == a->ran) != (b->count == b->ran)) {
+        return false;
+    }
+    for (size_t k = 0; k < a->count; k++) {
+        char x[AIPA_VARIANT_NAME_MAX], y[AIPA_VARIANT_NAME_MAX];
+
+        aipa_result_variant_name(a->res[k], x);
+        aipa_result_variant_name(b->res[k], y);
+        if (strcmp(x, y) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* One entry: the case, the variants unless all failed, the editions unless both. */
+static bool add_entry(cJSON *list, const struct case_fails *cf, unsigned editions)
+{
+    cJSON *en = cJSON_CreateObject();
+    struct aipa_buf why;
+    const struct aipa_result *first = cf->res[0];
+    bool ok = en != NULL;
+
+    if (!ok) {
+        return false;
+    }
+    cJSON_AddItemToArray(list, en);
+    aipa_buf_init(&why, 1024);
+    aipa__note(&why, "%s in %zu of %zu variant(s) when recorded: %.160s",
+               aipa_verdict_name(first->verdict), cf->count, cf->ran,
+               first->reason != NULL ? first->reason : "");
+    ok = cJSON_AddStringToObject(en, "id", first->c->id) != NULL;
+    if (ok && cf->count < cf->ran) {
+        cJSON *vs = cJSON_AddArrayToObject(en, "variants");
+
+        ok = vs != NULL;
+        for (size_t k = 0; ok && k < cf->count; k++) {
+            char vname[AIPA_VARIANT_NAME_MAX];
+            cJSON *v;
+
+            aipa_result_variant_name(cf->res[k], vname);
+            v = cJSON_CreateString(vname);
+            ok = v != NULL;
+            cJSON_AddItemToArray(vs, v);
+        }
+    }
+    if (ok && editions != AIPA_ED_ALL) {
+        cJSON *eds = cJSON_AddArrayToObject(en, "editions");
+
+        ok = eds != NULL;
+        for (unsigned ed = AIPA_ED_2018; ok && ed <= AIPA_ED_2024; ed <<= 1) {
+            if (editions & ed) {
+                cJSON *v = cJSON_CreateString(aipa_edition_name(ed));
+
+                ok = v != NULL;
+                cJSON_AddItemToArray(eds, v);
+            }
+        }
+    }
+    ok = ok && why.ptr != NULL && cJSON_AddStringToObject(en, "reason", why.ptr) != NULL;
+    aipa_buf_cleanup(&why);
+    return ok;
+}
+
 aipa_err aipa_baseline_write(const struct aipa_report *r, struct aipa_buf *out)
 {
     cJSON *root = cJSON_CreateObject();
@@ -294,45 +442,36 @@ aipa_err aipa_baseline_write(const struct aipa_report *r, struct aipa_buf *out)
         cJSON_Delete(list);
         goto out;
     }
-    cJSON_AddItemToObject(root, "known_failures", list);
     if (cJSON_AddNumberToObject(root, "format", 1) == NULL) {
+        cJSON_Delete(list);
         goto out;
     }
+    cJSON_AddItemToObject(root, "known_failures", list);
     for (size_t i = 0; i < r->count; i++) {
-        const struct aipa_result *res = &r->items[i];
-        char vname[AIPA_VARIANT_NAME_MAX];
-        cJSON *en, *eds;
-        struct aipa_buf why;
-        bool ok;
+        const struct aipa_case *c = r->items[i].c;
+        struct case_fails f18, f24;
+        bool seen = false;
 
-        if (res->verdict != AIPA_V_FAIL && res->verdict != AIPA_V_ERROR) {
+        if (r->items[i].verdict != AIPA_V_FAIL && r->items[i].verdict != AIPA_V_ERROR) {
             continue;
         }
-        aipa_result_variant_name(res, vname);
-        en = cJSON_CreateObject();
-        eds = cJSON_CreateArray();
-        aipa_buf_init(&why, 1024);
-        aipa__note(&why, "%s: %.300s", aipa_verdict_name(res->verdict),
-                   res->reason != NULL ? res->reason : "");
-        ok = en != NULL && eds != NULL;
-        if (ok) {
-            cJSON_AddItemToArray(list, en);
-            cJSON_AddItemToObject(en, "editions", eds);
-            ok = cJSON_AddStringToObject(en, "id", res->c->id) != NULL &&
-                 cJSON_AddStringToObject(en, "variant", vname) != NULL &&
-                 cJSON_AddStringToObject(en, "reason", why.ptr != NULL ? why.ptr : "?") != NULL;
-            if (ok) {
-                cJSON *s = cJSON_CreateString(aipa_edition_name(res->edition));
-
-                ok = s != NULL;
-                cJSON_AddItemToArray(eds, s);
-            }
-        } else {
-            cJSON_Delete(en);
-            cJSON_Delete(eds);
+        for (size_t j = 0; j < i && !seen; j++) {
+            seen = r->items[j].c == c &&
+                   (r->items[j].verdict == AIPA_V_FAIL || r->items[j].verdict == AIPA_V_ERROR);
         }
-        aipa_buf_cleanup(&why);
-        if (!ok) {
+        if (seen) {
+            continue; /* the case has its entry already */
+        }
+        collect(r, c, AIPA_ED_2018, &f18);
+        collect(r, c, AIPA_ED_2024, &f24);
+        if (f18.count > 0 && f24.count > 0 && same_variants(&f18, &f24)) {
+            if (!add_entry(list, &f18, AIPA_ED_ALL)) {
+                goto out;
+            }
+            continue;
+        }
+        if ((f18.count > 0 && !add_entry(list, &f18, AIPA_ED_2018)) ||
+            (f24.count > 0 && !add_entry(list, &f24, AIPA_ED_2024))) {
             goto out;
         }
     }

@@ -20,10 +20,12 @@ char *aipa__utf8_dup(const char *s);
 
 /* The parsed form of one ${...} expression. */
 enum aipa__ref_kind {
-    AIPA_REF_FIXTURE, /* ${vm}, ${vm[3]}, ${vm[i]} */
-    AIPA_REF_INDEX,   /* ${i} */
-    AIPA_REF_STEP,    /* ${step[N].PATH} */
-    AIPA_REF_REGION,  /* ${region} */
+    AIPA_REF_FIXTURE,      /* ${vm}, ${vm[3]}, ${vm[i]} */
+    AIPA_REF_INDEX,        /* ${i} */
+    AIPA_REF_STEP,         /* ${step[N].PATH} */
+    AIPA_REF_REGION,       /* ${region} */
+    AIPA_REF_POOL_ADDRESS, /* ${pool.address} */
+    AIPA_REF_POOL_OUTSIDE, /* ${pool.outside} */
 };
 
 struct aipa__ref {
@@ -64,5 +66,16 @@ extern const char *const aipa__fmt_names[2];   /* "xml", "json" */
 struct cJSON;
 AIPA_MUST_CHECK aipa_err aipa__axis_bits(const struct cJSON *v, const char *const *names, size_t n,
                                          unsigned *out);
+
+/*
+ * Runs wire step s (FORMAT.md "Wire steps") against target and judges it:
+ * the first final answer against the step's outcomes, then the connection
+ * checks. Sets *req_text and *resp_text (transcripts, aipa_free them; NULL
+ * when nothing was sent) and appends why to reason. AIPA_V_SKIP for a
+ * target that is not http://.
+ */
+enum aipa_verdict aipa__run_wire(const char *target, const struct aipa_step *s, unsigned edition,
+                                 const struct aipa_run_env *env, struct aipa_buf *reason,
+                                 char **req_text, char **resp_text);
 
 #endif /* AIPA_CONFORM_INT_H */

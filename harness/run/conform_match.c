@@ -113,6 +113,17 @@ static aipa_err resolve(void *ctx, const char *expr, size_t len, struct aipa_buf
         return aipa_buf_puts(out, env->region != NULL ? env->region : "cn-hangzhou");
     case AIPA_REF_INDEX:
         return aipa_buf_printf(out, "%zu", env->rep);
+    case AIPA_REF_POOL_ADDRESS:
+    case AIPA_REF_POOL_OUTSIDE: {
+        const char *v = r.kind == AIPA_REF_POOL_ADDRESS ? env->pool_address : env->pool_outside;
+
+        if (v == NULL || v[0] == '\0') {
+            aipa__note(why, "${%.*s}: the target's pool is not known (GET /_aipa/state)", (int)len,
+                       expr);
+            return AIPA_EPARSE;
+        }
+        return aipa_buf_puts(out, v);
+    }
     case AIPA_REF_FIXTURE: {
         const struct aipa_case *c = env->c;
         size_t k = r.index_is_i ? env->rep : r.index;
@@ -178,6 +189,49 @@ aipa_err aipa_run_env_expand(const struct aipa_run_env *env, const char *s, bool
         }
     }
     aipa_buf_cleanup(&tmp);
+    return e;
+}
+
+/* Replaces the ${...} forms in every string under node (a copy of a fixture's state). */
+static aipa_err expand_strings(const struct aipa_run_env *env, cJSON *node, struct aipa_buf *why)
+{
+    for (cJSON *k = node->child; k != NULL; k = k->next) {
+        if (cJSON_IsString(k) && strstr(k->valuestring, "${") != NULL) {
+            struct aipa_buf out;
+            aipa_err e;
+
+            aipa_buf_init(&out, AIPA_CASE_MAX_EXPANDED);
+            e = aipa_run_env_expand(env, k->valuestring, false, &out, why);
+            if (e == AIPA_OK && cJSON_SetValuestring(k, out.ptr) == NULL) {
+                e = AIPA_ENOMEM;
+            }
+            aipa_buf_cleanup(&out);
+            AIPA_TRY(e);
+        } else if (cJSON_IsObject(k) || cJSON_IsArray(k)) {
+            AIPA_TRY(expand_strings(env, k, why));
+        }
+    }
+    return AIPA_OK;
+}
+
+aipa_err aipa_run_env_fixture_body(const struct aipa_run_env *env, const cJSON *state, char **out,
+                                   struct aipa_buf *why)
+{
+    cJSON *copy = cJSON_Duplicate(state, true);
+    aipa_err e = copy != NULL ? expand_strings(env, copy, why) : AIPA_ENOMEM;
+
+    /* Instances live in the profile's region, where DescribeInstances will look. */
+    if (e == AIPA_OK && env->region != NULL &&
+        cJSON_GetObjectItemCaseSensitive(copy, "RegionId") == NULL &&
+        cJSON_AddStringToObject(copy, "RegionId", env->region) == NULL) {
+        e = AIPA_ENOMEM;
+    }
+    *out = NULL;
+    if (e == AIPA_OK) {
+        *out = cJSON_PrintUnformatted(copy);
+        e = *out != NULL ? AIPA_OK : AIPA_ENOMEM;
+    }
+    cJSON_Delete(copy);
     return e;
 }
 
@@ -467,7 +521,7 @@ static void eval_outcome(const struct aipa_outcome *o, const struct aipa_observe
     } else if (obs->want_fmt == 0 && obs->root == NULL && (o->code != NULL || o->check_count > 0)) {
         mism(ev, "body did not parse: %s", obs->parse_error != NULL ? obs->parse_error : "empty");
     }
-    /* XML shape: <{Action}Response> on success, <Error> for an error (wire spec §1.2, §4.1). */
+    /* XML shape: <{Action}Response> on success, <Error> for an error (spec/wire.md §1.2, §4.1). */
     if (obs->root != NULL && obs->body_fmt == AIPA_VFMT_XML && obs->root_name != NULL) {
         char want_root[160];
 
@@ -487,7 +541,7 @@ static void eval_outcome(const struct aipa_outcome *o, const struct aipa_observe
     }
     /*
      * Content-Type must name the body's format. For XML it is hard: the Node
-     * SDK parses a body as XML only under text/xml (wire spec §3.1), so a
+     * SDK parses a body as XML only under text/xml (spec/wire.md §3.1), so a
      * mislabelled XML error breaks it. No SDK reads the label of a JSON body,
      * so there it is a soft difference.
      */

@@ -5,8 +5,9 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "aipa/client.h"
-#include "aipa/fixture.h"
 #include "aipa/conform.h"
+#include "aipa/fixture.h"
+#include "aipa/fixture_state.h"
 #include "aipa/parse.h"
 #include "aipa/sign.h"
 #include "conform_int.h"
@@ -65,6 +66,7 @@ static void result_free(struct aipa_result *res)
         exchange_free(&res->ex[i]);
     }
     aipa_free(res->ex);
+    aipa_free(res->lat);
 }
 
 void aipa_report_cleanup(struct aipa_report *r)
@@ -75,6 +77,7 @@ void aipa_report_cleanup(struct aipa_report *r)
     aipa_free(r->items);
     aipa_free(r->target);
     aipa_free(r->profile);
+    aipa_free(r->profile_path);
     for (size_t i = 0; i < r->fixed_count; i++) {
         aipa_free(r->fixed[i]);
     }
@@ -365,6 +368,7 @@ struct run {
     unsigned long requests;
     unsigned long fx_requests;
     unsigned long throttled;
+    struct aipa_fxstate pool; /* the target's state after the reset, for ${pool.*} */
 };
 
 /* Replaces every occurrence of each principal's secret in s by "[redacted]". */
@@ -595,6 +599,7 @@ struct built_req {
     char wrong_secret[48];
     char unknown_key[48];
     struct aipa_buf set_ak, set_ts, set_nonce;
+    struct aipa_kv token_header; /* V3 x-acs-security-token */
     /* What the reproduction line must repeat: a nonce the case chose or reuses, a secret
      * other than the default principal's (which `aipa call` reads from the environment). */
     bool repro_nonce, repro_secret;
@@ -604,6 +609,52 @@ struct built_req {
     const char *raw_hdrs[32];
     unsigned want_fmt;
 };
+
+/* A value no STS issues (a space and '!'), for tamper "token": "malformed". */
+#define MALFORMED_TOKEN "aipa malformed token!"
+
+/*
+ * The SecurityToken a step sends: its principal's (STS keys have one), or
+ * what tamper.token says (FORMAT.md, Tampering). NULL: none.
+ */
+static const char *step_token(const struct aipa_profile *p, const struct aipa_principal *pr,
+                              const struct aipa_tamper *t)
+{
+    const struct aipa_principal *other;
+
+    if (t->token == NULL) {
+        return pr != NULL ? pr->security_token : NULL;
+    }
+    if (strcmp(t->token, "omit") == 0) {
+        return NULL;
+    }
+    if (strcmp(t->token, "malformed") == 0) {
+        return MALFORMED_TOKEN;
+    }
+    other = aipa_profile_principal(p, t->token);
+    return other != NULL ? other->security_token : NULL;
+}
+
+/*
+ * Sends token the way the SDKs do: V1 (and unsigned) as the SecurityToken
+ * parameter, V3 as the x-acs-security-token header, signed. A SecurityToken
+ * the case itself sends wins.
+ */
+static aipa_err apply_token(struct built_req *br, const char *token)
+{
+    if (token == NULL || aipa_params_get(&br->params, "SecurityToken") != NULL) {
+        return AIPA_OK;
+    }
+    if (br->req.sig == AIPA_SIG_V3) {
+        br->token_header.name = "x-acs-security-token";
+        br->token_header.value = token;
+        br->req.extra_headers = &br->token_header;
+        br->req.extra_header_count = 1;
+        return AIPA_OK;
+    }
+    return aipa_params_add(&br->params, "SecurityToken", 13, token, strlen(token),
+                           AIPA_PARAM_BUILT);
+}
 
 static void built_req_init(struct built_req *br)
 {
@@ -773,6 +824,9 @@ static aipa_err prepare(struct run *r, size_t si, size_t rep, struct built_req *
             br->req.nonce = br->set_nonce.ptr;
             br->repro_nonce = true;
         }
+        if (e == AIPA_OK) {
+            e = apply_token(br, step_token(p, pr, t));
+        }
         for (size_t i = 0; i < t->omit_count && no < AIPA_ARRAY_LEN(br->omit); i++) {
             /* An omitted name may also be one the case itself sends (Action): drop both. */
             aipa_params_remove(&br->params, t->omit[i]);
@@ -790,6 +844,8 @@ out:
 static void observe(const struct aipa_response *resp, unsigned want_fmt, const char *action,
                     struct aipa_doc *doc, struct aipa_buf *why, struct aipa_observed *obs)
 {
+    const char *enc;
+
     memset(obs, 0, sizeof(*obs));
     obs->want_fmt = want_fmt;
     obs->action = action;
@@ -801,6 +857,13 @@ static void observe(const struct aipa_response *resp, unsigned want_fmt, const c
     obs->status = resp->status;
     if (resp->body.len == 0) {
         obs->parse_error = "empty body";
+        return;
+    }
+    /* The runner offers no encoding (no Accept-Encoding): a coded body is not the answer. */
+    enc = aipa_response_header(resp, "Content-Encoding");
+    if (enc != NULL && enc[0] != '\0' && strcasecmp(enc, "identity") != 0) {
+        aipa__note(why, "Content-Encoding: %.60s, which the request did not ask for", enc);
+        obs->parse_error = why->ptr != NULL ? why->ptr : "an unasked Content-Encoding";
         return;
     }
     if (aipa_parse_body(
@@ -864,7 +927,11 @@ static void pace(struct runner *rn)
     }
 }
 
-/* True when the answer's Code names throttling (the official SDKs' own test). */
+/*
+ * True when the answer is throttling, as the official SDKs and aliyun-cli
+ * now decide it: an error (4xx/5xx) that carries x-acs-retry-after, whatever
+ * its Code, or a Code that names Throttling.
+ */
 static bool is_throttling(const struct aipa_response *resp)
 {
     struct aipa_doc doc;
@@ -872,6 +939,10 @@ static bool is_throttling(const struct aipa_response *resp)
     const char *code;
     bool yes = false;
 
+    if (resp->xerr == AIPA_XERR_NONE && resp->status >= 400 &&
+        aipa_response_header(resp, "x-acs-retry-after") != NULL) {
+        return true;
+    }
     if (resp->xerr != AIPA_XERR_NONE || resp->body.len == 0 ||
         memmem(resp->body.ptr, resp->body.len, "Throttling", 10) == NULL) {
         return false;
@@ -968,7 +1039,64 @@ static aipa_err send_step_request(struct run *r, size_t si, unsigned i, struct b
     return e;
 }
 
+/*
+ * Records how long the answer took (for the per-Action p50/p99 of the
+ * reports) and applies the latency gate: an answer slower than
+ * --max-response-ms fails the case, whatever it said.
+ */
+static enum aipa_verdict judge_latency(struct run *r, const struct built_req *br,
+                                       const struct aipa_response *resp, enum aipa_verdict rv,
+                                       struct aipa_buf *reason)
+{
+    double bound = r->rn->o->max_response_ms;
+    const char *action = br->req.raw ? "raw" : aipa_params_value(&br->params, "Action");
+    struct aipa_latency *p;
+
+    if (resp->status == 0) {
+        return rv; /* no answer: nothing to time */
+    }
+    p = aipa_realloc(r->res->lat, (r->res->lat_count + 1) * sizeof(*p));
+    if (p != NULL) {
+        r->res->lat = p;
+        snprintf(p[r->res->lat_count].action, sizeof(p->action), "%s",
+                 action != NULL && action[0] != '\0' ? action : "(none)");
+        p[r->res->lat_count].ms = resp->elapsed_ms;
+        r->res->lat_count++;
+    }
+    if (bound > 0 && resp->elapsed_ms > bound &&
+        (rv == AIPA_V_PASS || rv == AIPA_V_PASS_NONSTRICT || rv == AIPA_V_FAIL)) {
+        aipa__note(reason, "%sanswered in %.0f ms, over the --max-response-ms bound of %.0f ms",
+                   rv == AIPA_V_FAIL && reason->len > 0 ? "; " : "", resp->elapsed_ms, bound);
+        return AIPA_V_FAIL;
+    }
+    return rv;
+}
+
 /* Runs step si; returns its verdict (PASS, PASS_NONSTRICT, FAIL, ERROR). */
+/* A wire step: raw bytes on their own connection (conform_wire.c). */
+static enum aipa_verdict run_wire_step(struct run *r, size_t si)
+{
+    struct aipa_buf rs;
+    char *req_text = NULL, *resp_text = NULL;
+    enum aipa_verdict v;
+
+    aipa_buf_init(&rs, 64 * 1024);
+    v = aipa__run_wire(r->rn->target, &r->c->steps[si], r->rn->o->edition, &r->env, &rs,
+                       &req_text, &resp_text);
+    r->requests++;
+    if (req_text != NULL) {
+        add_exchange(r, si, 0, req_text, resp_text != NULL ? resp_text : aipa_strdup(""), NULL);
+    } else {
+        aipa_free(resp_text);
+    }
+    if (v != AIPA_V_PASS) {
+        keep_reason(r, si, "", &rs);
+    }
+    aipa_buf_cleanup(&rs);
+    r->env.steps_done = si + 1;
+    return v;
+}
+
 static enum aipa_verdict run_step(struct run *r, size_t si)
 {
     const struct aipa_step *s = &r->c->steps[si];
@@ -984,6 +1112,15 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
     bool send_par = s->parallel && n > 1;
     unsigned inited = 0;
 
+    if (s->wire != NULL) {
+        aipa_free(brs);
+        aipa_free(bs);
+        aipa_free(resps);
+        aipa_free(docs);
+        aipa_free(obs);
+        aipa_free(whys);
+        return run_wire_step(r, si);
+    }
     aipa_buf_init(&why, 64 * 1024);
     if (brs == NULL || bs == NULL || resps == NULL || docs == NULL || obs == NULL || whys == NULL) {
         aipa__note(&why, "out of memory");
@@ -1075,6 +1212,7 @@ static enum aipa_verdict run_step(struct run *r, size_t si)
             rv = AIPA_V_ERROR;
         } else {
             rv = aipa_match_response(s, r->rn->o->edition, &obs[i], &r->env, &rs);
+            rv = judge_latency(r, &brs[i], &resps[i], rv, &rs);
         }
         if (i < MAX_KEPT_REPEATS || rv == AIPA_V_FAIL || rv == AIPA_V_ERROR) {
             struct aipa_buf repro;
@@ -1159,6 +1297,54 @@ out:
     return v;
 }
 
+/*
+ * ${pool.address} and ${pool.outside} of a run: read from the target's state
+ * document right after the reset (conformance/FIXTURES.md). A document that
+ * breaks the protocol is a harness error naming the rule.
+ */
+static aipa_err read_pool(struct run *r, struct aipa_buf *why)
+{
+    struct aipa_fixture_conn fc;
+    struct aipa_response resp;
+    struct aipa_buf prefix, reason;
+    aipa_err e;
+
+    aipa_buf_init(&prefix, 2048);
+    aipa_buf_init(&reason, 1024);
+    aipa_response_init(&resp);
+    e = aipa_fixture_prefix(r->rn->target, &prefix);
+    aipa_fixture_conn_init(&fc, aipa_client_tx(r->cl), prefix.ptr, NULL, r->rn->p->fixture_token);
+    if (e == AIPA_OK) {
+        e = aipa_fixture_call(&fc, "GET", "/_aipa/state", NULL, &resp);
+        r->fx_requests++;
+    }
+    if (e == AIPA_OK && resp.xerr != AIPA_XERR_NONE) {
+        aipa__note(why, "GET /_aipa/state: %s (%s)", aipa_xerr_desc(resp.xerr), resp.xerr_msg);
+        e = AIPA_EIO;
+    } else if (e == AIPA_OK && resp.status != 200) {
+        aipa__note(why, "GET /_aipa/state answered %ld", resp.status);
+        e = AIPA_EIO;
+    } else if (e == AIPA_OK) {
+        e = aipa_fxstate_read(resp.body.ptr != NULL ? resp.body.ptr : "", resp.body.len, &r->pool,
+                              &reason);
+        if (e == AIPA_EPARSE) {
+            aipa__note(why,
+                       "the target's state document (needed for ${pool.*}): %s "
+                       "(conformance/FIXTURES.md; try aipa conform --check-fixtures)",
+                       reason.ptr != NULL ? reason.ptr : "unusable");
+        }
+    }
+    if (e == AIPA_OK) {
+        r->env.pool_address = r->pool.pool_address;
+        r->env.pool_outside = r->pool.pool_outside;
+    }
+    aipa_fixture_conn_cleanup(&fc);
+    aipa_response_cleanup(&resp);
+    aipa_buf_cleanup(&prefix);
+    aipa_buf_cleanup(&reason);
+    return e;
+}
+
 /* Creates the case's fixtures (or maps them statically). */
 static enum aipa_verdict setup_fixtures(struct run *r, bool reset, struct aipa_buf *why)
 {
@@ -1212,6 +1398,10 @@ static enum aipa_verdict setup_fixtures(struct run *r, bool reset, struct aipa_b
         v = AIPA_V_ERROR;
         goto out;
     }
+    if (c->uses_pool && read_pool(r, why) != AIPA_OK) {
+        v = AIPA_V_ERROR;
+        goto out;
+    }
     if (c->pool_free >= 0) {
         char body[64];
 
@@ -1224,12 +1414,14 @@ static enum aipa_verdict setup_fixtures(struct run *r, bool reset, struct aipa_b
     }
     for (size_t f = 0; f < c->fixture_count; f++) {
         const struct aipa_fixture *fx = &c->fixtures[f];
-        char *body = cJSON_PrintUnformatted(fx->state);
+        char *body = NULL;
+        aipa_err be = aipa_run_env_fixture_body(&r->env, fx->state, &body, why);
 
         r->env.fixture_ids[f] = aipa_calloc(fx->count, sizeof(char *));
-        if (body == NULL || r->env.fixture_ids[f] == NULL) {
+        if (be != AIPA_OK || r->env.fixture_ids[f] == NULL) {
             cJSON_free(body);
-            aipa__note(why, "out of memory");
+            aipa__note(why, be == AIPA_EPARSE ? " (fixture %s)" : "out of memory (fixture %s)",
+                       fx->name);
             v = AIPA_V_ERROR;
             goto out;
         }
@@ -1442,7 +1634,7 @@ static aipa_err run_jobs(struct runner *rn, struct job *jobs, size_t n, unsigned
 /* A case must run alone (with a reset) when its fixtures touch global state. */
 static bool needs_serial(const struct aipa_case *c)
 {
-    if (c->pool_free >= 0) {
+    if (c->pool_free >= 0 || c->uses_pool) {
         return true;
     }
     for (size_t f = 0; f < c->fixture_count; f++) {
@@ -1492,7 +1684,7 @@ static struct aipa_variant_set case_variants(const struct aipa_case *c,
     for (size_t i = 0; i < c->step_count; i++) {
         const struct aipa_step *s = &c->steps[i];
 
-        if (s->raw != NULL) {
+        if (s->raw != NULL || s->wire != NULL) {
             continue;
         }
         any = true;
@@ -1524,7 +1716,7 @@ static const char *variant_blocker(const struct aipa_case *c, const struct aipa_
         const struct aipa_step *s = &c->steps[i];
         struct aipa_variant ev;
 
-        if (s->raw != NULL) {
+        if (s->raw != NULL || s->wire != NULL) {
             continue;
         }
         ev = step_variant(s, v);
@@ -1565,14 +1757,27 @@ static const char *case_blocker(const struct aipa_case *c, const struct aipa_run
         snprintf(buf, cap, "needs pool control (fixture protocol)");
         return buf;
     }
+    if (c->uses_pool && !p->fixture_protocol) {
+        snprintf(buf, cap, "needs the target's state document for ${pool.*} (fixture protocol)");
+        return buf;
+    }
     if (c->fixture_count > 0 && !p->fixture_protocol && p->static_fixtures == NULL) {
         snprintf(buf, cap, "fixture %s unavailable (no fixture protocol, no static map)",
                  c->fixtures[0].name);
         return buf;
     }
     for (size_t i = 0; i < c->step_count; i++) {
-        if (c->steps[i].raw == NULL && aipa_profile_principal(p, c->steps[i].principal) == NULL) {
+        const char *tok = c->steps[i].tamper.token;
+        const struct aipa_principal *other = NULL;
+
+        if (c->steps[i].raw == NULL && c->steps[i].wire == NULL &&
+            aipa_profile_principal(p, c->steps[i].principal) == NULL) {
             snprintf(buf, cap, "principal \"%s\" not configured", c->steps[i].principal);
+            return buf;
+        }
+        if (tok != NULL && strcmp(tok, "omit") != 0 && strcmp(tok, "malformed") != 0 &&
+            ((other = aipa_profile_principal(p, tok)) == NULL || other->security_token == NULL)) {
+            snprintf(buf, cap, "principal \"%s\" with a SecurityToken not configured", tok);
             return buf;
         }
     }
@@ -1628,6 +1833,16 @@ aipa_err aipa_run_suite(const struct aipa_suite *suite, const struct aipa_run_op
         nv = c->all_raw ? 1 : aipa_variants_expand(&set, vs, AIPA_ARRAY_LEN(vs));
         if (c->all_raw) {
             vs[0] = (struct aipa_variant){0, 0, 0};
+        }
+        if (o->variant_pick != 0 && !c->all_raw) {
+            size_t keep = 0;
+
+            for (size_t k = 0; k < nv; k++) {
+                if ((aipa_variant_pick_bit(&vs[k]) & o->variant_pick) != 0) {
+                    vs[keep++] = vs[k];
+                }
+            }
+            nv = keep;
         }
         if (why == NULL && nv == 0) {
             why = "no variant left after the case, profile and --variants filters";

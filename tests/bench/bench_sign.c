@@ -1,7 +1,7 @@
 /*
  * In-process signature verification throughput: V1 (HMAC-SHA1) and V3
  * (ACS3-HMAC-SHA256) on requests shaped like the SDK captures of
- * ecs-rpc-wire.md §2.6, each verified as the server does it (canonical
+ * spec/wire.md §2.6, each verified as the server does it (canonical
  * string, HMAC, constant-time compare). A third figure adds the wire parse
  * of the raw query to the V1 verification.
  *
@@ -22,14 +22,14 @@
 
 #define SECRET "testsecret"
 
-/* §2.6 (d): pop-core GET. */
+/* spec/wire.md §2.6 (d): pop-core GET. */
 static const char v1_query[] =
     "AccessKeyId=testid&Action=AllocatePublicIpAddress&Format=JSON&InstanceId=i-"
     "bp1gtjxuuvwj17zr0001&RegionId=cn-hangzhou&SignatureMethod=HMAC-SHA1&SignatureNonce="
     "b65680084034a0f7bd0dd7ed3da30bd5&SignatureVersion=1.0&Timestamp=2026-11-27T07%3A51%3A23Z&"
     "Version=2014-05-26&Signature=SI39FreCutoJczP36h5Obrf24bs%3D";
 
-/* §2.6 (a): the Node SDK's default V3 request. */
+/* spec/wire.md §2.6 (a): the Node SDK's default V3 request. */
 #define SL(s)                                                                                      \
     {                                                                                              \
         (const uint8_t *)(s), sizeof(s) - 1                                                        \

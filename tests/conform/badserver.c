@@ -25,6 +25,8 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -34,6 +36,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define MAX_REQUEST_BODY (1024u * 1024u)
 #define MAX_TARGET       (64u * 1024u)
@@ -69,6 +72,12 @@
     X(F_XML_FOR_JSON, "xml-for-json",                                                              \
       "when JSON was asked for, the same data comes back as XML with an XML content type")         \
     X(F_WRONG_CTYPE, "wrong-content-type", "every body is labelled text/html;charset=utf-8")       \
+    X(F_HTML_PAGE, "html-page",                                                                    \
+      "every answer is a gateway's HTML page labelled text/html, with the reference's status")     \
+    X(F_DEEP_NESTING, "deep-nesting",                                                              \
+      "bodies nest 1,000,000 levels deep (JSON arrays, XML elements), in the format asked for")    \
+    X(F_GZIP, "gzip",                                                                              \
+      "bodies are gzip-compressed and sent with Content-Encoding: gzip, which nobody asked for")   \
     X(F_OVERSIZED, "oversized",                                                                    \
       "responses are --size-mib MiB (default 64) with a Content-Length that says so")              \
     X(F_ENDLESS, "endless", "responses are a chunked body that never ends")                        \
@@ -80,8 +89,54 @@
       "(milliseconds), before the reference sees it")                                              \
     X(F_FIXTURE_500, "fixture-500",                                                                \
       "fixture requests (/_aipa/) answer 500: the target's test hooks are broken")                 \
+    /* Faults of the fixture protocol itself (conformance/FIXTURES.md), for   */                   \
+    /* `aipa conform --check-fixtures`; API requests are left alone.          */                   \
+    X(F_FX_ANY_TOKEN, "fx-any-token", "fixture requests are served whatever X-Aipa-Token says")    \
+    X(F_FX_INFO_PROTOCOL, "fx-info-protocol",                                                      \
+      "GET /_aipa/info gives Protocol as the string \"1\"")                                        \
+    X(F_FX_EDITION_IGNORED, "fx-edition-ignored",                                                  \
+      "PUT /_aipa/edition answers as if it switched, and the edition stays")                       \
+    X(F_FX_RESET_IGNORED, "fx-reset-ignored", "POST /_aipa/reset answers 200 and changes nothing") \
+    X(F_FX_STATUS_IGNORED, "fx-status-ignored",                                                    \
+      "POST /_aipa/instances drops Status: every instance is created Running")                     \
+    X(F_FX_NEXT_ERROR_IGNORED, "fx-next-error-ignored",                                            \
+      "POST /_aipa/instances drops AipaNextAllocateError")                                         \
+    X(F_FX_ACCEPT_BAD, "fx-accept-bad",                                                            \
+      "POST /_aipa/instances answers a refused instance 201 with an InstanceId")                   \
+    X(F_FX_POOL_IGNORED, "fx-pool-ignored",                                                        \
+      "PUT /_aipa/pool answers {\"Free\": N} and changes nothing")                                 \
+    X(F_FX_STATE_CIDR, "fx-state-cidr",                                                            \
+      "GET /_aipa/state writes its first pool block with host bits set")                           \
+    X(F_FX_STATE_COUNTERS, "fx-state-counters",                                                    \
+      "GET /_aipa/state counts one free address more in Counters.PoolFree than in FreeCount")      \
+    /* HTTP-layer faults: a relay in front of the reference's own front end (relay_main) */     \
+    X(F_HTTP_NONE, "http-none", "HTTP faults' relay, passing every byte unchanged")               \
+    X(F_HTTP_CL_TE, "http-cl-te",                                                                  \
+      "Content-Length is dropped when Transfer-Encoding is present: read as chunked, kept open")  \
+    X(F_HTTP_DUP_CL, "http-dup-cl", "every Content-Length but the first is dropped")               \
+    X(F_HTTP_BAD_CL, "http-bad-cl", "a Content-Length that is not digits becomes 0")               \
+    X(F_HTTP_TE_SILENT, "http-te-silent",                                                          \
+      "a request whose Transfer-Encoding is not plain chunked gets no answer")                     \
+    X(F_HTTP_CHUNK_SILENT, "http-chunk-silent",                                                    \
+      "a chunked request whose first chunk size has more than 8 digits gets no answer")           \
+    X(F_HTTP_NO_DEADLINE, "http-no-deadline",                                                      \
+      "a request head is waited for as long as the client takes (no header deadline)")            \
+    X(F_HTTP_METHOD_LATE, "http-method-late",                                                      \
+      "a method other than GET/POST on a path other than / becomes GET (404 before 403)")          \
+    X(F_HTTP_ABSOLUTE_404, "http-absolute-404",                                                    \
+      "an absolute-form target is taken as an unknown path (404)")                                 \
+    X(F_HTTP10_KEEP, "http10-keep-alive", "HTTP/1.0 requests are kept alive as HTTP/1.1")          \
     X(F_UNENFORCE, "unenforce:<Code>",                                                             \
       "when the reference would answer <Code>, answer 200 with a plausible IpAddress instead")     \
+    /* Accounts and STS: the reference's checks, switched off at start-up. */                      \
+    X(F_IGNORE_OWNER, "ignore-owner",                                                              \
+      "every key acts for one account: the second account sees and changes the first one's "       \
+      "instances")                                                                                 \
+    X(F_IGNORE_TOKEN, "ignore-token",                                                              \
+      "STS keys are taken as long-term keys: any SecurityToken, or none, is accepted")             \
+    X(F_RETRY_AFTER, "retry-after",                                                                \
+      "every second API request is answered 503 ServiceUnavailable with x-acs-retry-after: 20 "    \
+      "(a throttle known only by its header), before the reference sees it")                       \
     /* State faults: each breaks one rule of the model, and keeps the state it claims. */          \
     X(F_DOUBLE_ALLOC, "double-alloc",                                                              \
       "allocating for an instance that has an address hands out a second one (200, a new "        \
@@ -130,11 +185,19 @@ static atomic_bool stopping;
 static atomic_uint fake_ip_counter;
 static atomic_uint throttle_counter;
 
-/* Credentials of the reference profile: an active key, an inactive one, a whitelisted one. */
+/*
+ * Credentials of the reference profile: an active key, an inactive one, a
+ * whitelisted one, a key of a second account, and two STS keys (one
+ * expired). The ignore-owner and ignore-token faults clear the account and
+ * token fields of a copy.
+ */
 static const struct aipa_srv_credential credentials[] = {
-    {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false},
-    {"inactiveid", "inactivesecret", false, false},
-    {"whitelistid", "whitelistsecret", true, true},
+    {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false, NULL, NULL, 0},
+    {"inactiveid", "inactivesecret", false, false, NULL, NULL, 0},
+    {"whitelistid", "whitelistsecret", true, true, NULL, NULL, 0},
+    {"otherid", "othersecret", true, false, "1000000000000002", NULL, 0},
+    {"STS.badserver", "stssecret", true, false, NULL, "CAISbadserverToken", 0},
+    {"STS.badexpired", "stsexpiredsecret", true, false, NULL, "CAISbadserverExpired", 1},
 };
 
 static void on_signal(int sig)
@@ -630,6 +693,54 @@ static unsigned wrong_status(unsigned s)
     }
 }
 
+/* ---- hostile bodies (html-page, deep-nesting, gzip) ---- */
+
+#define DEEP_LEVELS 1000000u
+
+static const char html_page[] =
+    "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
+    "<body><h1>Bad Gateway</h1><p>The upstream server is unavailable.</p></body></html>\n";
+
+/* DEEP_LEVELS nested arrays (JSON) or elements (XML), in place of the body. */
+static aipa_err deep_body(struct aipa_buf *b, bool json)
+{
+    aipa_buf_reset(b);
+    for (unsigned i = 0; i < DEEP_LEVELS; i++) {
+        AIPA_TRY(aipa_buf_puts(b, json ? "[" : "<a>"));
+    }
+    for (unsigned i = 0; i < DEEP_LEVELS; i++) {
+        AIPA_TRY(aipa_buf_puts(b, json ? "]" : "</a>"));
+    }
+    return AIPA_OK;
+}
+
+/* The body gzip-compressed (zlib's gzip wrapper), in place. */
+static aipa_err gzip_body(struct aipa_buf *b)
+{
+    z_stream z;
+    uLong cap = compressBound((uLong)b->len) + 32u;
+    unsigned char *out = aipa_malloc(cap);
+    aipa_err err = AIPA_ENOMEM;
+
+    if (out == NULL) {
+        return AIPA_ENOMEM;
+    }
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) ==
+        Z_OK) {
+        z.next_in = (Bytef *)b->ptr;
+        z.avail_in = (uInt)b->len;
+        z.next_out = out;
+        z.avail_out = (uInt)cap;
+        if (deflate(&z, Z_FINISH) == Z_STREAM_END) {
+            err = buf_set(b, (const char *)out, (size_t)z.total_out);
+        }
+        deflateEnd(&z);
+    }
+    aipa_free(out);
+    return err;
+}
+
 /* ---- streamed bodies (oversized, endless) ---- */
 
 struct stream {
@@ -908,7 +1019,10 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     *kind = SEND_BODY;
     switch (opt.fault) {
     case F_NONE:
-    case F_THROTTLE: /* answered before the reference (send_throttled) */
+    case F_THROTTLE:     /* answered before the reference (send_throttled) */
+    case F_IGNORE_OWNER: /* set up in the credentials (main) */
+    case F_IGNORE_TOKEN:
+    case F_RETRY_AFTER: /* answered before the reference (send_throttled) */
         return AIPA_OK;
     case F_WRONG_STATUS:
         r->status = wrong_status(r->status);
@@ -980,6 +1094,13 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     case F_WRONG_CTYPE:
         r->content_type = "text/html;charset=utf-8";
         return AIPA_OK;
+    case F_HTML_PAGE:
+        r->content_type = "text/html;charset=utf-8";
+        return buf_set(&r->body, html_page, sizeof(html_page) - 1);
+    case F_DEEP_NESTING:
+        return deep_body(&r->body, is_json(r->content_type));
+    case F_GZIP:
+        return gzip_body(&r->body); /* the header is added when the answer is queued */
     case F_OVERSIZED:
         *kind = SEND_STREAM;
         return AIPA_OK;
@@ -996,6 +1117,28 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
         return AIPA_OK;
     case F_FIXTURE_500:
         return AIPA_OK; /* handled before the reference sees the request */
+    case F_FX_ANY_TOKEN:
+    case F_FX_INFO_PROTOCOL:
+    case F_FX_EDITION_IGNORED:
+    case F_FX_RESET_IGNORED:
+    case F_FX_STATUS_IGNORED:
+    case F_FX_NEXT_ERROR_IGNORED:
+    case F_FX_ACCEPT_BAD:
+    case F_FX_POOL_IGNORED:
+    case F_FX_STATE_CIDR:
+    case F_FX_STATE_COUNTERS:
+        return AIPA_OK; /* fixture faults: fx_before and fx_after */
+    case F_HTTP_NONE:
+    case F_HTTP_CL_TE:
+    case F_HTTP_DUP_CL:
+    case F_HTTP_BAD_CL:
+    case F_HTTP_TE_SILENT:
+    case F_HTTP_CHUNK_SILENT:
+    case F_HTTP_NO_DEADLINE:
+    case F_HTTP_METHOD_LATE:
+    case F_HTTP_ABSOLUTE_404:
+    case F_HTTP10_KEEP:
+        return AIPA_OK; /* the relay's: they never reach this layer */
     case F_RESET:
         *kind = SEND_RESET;
         return AIPA_OK;
@@ -1020,6 +1163,209 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     return AIPA_OK;
 }
 
+/*
+ * ---- fixture-protocol faults (F_FX_*) ----
+ *
+ * Each breaks one rule of conformance/FIXTURES.md so `aipa conform
+ * --check-fixtures` can be shown to report it. fx_before may rewrite the
+ * request (its token header, its body, kept in *body) or answer it itself;
+ * fx_after edits the reference's answer.
+ */
+
+static bool fx_is(const struct aipa_srv_request *req, const char *method, const char *path)
+{
+    size_t n = strlen(path);
+
+    return strcmp(req->method, method) == 0 && req->target_len >= n &&
+           memcmp(req->target, path, n) == 0 && (req->target_len == n || req->target[n] == '?');
+}
+
+static aipa_err fx_reply(struct aipa_srv_response *r, unsigned status, cJSON *o)
+{
+    char *text = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+    aipa_err err = text != NULL ? buf_set(&r->body, text, strlen(text)) : AIPA_ENOMEM;
+
+    r->status = status;
+    r->content_type = AIPA_CT_JSON;
+    cJSON_free(text);
+    cJSON_Delete(o);
+    return err;
+}
+
+/* The request body as a JSON object, or NULL. */
+static cJSON *fx_body(const struct aipa_srv_request *req)
+{
+    cJSON *doc = cJSON_ParseWithLength((const char *)req->body, req->body_len);
+
+    if (doc != NULL && !cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        doc = NULL;
+    }
+    return doc;
+}
+
+static aipa_err fx_token(struct aipa_srv_request *req, struct header_vec *hv)
+{
+    const char *tok = opt.token != NULL ? opt.token : DEFAULT_TOKEN;
+
+    for (size_t i = 0; i < hv->count; i++) {
+        if (aipa_slice_eq_ci(hv->items[i].name, "X-Aipa-Token")) {
+            hv->items[i].value = aipa_slice_cstr(tok);
+            return AIPA_OK;
+        }
+    }
+    if (hv->count == AIPA_SRV_MAX_HEADERS) {
+        return AIPA_ETOOBIG;
+    }
+    hv->items[hv->count].name = aipa_slice_cstr("X-Aipa-Token");
+    hv->items[hv->count].value = aipa_slice_cstr(tok);
+    hv->count++;
+    req->header_count = hv->count;
+    return AIPA_OK;
+}
+
+/* Drops field from an instance body; the new body lives in *body. */
+static aipa_err fx_drop_field(struct aipa_srv_request *req, const char *field,
+                              struct aipa_buf *body)
+{
+    cJSON *doc = fx_body(req);
+    char *text = NULL;
+    aipa_err err = AIPA_OK;
+
+    if (doc == NULL) {
+        return AIPA_OK; /* the reference refuses it as it is */
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, field);
+    text = cJSON_PrintUnformatted(doc);
+    err = text != NULL ? buf_set(body, text, strlen(text)) : AIPA_ENOMEM;
+    if (err == AIPA_OK) {
+        req->body = (const uint8_t *)body->ptr;
+        req->body_len = body->len;
+    }
+    cJSON_free(text);
+    cJSON_Delete(doc);
+    return err;
+}
+
+/* An accepted-looking answer that changes nothing (edition, pool). */
+static aipa_err fx_fake(const struct aipa_srv_request *req, const char *field,
+                        struct aipa_srv_response *r, bool *answered)
+{
+    cJSON *doc = fx_body(req);
+    const cJSON *v = doc != NULL ? cJSON_GetObjectItemCaseSensitive(doc, field) : NULL;
+    bool ok = strcmp(field, "Edition") == 0
+                  ? cJSON_IsString(v) && (strcmp(v->valuestring, "2018-08-02") == 0 ||
+                                          strcmp(v->valuestring, "2024-12-20") == 0)
+                  : cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e9 &&
+                        v->valuedouble == (double)(long)v->valuedouble;
+    cJSON *o = NULL;
+    aipa_err err = AIPA_OK;
+
+    if (ok) {
+        o = cJSON_CreateObject();
+        if (o != NULL && cJSON_AddItemToObject(o, field, cJSON_Duplicate(v, false))) {
+            *answered = true;
+            err = fx_reply(r, 200, o);
+        } else {
+            cJSON_Delete(o);
+            err = AIPA_ENOMEM;
+        }
+    }
+    cJSON_Delete(doc);
+    return err;
+}
+
+static aipa_err fx_before(struct aipa_srv_request *req, struct header_vec *hv,
+                          struct aipa_buf *body, struct aipa_srv_response *r, bool *answered)
+{
+    enum fault f = opt.fault;
+
+    *answered = false;
+    if (f == F_FX_ANY_TOKEN) {
+        return fx_token(req, hv);
+    }
+    if (f == F_FX_EDITION_IGNORED && fx_is(req, "PUT", "/_aipa/edition")) {
+        return fx_fake(req, "Edition", r, answered);
+    }
+    if (f == F_FX_POOL_IGNORED && fx_is(req, "PUT", "/_aipa/pool")) {
+        return fx_fake(req, "Free", r, answered);
+    }
+    if (f == F_FX_RESET_IGNORED && fx_is(req, "POST", "/_aipa/reset")) {
+        cJSON *o = cJSON_CreateObject();
+
+        *answered = true;
+        if (o == NULL || cJSON_AddTrueToObject(o, "ok") == NULL) {
+            cJSON_Delete(o);
+            return AIPA_ENOMEM;
+        }
+        return fx_reply(r, 200, o);
+    }
+    if ((f == F_FX_STATUS_IGNORED || f == F_FX_NEXT_ERROR_IGNORED) &&
+        fx_is(req, "POST", "/_aipa/instances")) {
+        return fx_drop_field(req, f == F_FX_STATUS_IGNORED ? "Status" : "AipaNextAllocateError",
+                             body);
+    }
+    return AIPA_OK; /* the other faults act on the answer, or on API requests */
+}
+
+/* The first pool block with its last octet's host bit set: 47.96.0.0/16 -> 47.96.0.1/16. */
+static aipa_err fx_state_edit(struct aipa_srv_response *r)
+{
+    cJSON *doc = cJSON_ParseWithLength(r->body.ptr, r->body.len);
+    cJSON *pool = cJSON_GetObjectItemCaseSensitive(doc, "Pool");
+    cJSON *cidrs = cJSON_GetObjectItemCaseSensitive(pool, "Cidrs");
+    cJSON *counters = cJSON_GetObjectItemCaseSensitive(doc, "Counters");
+    cJSON *first = cJSON_GetArrayItem(cidrs, 0);
+    cJSON *pf = cJSON_GetObjectItemCaseSensitive(counters, "PoolFree");
+    unsigned a, b, c, d, n;
+    char cidr[32];
+
+    if (doc == NULL) {
+        return AIPA_OK;
+    }
+    if (opt.fault == F_FX_STATE_CIDR && cJSON_IsString(first) &&
+        sscanf(first->valuestring, "%u.%u.%u.%u/%u", &a, &b, &c, &d, &n) == 5) {
+        snprintf(cidr, sizeof(cidr), "%u.%u.%u.%u/%u", a, b, c, d | 1u, n);
+        (void)cJSON_SetValuestring(first, cidr);
+    }
+    if (opt.fault == F_FX_STATE_COUNTERS && cJSON_IsNumber(pf)) {
+        cJSON_SetNumberValue(pf, pf->valuedouble + 1);
+    }
+    return fx_reply(r, r->status, doc);
+}
+
+static aipa_err fx_after(const struct aipa_srv_request *req, struct aipa_srv_response *r)
+{
+    enum fault f = opt.fault;
+
+    if (f == F_FX_INFO_PROTOCOL && fx_is(req, "GET", "/_aipa/info") && r->status == 200) {
+        cJSON *doc = cJSON_ParseWithLength(r->body.ptr, r->body.len);
+
+        if (doc == NULL) {
+            return AIPA_OK;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(doc, "Protocol");
+        (void)cJSON_AddStringToObject(doc, "Protocol", "1");
+        return fx_reply(r, 200, doc);
+    }
+    if (f == F_FX_ACCEPT_BAD && fx_is(req, "POST", "/_aipa/instances") && r->status == 400) {
+        cJSON *o = cJSON_CreateObject();
+
+        if (o == NULL || cJSON_AddStringToObject(o, "InstanceId", "i-badserver-took-it") == NULL) {
+            cJSON_Delete(o);
+            return AIPA_ENOMEM;
+        }
+        return fx_reply(r, 201, o);
+    }
+    if ((f == F_FX_STATE_CIDR || f == F_FX_STATE_COUNTERS) && fx_is(req, "GET", "/_aipa/state") &&
+        r->status == 200) {
+        return fx_state_edit(r);
+    }
+    return AIPA_OK;
+}
+
+/* ---- end of the fixture-protocol faults ---- */
+
 static enum MHD_Result send_plain(struct MHD_Connection *c, unsigned status, const char *text)
 {
     struct MHD_Response *mr = MHD_create_response_from_buffer(strlen(text), (void *)(uintptr_t)text,
@@ -1040,8 +1386,14 @@ static enum MHD_Result send_plain(struct MHD_Connection *c, unsigned status, con
  * request itself never reaches the reference, so it changes nothing there
  * (its nonce stays unused).
  */
+/*
+ * The throttle and retry-after faults' answer: Throttling.User (400), or for
+ * retry-after ServiceUnavailable (503), a Code that does not say throttling,
+ * so only the x-acs-retry-after header does.
+ */
 static enum MHD_Result send_throttled(struct MHD_Connection *c, const struct aipa_srv_request *req)
 {
+    bool by_header = opt.fault == F_RETRY_AFTER;
     const char *q = memchr(req->target, '?', req->target_len);
     bool json = false;
     struct aipa_buf body;
@@ -1056,8 +1408,11 @@ static enum MHD_Result send_throttled(struct MHD_Connection *c, const struct aip
     snprintf(rid, sizeof(rid), "7B0A8B8C-0A3E-4C68-9B0A-%012X", n);
     aipa_buf_init(&body, 4096);
     if (aipa_render_error(json ? AIPA_FMT_JSON : AIPA_FMT_XML, rid, "ecs.aliyuncs.com",
-                          "Throttling.User", "Request was denied due to user flow control.", "",
-                          &body) == AIPA_OK) {
+                          by_header ? "ServiceUnavailable" : "Throttling.User",
+                          by_header ? "The request has failed due to a temporary failure of the "
+                                      "server."
+                                    : "Request was denied due to user flow control.",
+                          "", &body) == AIPA_OK) {
         mr = MHD_create_response_from_buffer(body.len, body.ptr, MHD_RESPMEM_MUST_COPY);
     }
     if (mr != NULL) {
@@ -1065,7 +1420,7 @@ static enum MHD_Result send_throttled(struct MHD_Connection *c, const struct aip
                                       json ? AIPA_CT_JSON : AIPA_CT_XML);
         (void)MHD_add_response_header(mr, "x-acs-request-id", rid);
         (void)MHD_add_response_header(mr, "x-acs-retry-after", "20");
-        ret = MHD_queue_response(c, 400, mr);
+        ret = MHD_queue_response(c, by_header ? 503 : 400, mr);
         MHD_destroy_response(mr);
     }
     aipa_buf_cleanup(&body);
@@ -1100,6 +1455,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     struct aipa_instance_view before;
     char id[AIPA_INSTANCE_ID_MAX];
     bool had_instance = false;
+    bool fx_answered = false;
+    struct aipa_buf fx_body_buf;
 
     (void)cls;
     (void)url;
@@ -1136,7 +1493,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_plain(c, 500, "fixture protocol unavailable (badserver fault fixture-500)\n");
     }
 
-    if (!fixture && opt.fault == F_THROTTLE && atomic_fetch_add(&throttle_counter, 1u) % 2u == 0) {
+    if (!fixture && (opt.fault == F_THROTTLE || opt.fault == F_RETRY_AFTER) &&
+        atomic_fetch_add(&throttle_counter, 1u) % 2u == 0) {
         return send_throttled(c, &req);
     }
     aipa_srv_response_init(&resp);
@@ -1144,8 +1502,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (!fixture && request_param(&req, "InstanceId", id, sizeof(id))) {
         had_instance = aipa_model_get(aipa_srv_model(srv), id, &before) == AIPA_C_OK;
     }
-    if (aipa_srv_handle(srv, &req, &resp) != AIPA_OK) {
+    aipa_buf_init(&fx_body_buf, MAX_REQUEST_BODY);
+    if (fixture && fx_before(&req, &hv, &fx_body_buf, &resp, &fx_answered) != AIPA_OK) {
+        ret = send_plain(c, 500, "badserver fixture fault failed\n");
+        goto out;
+    }
+    if (!fx_answered && aipa_srv_handle(srv, &req, &resp) != AIPA_OK) {
         ret = send_plain(c, 500, "reference handler failed\n");
+        goto out;
+    }
+    if (fixture && fx_after(&req, &resp) != AIPA_OK) {
+        ret = send_plain(c, 500, "badserver fixture fault failed\n");
         goto out;
     }
     if (!fixture && (state_fault(&req, &resp, &before, had_instance) != AIPA_OK ||
@@ -1180,10 +1547,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (resp.content_type != NULL) {
         (void)MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type);
     }
+    if (resp.request_id[0] != '\0') {
+        /* as the reference's own front end does */
+        (void)MHD_add_response_header(mr, "x-acs-request-id", resp.request_id);
+    }
+    if (!fixture && opt.fault == F_GZIP) {
+        (void)MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    }
     ret = MHD_queue_response(c, resp.status, mr);
     MHD_destroy_response(mr);
 out:
     aipa_srv_response_cleanup(&resp);
+    aipa_buf_cleanup(&fx_body_buf);
     return ret;
 }
 
@@ -1315,9 +1690,323 @@ static int parse_args(int argc, char **argv)
     return -1;
 }
 
+/* ---- HTTP-layer faults (F_HTTP_*): a byte relay in front of aipa_srv_start ----
+ *
+ * These faults break the HTTP layer, not the answers, so they need a front
+ * end that gets the HTTP layer right to break: the reference's own
+ * (aipa_srv_start on a private port, header deadline 2 s). The relay takes
+ * each connection's first request head, changes it as the fault says, and
+ * then copies bytes both ways. http-none changes nothing and copies bytes as
+ * they come, so it shows the relay itself is transparent.
+ */
+
+#define RELAY_HEAD_MAX (256u * 1024u)
+
+static uint16_t relay_upstream;
+
+static bool is_http_fault(enum fault f)
+{
+    return f == F_HTTP_NONE || f == F_HTTP_CL_TE || f == F_HTTP_DUP_CL || f == F_HTTP_BAD_CL ||
+           f == F_HTTP_TE_SILENT || f == F_HTTP_CHUNK_SILENT || f == F_HTTP_NO_DEADLINE ||
+           f == F_HTTP_METHOD_LATE || f == F_HTTP_ABSOLUTE_404 || f == F_HTTP10_KEEP;
+}
+
+/* The line of head h[0..n) naming header name (case-insensitive) at or after from; -1 if none. */
+static long find_line(const char *h, size_t n, const char *name, size_t from)
+{
+    size_t nl = strlen(name);
+
+    for (size_t i = from; i < n;) {
+        const char *eol = memchr(h + i, '\n', n - i);
+        size_t end = eol != NULL ? (size_t)(eol - h) + 1 : n;
+
+        if (i > 0 && end - i > nl && h[i + nl] == ':' && strncasecmp(h + i, name, nl) == 0) {
+            return (long)i;
+        }
+        i = end;
+    }
+    return -1;
+}
+
+/* Removes the line starting at off from b. */
+static void cut_line(struct aipa_buf *b, size_t off)
+{
+    const char *eol = memchr(b->ptr + off, '\n', b->len - off);
+    size_t end = eol != NULL ? (size_t)(eol - b->ptr) + 1 : b->len;
+
+    memmove(b->ptr + off, b->ptr + end, b->len - end);
+    b->len -= end - off;
+    b->ptr[b->len] = '\0';
+}
+
+/* Replaces b[off, off + n) with s. */
+static bool splice(struct aipa_buf *b, size_t off, size_t n, const char *s)
+{
+    struct aipa_buf t;
+    bool ok;
+
+    aipa_buf_init(&t, RELAY_HEAD_MAX * 2);
+    ok = aipa_buf_append(&t, b->ptr, off) == AIPA_OK && aipa_buf_puts(&t, s) == AIPA_OK &&
+         aipa_buf_append(&t, b->ptr + off + n, b->len - off - n) == AIPA_OK;
+    if (ok) {
+        aipa_buf_reset(b);
+        ok = aipa_buf_append(b, t.ptr, t.len) == AIPA_OK;
+    }
+    aipa_buf_cleanup(&t);
+    return ok;
+}
+
+/*
+ * Applies the fault to the first request in b (its head ends at head_len).
+ * False: the request is to get no answer at all.
+ */
+static bool rewrite_head(struct aipa_buf *b, size_t head_len)
+{
+    long te = find_line(b->ptr, head_len, "Transfer-Encoding", 0);
+    long cl = find_line(b->ptr, head_len, "Content-Length", 0);
+    const char *sp = memchr(b->ptr, ' ', head_len);
+
+    switch ((int)opt.fault) { /* only the relay's faults rewrite */
+    case F_HTTP_CL_TE:
+        while (te >= 0 && (cl = find_line(b->ptr, b->len, "Content-Length", 0)) >= 0 &&
+               (size_t)cl < head_len) {
+            cut_line(b, (size_t)cl);
+            head_len = (size_t)(strstr(b->ptr, "\r\n\r\n") - b->ptr) + 4;
+        }
+        return true;
+    case F_HTTP_DUP_CL:
+        while (cl >= 0) {
+            long next = find_line(b->ptr, head_len, "Content-Length", (size_t)cl + 1);
+
+            if (next < 0) {
+                break;
+            }
+            cut_line(b, (size_t)next);
+            head_len = (size_t)(strstr(b->ptr, "\r\n\r\n") - b->ptr) + 4;
+        }
+        return true;
+    case F_HTTP_BAD_CL:
+        if (cl >= 0) {
+            size_t v = (size_t)cl + strlen("Content-Length:");
+            size_t e = v;
+
+            while (e < head_len && b->ptr[e] != '\r' && b->ptr[e] != '\n') {
+                e++;
+            }
+            for (size_t i = v; i < e; i++) {
+                if (b->ptr[i] != ' ' && (b->ptr[i] < '0' || b->ptr[i] > '9')) {
+                    return splice(b, v, e - v, " 0");
+                }
+            }
+        }
+        return true;
+    case F_HTTP_TE_SILENT:
+        if (te >= 0) {
+            const char *v = b->ptr + te + strlen("Transfer-Encoding:");
+
+            return strncmp(v, " chunked\r\n", 10) == 0;
+        }
+        return true;
+    case F_HTTP_CHUNK_SILENT:
+        if (te >= 0) {
+            const char *body = b->ptr + head_len;
+            size_t digits = strspn(body, "0123456789abcdefABCDEF");
+
+            return digits <= 8;
+        }
+        return true;
+    case F_HTTP_METHOD_LATE:
+        if (sp != NULL && strncmp(b->ptr, "GET ", 4) != 0 && strncmp(b->ptr, "POST ", 5) != 0 &&
+            strncmp(sp, " / ", 3) != 0 && strncmp(sp, " /?", 3) != 0) {
+            return splice(b, 0, (size_t)(sp - b->ptr), "GET");
+        }
+        return true;
+    case F_HTTP_ABSOLUTE_404:
+        if (sp != NULL && strncasecmp(sp + 1, "http://", 7) == 0) {
+            return splice(b, (size_t)(sp - b->ptr) + 1, 7, "/absolute/");
+        }
+        return true;
+    case F_HTTP10_KEEP: {
+        const char *v = strstr(b->ptr, " HTTP/1.0\r\n");
+
+        if (v != NULL && (size_t)(v - b->ptr) < head_len) {
+            return splice(b, (size_t)(v - b->ptr), 11,
+                          " HTTP/1.1\r\nHost: badserver\r\nConnection: keep-alive\r\n");
+        }
+        return true;
+    }
+    default:
+        return true;
+    }
+}
+
+static int dial_upstream(void)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons(relay_upstream);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static bool send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+        if (w <= 0) {
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Copies bytes both ways until both sides are done (or the relay stops). */
+static void pipe_both(int a, int b)
+{
+    int fds[2] = {a, b};
+    bool open_in[2] = {true, true};
+    char buf[16384];
+
+    while ((open_in[0] || open_in[1]) && !atomic_load(&stopping)) {
+        struct pollfd p[2] = {{a, open_in[0] ? POLLIN : 0, 0}, {b, open_in[1] ? POLLIN : 0, 0}};
+
+        if (poll(p, 2, 200) < 0) {
+            break;
+        }
+        for (int k = 0; k < 2; k++) {
+            if (open_in[k] && (p[k].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+                ssize_t r = recv(fds[k], buf, sizeof(buf), 0);
+
+                if (r <= 0 || !send_all(fds[1 - k], buf, (size_t)r)) {
+                    open_in[k] = false;
+                    (void)shutdown(fds[1 - k], SHUT_WR);
+                }
+            }
+        }
+    }
+}
+
+static void *relay_conn(void *arg)
+{
+    int client = (int)(intptr_t)arg;
+    int up = -1;
+    struct aipa_buf head;
+    char buf[16384];
+    bool answer = true;
+    char *end = NULL;
+
+    aipa_buf_init(&head, RELAY_HEAD_MAX);
+    /* http-none copies at once; the others need the whole first head. */
+    while (opt.fault != F_HTTP_NONE && !atomic_load(&stopping) &&
+           (end = head.ptr != NULL ? memmem(head.ptr, head.len, "\r\n\r\n", 4) : NULL) == NULL) {
+        struct pollfd p = {client, POLLIN, 0};
+        ssize_t r;
+
+        if (poll(&p, 1, opt.fault == F_HTTP_NO_DEADLINE ? 200 : 5000) == 0) {
+            if (opt.fault == F_HTTP_NO_DEADLINE) {
+                continue; /* the fault: wait for the head however long it takes */
+            }
+            break;
+        }
+        r = recv(client, buf, sizeof(buf) - 1, 0);
+        if (r <= 0 || aipa_buf_append(&head, buf, (size_t)r) != AIPA_OK) {
+            break;
+        }
+    }
+    if (end != NULL) {
+        /* The head text has no NUL before its end in the cases; past one it is left alone. */
+        answer = strlen(head.ptr) < (size_t)(end - head.ptr) ||
+                 rewrite_head(&head, (size_t)(end - head.ptr) + 4);
+    }
+    if (!answer) {
+        while (!atomic_load(&stopping) && recv(client, buf, sizeof(buf), 0) > 0) {
+        } /* silence: read and drop until the client gives up */
+    } else if ((up = dial_upstream()) >= 0 &&
+               (head.len == 0 || send_all(up, head.ptr, head.len))) {
+        pipe_both(client, up);
+    }
+    if (up >= 0) {
+        close(up);
+    }
+    close(client);
+    aipa_buf_cleanup(&head);
+    return NULL;
+}
+
+/* The relay on the public port, until stopping or --max-seconds. lfd is listening. */
+static void relay_main(int lfd, time_t start)
+{
+    while (!atomic_load(&stopping) && time(NULL) - start < (time_t)opt.max_seconds) {
+        struct pollfd p = {lfd, POLLIN, 0};
+        pthread_attr_t attr;
+        pthread_t t;
+        int fd;
+
+        if (poll(&p, 1, 100) <= 0) {
+            continue;
+        }
+        fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, relay_conn, (void *)(intptr_t)fd) != 0) {
+            close(fd);
+        }
+        pthread_attr_destroy(&attr);
+    }
+}
+
+/* Starts the reference's front end privately and relays the public port to it. */
+static int run_relay(time_t start)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+
+    if (aipa_srv_start(srv) != AIPA_OK) {
+        fprintf(stderr, "badserver: the reference front end did not start\n");
+        return 2;
+    }
+    relay_upstream = aipa_srv_port(srv);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons(opt.port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    (void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(lfd, 128) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&a, &len) != 0) {
+        fprintf(stderr, "badserver: cannot listen on 127.0.0.1:%u\n", (unsigned)opt.port);
+        if (lfd >= 0) {
+            close(lfd);
+        }
+        return 2;
+    }
+    printf("%u\n", (unsigned)ntohs(a.sin_port));
+    fflush(stdout);
+    relay_main(lfd, start);
+    atomic_store(&stopping, true);
+    close(lfd);
+    aipa_srv_stop(srv);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct aipa_srv_config cfg;
+    struct aipa_srv_credential creds[AIPA_ARRAY_LEN(credentials)];
     struct MHD_Daemon *d = NULL;
     struct sockaddr_in addr;
     const union MHD_DaemonInfo *info = NULL;
@@ -1340,16 +2029,30 @@ int main(int argc, char **argv)
     aipa_buf_init(&why, 4096);
 
     aipa_srv_config_defaults(&cfg);
-    cfg.credentials = credentials;
+    memcpy(creds, credentials, sizeof(creds));
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(creds); i++) {
+        if (opt.fault == F_IGNORE_OWNER) {
+            creds[i].owner_id = NULL;
+        }
+        if (opt.fault == F_IGNORE_TOKEN) {
+            creds[i].security_token = NULL;
+        }
+    }
+    cfg.credentials = creds;
     cfg.credential_count = AIPA_ARRAY_LEN(credentials);
     cfg.edition = opt.edition;
     cfg.seed = opt.seed;
     cfg.fixtures = true;
     cfg.fixture_token = opt.token != NULL ? opt.token : DEFAULT_TOKEN;
     cfg.error = &why;
+    cfg.header_timeout_ms = 2000; /* the relay's upstream (HTTP faults): see run_relay */
     if (aipa_srv_new(&srv, &cfg) != AIPA_OK) {
         fprintf(stderr, "badserver: cannot create the reference server: %s\n",
                 why.len > 0 ? why.ptr : "(no reason given)");
+        goto out;
+    }
+    if (is_http_fault(opt.fault)) {
+        rc = run_relay(time(NULL));
         goto out;
     }
 

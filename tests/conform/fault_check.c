@@ -54,10 +54,12 @@ struct scenario {
     bool serve;           /* target `aipa serve --fixtures`, not badserver */
 };
 
-#define E18        "2018-08-02"
-#define E24        "2024-12-20"
-#define SHAPE_XML  "response/allocate/shape-xml"
-#define SHAPE_JSON "response/allocate/shape-json"
+#define E18 "2018-08-02"
+/* A server argument replaced by the path of the other pool's state file. */
+#define OTHER_POOL_STATE "other-pool-state.json"
+#define E24              "2024-12-20"
+#define SHAPE_XML        "response/allocate/shape-xml"
+#define SHAPE_JSON       "response/allocate/shape-json"
 
 /* An unenforced rule: the reference's Code becomes a 200, the case must fail on it. */
 #define UNENFORCE(code, ed, id)                                                                    \
@@ -67,10 +69,143 @@ struct scenario {
     }
 
 static const struct scenario scenarios[] = {
+    /* STS: a target that ignores security tokens accepts every wrong one. */
+    {"ignore-token",
+     "ignore-token",
+     NULL,
+     "auth/sts/*",
+     {NULL},
+     {NULL},
+     {{"auth/sts/missing", V_FAIL, "status|200"},
+      {"auth/sts/expired", V_FAIL, "status|200"},
+      {"auth/sts/wrong-key", V_FAIL, "status|200"},
+      {"auth/sts/malformed", V_FAIL, "status|200"}},
+     60,
+     false},
+    /* Accounts: a target where every key acts for one account fails every cross-account case. */
+    {"ignore-owner",
+     "ignore-owner",
+     NULL,
+     "accounts/*",
+     {NULL},
+     {NULL},
+     {{"accounts/allocate-is-not-found", V_FAIL, "status|200"},
+      {"accounts/lifecycle-is-not-found", V_FAIL, "status|200"},
+      {"accounts/release-is-not-found", V_FAIL, "status|200"},
+      {"accounts/describe-omits", V_FAIL, "TotalCount|length"}},
+     60,
+     false},
     /* The well-behaved server: everything passes, in both editions. */
-    {"none", "none", NULL, NULL, {NULL}, {NULL}, {{NULL, 0, NULL}}, 400, false},
+    /*
+     * badserver's own front end is libmicrohttpd 0.9.75, whose HTTP layer the
+     * http/ cases find broken (issue 13): they run against the relay below
+     * (http-none) and against `aipa serve` instead.
+     */
+    {"none", "none", NULL, NULL, {NULL}, {"--skip", "http/*"}, {{NULL, 0, NULL}}, 400, false},
     /* The same through the reference's own front end: `aipa serve --fixtures`. */
-    {"serve", "none", NULL, NULL, {NULL}, {NULL}, {{NULL, 0, NULL}}, 400, true},
+    {"serve", "none", NULL, NULL, {"--header-timeout", "2"}, {NULL}, {{NULL, 0, NULL}}, 400, true},
+    /*
+     * A second valid configuration: another pool (two blocks, its first
+     * address held by a seed instance with an unusual ID). No case may
+     * depend on the reference's default pool or IDs (conformance/FIXTURES.md).
+     */
+    {"serve-other-pool",
+     "none",
+     NULL,
+     NULL,
+     {"--state", OTHER_POOL_STATE, "--header-timeout", "2"},
+     {NULL},
+     {{NULL, 0, NULL}},
+     400,
+     true},
+    /*
+     * HTTP-layer faults (badserver's relay in front of the reference's front
+     * end): the relay alone passes the http/ cases; each fault is caught.
+     */
+    {"http-none", "http-none", E24, "http/*", {NULL}, {NULL}, {{NULL, 0, NULL}}, 300, false},
+    {"http-cl-te",
+     "http-cl-te",
+     E24,
+     "http/smuggling/*",
+     {NULL},
+     {NULL},
+     {{"http/smuggling/cl-te", V_FAIL, "answer"}, {"http/smuggling/te-cl", V_FAIL, "answer"}},
+     120,
+     false},
+    {"http-dup-cl",
+     "http-dup-cl",
+     E24,
+     "http/smuggling/duplicate-content-length",
+     {NULL},
+     {NULL},
+     {{"http/smuggling/duplicate-content-length", V_FAIL, "answer"}},
+     120,
+     false},
+    {"http-bad-cl",
+     "http-bad-cl",
+     E24,
+     "http/framing/content-length-*",
+     {NULL},
+     {NULL},
+     {{"http/framing/content-length-negative", V_FAIL, "open"},
+      {"http/framing/content-length-hex", V_FAIL, "open"}},
+     120,
+     false},
+    {"http-te-silent",
+     "http-te-silent",
+     E24,
+     "http/framing/te-*identity",
+     {NULL},
+     {NULL},
+     {{"http/framing/te-identity", V_FAIL, "0 sent"},
+      {"http/framing/te-chunked-identity", V_FAIL, "0 sent"}},
+     120,
+     false},
+    {"http-chunk-silent",
+     "http-chunk-silent",
+     E24,
+     "http/framing/chunk-size-huge",
+     {NULL},
+     {"--strict"},
+     {{"http/framing/chunk-size-huge", V_FAIL, "0 sent"}},
+     120,
+     false},
+    {"http-no-deadline",
+     "http-no-deadline",
+     E24,
+     "http/slow/*",
+     {NULL},
+     {"--strict"},
+     {{"http/slow/header-deadline", V_FAIL, "cut-off"}},
+     120,
+     false},
+    {"http-method-late",
+     "http-method-late",
+     E24,
+     "http/target/method-before-path",
+     {NULL},
+     {"--strict"},
+     {{"http/target/method-before-path", V_FAIL, "404"}},
+     120,
+     false},
+    {"http-absolute-404",
+     "http-absolute-404",
+     E24,
+     "http/target/absolute-form",
+     {NULL},
+     {NULL},
+     {{"http/target/absolute-form", V_FAIL, "404"}},
+     120,
+     false},
+    {"http10-keep-alive",
+     "http10-keep-alive",
+     E24,
+     "http/version/http10-closes",
+     {NULL},
+     {NULL},
+     {{"http/version/http10-closes", V_FAIL, "answer"}},
+     120,
+     false},
     {"wrong-status",
      "wrong-status",
      E24,
@@ -189,6 +324,34 @@ static const struct scenario scenarios[] = {
      {{SHAPE_XML, V_FAIL, "DOCTYPE|entity|DTD"}},
      60,
      false},
+    {"html-page",
+     "html-page",
+     E24,
+     SHAPE_JSON,
+     {NULL},
+     {NULL},
+     {{SHAPE_JSON, V_FAIL, "DOCTYPE|html"}},
+     60,
+     false},
+    {"deep-nesting",
+     "deep-nesting",
+     E24,
+     "response/allocate/shape-*",
+     {NULL},
+     {NULL},
+     {{SHAPE_JSON, V_FAIL, "too deep"}, {SHAPE_XML, V_FAIL, "too deep"}},
+     120,
+     false},
+    {"gzip",
+     "gzip",
+     E24,
+     "response/allocate/shape-*",
+     {NULL},
+     {NULL},
+     {{SHAPE_JSON, V_FAIL, "Content-Encoding: gzip"},
+      {SHAPE_XML, V_FAIL, "Content-Encoding: gzip"}},
+     60,
+     false},
     {"xml-for-json",
      "xml-for-json",
      E24,
@@ -237,6 +400,16 @@ static const struct scenario scenarios[] = {
     /* Throttling answers are resent (default --retries 3) and the suite passes... */
     {"throttle",
      "throttle",
+     E24,
+     "allocate/status/*",
+     {NULL},
+     {NULL},
+     {{NULL, 0, NULL}},
+     120,
+     false},
+    /* Throttling known only by x-acs-retry-after (a 503 ServiceUnavailable): waited and resent. */
+    {"retry-after",
+     "retry-after",
      E24,
      "allocate/status/*",
      {NULL},
@@ -382,10 +555,26 @@ static const char credentials_json[] =
     "  {\"AccessKeyId\": \"whitelistid\", \"AccessKeySecret\": \"whitelistsecret\", "
     "\"Status\": \"Active\", \"Whitelisted\": true},\n"
     "  {\"AccessKeyId\": \"inactiveid\", \"AccessKeySecret\": \"inactivesecret\", "
-    "\"Status\": \"Inactive\", \"Whitelisted\": false}\n"
+    "\"Status\": \"Inactive\", \"Whitelisted\": false},\n"
+    "  {\"AccessKeyId\": \"otherid\", \"AccessKeySecret\": \"othersecret\", "
+    "\"OwnerId\": \"1000000000000002\"},\n"
+    "  {\"AccessKeyId\": \"STS.badserver\", \"AccessKeySecret\": \"stssecret\", "
+    "\"SecurityToken\": \"CAISbadserverToken\"},\n"
+    "  {\"AccessKeyId\": \"STS.badexpired\", \"AccessKeySecret\": \"stsexpiredsecret\", "
+    "\"SecurityToken\": \"CAISbadserverExpired\", \"Expiration\": \"1970-01-01T00:00:01Z\"}\n"
     "]\n";
 
 static bool write_text(const char *path, const char *text);
+
+/* The seed state of serve-other-pool (written into the work directory). */
+static const char other_pool_json[] =
+    "{\"Pool\": {\"Cidrs\": [\"198.51.7.0/25\", \"203.0.114.8/29\"], \"FreeCount\": 131},\n"
+    " \"Vlans\": [\"vlan-seed\"],\n"
+    " \"Instances\": [\n"
+    "  {\"InstanceId\": \"seed:held.1*x\", \"Status\": \"Stopped\", \"RegionId\": \"cn-beijing\",\n"
+    "   \"PublicIpAddress\": {\"IpAddress\": [\"198.51.7.1\"]}},\n"
+    "  {\"InstanceId\": \"seed_2\", \"VlanAttributes\": {\"VlanId\": \"vlan-seed\"}}\n"
+    " ]}\n";
 
 /*
  * Starts badserver (or `aipa serve` for a serve scenario) and reads the port
@@ -395,12 +584,17 @@ static pid_t start_server(const char *exe, const char *aipa, const struct scenar
                           const char *edition, const char *dir, unsigned *port)
 {
     char creds[4200];
+    char state[4200];
     const char *argv[MAX_ARGS];
     size_t n = 0;
 
     if (sc->serve) {
         snprintf(creds, sizeof(creds), "%s/credentials.json", dir);
         if (!write_text(creds, credentials_json)) {
+            return -1;
+        }
+        snprintf(state, sizeof(state), "%s/" OTHER_POOL_STATE, dir);
+        if (!write_text(state, other_pool_json)) {
             return -1;
         }
         argv[n++] = aipa;
@@ -426,7 +620,7 @@ static pid_t start_server(const char *exe, const char *aipa, const struct scenar
     argv[n++] = "--seed";
     argv[n++] = "7";
     for (size_t i = 0; i < 4 && sc->server_args[i] != NULL; i++) {
-        argv[n++] = sc->server_args[i];
+        argv[n++] = strcmp(sc->server_args[i], OTHER_POOL_STATE) == 0 ? state : sc->server_args[i];
     }
     argv[n] = NULL;
     return aipa_test_start_server(argv, port);
@@ -553,7 +747,8 @@ static void check_throttling(const struct scenario *sc, const char *edition, con
     double throttled = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(root, "throttled"));
     size_t named = 0;
 
-    if (strcmp(sc->fault, "throttle") != 0 && strcmp(sc->name, "serve-throttle") != 0) {
+    if (strcmp(sc->fault, "throttle") != 0 && strcmp(sc->fault, "retry-after") != 0 &&
+        strcmp(sc->name, "serve-throttle") != 0) {
         return;
     }
     cJSON_ArrayForEach(item, results)
@@ -771,7 +966,13 @@ static const char profile_json[] =
     "    \"whitelisted\": { \"id_env\": \"AIPA_WL_KEY_ID\", \"secret_env\": "
     "\"AIPA_WL_KEY_SECRET\" },\n"
     "    \"inactive\": { \"id_env\": \"AIPA_INACTIVE_KEY_ID\", \"secret_env\": "
-    "\"AIPA_INACTIVE_KEY_SECRET\" }\n"
+    "\"AIPA_INACTIVE_KEY_SECRET\" },\n"
+    "    \"other\": { \"id_env\": \"AIPA_OTHER_KEY_ID\", \"secret_env\": "
+    "\"AIPA_OTHER_KEY_SECRET\" },\n"
+    "    \"sts\": { \"id_env\": \"AIPA_STS_KEY_ID\", \"secret_env\": "
+    "\"AIPA_STS_KEY_SECRET\", \"token_env\": \"AIPA_STS_TOKEN\" },\n"
+    "    \"sts_expired\": { \"id_env\": \"AIPA_STS_OLD_KEY_ID\", \"secret_env\": "
+    "\"AIPA_STS_OLD_KEY_SECRET\", \"token_env\": \"AIPA_STS_OLD_TOKEN\" }\n"
     "  },\n"
     "  \"timeout_ms\": 5000\n"
     "}\n";
@@ -866,6 +1067,14 @@ int main(int argc, char **argv)
     }
     setenv("AIPA_INACTIVE_KEY_ID", "inactiveid", 1);
     setenv("AIPA_INACTIVE_KEY_SECRET", "inactivesecret", 1);
+    setenv("AIPA_OTHER_KEY_ID", "otherid", 1);
+    setenv("AIPA_OTHER_KEY_SECRET", "othersecret", 1);
+    setenv("AIPA_STS_KEY_ID", "STS.badserver", 1);
+    setenv("AIPA_STS_KEY_SECRET", "stssecret", 1);
+    setenv("AIPA_STS_TOKEN", "CAISbadserverToken", 1);
+    setenv("AIPA_STS_OLD_KEY_ID", "STS.badexpired", 1);
+    setenv("AIPA_STS_OLD_KEY_SECRET", "stsexpiredsecret", 1);
+    setenv("AIPA_STS_OLD_TOKEN", "CAISbadserverExpired", 1);
     setenv("AIPA_FIXTURE_TOKEN", "aipa-badserver", 1);
     if (sc->edition != NULL) {
         run_edition(sc, sc->edition, aipa, badserver, cases, dir);

@@ -23,9 +23,9 @@
 #include <curl/curl.h>
 
 static const struct aipa_srv_credential it_creds[] = {
-    {"testid", IT_SECRET, true, false},
-    {"wl", "wlsecret", true, true},
-    {"off", "offsecret", false, false},
+    {"testid", IT_SECRET, true, false, NULL, NULL, 0},
+    {"wl", "wlsecret", true, true, NULL, NULL, 0},
+    {"off", "offsecret", false, false, NULL, NULL, 0},
 };
 
 void it_start(struct it_server *s, void (*tweak)(struct aipa_srv_config *cfg))
@@ -181,15 +181,37 @@ static void now_ts(char out[21])
     aipa_format_timestamp((int64_t)time(NULL), out);
 }
 
-/* Applies kv to p: replace, add, or (NULL value) remove. */
+static bool kv_names(const char *const *kv, const char *name)
+{
+    for (size_t i = 0; kv[i] != NULL; i += 2) {
+        if (strcmp(kv[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Applies kv to p: replace, add, or (NULL value) remove. DescribeInstances
+ * requires RegionId: one is added unless kv names it (an empty value tests
+ * its absence).
+ */
 static void apply_kv(struct aipa_params *p, const char *const *kv)
 {
+    bool describe = false, region = false;
+
     for (size_t i = 0; kv != NULL && kv[i] != NULL; i += 2) {
+        describe |= strcmp(kv[i], "Action") == 0 && kv[i + 1] != NULL &&
+                    strcmp(kv[i + 1], "DescribeInstances") == 0;
+        region |= strcmp(kv[i], "RegionId") == 0;
         if (kv[i + 1] == NULL) {
             (void)aipa_params_remove(p, kv[i]);
         } else {
             assert_int_equal(aipa_params_set(p, kv[i], kv[i + 1]), AIPA_OK);
         }
+    }
+    if (describe && !region) {
+        assert_int_equal(aipa_params_set(p, "RegionId", "cn-hangzhou"), AIPA_OK);
     }
 }
 
@@ -288,6 +310,10 @@ void it_v3(const struct it_server *s, const char *method, const char *action, co
     }
     aipa_params_init(&q, NULL);
     apply_kv(&q, kv);
+    if (strcmp(action, "DescribeInstances") == 0 && aipa_params_get(&q, "RegionId") == NULL &&
+        !(kv != NULL && kv_names(kv, "RegionId"))) {
+        assert_int_equal(aipa_params_set(&q, "RegionId", "cn-hangzhou"), AIPA_OK);
+    }
     aipa_buf_init(&authz, 8192);
     /* signed as the harness signs: every header kept is host or x-acs-*, so all are signed */
     aipa_sign_trace_init(&trace);

@@ -60,7 +60,7 @@ void it_http(const char *method, const char *url, const char *const *headers, co
              size_t body_len, long timeout_ms, struct it_resp *r);
 
 /*
- * A V1 request (§2.2): the common parameters (AccessKeyId testid, Format
+ * A V1 request (spec/wire.md §2.2): the common parameters (AccessKeyId testid, Format
  * only if given in kv, SignatureMethod, SignatureVersion, a unique
  * SignatureNonce, Timestamp now, Version) plus kv ("Name", "Value" pairs,
  * NULL-terminated). A pair whose value is NULL removes that parameter; a
@@ -71,7 +71,7 @@ void it_v1(const struct it_server *s, const char *method, bool form, const char 
            const char *const *kv, struct it_resp *r);
 
 /*
- * A V3 request (§2.3), the Node SDK's default shape: POST (or method) with
+ * A V3 request (spec/wire.md §2.3), the Node SDK's default shape: POST (or method) with
  * the operation parameters kv in the query, an empty body unless body is
  * given, headers x-acs-action (action), x-acs-version, x-acs-date (now),
  * x-acs-signature-nonce (unique), x-acs-content-sha256, host, all signed.

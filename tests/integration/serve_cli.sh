@@ -92,6 +92,30 @@ else
   [ "$st" -eq 2 ] || fail "no IPv6 and exit status $st"
 fi
 
+# A state file whose Edition differs from --edition: the banner names the
+# edition in force and a warning says the file won; throttling and extra
+# instances are shown, and an extra instance takes an address.
+echo '{"Edition":"2024-12-20","Instances":[]}' >"$tmp/ed.json"
+start_serve --edition 2018-08-02 --state "$tmp/ed.json" --throttle 5:10 --instances 6
+grep -q '^edition 2024-12-20 (from the state file)' "$tmp/out" ||
+  fail "the banner does not name the edition in force: $(sed -n 2p "$tmp/out")"
+grep -q 'WARNING: .*ed.json sets Edition 2024-12-20, which overrides --edition 2018-08-02' \
+  "$tmp/err" || fail "no warning when the state file overrides --edition: $(cat "$tmp/err")"
+grep -q '^throttle: 5 requests/s per AccessKeyId, bursts of 10' "$tmp/out" ||
+  fail "throttling is not shown"
+grep -q '^instances: 6 more .*i-aipa-extra-0006' "$tmp/out" || fail "--instances is not shown"
+url=$(head -1 "$tmp/out" | sed 's/^listening on //')
+AIPA_ACCESS_KEY_ID=testid AIPA_ACCESS_KEY_SECRET=testsecret timeout 10 "$aipa" call \
+  --target "$url" Action=AllocatePublicIpAddress InstanceId=i-aipa-extra-0006 >"$tmp/call" 2>&1 ||
+  fail "an --instances instance cannot take an address: $(head -c 300 "$tmp/call")"
+stop_serve TERM
+# The same --edition as the file, or no --edition: no warning.
+start_serve --edition 2024-12-20 --state "$tmp/ed.json"
+if grep -q 'WARNING' "$tmp/err"; then fail "a warning although the editions agree"; fi
+grep -q '^edition 2024-12-20, seed' "$tmp/out" || fail "banner: $(sed -n 2p "$tmp/out")"
+stop_serve TERM
+expect_exit 2 --instances 10001
+
 if [ "$fails" -ne 0 ]; then
   echo "$fails failure(s)"
   exit 1

@@ -87,7 +87,7 @@ static void v1_wrong_secret_gives_server_string_to_sign(void **state)
     expect(&r, 400, "SignatureDoesNotMatch");
     it_field(&r, "Message", msg, sizeof(msg));
     assert_memory_equal(msg, prefix, sizeof(prefix) - 1);
-    /* The StringToSign a client computes (§2.2) is exactly what follows. */
+    /* The StringToSign a client computes (spec/wire.md §2.2) is exactly what follows. */
     assert_memory_equal(msg + sizeof(prefix) - 1, "GET&%2F&AccessKeyId%3Dtestid%26Action%3D", 40);
     assert_non_null(strstr(msg, "%26OwnerAccount%3Da%2520b%252Ac~d%2521%2527%2528%2529%252B%252F%"
                                 "25C3%25A9%26"));

@@ -182,6 +182,7 @@ static unsigned call(struct aipa_srv *srv, const char *nonce, int64_t ts, char c
     aipa_format_timestamp(ts, tbuf);
     aipa_params_init(&p, NULL);
     assert_int_equal(aipa_params_add_cstr(&p, "Action", "DescribeInstances"), AIPA_OK);
+    assert_int_equal(aipa_params_add_cstr(&p, "RegionId", "cn-hangzhou"), AIPA_OK);
     assert_int_equal(aipa_params_add_cstr(&p, "Version", "2014-05-26"), AIPA_OK);
     assert_int_equal(aipa_params_add_cstr(&p, "AccessKeyId", "testid"), AIPA_OK);
     assert_int_equal(aipa_params_add_cstr(&p, "SignatureMethod", "HMAC-SHA1"), AIPA_OK);

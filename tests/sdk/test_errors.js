@@ -129,7 +129,7 @@ test('a replayed SignatureNonce is SignatureNonceUsed (pop-core with a fixed non
     const client = popClient(srv.port);
     const nonce = `sdk-replay-${method}-${Date.now()}`;
     const params = { InstanceId: 'i-aipa-running', SignatureNonce: nonce };
-    const first = await client.request('DescribeInstances', { SignatureNonce: nonce }, { method });
+    const first = await client.request('DescribeInstances', { RegionId: 'cn-hangzhou', SignatureNonce: nonce }, { method });
     assert.match(first.RequestId, /^[0-9A-F-]{36}$/);
     let err;
     try { await client.request('AllocatePublicIpAddress', params, { method }); } catch (e) { err = e; }

@@ -381,7 +381,7 @@ static void test_signatures_and_shapes_verify(void **state)
     struct echo_srv *s = srv_start();
     struct aipa_client *c = client_for(s->url, 5000, 0);
     struct aipa_params p;
-    /* Values that need encoding: the §2.2 awkward set, '+', '=', '&', and UTF-8. */
+    /* Values that need encoding: the spec/wire.md §2.2 awkward set, '+', '=', '&', and UTF-8. */
     static const char awkward[] = "a b*c~d!'()+/\xC3\xA9&x=1%";
 
     aipa_params_init(&p, NULL);
@@ -672,7 +672,7 @@ static void test_spec_vectors(void **state)
     struct aipa_built b;
 
     aipa_built_init(&b);
-    /* §2.2 official vector: DescribeRegions, GET, Format=XML. */
+    /* spec/wire.md §2.2 official vector: DescribeRegions, GET, Format=XML. */
     struct aipa_client *c = client_for("https://ecs.aliyuncs.com", 1000, 0);
     aipa_params_init(&p, NULL);
     add(&p, "Action", "DescribeRegions");
@@ -693,7 +693,8 @@ static void test_spec_vectors(void **state)
     assert_string_equal(aipa_built_header(&b, "Host"), "ecs.aliyuncs.com");
     aipa_params_cleanup(&p);
 
-    /* §2.2 AllocatePublicIpAddress vectors: GET, POST, and GET with awkward OwnerAccount. */
+    /* spec/wire.md §2.2 AllocatePublicIpAddress vectors: GET, POST, and GET with an awkward
+     * OwnerAccount. */
     static const struct {
         enum aipa_shape shape;
         const char *owner;
@@ -723,7 +724,7 @@ static void test_spec_vectors(void **state)
     }
     aipa_client_free(c);
 
-    /* §2.6 (c): Tea with signatureAlgorithm v2, Format=json given by the caller. */
+    /* spec/wire.md §2.6 (c): Tea with signatureAlgorithm v2, Format=json given by the caller. */
     c = client_for("http://127.0.0.1:18080", 1000, 0);
     aipa_params_init(&p, NULL);
     add(&p, "Action", "AllocatePublicIpAddress");
@@ -738,7 +739,8 @@ static void test_spec_vectors(void **state)
     assert_string_equal(b.trace.signature, "YrUmtZmodh+T1ShLZzBkOEEY/io=");
     aipa_params_cleanup(&p);
 
-    /* §2.6 (a): the Node SDK's default V3 request, host with port, credentials-provider signed. */
+    /* spec/wire.md §2.6 (a): the Node SDK's default V3 request, host with port,
+     * credentials-provider signed. */
     static const struct aipa_kv provider[] = {{"x-acs-credentials-provider", "static_ak"}};
     aipa_params_init(&p, NULL);
     add(&p, "Action", "AllocatePublicIpAddress");
@@ -761,7 +763,7 @@ static void test_spec_vectors(void **state)
     aipa_params_cleanup(&p);
     aipa_client_free(c);
 
-    /* §2.3 deterministic V3 vector. */
+    /* spec/wire.md §2.3 deterministic V3 vector. */
     c = client_for("http://ecs.aliyuncs.com/", 1000, 0);
     aipa_params_init(&p, NULL);
     add(&p, "Action", "AllocatePublicIpAddress");

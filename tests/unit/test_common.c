@@ -107,7 +107,7 @@ static void error_table_rows(void **state)
     assert_non_null(e);
     assert_int_equal(e->id, AIPA_C_ALLOCATED_ALREADY);
     assert_int_equal(e->http_status, 403);
-    /* OperationDenied has three documented messages (§5.3). */
+    /* OperationDenied has three documented messages (spec/wire.md §5.3). */
     assert_int_equal(aipa_code_lookup_all("OperationDenied", 15, ids, 8), 3);
     assert_null(aipa_code_lookup("NoSuchCode", 10));
 

@@ -27,7 +27,8 @@
 
 static const char BASE[] =
     "{\"id\": \"allocate/status/starting\", \"title\": \"Starting is rejected\","
-    " \"doc\": {\"clause\": \"must be Running or Stopped\", \"source\": \"spec/seed.md#D\"},"
+    " \"doc\": {\"clause\": \"must be Running or Stopped\", \"source\": "
+    "\"spec/allocate-2018.md#description\"},"
     " \"level\": \"MUST\", \"tags\": [\"status\", \"negative\"],"
     " \"fixtures\": {\"vm\": {\"Status\": \"Starting\"}, \"many\": {\"$count\": 3}},"
     " \"steps\": [{\"name\": \"allocate\", \"request\": {\"Action\": \"AllocatePublicIpAddress\","
@@ -141,7 +142,8 @@ static void malformed_top_level(void **state)
                           "tags: ");
     expect_mutation_error("\"tags\": [\"status\", \"negative\"]", "\"tags\": \"status\"", "tags: ");
     expect_mutation_error("\"level\"", "\"lvl\": 1, \"level\"", "unknown key \"lvl\"");
-    expect_mutation_error("\"source\": \"spec/seed.md#D\"", "\"src\": \"x\"", "doc: ");
+    expect_mutation_error("\"source\": \"spec/allocate-2018.md#description\"", "\"src\": \"x\"",
+                          "doc: ");
     expect_mutation_error("\"clause\": \"must be Running or Stopped\"", "\"clause\": \"\"",
                           "doc.clause: must not be empty");
     expect_mutation_error("\"level\"", "\"editions\": [\"2019\"], \"level\"", "editions: ");
@@ -219,7 +221,7 @@ static void malformed_steps(void **state)
                           "needs repeat >= 2");
     expect_mutation_error("\"name\": \"allocate\",",
                           "\"name\": \"allocate\", \"raw\": {\"target\": \"/\"},",
-                          "exactly one of \"request\" and \"raw\"");
+                          "exactly one of \"request\", \"raw\" and \"wire\"");
 }
 
 static void malformed_tamper(void **state)
@@ -288,6 +290,56 @@ static void malformed_outcomes(void **state)
     expect_mutation_error("{\"same_as\": \"step[0].RequestId\"}", "{\"same_as\": \"RequestId\"}",
                           "step[N].PATH");
     expect_mutation_error("\"TotalCount\": 1", "\"a..b\": 1", "malformed path");
+}
+
+/* Wire steps (FORMAT.md "Wire steps"): what loads, and each way a wire step can be wrong. */
+static void wire_steps(void **state)
+{
+#define WIRE_CASE(step)                                                                            \
+    "{\"id\": \"http/x\", \"title\": \"t\", \"doc\": {\"clause\": \"c\", \"source\": \"s\"},"    \
+    " \"level\": \"MUST\", \"steps\": [" step "]}"
+    static const char OK[] = WIRE_CASE(
+        "{\"wire\": {\"send\": \"GET / HTTP/1.1\\r\\nX: %hex[%00]hex%\\r\\n\\r\\n\", \"drip_ms\": 5,"
+        " \"wait_ms\": 100, \"answers\": 1, \"closed\": true, \"cut_off\": false, \"format\": "
+        "\"json\"}, \"expect\": [{\"status\": [0, 400]}]}");
+    struct aipa_case *c = NULL;
+
+    (void)state;
+    assert_int_equal(aipa_case_parse(OK, strlen(OK), "w.json", &c, NULL), AIPA_OK);
+    assert_true(c->all_raw);
+    assert_non_null(c->steps[0].wire);
+    assert_null(c->steps[0].raw);
+    assert_int_equal(c->steps[0].wire->drip_ms, 5);
+    assert_int_equal(c->steps[0].wire->wait_ms, 100);
+    assert_int_equal(c->steps[0].wire->answers, 1);
+    assert_int_equal(c->steps[0].wire->closed, 1);
+    assert_int_equal(c->steps[0].wire->cut_off, 0);
+    assert_int_equal(c->steps[0].wire->want_fmt, AIPA_VFMT_JSON);
+    assert_int_equal(c->steps[0].outcomes[0].status[0], 0); /* no answer: wire steps only */
+    aipa_case_free(c);
+    expect_error(WIRE_CASE("{\"wire\": {}, \"expect\": [{\"status\": 400}]}"), "send is required");
+    expect_error(WIRE_CASE("{\"wire\": {\"send\": \"x\", \"answers\": -1}, \"expect\": [{\"status\":"
+                           " 400}]}"),
+                 "must be an integer 0..64");
+    expect_error(WIRE_CASE("{\"wire\": {\"send\": \"x\", \"closed\": 2}, \"expect\": [{\"status\":"
+                           " 400}]}"),
+                 "must be true or false");
+    expect_error(WIRE_CASE("{\"wire\": {\"send\": \"x\", \"sent\": 1}, \"expect\": [{\"status\":"
+                           " 400}]}"),
+                 "sent");
+    expect_error(WIRE_CASE("{\"wire\": {\"send\": \"x\", \"format\": \"yaml\"}, \"expect\": "
+                           "[{\"status\": 400}]}"),
+                 "unknown value");
+    expect_error(WIRE_CASE("{\"wire\": {\"send\": \"x\"}, \"repeat\": 2, \"expect\": [{\"status\":"
+                           " 400}]}"),
+                 "a wire step takes no pin, tamper, principal, repeat or across");
+    expect_error(WIRE_CASE("{\"wire\": {\"send\": \"%hex[%ZZ]hex%\"}, \"expect\": [{\"status\": "
+                           "400}]}"),
+                 "malformed");
+    /* Status 0 (no answer) is for wire steps only. */
+    expect_error(WIRE_CASE("{\"raw\": {\"target\": \"/\"}, \"expect\": [{\"status\": 0}]}"),
+                 "100..599");
+#undef WIRE_CASE
 }
 
 static void malformed_raw_and_across(void **state)
@@ -390,6 +442,31 @@ static void variant_names_and_expansion(void **state)
     assert_int_equal(aipa_variant_filter_parse("v2", &set), AIPA_EPARSE);
     assert_int_equal(aipa_variant_filter_parse("", &set), AIPA_EPARSE);
     assert_int_equal(aipa_variant_filter_parse("v1,,json", &set), AIPA_EPARSE);
+}
+
+/* --variants: full names select exactly themselves; axis words combine; a mix is the union. */
+static void variant_selection_is_exact_for_names(void **state)
+{
+    struct aipa_variant_set set;
+    struct aipa_variant a, b;
+    unsigned pick = 0;
+
+    (void)state;
+    assert_int_equal(aipa_variant_parse("v1-get-xml", &a), AIPA_OK);
+    assert_int_equal(aipa_variant_parse("v3-post-query-json", &b), AIPA_OK);
+    assert_int_equal(aipa_variant_select_parse("v1-get-xml,v3-post-query-json", &set, &pick),
+                     AIPA_OK);
+    assert_int_equal(pick, aipa_variant_pick_bit(&a) | aipa_variant_pick_bit(&b));
+    assert_int_equal(__builtin_popcount(pick), 2); /* not the 8 combinations of their parts */
+    assert_int_equal(aipa_variant_select_parse("v1,json", &set, &pick), AIPA_OK);
+    assert_int_equal(__builtin_popcount(pick), 3);
+    assert_int_equal(aipa_variant_select_parse("v3-get-json,post-form", &set, &pick), AIPA_OK);
+    assert_int_equal(__builtin_popcount(pick), 3); /* v3-get-json + the two V1 form variants */
+    assert_int_equal(aipa_variant_select_parse("v3,post-form", &set, &pick), AIPA_EPARSE);
+    assert_int_equal(aipa_variant_select_parse("v3-post-form-json", &set, &pick), AIPA_EPARSE);
+    assert_int_equal(aipa_variant_select_parse("raw", &set, &pick), AIPA_EPARSE);
+    assert_int_equal(aipa_variant_select_parse("v1,", &set, &pick), AIPA_EPARSE);
+    assert_int_equal(aipa_variant_select_parse("", &set, &pick), AIPA_EPARSE);
 }
 
 static void byte_forms_expand(void **state)
@@ -502,6 +579,69 @@ static void substitution_resolves_against_a_run(void **state)
     aipa_buf_cleanup(&why);
     cJSON_Delete(step0);
     aipa_case_free(c);
+}
+
+/* ${pool.address} and ${pool.outside}: from the target's state, also inside fixtures. */
+static void pool_substitutions(void **state)
+{
+    struct aipa_case *c = NULL;
+    struct aipa_run_env env;
+    struct aipa_buf out, why;
+    char *json = mutate("\"Status\": \"Starting\"",
+                        "\"PublicIpAddress\": {\"IpAddress\": [\"${pool.address}\"]}");
+
+    (void)state;
+    assert_int_equal(aipa_case_parse(BASE, strlen(BASE), "t.json", &c, NULL), AIPA_OK);
+    assert_false(c->uses_pool);
+    aipa_case_free(c);
+    c = NULL;
+    assert_int_equal(aipa_case_parse(json, strlen(json), "t.json", &c, NULL), AIPA_OK);
+    assert_true(c->uses_pool);
+    memset(&env, 0, sizeof(env));
+    env.c = c;
+    aipa_buf_init(&out, 1 << 16);
+    aipa_buf_init(&why, 1 << 16);
+    /* unknown until the runner has read the target's state */
+    assert_int_equal(aipa_run_env_expand(&env, "${pool.address}", false, &out, &why), AIPA_EPARSE);
+    assert_non_null(strstr(why.ptr, "the target's pool is not known"));
+    env.pool_address = "198.51.7.1";
+    env.pool_outside = "8.8.8.8";
+    aipa_buf_reset(&out);
+    assert_int_equal(
+        aipa_run_env_expand(&env, "${pool.address} ${pool.outside}", false, &out, &why), AIPA_OK);
+    assert_string_equal(out.ptr, "198.51.7.1 8.8.8.8");
+    {
+        char *body = NULL;
+
+        /* the fixture's body as POST /_aipa/instances gets it */
+        assert_int_equal(aipa_run_env_fixture_body(&env, c->fixtures[0].state, &body, &why),
+                         AIPA_OK);
+        assert_string_equal(body, "{\"PublicIpAddress\":{\"IpAddress\":[\"198.51.7.1\"]}}");
+        cJSON_free(body);
+        env.region = "cn-beijing"; /* the profile's region, unless the fixture names one */
+        assert_int_equal(aipa_run_env_fixture_body(&env, c->fixtures[0].state, &body, &why),
+                         AIPA_OK);
+        assert_string_equal(body, "{\"PublicIpAddress\":{\"IpAddress\":[\"198.51.7.1\"]},"
+                                  "\"RegionId\":\"cn-beijing\"}");
+        cJSON_free(body);
+        env.pool_address = NULL;
+        assert_int_equal(aipa_run_env_fixture_body(&env, c->fixtures[0].state, &body, &why),
+                         AIPA_EPARSE);
+        assert_null(body);
+    }
+    aipa_buf_cleanup(&out);
+    aipa_buf_cleanup(&why);
+    aipa_case_free(c);
+    free(json);
+    /* a fixture is created before any step and before the other fixtures */
+    expect_mutation_error("\"Status\": \"Starting\"", "\"Status\": \"${many}\"",
+                          "fixtures.vm: a fixture can use only ${pool.address}");
+    expect_mutation_error("\"Status\": \"Starting\"",
+                          "\"EipAddress\": {\"IpAddress\": \"${step[0].IpAddress}\"}",
+                          "a fixture can use only");
+    expect_mutation_error("\"Status\": \"Starting\"", "\"RegionId\": \"${pool.nothing}\"",
+                          "unknown substitution ${pool.nothing}");
+    expect_mutation_error("\"many\": {", "\"pool\": {", "\"pool\" is reserved");
 }
 
 static void selection_patterns(void **state)
@@ -625,10 +765,13 @@ int main(void)
         cmocka_unit_test(malformed_tamper),
         cmocka_unit_test(malformed_outcomes),
         cmocka_unit_test(malformed_raw_and_across),
+        cmocka_unit_test(wire_steps),
         cmocka_unit_test(oversized_case_is_rejected),
         cmocka_unit_test(variant_names_and_expansion),
+        cmocka_unit_test(variant_selection_is_exact_for_names),
         cmocka_unit_test(byte_forms_expand),
         cmocka_unit_test(substitution_resolves_against_a_run),
+        cmocka_unit_test(pool_substitutions),
         cmocka_unit_test(selection_patterns),
         cmocka_unit_test(suite_checks_ids_against_paths),
         cmocka_unit_test(allocation_failures_are_reported),

@@ -237,6 +237,68 @@ static void written_baseline_round_trips(void **state)
     aipa_buf_cleanup(&out);
 }
 
+/* One entry per case: "variants" lists what failed when not every variant did. */
+static void written_baseline_is_one_entry_per_case(void **state)
+{
+    struct fixture *f = *state;
+    struct aipa_buf out;
+    cJSON *root;
+    const cJSON *list, *a;
+
+    /* A second failing variant of allocate/a in 2018: still one entry for the case. */
+    add(&f->r, f->a, AIPA_ED_2018, "v1-get-json", AIPA_V_FAIL, "expected 403; got 200", NULL);
+    aipa_buf_init(&out, 1 << 20);
+    assert_int_equal(aipa_baseline_write(&f->r, &out), AIPA_OK);
+    root = cJSON_Parse(out.ptr);
+    list = cJSON_GetObjectItemCaseSensitive(root, "known_failures");
+    assert_int_equal(cJSON_GetArraySize(list), 2);
+    a = cJSON_GetArrayItem(list, 0);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(a, "id")->valuestring, "allocate/a");
+    /* v1-get-xml passed: the entry names the two that failed, in 2018 only. */
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "variants")), 2);
+    assert_null(cJSON_GetObjectItemCaseSensitive(a, "variant"));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "editions")), 1);
+    cJSON_Delete(root);
+    aipa_buf_cleanup(&out);
+}
+
+/* "variants" (any glob of the list) is read; with "variant" beside it, or empty, it is refused. */
+static void baseline_variants_list(void **state)
+{
+    struct fixture *f = *state;
+    struct aipa_baseline b;
+    struct aipa_counts c;
+    static const char *const bad[] = {
+        "{\"known_failures\": [{\"id\": \"a\", \"variants\": [], \"reason\": \"r\"}]}",
+        "{\"known_failures\": [{\"id\": \"a\", \"variants\": [\"\"], \"reason\": \"r\"}]}",
+        "{\"known_failures\": [{\"id\": \"a\", \"variants\": \"v1-*\", \"reason\": \"r\"}]}",
+        "{\"known_failures\": [{\"id\": \"a\", \"variant\": \"*\", \"variants\": [\"*\"], "
+        "\"reason\": \"r\"}]}",
+    };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(aipa_baseline_parse(&b, bad[i], strlen(bad[i]), "b.json", NULL),
+                         AIPA_EPARSE);
+    }
+    baseline_from(&b, "{\"known_failures\": [{\"id\": \"allocate/*\", \"variants\": "
+                      "[\"v1-get-xml\", \"v3-*\"], \"reason\": \"r\"}]}");
+    assert_int_equal(aipa_baseline_apply(&b, &f->r), AIPA_OK);
+    assert_true(f->r.items[1].known); /* v3-get-json */
+    assert_true(f->r.items[3].known); /* v1-get-xml of allocate/b: an error, covered */
+    aipa_baseline_cleanup(&b);
+    /* One bucket per result: pass, fail-known (the fail), nonstrict, fail-known (the
+     * covered error), skip. */
+    aipa_report_counts(&f->r, 0, &c);
+    assert_int_equal(c.total, 5);
+    assert_int_equal(c.pass + c.nonstrict + c.fail_new + c.fail_known + c.skip + c.error, 5);
+    assert_int_equal(c.pass, 1);
+    assert_int_equal(c.nonstrict, 1);
+    assert_int_equal(c.skip, 1);
+    assert_int_equal(c.fail_new, 0);
+    assert_int_equal(c.fail_known, 2);
+    assert_int_equal(c.error, 0);
+}
+
 static long xpath_count(xmlDocPtr doc, const char *expr)
 {
     xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
@@ -368,6 +430,36 @@ static void html_escapes_everything(void **state)
     aipa_buf_cleanup(&out);
 }
 
+/* Read top down: the counts, then the failures (grouped by case), then the matrix and its legend.
+ */
+static void html_failures_before_matrix(void **state)
+{
+    struct fixture *f = *state;
+    struct aipa_buf out;
+    const char *body, *counts, *failures, *nonstrict, *matrix, *legend_blank;
+
+    add(&f->r, f->a, AIPA_ED_2024, "v1-get-xml", AIPA_V_FAIL, "expected 403; got 200", NULL);
+    aipa_buf_init(&out, 1 << 24);
+    assert_int_equal(aipa_report_write_html(&f->r, &out), AIPA_OK);
+    body = out.ptr;
+    counts = strstr(body, "<th>fail-new</th>");
+    failures = strstr(body, "id=\"failures\"");
+    nonstrict = strstr(body, "id=\"nonstrict\"");
+    matrix = strstr(body, "id=\"matrix\"");
+    legend_blank = strstr(body, "<td class=\"none\"></td><td>blank");
+    assert_non_null(counts);
+    assert_non_null(failures);
+    assert_non_null(nonstrict);
+    assert_non_null(matrix);
+    assert_non_null(legend_blank);
+    assert_true(counts < failures && failures < nonstrict && nonstrict < matrix &&
+                matrix < legend_blank);
+    /* allocate/a failed in both editions: one block for the case, saying where. */
+    assert_non_null(strstr(body, "Failed in 2018-08-02: v3-get-json; 2024-12-20: v1-get-xml"));
+    assert_null(strstr(strstr(body, "Failed in 2018-08-02") + 1, "Failed in 2018-08-02"));
+    aipa_buf_cleanup(&out);
+}
+
 static const cJSON *jget(const cJSON *o, const char *k)
 {
     return cJSON_GetObjectItemCaseSensitive(o, k);
@@ -416,7 +508,7 @@ static void sarif_has_results_rules_and_baseline_states(void **state)
     assert_string_equal(cJSON_GetStringValue(jget(jget(r0, "partialFingerprints"), "aipaCase/v1")),
                         "allocate/a|2018-08-02|v3-get-json");
     assert_string_equal(cJSON_GetStringValue(jget(r1, "ruleId")), "allocate/b");
-    assert_string_equal(cJSON_GetStringValue(jget(r1, "level")), "warning");
+    assert_string_equal(cJSON_GetStringValue(jget(r1, "level")), "note");
     assert_string_equal(cJSON_GetStringValue(jget(r1, "baselineState")), "new");
     /* The harness error is a notification, and the run says it did not fully execute. */
     inv = cJSON_GetArrayItem(jget(run, "invocations"), 0);
@@ -518,9 +610,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(fixed_known_failure_is_reported, setup, teardown),
         cmocka_unit_test(malformed_baselines),
         cmocka_unit_test_setup_teardown(written_baseline_round_trips, setup, teardown),
+        cmocka_unit_test_setup_teardown(written_baseline_is_one_entry_per_case, setup, teardown),
+        cmocka_unit_test_setup_teardown(baseline_variants_list, setup, teardown),
         cmocka_unit_test_setup_teardown(junit_parses_with_right_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(json_parses_and_feeds_rerun, setup, teardown),
         cmocka_unit_test_setup_teardown(html_escapes_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(html_failures_before_matrix, setup, teardown),
         cmocka_unit_test_setup_teardown(sarif_has_results_rules_and_baseline_states, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(allocation_failures_are_reported, setup, teardown),

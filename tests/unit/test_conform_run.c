@@ -41,7 +41,8 @@ static const char *const CASES[][2] = {
      "{\"id\": \"ok/describe\", \"title\": \"t\", \"doc\": {\"clause\": \"c\", \"source\": \"s\"},"
      " \"level\": \"MUST\", \"tags\": [\"good\"], \"fixtures\": {\"vm\": {\"Status\": "
      "\"Stopped\"}},"
-     " \"steps\": [{\"request\": {\"Action\": \"DescribeInstances\", \"InstanceIds\": "
+     " \"steps\": [{\"request\": {\"Action\": \"DescribeInstances\", \"RegionId\": "
+     "\"cn-hangzhou\", \"InstanceIds\": "
      "\"[\\\"${vm}\\\"]\"}, \"expect\": [{\"status\": 200, \"Code\": null, \"RequestId\": "
      "\"uuid\", \"fields\": {\"Instances.Instance[0].InstanceId\": \"${vm}\","
      " \"Instances.Instance[0].Status\": \"Stopped\", \"TotalCount\": 1}}]}]}"},
@@ -53,7 +54,8 @@ static const char *const CASES[][2] = {
      "\"ipv4\"}}}]},"
      " {\"request\": {\"Action\": \"RebootInstance\", \"InstanceId\": \"${vm}\"}, "
      "\"expect\": [{\"status\": 200}]},"
-     " {\"request\": {\"Action\": \"DescribeInstances\", \"InstanceIds\": \"[\\\"${vm}\\\"]\"},"
+     " {\"request\": {\"Action\": \"DescribeInstances\", \"RegionId\": \"cn-hangzhou\", "
+     "\"InstanceIds\": \"[\\\"${vm}\\\"]\"},"
      " \"expect\": [{\"status\": 200, \"fields\": {"
      "\"Instances.Instance[0].PublicIpAddress.IpAddress[0]\": {\"same_as\": "
      "\"step[0].IpAddress\"}}}]}]}"},
@@ -73,16 +75,19 @@ static const char *const CASES[][2] = {
      "{\"id\": \"err/bad-fixture\", \"title\": \"t\", \"doc\": {\"clause\": \"c\", \"source\": "
      "\"s\"}, \"level\": \"MUST\", \"variants\": {\"signature\": [\"v1\"], \"shape\": "
      "[\"get\"], \"format\": [\"json\"]}, \"fixtures\": {\"vm\": {\"Status\": \"Flying\"}},"
-     " \"steps\": [{\"request\": {\"Action\": \"DescribeInstances\"}, \"expect\": "
+     " \"steps\": [{\"request\": {\"Action\": \"DescribeInstances\", \"RegionId\": "
+     "\"cn-hangzhou\"}, \"expect\": "
      "[{\"status\": 200}]}]}"},
     {"skip/principal",
      "{\"id\": \"skip/principal\", \"title\": \"t\", \"doc\": {\"clause\": \"c\", \"source\": "
      "\"s\"}, \"level\": \"MUST\", \"steps\": [{\"principal\": \"auditor\", \"request\": "
-     "{\"Action\": \"DescribeInstances\"}, \"expect\": [{\"status\": 200}]}]}"},
+     "{\"Action\": \"DescribeInstances\", \"RegionId\": \"cn-hangzhou\"}, \"expect\": "
+     "[{\"status\": 200}]}]}"},
     {"skip/edition",
      "{\"id\": \"skip/edition\", \"title\": \"t\", \"doc\": {\"clause\": \"c\", \"source\": "
      "\"s\"}, \"level\": \"MUST\", \"editions\": [\"2018-08-02\"], \"steps\": [{\"request\": "
-     "{\"Action\": \"DescribeInstances\"}, \"expect\": [{\"status\": 200}]}]}"},
+     "{\"Action\": \"DescribeInstances\", \"RegionId\": \"cn-hangzhou\"}, \"expect\": "
+     "[{\"status\": 200}]}]}"},
     {"ok/raw",
      "{\"id\": \"ok/raw\", \"title\": \"t\", \"doc\": {\"clause\": \"c\", \"source\": \"s\"},"
      " \"level\": \"MUST\", \"steps\": [{\"raw\": {\"target\": "
@@ -97,19 +102,23 @@ static const char *const CASES[][2] = {
     {"ok/pinned",
      "{\"id\": \"ok/pinned\", \"title\": \"t\", \"doc\": {\"clause\": \"c\", \"source\": \"s\"},"
      " \"level\": \"MUST\", \"steps\": [{\"pin\": {\"signature\": \"v3\", \"format\": "
-     "\"json\"}, \"request\": {\"Action\": \"DescribeInstances\"}, \"expect\": [{\"status\": "
+     "\"json\"}, \"request\": {\"Action\": \"DescribeInstances\", \"RegionId\": \"cn-hangzhou\"}, "
+     "\"expect\": [{\"status\": "
      "200}]}]}"},
     {"ok/v1-only-tamper",
      "{\"id\": \"ok/v1-only-tamper\", \"title\": \"t\", \"doc\": {\"clause\": \"c\", "
      "\"source\": \"s\"}, \"level\": \"MUST\", \"steps\": [{\"tamper\": {\"omit\": "
-     "[\"SignatureVersion\"]}, \"request\": {\"Action\": \"DescribeInstances\"}, \"expect\": "
+     "[\"SignatureVersion\"]}, \"request\": {\"Action\": \"DescribeInstances\", \"RegionId\": "
+     "\"cn-hangzhou\"}, \"expect\": "
      "[{\"status\": [400, 403, 404]}]}]}"},
     {"ok/whitelisted-wrong-secret",
      "{\"id\": \"ok/whitelisted-wrong-secret\", \"title\": \"t\", \"doc\": {\"clause\": \"c\", "
      "\"source\": \"s\"}, \"level\": \"MUST\", \"steps\": [{\"principal\": \"whitelisted\", "
-     "\"request\": {\"Action\": \"DescribeInstances\"}, \"expect\": [{\"status\": 200}]},"
+     "\"request\": {\"Action\": \"DescribeInstances\", \"RegionId\": \"cn-hangzhou\"}, \"expect\": "
+     "[{\"status\": 200}]},"
      " {\"principal\": \"whitelisted\", \"tamper\": {\"secret\": \"wrong\"}, \"request\": "
-     "{\"Action\": \"DescribeInstances\"}, \"expect\": [{\"status\": 400, \"Code\": "
+     "{\"Action\": \"DescribeInstances\", \"RegionId\": \"cn-hangzhou\"}, \"expect\": "
+     "[{\"status\": 400, \"Code\": "
      "\"SignatureDoesNotMatch\"}]}]}"},
 };
 
@@ -135,8 +144,8 @@ static int setup(void **state)
     struct env *e = calloc(1, sizeof(*e));
     struct aipa_srv_config cfg;
     struct aipa_srv_credential creds[2] = {
-        {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false},
-        {"wl-id", WL_SECRET, true, true},
+        {AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false, NULL, NULL, 0},
+        {"wl-id", WL_SECRET, true, true, NULL, NULL, 0},
     };
 
     assert_non_null(e);

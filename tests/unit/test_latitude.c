@@ -220,7 +220,7 @@ static void handler_reports_rows(void **state)
     expect(srv, API "&InstanceId=x", NULL, 400, "MissingParameter", AIPA_LAT_ACTION_EMPTY);
     expect(srv, API "ReleasePublicIpAddress&InstanceId=i-aipa-running", NULL, 400,
            "MissingParameter", AIPA_LAT_RELEASE_NO_ADDRESS);
-    expect(srv, API "DescribeInstances&InstanceIds=%5B1%5D", NULL, 400, "InvalidParameter",
+    expect(srv, API "DescribeInstances&RegionId=cn-hangzhou&InstanceIds=%5B1%5D", NULL, 400, "InvalidParameter",
            AIPA_LAT_DESCRIBE_BAD_IDS);
     /* precedence: locked and Stopping; the lock answers, the status is accepted too */
     add_instance(srv, TWO_FAULTS);
@@ -231,7 +231,7 @@ static void handler_reports_rows(void **state)
     assert_null(aipa_lat_accepts(&r.latitude, AIPA_ED_2024, 400, "InsufficientPublicIp", 0));
     aipa_srv_response_cleanup(&r);
     /* a V3 request with neither Accept nor Format: JSON, under the row */
-    get(srv, "/", v3, &r);
+    get(srv, "/?RegionId=cn-hangzhou", v3, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.content_type, "application/json;charset=utf-8");
     assert_true(aipa_lat_set_has(&r.latitude, AIPA_LAT_V3_NO_ACCEPT));
@@ -273,7 +273,7 @@ static void alt_takes_the_other_choice(void **state)
     expect(srv, API "NoSuchAction", NULL, 403, "InvalidAction", AIPA_LAT_ACTION_UNKNOWN);
     expect(srv, API "AllocatePublicIpAddress&InstanceId=i-aipa-running&Format=yaml", NULL, 400,
            "InvalidParameter", AIPA_LAT_FORMAT_UNKNOWN);
-    get(srv, "/", v3, &r);
+    get(srv, "/?RegionId=cn-hangzhou", v3, &r);
     assert_int_equal(r.status, 200);
     assert_string_equal(r.content_type, "text/xml;charset=utf-8");
     aipa_srv_response_cleanup(&r);

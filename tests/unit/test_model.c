@@ -570,25 +570,29 @@ static void release_errors(void **state)
     assert_int_equal(aipa_model_release(m, "i-nope", "47.96.0.10"),
                      AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND);
     assert_int_equal(aipa_model_release(m, "i-nope", "bad"), AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND);
-    assert_int_equal(aipa_model_release(m, "i-a", NULL), AIPA_C_INVALID_IP_ADDRESS_MALFORMED);
-    assert_int_equal(aipa_model_release(m, "i-a", "47.96.0"), AIPA_C_INVALID_IP_ADDRESS_MALFORMED);
-    assert_int_equal(aipa_model_release(m, "i-lock", "bad"), AIPA_C_INVALID_IP_ADDRESS_MALFORMED);
+    /* No address, or not an address: not in the caller's records (M1-release, 400). */
+    assert_int_equal(aipa_model_release(m, "i-a", NULL), AIPA_C_RELEASE_IP_NOT_FOUND);
+    assert_int_equal(aipa_model_release(m, "i-a", "47.96.0"), AIPA_C_RELEASE_IP_NOT_FOUND);
+    /* No InstanceId (optional in the metadata): NeedInstanceId, whatever the address. */
+    assert_int_equal(aipa_model_release(m, NULL, "47.96.0.10"),
+                     AIPA_C_INVALID_IP_ADDRESS_NEED_INSTANCE_ID);
+    assert_int_equal(aipa_model_release(m, NULL, "bad"),
+                     AIPA_C_INVALID_IP_ADDRESS_NEED_INSTANCE_ID);
+    /* Locks and status come before the address. */
+    assert_int_equal(aipa_model_release(m, "i-lock", "bad"), AIPA_C_INSTANCE_LOCKED_FOR_SECURITY);
     assert_int_equal(aipa_model_release(m, "i-lock", "47.96.0.12"),
                      AIPA_C_INSTANCE_LOCKED_FOR_SECURITY);
     assert_int_equal(aipa_model_release(m, "i-starting", "47.96.0.13"),
                      AIPA_C_INCORRECT_INSTANCE_STATUS);
     /* Another instance's address, an address not held, none at all. */
-    assert_int_equal(aipa_model_release(m, "i-a", "47.96.0.11"),
-                     AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND);
-    assert_int_equal(aipa_model_release(m, "i-a", "8.8.8.8"), AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND);
-    assert_int_equal(aipa_model_release(m, "i-c", "47.96.0.10"),
-                     AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND);
+    assert_int_equal(aipa_model_release(m, "i-a", "47.96.0.11"), AIPA_C_RELEASE_IP_NOT_FOUND);
+    assert_int_equal(aipa_model_release(m, "i-a", "8.8.8.8"), AIPA_C_RELEASE_IP_NOT_FOUND);
+    assert_int_equal(aipa_model_release(m, "i-c", "47.96.0.10"), AIPA_C_RELEASE_IP_NOT_FOUND);
     assert_int_equal(aipa_model_pool_free(m), free0);
     /* The right one, then again. */
     assert_int_equal(aipa_model_release(m, "i-a", "47.96.0.10"), AIPA_C_OK);
     assert_int_equal(aipa_model_pool_free(m), free0 + 1);
-    assert_int_equal(aipa_model_release(m, "i-a", "47.96.0.10"),
-                     AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND);
+    assert_int_equal(aipa_model_release(m, "i-a", "47.96.0.10"), AIPA_C_RELEASE_IP_NOT_FOUND);
     assert_int_equal(aipa_model_pool_free(m), free0 + 1);
     /* Stopped instances may release. */
     assert_int_equal(aipa_model_stop(m, "i-b"), AIPA_C_OK);
@@ -873,8 +877,8 @@ static void refused_requests_draw_nothing(void **state)
     assert_string_equal(x, b1);
     /* Releases refused after the pool's lines were prefetched change nothing. */
     assert_int_equal(aipa_model_release(b, "i-nope", b1), AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND);
-    assert_int_equal(aipa_model_release(b, "i-c", b1), AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND);
-    assert_int_equal(aipa_model_release(b, "i-a", "47.96.0"), AIPA_C_INVALID_IP_ADDRESS_MALFORMED);
+    assert_int_equal(aipa_model_release(b, "i-c", b1), AIPA_C_RELEASE_IP_NOT_FOUND);
+    assert_int_equal(aipa_model_release(b, "i-a", "47.96.0"), AIPA_C_RELEASE_IP_NOT_FOUND);
     assert_int_equal(aipa_model_allocate(b, &rc, b2), AIPA_C_OK);
     assert_string_equal(a1, b1);
     assert_string_equal(a2, b2);

@@ -305,7 +305,7 @@ static void *work(void *arg)
 
                     if (rc == AIPA_C_OK) {
                         w->releases++;
-                    } else if (rc != AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND) {
+                    } else if (rc != AIPA_C_RELEASE_IP_NOT_FOUND) {
                         w->errors++;
                     }
                 }
@@ -321,7 +321,7 @@ static void *work(void *arg)
 
                     if (rc == AIPA_C_OK) {
                         w->releases++;
-                    } else if (rc != AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND) {
+                    } else if (rc != AIPA_C_RELEASE_IP_NOT_FOUND) {
                         w->errors++;
                     }
                 }

@@ -1,6 +1,6 @@
 /*
  * test_parse.c: bounded parsing of response bodies. Documented bodies
- * (wire spec §1.2, §4.1) parse to the right values; hostile bodies are
+ * (spec/wire.md §1.2, §4.1) parse to the right values; hostile bodies are
  * rejected with a reason, without crashing or leaking (run under ASan).
  */
 /* cmocka needs the four headers before it. */
@@ -71,7 +71,7 @@ static void test_spec_success_bodies(void **state)
     (void)state;
 
     aipa_doc_init(&d);
-    /* §1.2, XML without a declaration, indented. */
+    /* spec/wire.md §1.2, XML without a declaration, indented. */
     parse_ok(&d, "text/xml;charset=utf-8",
              "<AllocatePublicIpAddressResponse>\n"
              "      <RequestId>F2EF6A3B-E345-46B9-931E-0EA094818567</RequestId>\n"
@@ -85,7 +85,7 @@ static void test_spec_success_bodies(void **state)
     assert_int_equal(cJSON_GetArraySize(d.root), 2);
     assert_false(aipa_is_ipv4("112.124. **. **", 15));
 
-    /* §1.2, JSON, parsed into the same doc (the old tree is freed). */
+    /* spec/wire.md §1.2, JSON, parsed into the same doc (the old tree is freed). */
     parse_ok(&d, "application/json;charset=utf-8",
              "{\n    \"RequestId\": \"F2EF6A3B-E345-46B9-931E-0EA094818567\",\n"
              "    \"IpAddress\": \"112.124. **. **\"\n}");
@@ -109,7 +109,7 @@ static void test_spec_error_bodies(void **state)
     (void)state;
 
     aipa_doc_init(&d);
-    /* §4.1 documented XML: declaration, a comment, curly quotes in the message. */
+    /* spec/wire.md §4.1 documented XML: declaration, a comment, curly quotes in the message. */
     parse_ok(&d, "text/xml;charset=utf-8",
              "<?xml version=\"1.0\" encoding=\"UTF-8\"?><!--Result root node-->\n"
              "<Error>\n"
@@ -128,7 +128,7 @@ static void test_spec_error_bodies(void **state)
     /* The documented placeholder id is not a valid RequestId. */
     assert_false(aipa_is_request_id(aipa_path_string(d.root, "RequestId"), 36));
 
-    /* §4.1 real XML: single-quoted declaration, no whitespace, CDATA Recommend. */
+    /* spec/wire.md §4.1 real XML: single-quoted declaration, no whitespace, CDATA Recommend. */
     parse_ok(&d, "text/xml;charset=utf-8",
              "<?xml version='1.0' encoding='UTF-8'?><Error><RequestId>93ABDCE5-4D1A-4861-B38E-"
              "D31BDC709E4B</RequestId><HostId>dypnsapi.aliyuncs.com</HostId><Code>InvalidVersion"
@@ -146,7 +146,7 @@ static void test_spec_error_bodies(void **state)
                         "https://error-center.aliyun.com/status/search?Keyword=InvalidVersion&"
                         "source=PopGw");
 
-    /* §4.1 real JSON from ECS (key order differs, spaces after colons). */
+    /* spec/wire.md §4.1 real JSON from ECS (key order differs, spaces after colons). */
     parse_ok(&d, "application/json; charset=UTF-8",
              "{\"Message\": \"Specified parameter Version is not valid.\",\"RequestId\": "
              "\"948256E2-4AFC-423B-BC4C-A367E37582FD\",\"HostId\": \"ecs.aliyuncs.com\",\"Code\": "
@@ -155,7 +155,7 @@ static void test_spec_error_bodies(void **state)
     assert_string_equal(aipa_path_string(d.root, "HostId"), "ecs.aliyuncs.com");
     assert_null(aipa_path_string(d.root, "Recommend"));
 
-    /* §4.1 current JSON with Recommend. */
+    /* spec/wire.md §4.1 current JSON with Recommend. */
     parse_ok(&d, "application/json",
              "{\"RequestId\":\"81EF1E7D-0D15-5CAF-B602-3487FAFA88D5\",\"HostId\":\"ecs.cn-hangzhou."
              "aliyuncs.com\",\"Code\":\"InvalidInstanceId.NotFound\",\"Message\":\"The specified "

@@ -1,7 +1,7 @@
 /*
  * Unit tests of the signatures (reference_impl/lib/src/sign.c): every vector of
- * ecs-rpc-wire.md §2.2 and §2.3 byte for byte, the captured SDK requests of
- * §2.6 parsed from their raw bytes with the wire parser and verified, one-byte
+ * spec/wire.md §2.2 and §2.3 byte for byte, the captured SDK requests of
+ * spec/wire.md §2.6 parsed from their raw bytes with the wire parser and verified, one-byte
  * tampering of every signed input, Authorization header parsing, and the
  * strict timestamp form.
  */
@@ -32,7 +32,7 @@
 
 /* ---- expected texts, copied from the spec ---- */
 
-/* ecs-rpc-wire.md §2.6 (a), verbatim, CRLF line ends. */
+/* spec/wire.md §2.6 (a), verbatim, CRLF line ends. */
 static const char capture_a[] =
     "POST /?InstanceId=i-bp1gtjxuuvwj17zr0001 HTTP/1.1\r\n"
     "host: 127.0.0.1:18080\r\n"
@@ -52,7 +52,7 @@ static const char capture_a[] =
     "Content-Length: 0\r\n"
     "\r\n";
 
-/* ecs-rpc-wire.md §2.6 (b), verbatim, CRLF line ends. */
+/* spec/wire.md §2.6 (b), verbatim, CRLF line ends. */
 static const char capture_b[] =
     "POST "
     "/?InstanceId=i-bp1gtjxuuvwj17zr0001&IpAddress=112.124.1.2&OwnerAccount=a%20b*c~d!%27()%2B%2F%"
@@ -75,7 +75,7 @@ static const char capture_b[] =
     "Content-Length: 0\r\n"
     "\r\n";
 
-/* ecs-rpc-wire.md §2.6 (c), verbatim, CRLF line ends. */
+/* spec/wire.md §2.6 (c), verbatim, CRLF line ends. */
 static const char capture_c[] =
     "POST "
     "/?Action=AllocatePublicIpAddress&Format=json&Version=2014-05-26&Timestamp=2026-11-27T07%3A51%"
@@ -91,7 +91,7 @@ static const char capture_c[] =
     "Content-Length: 0\r\n"
     "\r\n";
 
-/* ecs-rpc-wire.md §2.6 (d), verbatim, CRLF line ends. */
+/* spec/wire.md §2.6 (d), verbatim, CRLF line ends. */
 static const char capture_d[] =
     "GET "
     "/?AccessKeyId=testid&Action=AllocatePublicIpAddress&Format=JSON&InstanceId=i-"
@@ -106,7 +106,7 @@ static const char capture_d[] =
     "Connection: keep-alive\r\n"
     "\r\n";
 
-/* ecs-rpc-wire.md §2.6 (e), verbatim, CRLF line ends. */
+/* spec/wire.md §2.6 (e), verbatim, CRLF line ends. */
 static const char capture_e[] =
     "POST / HTTP/1.1\r\n"
     "x-sdk-client: Node.js(v20.20.2), @alicloud/pop-core: 1.8.0\r\n"
@@ -123,7 +123,7 @@ static const char capture_e[] =
     "59cbd0423d7532bbbdb52b83c869efbd&SignatureVersion=1.0&Timestamp=2026-11-27T07%3A51%3A23Z&"
     "Version=2014-05-26&Signature=Oz%2BXc1BFNqwrr6afRCguBYVDAAM%3D";
 
-/* §2.6 (a), the verify block: CanonicalRequest (LF line ends, no final LF). */
+/* spec/wire.md §2.6 (a), the verify block: CanonicalRequest (LF line ends, no final LF). */
 static const char capture_a_canonical[] =
     "POST\n"
     "/\n"
@@ -144,33 +144,33 @@ static const char capture_a_sts[] =
     "ACS3-HMAC-SHA256\n"
     "401f2840c23ec556c07224174b888f6e70e685288b09f68b50a14649188a725b";
 
-/* §2.6 (b), the canonical query line. */
+/* spec/wire.md §2.6 (b), the canonical query line. */
 static const char capture_b_query[] =
     "InstanceId=i-bp1gtjxuuvwj17zr0001&IpAddress=112.124.1.2&OwnerAccount=a%20b%2Ac~d%21%27%28%29%"
     "2B%2F%C3%A9&OwnerId=1234567890123&ResourceOwnerAccount=roa%40x.com&ResourceOwnerId=42&VlanId="
     "720";
 
-/* §2.6 (c), StringToSign. */
+/* spec/wire.md §2.6 (c), StringToSign. */
 static const char capture_c_sts[] =
     "POST&%2F&AccessKeyId%3Dtestid%26Action%3DAllocatePublicIpAddress%26Format%3Djson%26InstanceId%"
     "3Di-bp1gtjxuuvwj17zr0001%26SignatureMethod%3DHMAC-SHA1%26SignatureNonce%"
     "3Db459be194ebe2a3a255ede8fa3ae662d84f8bfdff2d3ecdb614d259586ed4271%26SignatureVersion%3D1.0%"
     "26Timestamp%3D2026-11-27T07%253A51%253A23Z%26Version%3D2014-05-26";
 
-/* §2.6 (d), StringToSign. */
+/* spec/wire.md §2.6 (d), StringToSign. */
 static const char capture_d_sts[] =
     "GET&%2F&AccessKeyId%3Dtestid%26Action%3DAllocatePublicIpAddress%26Format%3DJSON%26InstanceId%"
     "3Di-bp1gtjxuuvwj17zr0001%26RegionId%3Dcn-hangzhou%26SignatureMethod%3DHMAC-SHA1%"
     "26SignatureNonce%3Db65680084034a0f7bd0dd7ed3da30bd5%26SignatureVersion%3D1.0%26Timestamp%"
     "3D2026-11-27T07%253A51%253A23Z%26Version%3D2014-05-26";
 
-/* §2.2, the DescribeRegions doc vector's StringToSign. */
+/* spec/wire.md §2.2, the DescribeRegions doc vector's StringToSign. */
 static const char doc_sts[] =
     "GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeRegions%26Format%3DXML%26SignatureMethod%"
     "3DHMAC-SHA1%26SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf%26SignatureVersion%3D1.0%"
     "26Timestamp%3D2016-02-23T12%253A46%253A24Z%26Version%3D2014-05-26";
 
-/* §2.2, StringToSign of the awkward OwnerAccount vector. */
+/* spec/wire.md §2.2, StringToSign of the awkward OwnerAccount vector. */
 static const char awkward_sts[] =
     "GET&%2F&AccessKeyId%3Dtestid%26Action%3DAllocatePublicIpAddress%26Format%3DJSON%26InstanceId%"
     "3Di-bp1gtjxuuvwj17zr0001%26OwnerAccount%3Da%2520b%252Ac~d%2521%2527%2528%2529%252B%252F%25C3%"
@@ -729,7 +729,7 @@ static void check_v3_capture(const char *text, size_t n, struct aipa_buf *canoni
     raw_cleanup(&r);
 }
 
-/* ---- §2.2: V1 vectors ---- */
+/* ---- spec/wire.md §2.2: V1 vectors ---- */
 
 static void add_all(struct aipa_params *p, const char *const *kv, size_t n)
 {
@@ -768,7 +768,7 @@ static void v1_doc_vector_describe_regions(void **state)
     assert_int_equal(aipa_v1_verify("GET", &p, SECRET, &sts, &match), AIPA_OK);
     assert_true(match);
     assert_string_equal(sts.ptr, doc_sts); /* verify resets sts, then fills it */
-    /* The old page's signature does not reproduce (ecs-rpc-wire.md §2.2 caution). */
+    /* The old page's signature does not reproduce (spec/wire.md §2.2 caution). */
     assert_int_equal(aipa_params_set(&p, "Signature", "CT9X0VtwR86fNWSnsc6v8YGOjuE="), AIPA_OK);
     assert_int_equal(aipa_v1_verify("GET", &p, SECRET, NULL, &match), AIPA_OK);
     assert_false(match);
@@ -822,9 +822,9 @@ static void v1_allocate_vectors(void **state)
 static void v1_awkward_vector_through_the_wire(void **state)
 {
     static const char *const queries[] = {
-        /* as §2.2's encoder writes it */
+        /* as spec/wire.md §2.2's encoder writes it */
         "OwnerAccount=a%20b%2Ac~d%21%27%28%29%2B%2F%C3%A9",
-        /* as Node querystring writes it (§2.4 caveat) */
+        /* as Node querystring writes it (spec/wire.md §2.4 caveat) */
         "OwnerAccount=a%20b*c~d!%27()%2B%2F%C3%A9",
         /* as Go url.Values writes it: space as '+' */
         "OwnerAccount=a+b%2Ac%7Ed%21%27%28%29%2B%2F%C3%A9",
@@ -852,7 +852,7 @@ static void v1_awkward_vector_through_the_wire(void **state)
     }
 }
 
-/* ---- §2.3: the deterministic V3 vector ---- */
+/* ---- spec/wire.md §2.3: the deterministic V3 vector ---- */
 
 #define V3_SIGNED                                                                                  \
     "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version"
@@ -933,7 +933,7 @@ static void v3_deterministic_vector(void **state)
     aipa_params_cleanup(&q);
 }
 
-/* ---- §2.6: the captured SDK requests ---- */
+/* ---- spec/wire.md §2.6: the captured SDK requests ---- */
 
 static void capture_a_v3_default(void **state)
 {

@@ -82,7 +82,7 @@ static void encode_matches_alibaba_set(void **state)
         }
         assert_string_equal(b.ptr, want);
     }
-    /* The documented spot checks of §2.2 step 4. */
+    /* The documented spot checks of spec/wire.md §2.2 step 4. */
     aipa_buf_reset(&b);
     assert_int_equal(aipa_pct_encode((const uint8_t *)"a b*c~d!'()+/\xc3\xa9", 15, &b), AIPA_OK);
     assert_string_equal(b.ptr, "a%20b%2Ac~d%21%27%28%29%2B%2F%C3%A9");

@@ -85,6 +85,18 @@ AIPA_API size_t aipa_variants_expand(const struct aipa_variant_set *set, struct 
  * item narrows one axis ("v1", "get", "json") or names a variant. */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_variant_filter_parse(const char *s,
                                                             struct aipa_variant_set *out);
+/*
+ * The --variants selection: axis words combine (v1,json: every V1 JSON
+ * variant), full names select exactly themselves, and the selection is the
+ * union of the two. *set is the axis mask that covers it (for pinned steps)
+ * and *pick the concrete variants (bit k: the k-th of aipa_variants_expand
+ * over all variants). AIPA_EPARSE for an unknown item or an empty selection.
+ */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_variant_select_parse(const char *s,
+                                                            struct aipa_variant_set *set,
+                                                            unsigned *pick);
+/* The bit of v in a pick mask (0 for "raw"). */
+AIPA_API unsigned aipa_variant_pick_bit(const struct aipa_variant *v);
 
 /* ---- the case model ---- */
 
@@ -175,6 +187,12 @@ struct aipa_tamper {
     struct aipa_case_kv *set;
     size_t set_count;
     bool v1_only; /* some item has no V3 form */
+    /*
+     * The SecurityToken sent (V1 parameter, V3 x-acs-security-token header):
+     * NULL the principal's own; "omit" none; "malformed" a value that is no
+     * token; else the token of the principal of that name.
+     */
+    char *token;
 };
 
 struct aipa_raw {
@@ -185,11 +203,27 @@ struct aipa_raw {
     char *body; /* "" when absent */
 };
 
+/*
+ * A wire step (FORMAT.md "Wire steps"): bytes sent as they are on a new
+ * connection, for the HTTP layer itself, and what the connection must do.
+ */
+struct aipa_wire {
+    char *send;       /* ${...}, %hex[...]hex% and %repeat[...]% apply */
+    size_t send_len;  /* bytes of send (it may hold NUL) */
+    unsigned drip_ms; /* > 0: one byte at a time, this far apart */
+    unsigned wait_ms; /* silence that ends the wait for answers */
+    int answers;      /* -1: not checked; else exactly this many final (non-1xx) answers */
+    int closed;       /* -1: not checked; 1: the target closes the connection; 0: keeps it */
+    int cut_off;      /* -1: not checked; 1: closed before everything was sent */
+    unsigned want_fmt; /* AIPA_VFMT_XML/JSON the first answer's body must be in; 0: any */
+};
+
 struct aipa_step {
     char *name;                  /* NULL when absent */
-    struct aipa_case_kv *params; /* NULL for raw steps */
+    struct aipa_case_kv *params; /* NULL for raw and wire steps */
     size_t param_count;
     struct aipa_raw *raw;    /* NULL for request steps */
+    struct aipa_wire *wire;  /* NULL unless a wire step */
     char *principal;         /* "default" when absent */
     struct aipa_variant pin; /* zero bits on an axis: not pinned */
     struct aipa_tamper tamper;
@@ -219,6 +253,7 @@ struct aipa_case {
     struct aipa_step *steps;
     size_t step_count;
     bool all_raw;
+    bool uses_pool; /* ${pool.address} or ${pool.outside}: needs the target's state document */
 };
 
 /*
@@ -299,6 +334,9 @@ struct aipa_run_env {
     size_t rep; /* ${i} */
     const char *region;
     bool strict; /* --strict: an alternative of a latitude row fails */
+    /* From the target's state document (FIXTURES.md); NULL: not known. */
+    const char *pool_address; /* ${pool.address} */
+    const char *pool_outside; /* ${pool.outside} */
 };
 
 /* Resolves ${...} and expands %hex/%repeat in s into out. AIPA_EPARSE
@@ -306,6 +344,16 @@ struct aipa_run_env {
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_run_env_expand(const struct aipa_run_env *env, const char *s,
                                                       bool bytes, struct aipa_buf *out,
                                                       struct aipa_buf *why);
+
+/*
+ * The body of POST /_aipa/instances for a fixture's state: its JSON with the
+ * ${...} forms of its strings resolved (${pool.address}, ${pool.outside},
+ * ${region}) and, unless it names one, env->region as RegionId (when set).
+ * *out is freed with cJSON_free. AIPA_EPARSE (reason in why).
+ */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_run_env_fixture_body(const struct aipa_run_env *env,
+                                                            const cJSON *state, char **out,
+                                                            struct aipa_buf *why);
 
 /* One response, as the matcher sees it. */
 struct aipa_observed {
@@ -343,7 +391,8 @@ AIPA_API enum aipa_verdict aipa_match_across(const struct aipa_step *s, unsigned
 struct aipa_principal {
     char *name;
     char *access_key_id;
-    char *secret; /* wiped on cleanup */
+    char *secret;         /* wiped on cleanup */
+    char *security_token; /* STS; NULL for a long-term key; wiped on cleanup */
 };
 
 struct aipa_profile {
@@ -378,8 +427,18 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_profile_set_principal(struct aipa_profile
                                                              const char *secret);
 AIPA_API const struct aipa_principal *aipa_profile_principal(const struct aipa_profile *p,
                                                              const char *name);
+/* Gives principal name (which must exist) an STS SecurityToken (copied; NULL: none). */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_profile_set_token(struct aipa_profile *p, const char *name,
+                                                         const char *token);
 
 /* ---- results ---- */
+
+/* The time one answer took, and the Action it answered ("raw" for raw steps). */
+#define AIPA_LATENCY_ACTION_MAX 48
+struct aipa_latency {
+    char action[AIPA_LATENCY_ACTION_MAX];
+    double ms;
+};
 
 /* One request/response of a run, redacted (no secrets, Signature values,
  * Authorization or X-Aipa-Token header values). */
@@ -403,6 +462,9 @@ struct aipa_result {
     bool known;               /* matched a baseline entry */
     bool ran;                 /* went through a worker (false: skipped when planned) */
     const char *known_reason; /* borrowed from the baseline */
+    /* How long each judged answer took (a resent Throttling answer is not). */
+    struct aipa_latency *lat;
+    size_t lat_count;
 };
 
 struct aipa_report {
@@ -421,7 +483,51 @@ struct aipa_report {
     char **fixed;
     size_t fixed_count;
     bool have_baseline;
+    /* How a failure is replayed: against the embedded server (seed below)
+     * with an `aipa conform` line; otherwise with the `aipa call` lines. */
+    bool embedded;
+    unsigned long long seed;
+    char *profile_path;     /* --profile as given, for repro lines; NULL: none */
+    bool full_transcripts;  /* the JSON report keeps the exchanges of passes too */
+    double max_response_ms; /* the latency gate in force (0: none) */
 };
+
+/*
+ * The one set of counts every report shows. Each result is in exactly one
+ * bucket: a fail or error the baseline covers is fail_known; other fails
+ * are fail_new and other errors error. total is their sum.
+ */
+struct aipa_counts {
+    size_t pass;
+    size_t nonstrict;
+    size_t fail_new;
+    size_t fail_known;
+    size_t skip;
+    size_t error;
+    size_t total;
+};
+/* The counts of one edition (0: all). */
+AIPA_API void aipa_report_counts(const struct aipa_report *r, unsigned edition,
+                                 struct aipa_counts *out);
+/* The bucket names, in the order above: "pass", "pass-nonstrict", "fail-new",
+ * "fail-known", "skip", "error". */
+#define AIPA_COUNT_BUCKETS 6
+AIPA_API const char *aipa_counts_name(size_t bucket);
+AIPA_API size_t aipa_counts_get(const struct aipa_counts *c, size_t bucket);
+
+/* Answer times of one Action over the whole report. */
+struct aipa_action_latency {
+    char action[AIPA_LATENCY_ACTION_MAX];
+    size_t count;
+    double p50_ms;
+    double p99_ms;
+    double max_ms;
+};
+/* Fills out[0..cap) with one row per Action seen (sorted by name) and returns
+ * how many there are; AIPA_ENOMEM leaves *n 0. */
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_report_latency(const struct aipa_report *r,
+                                                      struct aipa_action_latency *out, size_t cap,
+                                                      size_t *n);
 
 AIPA_API void aipa_report_init(struct aipa_report *r);
 AIPA_API void aipa_report_cleanup(struct aipa_report *r);
@@ -437,8 +543,10 @@ AIPA_API void aipa_result_variant_name(const struct aipa_result *res,
 /* ---- baseline ---- */
 
 struct aipa_baseline_entry {
-    char *id;      /* fnmatch glob over case ids */
-    char *variant; /* glob over variant names; "*" */
+    char *id;        /* fnmatch glob over case ids */
+    char *variant;   /* glob over variant names; "*" */
+    char **variants; /* "variants": a list of globs (any one matches); NULL: variant */
+    size_t variant_count;
     unsigned editions;
     char *reason;
     bool used;
@@ -462,7 +570,13 @@ AIPA_API void aipa_baseline_cleanup(struct aipa_baseline *b);
  */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_baseline_apply(struct aipa_baseline *b,
                                                       struct aipa_report *r);
-/* Writes a baseline listing every fail/error of r (for --write-baseline). */
+/*
+ * Writes a baseline covering every fail/error of r (for --write-baseline):
+ * one entry per case, without "variant" when every variant of the case that
+ * ran failed and without "editions" when it failed in both, else with the
+ * "variants" and "editions" it failed in (one entry per edition when those
+ * differ between editions).
+ */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_baseline_write(const struct aipa_report *r,
                                                       struct aipa_buf *out);
 
@@ -511,6 +625,11 @@ struct aipa_run_opts {
     /* At most this many case requests per second, all jobs together (parallel
      * repeat steps excepted); 0: unpaced. Fixture requests are never paced. */
     double rate;
+    /* Exactly these concrete variants (bit k: the k-th of
+     * aipa_variants_expand over all variants); 0: every variant the sets allow. */
+    unsigned variant_pick;
+    /* An answer slower than this fails its case (0: no bound). */
+    double max_response_ms;
     bool strict;                /* SHOULD-level mismatches fail */
     bool keep_pass_transcripts; /* keep exchanges of passing runs too */
     /* Called after each result (serialised by the runner). */
@@ -561,5 +680,11 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_write_file(const char *path, const struct
                                                   struct aipa_buf *err);
 /* The console summary table (verdict counts per edition) and failures. */
 AIPA_API void aipa_report_print_summary(const struct aipa_report *r, FILE *f, bool verbose);
+enum aipa_print_mode {
+    AIPA_PRINT_QUIET,  /* the counts table and the last line only */
+    AIPA_PRINT_NORMAL, /* and each failing case once, grouped, with how to rerun it */
+    AIPA_PRINT_VERBOSE /* and the transcripts, and the nonstrict passes */
+};
+AIPA_API void aipa_report_print(const struct aipa_report *r, FILE *f, enum aipa_print_mode mode);
 
 #endif /* AIPA_CONFORM_H */

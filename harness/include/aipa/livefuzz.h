@@ -166,6 +166,8 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_lf_mutate(struct aipa_lf_gen *g, struct a
 struct aipa_lf_sign_ctx {
     const char *access_key_id;
     const char *access_key_secret;
+    /* STS: sent as the SDKs do (V1 SecurityToken, V3 x-acs-security-token, signed); NULL: none */
+    const char *security_token;
     int64_t now;       /* the clock the Timestamp / x-acs-date is written from */
     const char *nonce; /* a fresh nonce for this request */
     const char
@@ -352,6 +354,7 @@ struct aipa_lf_config {
     const char *token; /* fixture protocol token */
     const char *access_key_id;
     const char *access_key_secret;
+    const char *security_token; /* STS token of that key (the reference is told so); NULL: none */
     bool whitelisted; /* the key may pass IpAddress (the reference is told so) */
     /* Without the fixture protocol: existing instance IDs for ${vm0}.. (borrowed). */
     const char *const *instances;
@@ -425,5 +428,29 @@ AIPA_API int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats 
 
 /* True when host (a URL's host part) is a loopback name or address. */
 AIPA_API bool aipa_lf_host_is_loopback(const char *host);
+
+/*
+ * `aipa fuzz --framing`: framing-level probes of a target's HTTP layer
+ * (livefuzz_framing.c, docs/livefuzz.md "Framing mode"), each on its own
+ * connection, judged on what the connection did. Returns the exit status:
+ * 0 no findings, 1 findings, 2 the target could not be reached.
+ */
+struct aipa_lf_framing_config {
+    const char *target; /* http://HOST:PORT */
+    uint64_t probes;
+    double time_s;
+    uint64_t seed;
+    unsigned wait_ms;    /* silence that ends a probe */
+    const char *out_dir; /* findings go to OUT/framing/probe-N.txt; NULL: not written */
+    FILE *progress;      /* findings and the summary line; NULL: quiet */
+};
+
+struct aipa_lf_framing_stats {
+    uint64_t probes, findings;
+    uint64_t hang, smuggled, accepted, garbage;
+};
+
+AIPA_API int aipa_lf_framing_run(const struct aipa_lf_framing_config *cfg,
+                                 struct aipa_lf_framing_stats *st);
 
 #endif /* AIPA_LIVEFUZZ_H */

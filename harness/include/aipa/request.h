@@ -14,8 +14,8 @@
 
 /* How a request is signed: the one name for this choice in the harness. */
 enum aipa_sig {
-    AIPA_SIG_V1 = 0,   /* RPC HMAC-SHA1, Signature parameter (wire §2.2) */
-    AIPA_SIG_V3 = 1,   /* ACS3-HMAC-SHA256, Authorization header (wire §2.3) */
+    AIPA_SIG_V1 = 0,   /* RPC HMAC-SHA1, Signature parameter (spec/wire.md §2.2) */
+    AIPA_SIG_V3 = 1,   /* ACS3-HMAC-SHA256, Authorization header (spec/wire.md §2.3) */
     AIPA_SIG_NONE = 2, /* unsigned */
 };
 
@@ -37,9 +37,9 @@ enum aipa_want {
 
 /* What a signature was computed over, for reports and `aipa call --explain`. */
 struct aipa_sign_trace {
-    struct aipa_buf string_to_sign;    /* V1 and V3 */
-    struct aipa_buf canonical_request; /* V3 */
-    struct aipa_buf signed_headers;    /* V3: "host;x-acs-..." */
+    struct aipa_buf string_to_sign;      /* V1 and V3 */
+    struct aipa_buf canonical_request;   /* V3 */
+    struct aipa_buf signed_headers;      /* V3: "host;x-acs-..." */
     char signature[AIPA_V3_SIG_LEN + 1]; /* V1 base64 or V3 hex; "" when unsigned */
 };
 
@@ -53,8 +53,7 @@ AIPA_API void aipa_sign_trace_cleanup(struct aipa_sign_trace *t);
  */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_req_sign_v1(const char *method,
                                                    const struct aipa_params *params,
-                                                   const char *secret,
-                                                   struct aipa_sign_trace *t);
+                                                   const char *secret, struct aipa_sign_trace *t);
 
 /*
  * V3, computed once: SignedHeaders (every header of headers that

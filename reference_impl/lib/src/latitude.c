@@ -37,7 +37,7 @@ static const struct aipa_latitude rows[] = {
      "a query or form body that does not decode: a bad or truncated %-escape, a NUL byte, "
      "invalid UTF-8, an empty name",
      A(400, "InvalidParameter"), ROW_ALTS(AUTH_FALLOUT), false,
-     "wire facts", "§2.2 (percent-encoding), §4.2 (common errors)",
+     "wire facts", "spec/wire.md §2.2 (percent-encoding), §4.2 (common errors)",
      "The signature rules define the encoding a client must send, not what a server says to bytes "
      "that break it. A server that drops the broken pair fails the signature or a required "
      "parameter instead."},
@@ -70,25 +70,25 @@ static const struct aipa_latitude rows[] = {
      "an HTTP method other than GET and POST",
      A(403, "UnsupportedHTTPMethod"), ROW_ALTS(A(400, "UnsupportedHTTPMethod"), A(405, NULL),
                                                A(405, "UnsupportedHTTPMethod")), false,
-     "wire facts", "§4.2 (common errors)",
+     "wire facts", "spec/wire.md §4.2 (common errors)",
      "The common table lists UnsupportedHTTPMethod without fixing its status across products; "
      "an HTTP layer may answer 405 with no API body."},
     {AIPA_LAT_FORMAT_UNKNOWN, "format-unknown", AIPA_ED_ALL,
      "Format with a value other than XML or JSON (any case)",
      A(400, "InvalidParameter.Format"), ROW_ALTS(A(400, "InvalidParameter"), ANY_DOCUMENTED), false,
-     "wire facts", "§2.1 (common parameters), §4.2 (InvalidParameter.Format)",
+     "wire facts", "spec/wire.md §2.1 (common parameters), §4.2 (InvalidParameter.Format)",
      "The common table has InvalidParameter.Format, but nothing says that an unknown Format "
      "must be refused rather than ignored."},
     {AIPA_LAT_FORMAT_EMPTY, "format-empty", AIPA_ED_ALL,
      "Format present with an empty value",
      A(400, "InvalidParameter.Format"), ROW_ALTS(A(400, "InvalidParameter"), ANY_DOCUMENTED), false,
-     "wire facts", "§2.1 (common parameters)",
+     "wire facts", "spec/wire.md §2.1 (common parameters)",
      "Format is optional (XML by default). Whether an empty value counts as absent is not said: "
      "a server may answer as if it were absent, in either format."},
     {AIPA_LAT_V3_NO_ACCEPT, "v3-no-accept-format", AIPA_ED_ALL,
      "a V3-signed request with neither Accept nor Format",
      AF(0, AIPA_LAT_ANY, AIPA_LAT_FMT_JSON), ROW_ALTS(AF(0, AIPA_LAT_ANY, AIPA_LAT_FMT_XML)), false,
-     "wire facts", "§2.3 (signature V3), §3.1 (openapi-core)",
+     "wire facts", "spec/wire.md §2.3 (signature V3), §3.1 (openapi-core)",
      "The V3 SDKs always send Accept or read JSON; the format of an answer to a V3 request "
      "without either is not written anywhere. The reference answers JSON."},
     {AIPA_LAT_ACTION_EMPTY, "action-empty", AIPA_ED_ALL,
@@ -96,7 +96,7 @@ static const struct aipa_latitude rows[] = {
      A(400, "MissingParameter"),
      ROW_ALTS(A(400, "MissingAction"), A(404, "InvalidAction.NotFound"),
               A(400, "InvalidParameter"), A(404, "InvalidApi.NotFound")), false,
-     "wire facts", "§4.2 (common errors)",
+     "wire facts", "spec/wire.md §4.2 (common errors)",
      "Action is a required common parameter; the common table has both MissingParameter and "
      "Missing{Name}, and a gateway that routes on Action may answer that the API is not found."},
     {AIPA_LAT_ACTION_UNKNOWN, "action-unknown", AIPA_ED_ALL,
@@ -104,14 +104,14 @@ static const struct aipa_latitude rows[] = {
      A(404, "InvalidAction.NotFound"),
      ROW_ALTS(A(404, "InvalidApi.NotFound"), A(403, "InvalidAction"),
               A(400, "InvalidAction.NotFound")), false,
-     "wire facts", "§4.2 (common errors)",
+     "wire facts", "spec/wire.md §4.2 (common errors)",
      "InvalidAction.NotFound is the common table's answer; other Alibaba gateways answer "
      "InvalidApi.NotFound or InvalidAction."},
     {AIPA_LAT_VERSION_MISSING, "version-missing", AIPA_ED_ALL,
      "Version absent or empty",
      A(400, "MissingParameter"),
      ROW_ALTS(A(400, "MissingVersion"), A(400, "InvalidVersion"), A(400, "InvalidParameter")),
-     false, "wire facts", "§2.1 (common parameters), §4.2 (common errors)",
+     false, "wire facts", "spec/wire.md §2.1 (common parameters), §4.2 (common errors)",
      "Version is required; the common table has MissingParameter, Missing{Name} and "
      "InvalidVersion, and does not say which a missing one earns."},
     {AIPA_LAT_VERSION_WRONG, "version-wrong", AIPA_ED_ALL,
@@ -119,52 +119,52 @@ static const struct aipa_latitude rows[] = {
      A(400, "InvalidVersion"),
      ROW_ALTS(A(403, "InvalidVersion"), A(404, "InvalidVersion"), A(400, "InvalidParameter"),
               A(404, "InvalidAction.NotFound")), false,
-     "wire facts", "§4.2 (common errors)",
+     "wire facts", "spec/wire.md §4.2 (common errors)",
      "The common table names InvalidVersion; its status differs between products, and a "
      "gateway that routes on (Action, Version) may not find the API at all."},
     {AIPA_LAT_CHECK_ORDER, "check-order", AIPA_ED_ALL,
      "a request with more than one fault among Format, Action, Version, signature, timestamp, "
      "nonce and the action's parameters",
      A(0, AIPA_LAT_ANY), NULL, 0, true,
-     "doc 2024-12-20", "error table; wire facts §5.3 (suggested order, an inference)",
+     "doc 2024-12-20", "error table; spec/wire.md §5.3 (suggested order, an inference)",
      "No document orders these checks. The reference answers the first fault in its own order "
      "(docs/serve.md); the answer to any other fault the request has is accepted."},
     {AIPA_LAT_NONCE_AFTER_REJECT, "nonce-after-reject", AIPA_ED_ALL,
      "a SignatureNonce that an earlier request carried with a valid signature, when that request "
      "was refused by a check the reference makes before the signature",
      A(0, AIPA_LAT_ANY), NULL, 0, true,
-     "wire facts", "§2.2 (SignatureNonce), §4.2 (SignatureNonceUsed)",
+     "wire facts", "spec/wire.md §2.2 (SignatureNonce), §4.2 (SignatureNonceUsed)",
      "A nonce may be used once; whether a request refused for its Format, Action or Version used "
      "it up depends on the order of checks, which no document gives. The reference does not "
      "count it; SignatureNonceUsed is accepted too."},
     {AIPA_LAT_MISSING_PARAM_CODE, "missing-param-code", AIPA_ED_ALL,
      "a required parameter other than InstanceId is absent or empty",
      A(400, "MissingParameter"), ROW_ALTS(A(400, AIPA_LAT_MISSING), A(400, "InvalidParameter")),
-     false, "wire facts", "§4.2 (common errors)",
+     false, "wire facts", "spec/wire.md §4.2 (common errors)",
      "The common table has both MissingParameter (\"The input parameter ... is not supplied\") "
      "and Missing{Name} (\"{Name} is mandatory for this action\")."},
     {AIPA_LAT_MISSING_INSTANCE_ID, "missing-instanceid-code", AIPA_ED_ALL,
      "InstanceId absent or empty",
      A(400, "MissingParameter"), ROW_ALTS(A(400, "MissingInstanceId"), A(400, AIPA_LAT_MISSING)),
-     false, "wire facts", "§4.2 (common errors); seed, request parameters",
+     false, "wire facts", "spec/wire.md §4.2 (common errors); seed, request parameters",
      "InstanceId is required, and neither edition's table has a row for its absence; the common "
      "table allows MissingParameter and MissingInstanceId alike."},
     {AIPA_LAT_KEY_UNKNOWN, "key-unknown-status", AIPA_ED_ALL,
      "an AccessKeyId the service does not know",
      A(404, "InvalidAccessKeyId.NotFound"), ROW_ALTS(A(400, "InvalidAccessKeyId.NotFound")), false,
-     "wire facts", "§4.2 (common errors)",
+     "wire facts", "spec/wire.md §4.2 (common errors)",
      "The common table gives InvalidAccessKeyId.NotFound at 404; gateways are seen answering it "
      "at 400."},
     {AIPA_LAT_KEY_INACTIVE, "key-inactive-code", AIPA_ED_ALL,
      "a disabled AccessKeyId",
      A(400, "InvalidAccessKeyId.Inactive"), ROW_ALTS(A(403, "Forbidden.AccessKeyDisabled")), false,
-     "wire facts", "§4.2 (common errors)",
+     "wire facts", "spec/wire.md §4.2 (common errors)",
      "InvalidAccessKeyId.Inactive is the common table's answer; newer gateways answer "
      "Forbidden.AccessKeyDisabled."},
     {AIPA_LAT_TIMESTAMP_FORMAT, "timestamp-format-code", AIPA_ED_ALL,
      "a Timestamp (x-acs-date) that is not ISO 8601 UTC",
      A(400, "InvalidTimeStamp.Format"), ROW_ALTS(A(400, "IllegalTimestamp")), false,
-     "wire facts", "§4.2 (common errors)",
+     "wire facts", "spec/wire.md §4.2 (common errors)",
      "The common table has both InvalidTimeStamp.Format and IllegalTimestamp."},
     {AIPA_LAT_SIGNATURE_MISSING, "signature-missing-code", AIPA_ED_ALL,
      "no Signature (V1) or a malformed Authorization header (V3)",
@@ -172,7 +172,7 @@ static const struct aipa_latitude rows[] = {
      ROW_ALTS(A(400, "MissingSignature"), A(400, "MissingParameter"),
               A(400, "MissingAccessKeyId"), A(400, "SignatureDoesNotMatch"),
               A(400, "InvalidTimeStamp.Format")), false,
-     "wire facts", "§2.2, §2.3 (signatures), §4.2 (common errors)",
+     "wire facts", "spec/wire.md §2.2, §2.3 (signatures), §4.2 (common errors)",
      "The common table has IncompleteSignature and Missing{Name}; which one an unsigned or "
      "half-signed request earns is not said."},
     {AIPA_LAT_SIGNATURE_METHOD, "signature-method-code", AIPA_ED_ALL,
@@ -180,19 +180,19 @@ static const struct aipa_latitude rows[] = {
      A(400, "InvalidSignatureMethod"),
      ROW_ALTS(A(400, "InvalidParameter"), A(400, "InvalidSignatureVersion"),
               A(400, "IncompleteSignature"), A(400, AIPA_LAT_MISSING)), false,
-     "wire facts", "§2.1 (common parameters), §4.2 (common errors)",
+     "wire facts", "spec/wire.md §2.1 (common parameters), §4.2 (common errors)",
      "InvalidSignatureMethod is in the common table; the SignatureVersion and missing cases have "
      "no row of their own."},
     {AIPA_LAT_OWNER_ID, "owner-id-code", AIPA_ED_ALL,
      "an OwnerId (or ResourceOwnerId) that is not a number",
      A(400, "InvalidOwnerId"), ROW_ALTS(A(400, "InvalidParameter"), ANY_DOCUMENTED), false,
-     "wire facts", "§1.1 (hidden Owner parameters), §4.2",
+     "wire facts", "spec/wire.md §1.1 (hidden Owner parameters), §4.2",
      "The Owner parameters are hidden; the current metadata no longer declares them, so a "
      "server may ignore them."},
     {AIPA_LAT_OWNER_BOTH, "owner-both-code", AIPA_ED_ALL,
      "OwnerId and OwnerAccount together",
      A(400, "InvalidOwner"), ROW_ALTS(A(400, "InvalidOwnerId"), ANY_DOCUMENTED), false,
-     "wire facts", "§1.1 (hidden Owner parameters), §4.2",
+     "wire facts", "spec/wire.md §1.1 (hidden Owner parameters), §4.2",
      "The common table's InvalidOwner covers the pair; the parameters themselves are hidden and "
      "may be ignored."},
     {AIPA_LAT_INSTANCE_ID_MALFORMED, "instanceid-malformed", AIPA_ED_ALL,
@@ -215,12 +215,13 @@ static const struct aipa_latitude rows[] = {
      "releasing the instance's one address is a reading too."},
     {AIPA_LAT_RELEASE_BAD_ADDRESS, "release-bad-address", AIPA_ED_ALL,
      "ReleasePublicIpAddress naming an address the instance does not hold (or not an address)",
-     A(404, "InvalidIpAddress.NotFound"),
-     ROW_ALTS(A(400, "InvalidIpAddress.NotFound"), A(400, "InvalidIpAddress.Malformed"),
+     A(400, "InvalidIpAddress.NotFound"),
+     ROW_ALTS(A(404, "InvalidIpAddress.NotFound"), A(400, "InvalidIpAddress.Malformed"),
               A(400, "InvalidParameter")), false,
      "metadata", "ReleasePublicIpAddress; doc 2024-12-20 error table",
-     "The metadata gives InvalidIpAddress.NotFound at 400 for ReleasePublicIpAddress, the "
-     "Allocate table the same Code at 404."},
+     "The metadata gives InvalidIpAddress.NotFound at 400 for ReleasePublicIpAddress (the "
+     "reference's answer), the Allocate table the same Code at 404; a value that is not an "
+     "address may as well be called malformed."},
     {AIPA_LAT_DESCRIBE_BAD_IDS, "describe-bad-instanceids", AIPA_ED_ALL,
      "DescribeInstances with an InstanceIds that is not a JSON array of strings (or too long)",
      A(400, "InvalidParameter"),
@@ -242,7 +243,7 @@ static const struct aipa_latitude rows[] = {
      "an instance with more than one reason to refuse the allocation (lock, arrears, status, "
      "network, bandwidth, already allocated, empty pool)",
      A(0, AIPA_LAT_ANY), NULL, 0, true,
-     "doc 2024-12-20", "error table; wire facts §5.3 (suggested order, an inference)",
+     "doc 2024-12-20", "error table; spec/wire.md §5.3 (suggested order, an inference)",
      "Neither edition orders the preconditions. The reference follows docs/internals/model.md; "
      "the answer to any other precondition the instance fails is accepted."},
     {AIPA_LAT_ALREADY_ALLOCATED, "already-allocated-2024", AIPA_ED_2024,

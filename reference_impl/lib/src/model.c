@@ -75,6 +75,17 @@ enum aipa_code aipa__inject_parse(const char *s)
     return AIPA_C_OK;
 }
 
+enum aipa_code aipa__inject_release_parse(const char *s)
+{
+    if (strcmp(s, "OperationTimesOverLimit") == 0) {
+        return AIPA_C_OPERATION_TIMES_OVER_LIMIT;
+    }
+    if (strcmp(s, "Forbidden.ExceedDuration") == 0) {
+        return AIPA_C_FORBIDDEN_EXCEED_DURATION;
+    }
+    return AIPA_C_OK;
+}
+
 const char *aipa__inject_name(enum aipa_code c)
 {
     const struct aipa_api_error *e = aipa_code_info(c);
@@ -378,6 +389,7 @@ void aipa__spec_defaults(struct aipa_inst_spec *s)
     s->bandwidth = AIPA_DEFAULT_BANDWIDTH;
     s->effective = true;
     s->inject = AIPA_C_OK;
+    s->inject_release = AIPA_C_OK;
 }
 
 aipa_err aipa__state_add(struct aipa_model *m, struct aipa_model_state *st,
@@ -440,14 +452,18 @@ aipa_err aipa__state_add(struct aipa_model *m, struct aipa_model_state *st,
     if (err == AIPA_OK && spec->vlan != NULL) {
         err = aipa__str_intern(&st->strs, spec->vlan, strlen(spec->vlan), AIPA_STR_VLAN, &in.vlan);
     }
+    if (err == AIPA_OK && spec->owner != NULL && spec->owner[0] != '\0') {
+        err = aipa__str_intern(&st->strs, spec->owner, strlen(spec->owner), AIPA_STR_OWNER,
+                               &in.owner);
+    }
     if (err == AIPA_OK && spec->eip_alloc != NULL) {
         err = aipa__str_intern(&st->strs, spec->eip_alloc, strlen(spec->eip_alloc), AIPA_STR_EIP,
                                &in.eip_alloc);
     }
     if (err != AIPA_OK) {
         aipa__why(why, "%s",
-                  err == AIPA_ETOOBIG ? "too many distinct RegionId, VlanId and "
-                                        "AllocationId values (at most 65534)"
+                  err == AIPA_ETOOBIG ? "too many distinct RegionId, VlanId, "
+                                        "AllocationId and AipaOwnerId values (at most 65534)"
                                       : aipa_strerror(err));
         return err;
     }
@@ -456,6 +472,7 @@ aipa_err aipa__state_add(struct aipa_model *m, struct aipa_model_state *st,
     in.eip = spec->eip;
     in.locks = (uint8_t)spec->locks;
     in.inject = (uint8_t)spec->inject;
+    in.inject_release = (uint8_t)spec->inject_release;
     in.flags = (uint8_t)((spec->vpc ? AIPA_IF_VPC : 0u) | (spec->expired ? AIPA_IF_EXPIRED : 0u) |
                          (spec->cloudbox ? AIPA_IF_CLOUDBOX : 0u) |
                          (spec->dedicated ? AIPA_IF_DEDICATED : 0u));
@@ -471,6 +488,9 @@ aipa_err aipa__state_add(struct aipa_model *m, struct aipa_model_state *st,
     st->slots[at] = in;
     st->order[st->count] = at;
     st->count++;
+    if (in.owner != 0) {
+        st->owned++;
+    }
     if (id_out != NULL) {
         memcpy(id_out, in.id, sizeof(in.id));
     }
@@ -634,6 +654,46 @@ static struct aipa_inst *lookup(struct aipa_model *m, const char *id)
     return id == NULL ? NULL : aipa__find(&m->st, id, strnlen(id, AIPA_INSTANCE_ID_MAX));
 }
 
+/*
+ * The string-table index of who's account: OWNER_ALL for the operator (who
+ * NULL), OWNER_NONE for an account that owns no instance.
+ */
+#define OWNER_ALL  (-1)
+#define OWNER_NONE (-2)
+
+static int32_t owner_of(const struct aipa_model *m, const struct aipa_caller *who)
+{
+    uint16_t k;
+
+    if (who == NULL) {
+        return OWNER_ALL;
+    }
+    if (who->owner_id == NULL || who->owner_id[0] == '\0') {
+        return 0;
+    }
+    k = aipa__str_find(&m->st.strs, who->owner_id, strnlen(who->owner_id, AIPA_INSTANCE_ID_MAX));
+    return k == 0 || (m->st.strs.kind[k] & AIPA_STR_OWNER) == 0 ? OWNER_NONE : (int32_t)k;
+}
+
+static bool visible(const struct aipa_inst *in, int32_t owner)
+{
+    return owner == OWNER_ALL || (int32_t)in->owner == owner;
+}
+
+/* The instance if who may see it: another account's instance does not exist for who. */
+static struct aipa_inst *lookup_as(struct aipa_model *m, const struct aipa_caller *who,
+                                   const char *id)
+{
+    struct aipa_inst *in = lookup(m, id);
+
+    return in != NULL && visible(in, owner_of(m, who)) ? in : NULL;
+}
+
+static bool dry(const struct aipa_caller *who)
+{
+    return who != NULL && who->dry_run;
+}
+
 /* Checks that depend on the IpAddress value alone (see model.md, step 1). */
 static enum aipa_code check_ip_value(const struct aipa_model *m, const struct aipa_alloc_req *req,
                                      uint32_t *ip, struct aipa_lat_set *lat)
@@ -755,9 +815,9 @@ static enum aipa_code choose_fault(const struct aipa_model *m, const struct faul
 }
 
 /* Steps 10-12: VlanId, IpAddress against the pool, an injected failure. */
-static enum aipa_code late_checks(struct aipa_model *m, const struct aipa_alloc_req *req,
-                                  struct aipa_inst *in, uint32_t ip, uint32_t *idx,
-                                  struct aipa_lat_set *lat)
+static enum aipa_code late_checks(struct aipa_model *m, const struct aipa_caller *who,
+                                  const struct aipa_alloc_req *req, struct aipa_inst *in,
+                                  uint32_t ip, uint32_t *idx, struct aipa_lat_set *lat)
 {
     struct aipa_model_state *st = &m->st;
     unsigned ed = m->edition;
@@ -782,7 +842,8 @@ static enum aipa_code late_checks(struct aipa_model *m, const struct aipa_alloc_
             return AIPA_C_IP_IN_USE;
         }
     }
-    if (in->inject != AIPA_C_OK) {
+    /* consumed by this attempt (not by a dry run) */
+    if (in->inject != AIPA_C_OK && !dry(who)) {
         c = (enum aipa_code)in->inject;
         if (ed == AIPA_ED_2018) {
             if (lat != NULL) {
@@ -796,8 +857,9 @@ static enum aipa_code late_checks(struct aipa_model *m, const struct aipa_alloc_
     return AIPA_C_OK;
 }
 
-static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_alloc_req *req,
-                                      char ip_out[AIPA_IPV4_MAX], struct aipa_lat_set *lat)
+static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_caller *who,
+                                      const struct aipa_alloc_req *req, char ip_out[AIPA_IPV4_MAX],
+                                      struct aipa_lat_set *lat)
 {
     struct aipa_model_state *st = &m->st;
     unsigned ed = m->edition;
@@ -826,8 +888,8 @@ static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_al
         pick = m->pick_rng;
         have_pick = aipa__pool_pick(&st->pool, &pick, &at);
     }
-    /* 2. The instance. */
-    in = lookup(m, req->instance_id);
+    /* 2. The instance (another account's is not there for this caller). */
+    in = lookup_as(m, who, req->instance_id);
     if (in == NULL) {
         if (!want_ip && !have_pick && lat != NULL) {
             aipa_lat_set_also(lat, AIPA_LAT_PRECEDENCE, insufficient(m, NULL));
@@ -861,15 +923,21 @@ static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_al
             /* a refusal may as well come from the empty pool */
             aipa_lat_set_also(lat, AIPA_LAT_PRECEDENCE, insufficient(m, NULL));
         }
+        if (dry(who)) {
+            return AIPA_C_DRY_RUN_OPERATION;
+        }
         aipa__ipv4_format(in->public_ip, ip_out);
         return AIPA_C_OK;
     }
     /* 10-12. */
-    c = late_checks(m, req, in, ip, &idx, lat);
+    c = late_checks(m, who, req, in, ip, &idx, lat);
     if (c != AIPA_C_OK) {
         return c;
     }
     /* 13. Exhaustion, then the allocation. */
+    if (dry(who) && (want_ip || have_pick)) {
+        return AIPA_C_DRY_RUN_OPERATION;
+    }
     if (want_ip) {
         aipa__pool_take(&st->pool, idx);
     } else if (have_pick) {
@@ -891,10 +959,17 @@ static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_al
 enum aipa_code aipa_model_allocate(struct aipa_model *m, const struct aipa_alloc_req *req,
                                    char ip_out[AIPA_IPV4_MAX])
 {
-    return aipa_model_allocate_lat(m, req, ip_out, NULL);
+    return aipa_model_allocate_lat(m, NULL, req, ip_out, NULL);
 }
 
-enum aipa_code aipa_model_allocate_lat(struct aipa_model *m, const struct aipa_alloc_req *req,
+enum aipa_code aipa_model_allocate_as(struct aipa_model *m, const struct aipa_caller *who,
+                                      const struct aipa_alloc_req *req, char ip_out[AIPA_IPV4_MAX])
+{
+    return aipa_model_allocate_lat(m, who, req, ip_out, NULL);
+}
+
+enum aipa_code aipa_model_allocate_lat(struct aipa_model *m, const struct aipa_caller *who,
+                                       const struct aipa_alloc_req *req,
                                        char ip_out[AIPA_IPV4_MAX], struct aipa_lat_set *lat)
 {
     enum aipa_code c;
@@ -904,13 +979,20 @@ enum aipa_code aipa_model_allocate_lat(struct aipa_model *m, const struct aipa_a
         return AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND;
     }
     pthread_mutex_lock(m->lock);
-    c = allocate_locked(m, req, ip_out, lat);
+    c = allocate_locked(m, who, req, ip_out, lat);
     pthread_mutex_unlock(m->lock);
     return c;
 }
 
-static enum aipa_code release_locked(struct aipa_model *m, const char *instance_id,
-                                     const char *ip_address, struct aipa_lat_set *lat)
+/*
+ * ReleasePublicIpAddress (model.md, Lifecycle actions). The metadata's
+ * Release table answers an address that is not the instance's with 400
+ * InvalidIpAddress.NotFound and its own message; a value that is not an
+ * address is not in the caller's records either.
+ */
+static enum aipa_code release_locked(struct aipa_model *m, const struct aipa_caller *who,
+                                     const char *instance_id, const char *ip_address,
+                                     struct aipa_lat_set *lat)
 {
     struct aipa_inst *in;
     uint32_t ip = 0;
@@ -919,17 +1001,16 @@ static enum aipa_code release_locked(struct aipa_model *m, const char *instance_
         ip_address != NULL && aipa__ipv4_parse(ip_address, strlen(ip_address), &ip) == AIPA_OK;
     bool in_pool = ip_ok && aipa__pool_index(&m->st.pool, ip, &idx);
 
+    if (instance_id == NULL) {
+        return AIPA_C_INVALID_IP_ADDRESS_NEED_INSTANCE_ID;
+    }
     /* Start the pool's misses before the instance look-up's (a prefetch changes nothing). */
     if (in_pool) {
         aipa__pool_prefetch_put(&m->st.pool, idx);
     }
-    in = lookup(m, instance_id);
+    in = lookup_as(m, who, instance_id);
     if (in == NULL) {
         return AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND;
-    }
-    if (!ip_ok) {
-        aipa_lat_set_add(lat, AIPA_LAT_RELEASE_BAD_ADDRESS);
-        return AIPA_C_INVALID_IP_ADDRESS_MALFORMED;
     }
     if (in->locks & AIPA_LOCK_SECURITY) {
         return AIPA_C_INSTANCE_LOCKED_FOR_SECURITY;
@@ -937,9 +1018,20 @@ static enum aipa_code release_locked(struct aipa_model *m, const char *instance_
     if (in->status != AIPA_ST_RUNNING && in->status != AIPA_ST_STOPPED) {
         return AIPA_C_INCORRECT_INSTANCE_STATUS;
     }
-    if (in->public_ip == 0 || in->public_ip != ip) {
+    if (!ip_ok || in->public_ip == 0 || in->public_ip != ip) {
         aipa_lat_set_add(lat, AIPA_LAT_RELEASE_BAD_ADDRESS);
-        return AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND;
+        return AIPA_C_RELEASE_IP_NOT_FOUND;
+    }
+    if (in->inject_release != AIPA_C_OK) {
+        enum aipa_code c = (enum aipa_code)in->inject_release;
+
+        if (!dry(who)) {
+            in->inject_release = AIPA_C_OK;
+        }
+        return c;
+    }
+    if (dry(who)) {
+        return AIPA_C_DRY_RUN_OPERATION;
     }
     if (in_pool) {
         aipa__pool_put(&m->st.pool, idx);
@@ -953,53 +1045,73 @@ static enum aipa_code release_locked(struct aipa_model *m, const char *instance_
 enum aipa_code aipa_model_release(struct aipa_model *m, const char *instance_id,
                                   const char *ip_address)
 {
-    return aipa_model_release_lat(m, instance_id, ip_address, NULL);
+    return aipa_model_release_lat(m, NULL, instance_id, ip_address, NULL);
 }
 
-enum aipa_code aipa_model_release_lat(struct aipa_model *m, const char *instance_id,
-                                      const char *ip_address, struct aipa_lat_set *lat)
+enum aipa_code aipa_model_release_as(struct aipa_model *m, const struct aipa_caller *who,
+                                     const char *instance_id, const char *ip_address)
+{
+    return aipa_model_release_lat(m, who, instance_id, ip_address, NULL);
+}
+
+enum aipa_code aipa_model_release_lat(struct aipa_model *m, const struct aipa_caller *who,
+                                      const char *instance_id, const char *ip_address,
+                                      struct aipa_lat_set *lat)
 {
     enum aipa_code c;
 
     pthread_mutex_lock(m->lock);
-    c = release_locked(m, instance_id, ip_address, lat);
+    c = release_locked(m, who, instance_id, ip_address, lat);
     pthread_mutex_unlock(m->lock);
     return c;
 }
 
 enum lifecycle { LC_START, LC_STOP, LC_REBOOT };
 
-static enum aipa_code lifecycle(struct aipa_model *m, const char *instance_id, enum lifecycle op)
+/* Locks before status, as for an allocation; Start has its own expiry Code (M1-start). */
+static enum aipa_code lifecycle_check(const struct aipa_inst *in, enum lifecycle op)
+{
+    if (in->locks & AIPA_LOCK_SECURITY) {
+        return AIPA_C_INSTANCE_LOCKED_FOR_SECURITY;
+    }
+    if ((in->locks &
+         (AIPA_LOCK_FINANCIAL | AIPA_LOCK_DEDICATEDHOSTFINANCIAL | AIPA_LOCK_REFUNDED)) != 0 ||
+        (in->flags & AIPA_IF_EXPIRED) != 0) {
+        return op == LC_START ? AIPA_C_INSTANCE_EXPIRED : AIPA_C_INSTANCE_EXPIRED_OR_IN_ARREARS;
+    }
+    if (in->status != (op == LC_START ? AIPA_ST_STOPPED : AIPA_ST_RUNNING)) {
+        return AIPA_C_INCORRECT_INSTANCE_STATUS;
+    }
+    return AIPA_C_OK;
+}
+
+static enum aipa_code lifecycle(struct aipa_model *m, const struct aipa_caller *who,
+                                const char *instance_id, enum lifecycle op)
 {
     struct aipa_inst *in;
     enum aipa_code c = AIPA_C_OK;
 
     pthread_mutex_lock(m->lock);
-    in = lookup(m, instance_id);
+    in = lookup_as(m, who, instance_id);
     if (in == NULL) {
         c = AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND;
         goto out;
     }
+    c = lifecycle_check(in, op);
+    if (c == AIPA_C_OK && dry(who)) {
+        c = AIPA_C_DRY_RUN_OPERATION;
+    }
+    if (c != AIPA_C_OK) {
+        goto out;
+    }
     switch (op) {
     case LC_START:
-        if (in->status != AIPA_ST_STOPPED) {
-            c = AIPA_C_INCORRECT_INSTANCE_STATUS;
-            goto out;
-        }
         in->status = AIPA_ST_RUNNING;
         break;
     case LC_STOP:
-        if (in->status != AIPA_ST_RUNNING) {
-            c = AIPA_C_INCORRECT_INSTANCE_STATUS;
-            goto out;
-        }
         in->status = AIPA_ST_STOPPED;
         goto out; /* a stop does not make a new address effective */
     case LC_REBOOT:
-        if (in->status != AIPA_ST_RUNNING) {
-            c = AIPA_C_INCORRECT_INSTANCE_STATUS;
-            goto out;
-        }
         break;
     }
     if (in->public_ip != 0) {
@@ -1012,17 +1124,35 @@ out:
 
 enum aipa_code aipa_model_start(struct aipa_model *m, const char *instance_id)
 {
-    return lifecycle(m, instance_id, LC_START);
+    return lifecycle(m, NULL, instance_id, LC_START);
 }
 
 enum aipa_code aipa_model_stop(struct aipa_model *m, const char *instance_id)
 {
-    return lifecycle(m, instance_id, LC_STOP);
+    return lifecycle(m, NULL, instance_id, LC_STOP);
 }
 
 enum aipa_code aipa_model_reboot(struct aipa_model *m, const char *instance_id)
 {
-    return lifecycle(m, instance_id, LC_REBOOT);
+    return lifecycle(m, NULL, instance_id, LC_REBOOT);
+}
+
+enum aipa_code aipa_model_start_as(struct aipa_model *m, const struct aipa_caller *who,
+                                   const char *instance_id)
+{
+    return lifecycle(m, who, instance_id, LC_START);
+}
+
+enum aipa_code aipa_model_stop_as(struct aipa_model *m, const struct aipa_caller *who,
+                                  const char *instance_id)
+{
+    return lifecycle(m, who, instance_id, LC_STOP);
+}
+
+enum aipa_code aipa_model_reboot_as(struct aipa_model *m, const struct aipa_caller *who,
+                                    const char *instance_id)
+{
+    return lifecycle(m, who, instance_id, LC_REBOOT);
 }
 
 /* ---- views ---- */
@@ -1057,6 +1187,7 @@ static void make_view(const struct aipa_model_state *st, const struct aipa_inst 
     v->dedicated_region = (in->flags & AIPA_IF_DEDICATED) != 0;
     copy_str(v->region_id, sizeof(v->region_id), st->strs.s[in->region]);
     copy_str(v->vlan_id, sizeof(v->vlan_id), st->strs.s[in->vlan]);
+    copy_str(v->owner_id, sizeof(v->owner_id), st->strs.s[in->owner]);
 }
 
 enum aipa_code aipa_model_get(struct aipa_model *m, const char *instance_id,
@@ -1080,34 +1211,69 @@ enum aipa_code aipa_model_describe(struct aipa_model *m, const char *const *ids,
                                    struct aipa_instance_view *views, size_t cap, size_t *count,
                                    size_t *total)
 {
+    struct aipa_describe_filter f;
+
+    memset(&f, 0, sizeof(f));
+    f.ids = ids;
+    f.id_count = id_count;
+    return aipa_model_describe_as(m, NULL, &f, page_number, page_size, views, cap, count, total);
+}
+
+static bool matches(const struct aipa_inst *in, int32_t owner, const struct aipa_describe_filter *f)
+{
+    return visible(in, owner) && (!f->has_status || in->status == (uint8_t)f->status);
+}
+
+enum aipa_code aipa_model_describe_as(struct aipa_model *m, const struct aipa_caller *who,
+                                      const struct aipa_describe_filter *f, size_t page_number,
+                                      size_t page_size, struct aipa_instance_view *views,
+                                      size_t cap, size_t *count, size_t *total)
+{
     size_t matched = 0;
     size_t written = 0;
     size_t skip;
+    int32_t owner;
+    size_t limit = page_size < cap ? page_size : cap;
 
     if (page_number == 0) {
         page_number = 1;
     }
     if (page_size == 0) {
         page_size = 10;
+        limit = page_size < cap ? page_size : cap;
     }
     skip = (page_number - 1) > SIZE_MAX / page_size ? SIZE_MAX : (page_number - 1) * page_size;
     pthread_mutex_lock(m->lock);
-    if (id_count > 0) {
-        for (size_t i = 0; i < id_count; i++) {
-            const struct aipa_inst *in = lookup(m, ids[i]);
+    owner = owner_of(m, who);
+    if (f->id_count > 0) {
+        for (size_t i = 0; i < f->id_count; i++) {
+            const struct aipa_inst *in = lookup(m, f->ids[i]);
 
-            if (in == NULL) {
+            if (in == NULL || !matches(in, owner, f)) {
                 continue;
             }
-            if (matched >= skip && written < page_size && written < cap) {
+            if (matched >= skip && written < limit) {
                 make_view(&m->st, in, &views[written++]);
             }
             matched++;
         }
-    } else {
+    } else if (!f->has_status && (owner == OWNER_ALL || (owner == 0 && m->st.owned == 0))) {
+        /* Everything is visible: a page is an index range (no scan). */
         matched = m->st.count;
-        for (size_t k = skip; k < m->st.count && written < page_size && written < cap; k++) {
+        for (size_t k = skip; k < m->st.count && written < limit; k++) {
             make_view(&m->st, aipa__inst_at(&m->st, (uint32_t)k), &views[written++]);
+        }
+    } else {
+        for (uint32_t k = 0; k < m->st.count; k++) {
+            const struct aipa_inst *in = aipa__inst_at(&m->st, k);
+
+            if (!matches(in, owner, f)) {
+                continue;
+            }
+            if (matched >= skip && written < limit) {
+                make_view(&m->st, in, &views[written++]);
+            }
+            matched++;
         }
     }
     pthread_mutex_unlock(m->lock);

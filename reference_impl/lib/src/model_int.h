@@ -124,7 +124,9 @@ struct aipa_inst {
     uint8_t locks;      /* AIPA_LOCK_* */
     uint8_t flags;      /* AIPA_IF_* */
     uint8_t inject;     /* enum aipa_code for the next allocation, 0 for none */
-    uint8_t reserved[6];
+    uint16_t owner;     /* string table index of the account (OwnerId), 0: the default one */
+    uint8_t inject_release; /* enum aipa_code for the next release, 0 for none */
+    uint8_t reserved[3];
 };
 _Static_assert(sizeof(struct aipa_inst) == 64, "an instance is one cache line");
 
@@ -133,6 +135,7 @@ _Static_assert(sizeof(struct aipa_inst) == 64, "an instance is one cache line");
 #define AIPA_STR_REGION 0x01u
 #define AIPA_STR_VLAN   0x02u /* a known VLAN: allocate accepts it as VlanId */
 #define AIPA_STR_EIP    0x04u
+#define AIPA_STR_OWNER  0x08u /* an account (OwnerId) */
 
 struct aipa_strtab {
     char (*s)[AIPA_INSTANCE_ID_MAX];
@@ -155,6 +158,7 @@ struct aipa_model_state {
     struct aipa_pool pool;
     uint64_t allocations;
     uint64_t releases;
+    uint32_t owned; /* instances of an account other than the default one */
 };
 
 struct aipa_model {
@@ -207,7 +211,9 @@ struct aipa_inst_spec {
     bool dedicated;
     const char *region;
     const char *vlan;
+    const char *owner; /* AipaOwnerId; NULL: the default account */
     enum aipa_code inject;
+    enum aipa_code inject_release;
 };
 
 void aipa__spec_defaults(struct aipa_inst_spec *s);
@@ -224,6 +230,8 @@ const char *aipa__lock_name(unsigned bit);
 /* The injectable allocation failures, by wire Code. */
 enum aipa_code aipa__inject_parse(const char *s);
 const char *aipa__inject_name(enum aipa_code c);
+/* The injectable release failures (OperationTimesOverLimit, Forbidden.ExceedDuration). */
+enum aipa_code aipa__inject_release_parse(const char *s);
 void aipa__why(struct aipa_buf *why, const char *fmt, ...) AIPA_PRINTF(2, 3);
 
 /*

@@ -142,6 +142,8 @@ enum {
     F_CLOUDBOX,
     F_DEDICATED,
     F_INJECT,
+    F_OWNER,
+    F_INJECT_RELEASE,
     F_COUNT_
 };
 
@@ -160,6 +162,8 @@ static const char *const inst_fields[F_COUNT_] = {
     [F_CLOUDBOX] = "AipaCloudbox",
     [F_DEDICATED] = "AipaDedicatedRegion",
     [F_INJECT] = "AipaNextAllocateError",
+    [F_OWNER] = "AipaOwnerId",
+    [F_INJECT_RELEASE] = "AipaNextReleaseError",
 };
 
 static aipa_err parse_public_ip(const cJSON *v, const char *path, struct aipa_inst_spec *s,
@@ -367,6 +371,23 @@ static aipa_err parse_instance(const cJSON *obj, const char *path, struct aipa_i
                           "AllocateIp.Fail, "
                           "InvalidOperation.AllocateFailed, NAT_PUBLIC_IP_BINDING_FAILED, "
                           "NAT_PUBLIC_IP_ALLOCATE_FAILED, InternalError",
+                          path, str);
+                return AIPA_EPARSE;
+            }
+        }
+    }
+    if (f[F_OWNER] != NULL) {
+        AIPA_TRY(
+            get_id(f[F_OWNER], path, "AipaOwnerId", AIPA_INSTANCE_ID_MAX, true, &s->owner, why));
+    }
+    if (f[F_INJECT_RELEASE] != NULL) {
+        AIPA_TRY(get_string(f[F_INJECT_RELEASE], path, "AipaNextReleaseError", &str, why));
+        if (str[0] != '\0') {
+            s->inject_release = aipa__inject_release_parse(str);
+            if (s->inject_release == AIPA_C_OK) {
+                aipa__why(why,
+                          "%s.AipaNextReleaseError: \"%.40s\" is not one of "
+                          "OperationTimesOverLimit, Forbidden.ExceedDuration",
                           path, str);
                 return AIPA_EPARSE;
             }
@@ -690,16 +711,20 @@ static aipa_err dump_instance(const struct aipa_model_state *st, const struct ai
             first = false;
         }
     }
-    return aipa_buf_printf(out,
-                           "]},\"VlanAttributes\":{\"VlanId\":\"%s\"},\"AipaPublicIpEffective\":%s,"
-                           "\"AipaExpired\":%s,\"AipaCloudbox\":%s,\"AipaDedicatedRegion\":%s,"
-                           "\"AipaNextAllocateError\":\"%s\"}",
-                           st->strs.s[in->vlan], (in->flags & AIPA_IF_EFFECTIVE) ? "true" : "false",
-                           (in->flags & AIPA_IF_EXPIRED) ? "true" : "false",
-                           (in->flags & AIPA_IF_CLOUDBOX) ? "true" : "false",
-                           (in->flags & AIPA_IF_DEDICATED) ? "true" : "false",
-                           in->inject != AIPA_C_OK ? aipa__inject_name((enum aipa_code)in->inject)
-                                                   : "");
+    return aipa_buf_printf(
+        out,
+        "]},\"VlanAttributes\":{\"VlanId\":\"%s\"},\"AipaPublicIpEffective\":%s,"
+        "\"AipaExpired\":%s,\"AipaCloudbox\":%s,\"AipaDedicatedRegion\":%s,"
+        "\"AipaNextAllocateError\":\"%s\",\"AipaOwnerId\":\"%s\","
+        "\"AipaNextReleaseError\":\"%s\"}",
+        st->strs.s[in->vlan], (in->flags & AIPA_IF_EFFECTIVE) ? "true" : "false",
+        (in->flags & AIPA_IF_EXPIRED) ? "true" : "false",
+        (in->flags & AIPA_IF_CLOUDBOX) ? "true" : "false",
+        (in->flags & AIPA_IF_DEDICATED) ? "true" : "false",
+        in->inject != AIPA_C_OK ? aipa__inject_name((enum aipa_code)in->inject) : "",
+        st->strs.s[in->owner],
+        in->inject_release != AIPA_C_OK ? aipa__inject_name((enum aipa_code)in->inject_release)
+                                        : "");
 }
 
 static aipa_err dump_locked(struct aipa_model *m, struct aipa_buf *out)

@@ -1,7 +1,7 @@
 /*
- * The two request signatures of ecs-rpc-wire.md (see aipa/sign.h and
- * docs/internals/sign.md): V1 (RPC, HMAC-SHA1, §2.2) and V3
- * (ACS3-HMAC-SHA256, §2.3), plus the strict timestamp form of §2.1.
+ * The two request signatures of spec/wire.md §2 (see aipa/sign.h and
+ * docs/internals/sign.md): V1 (RPC, HMAC-SHA1, spec/wire.md §2.2) and V3
+ * (ACS3-HMAC-SHA256, spec/wire.md §2.3), plus the strict timestamp form of §2.1.
  *
  * HMAC, SHA-1, SHA-256 and base64 come from OpenSSL's libcrypto; this file
  * only builds the canonical strings around them.
@@ -289,7 +289,7 @@ aipa_err aipa_v1_signature(const char *secret, const char *sts, size_t sts_len,
     if (secret_len >= INT_MAX) {
         return AIPA_EINVAL;
     }
-    /* The key is the secret followed by '&' (§2.2 step 7). */
+    /* The key is the secret followed by '&' (spec/wire.md §2.2 step 7). */
     key = aipa_malloc(secret_len + 2);
     if (key == NULL) {
         err = AIPA_ENOMEM;
@@ -693,7 +693,7 @@ aipa_err aipa_v3_signature(const char *secret, const char *sts, size_t sts_len,
     if (secret_len >= INT_MAX) {
         return AIPA_EINVAL;
     }
-    /* The key is the secret itself, no '&' (§2.3). */
+    /* The key is the secret itself, no '&' (spec/wire.md §2.3). */
     if (hmac(true, secret, secret_len, sts ? sts : "", sts_len, md, sizeof(md), &md_len) &&
         md_len == 32) {
         hex_encode(md, 32, out);

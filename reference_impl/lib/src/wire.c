@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* clang-format off */
-/* 1 for the unreserved bytes of §2.2 step 4: A-Z a-z 0-9 - _ . ~ */
+/* 1 for the unreserved bytes of spec/wire.md §2.2 step 4: A-Z a-z 0-9 - _ . ~ */
 const uint8_t aipa__unreserved[256] = {
       0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
       0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,

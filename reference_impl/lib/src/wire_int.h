@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-/* 1 for the unreserved bytes of §2.2 step 4 (A-Z a-z 0-9 - _ . ~), which
+/* 1 for the unreserved bytes of spec/wire.md §2.2 step 4 (A-Z a-z 0-9 - _ . ~), which
  * percent-encoding leaves as they are; 0 for every other byte. */
 extern const uint8_t aipa__unreserved[256];
 

@@ -1,7 +1,8 @@
 /*
  * server.c: the reference server's request handler (aipa_srv_handle) and
- * the server object. No network here: server_mhd.c puts libmicrohttpd in
- * front. The order of the checks is documented in docs/serve.md.
+ * the server object. No network here: the HTTP front end
+ * (server_http_conn.c, server_http_loop.c) sits on top and this file never
+ * calls it. The order of the checks is documented in docs/serve.md.
  */
 #define _GNU_SOURCE /* memmem */
 #include "aipa/model.h"
@@ -30,9 +31,10 @@ void aipa_srv_config_defaults(struct aipa_srv_config *cfg)
     cfg->port = 0;
     cfg->max_connections = AIPA_SRV_DEFAULT_MAX_CONNECTIONS;
     cfg->connection_timeout_s = AIPA_SRV_DEFAULT_TIMEOUT_S;
+    cfg->header_timeout_ms = AIPA_SRV_DEFAULT_HEADER_TIMEOUT_MS;
     cfg->threads = 0;
-    /* Faster than the epoll pool in scripts/bench_server.sh (docs/BENCHMARKS.md). */
-    cfg->thread_per_connection = true;
+    /* The epoll loops: faster than a thread per connection in scripts/bench_server.sh. */
+    cfg->thread_per_connection = false;
     cfg->max_url_len = AIPA_SRV_DEFAULT_MAX_URL;
     cfg->max_header_bytes = AIPA_SRV_DEFAULT_MAX_HEADER_BYTES;
     cfg->max_body_len = AIPA_SRV_DEFAULT_MAX_BODY;
@@ -86,6 +88,8 @@ static void free_creds(struct aipa_srv *srv)
         }
         aipa_free((char *)(uintptr_t)c->access_key_id);
         aipa_free((char *)(uintptr_t)c->access_key_secret);
+        aipa_free((char *)(uintptr_t)c->owner_id);
+        aipa_free((char *)(uintptr_t)c->security_token);
     }
     aipa_free(srv->creds);
     srv->creds = NULL;
@@ -94,8 +98,8 @@ static void free_creds(struct aipa_srv *srv)
 
 static aipa_err copy_creds(struct aipa_srv *srv, const struct aipa_srv_config *cfg)
 {
-    static const struct aipa_srv_credential demo = {AIPA_DEMO_ACCESS_KEY_ID,
-                                                    AIPA_DEMO_ACCESS_KEY_SECRET, true, false};
+    static const struct aipa_srv_credential demo = {
+        AIPA_DEMO_ACCESS_KEY_ID, AIPA_DEMO_ACCESS_KEY_SECRET, true, false, NULL, NULL, 0};
     const struct aipa_srv_credential *src = cfg->credentials;
     size_t n = cfg->credential_count;
 
@@ -114,7 +118,16 @@ static aipa_err copy_creds(struct aipa_srv *srv, const struct aipa_srv_config *c
         c->access_key_secret = aipa_strdup(src[i].access_key_secret);
         c->active = src[i].active;
         c->whitelisted = src[i].whitelisted;
+        c->expiration = src[i].expiration;
         AIPA_ENSURE(c->access_key_id != NULL && c->access_key_secret != NULL, AIPA_ENOMEM);
+        if (src[i].owner_id != NULL) {
+            c->owner_id = aipa_strdup(src[i].owner_id);
+            AIPA_ENSURE(c->owner_id != NULL, AIPA_ENOMEM);
+        }
+        if (src[i].security_token != NULL) {
+            c->security_token = aipa_strdup(src[i].security_token);
+            AIPA_ENSURE(c->security_token != NULL, AIPA_ENOMEM);
+        }
     }
     return AIPA_OK;
 }
@@ -224,7 +237,9 @@ void aipa_srv_free(struct aipa_srv *srv)
     if (srv == NULL) {
         return;
     }
-    aipa_srv_stop(srv);
+    if (srv->front_stop != NULL) {
+        srv->front_stop(srv); /* a running front end (server_http_loop.c) */
+    }
     if (srv->rng_lock_ok) {
         pthread_mutex_destroy(&srv->rng_lock);
     }
@@ -249,48 +264,6 @@ struct aipa_model *aipa_srv_model(struct aipa_srv *srv)
     return srv->model;
 }
 
-int64_t aipa__srv_now(const struct aipa_srv *srv)
-{
-    if (srv->cfg.now != NULL) {
-        return srv->cfg.now(srv->cfg.now_ctx);
-    }
-    return (int64_t)time(NULL);
-}
-
-void aipa__srv_request_id(struct aipa_srv *srv, char out[37])
-{
-    pthread_mutex_lock(&srv->rng_lock);
-    aipa_rng_uuid(&srv->rng, out);
-    pthread_mutex_unlock(&srv->rng_lock);
-}
-
-const struct aipa_header *aipa__srv_header(const struct aipa_srv_request *req, const char *name)
-{
-    size_t n = strlen(name);
-
-    for (size_t i = 0; i < req->header_count; i++) {
-        const struct aipa_header *h = &req->headers[i];
-
-        if (h->name.len == n && strncasecmp((const char *)h->name.ptr, name, n) == 0) {
-            return h;
-        }
-    }
-    return NULL;
-}
-
-void aipa__srv_json_reply(struct aipa_srv_response *resp, unsigned status, const char *body,
-                          size_t len)
-{
-    aipa_buf_reset(&resp->body);
-    resp->content_type = AIPA_CT_JSON;
-    resp->status = status;
-    if (aipa_buf_append(&resp->body, body, len) != AIPA_OK) {
-        aipa_buf_reset(&resp->body);
-        resp->status = 500;
-        best_effort(aipa_buf_puts(&resp->body, "{\"ok\":false,\"error\":\"out of memory\"}"));
-    }
-}
-
 /* ---- the handler ---- */
 
 struct hctx {
@@ -302,7 +275,8 @@ struct hctx {
     struct aipa_params params;       /* query + form body */
     struct aipa_params query_params; /* query only, for V3 */
     const struct aipa_srv_credential *cred;
-    bool authed; /* the signature was checked (and the nonce recorded) */
+    bool authed;            /* the signature was checked (and the nonce recorded) */
+    struct aipa_caller who; /* the key's account (the default one with auth off), DryRun */
 };
 
 static void copy_field(char *dst, size_t cap, const char *src, size_t n)
@@ -311,19 +285,6 @@ static void copy_field(char *dst, size_t cap, const char *src, size_t n)
         n = cap - 1;
     }
     memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-void aipa__srv_printable(char *dst, size_t cap, const char *src, size_t n)
-{
-    if (n >= cap) {
-        n = cap - 1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)src[i];
-
-        dst[i] = c > 0x20 && c < 0x7f ? (char)c : '?';
-    }
     dst[n] = '\0';
 }
 
@@ -523,6 +484,29 @@ static const char *nonempty(const char *s)
     return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
+/*
+ * DryRun (every action): "true" or "false" in any case; anything else is
+ * InvalidParameter. Sets h->who.dry_run; false after answering an error.
+ */
+static bool dry_run(struct hctx *h)
+{
+    const struct aipa_param *p = aipa_params_get(&h->params, "DryRun");
+
+    h->who.dry_run = false;
+    if (p == NULL) {
+        return true;
+    }
+    if (p->value_len == 4 && strncasecmp(p->value, "true", 4) == 0) {
+        h->who.dry_run = true;
+        return true;
+    }
+    if (p->value_len == 5 && strncasecmp(p->value, "false", 5) == 0) {
+        return true;
+    }
+    reply_error(h, AIPA_C_INVALID_PARAMETER, "DryRun", 0);
+    return false;
+}
+
 static void act_allocate(struct hctx *h)
 {
     struct aipa_alloc_req ar;
@@ -552,7 +536,7 @@ static void act_allocate(struct hctx *h)
     ar.vlan_id = nonempty(aipa_params_value(&h->params, "VlanId"));
     /* With auth off there is no caller to look up: treat it as whitelisted. */
     ar.whitelisted = h->cred != NULL ? h->cred->whitelisted : true;
-    code = aipa_model_allocate_lat(h->srv->model, &ar, ip, &h->resp->latitude);
+    code = aipa_model_allocate_lat(h->srv->model, &h->who, &ar, ip, &h->resp->latitude);
     if (code != AIPA_C_OK) {
         reply_error(h, code, NULL, 0);
         return;
@@ -561,7 +545,10 @@ static void act_allocate(struct hctx *h)
     reply_ok(h, aipa_render_allocate(h->fmt, h->resp->request_id, ip, &h->resp->body));
 }
 
-static void act_lifecycle(struct hctx *h, enum aipa_code (*fn)(struct aipa_model *, const char *))
+typedef enum aipa_code (*lifecycle_fn)(struct aipa_model *, const struct aipa_caller *,
+                                       const char *);
+
+static void act_lifecycle(struct hctx *h, lifecycle_fn fn)
 {
     enum aipa_code code;
     const char *id = instance_id(h);
@@ -569,7 +556,7 @@ static void act_lifecycle(struct hctx *h, enum aipa_code (*fn)(struct aipa_model
     if (id == NULL) {
         return;
     }
-    code = fn(h->srv->model, id);
+    code = fn(h->srv->model, &h->who, id);
     if (code != AIPA_C_OK) {
         reply_error(h, code, NULL, 0);
         return;
@@ -578,20 +565,27 @@ static void act_lifecycle(struct hctx *h, enum aipa_code (*fn)(struct aipa_model
     reply_ok(h, aipa_render_simple(h->fmt, h->resp->action, h->resp->request_id, &h->resp->body));
 }
 
+/*
+ * ReleasePublicIpAddress as the metadata has it: PublicIpAddress required,
+ * InstanceId optional (without it the model answers NeedInstanceId).
+ */
 static void act_release(struct hctx *h)
 {
     enum aipa_code code;
-    const char *id = instance_id(h);
+    const char *id = NULL;
     const char *ip;
 
-    if (id == NULL) {
-        return;
+    if (nonempty(aipa_params_value(&h->params, "InstanceId")) != NULL) {
+        id = instance_id(h);
+        if (id == NULL) {
+            return;
+        }
     }
     ip = required(h, "PublicIpAddress");
     if (ip == NULL) {
         return;
     }
-    code = aipa_model_release_lat(h->srv->model, id, ip, &h->resp->latitude);
+    code = aipa_model_release_lat(h->srv->model, &h->who, id, ip, &h->resp->latitude);
     if (code != AIPA_C_OK) {
         reply_error(h, code, NULL, 0);
         return;
@@ -644,6 +638,12 @@ static void act_describe(struct hctx *h)
     cJSON *doc = NULL;
     enum aipa_code code;
 
+    struct aipa_describe_filter f;
+
+    memset(&f, 0, sizeof(f));
+    if (required(h, "RegionId") == NULL) {
+        goto out;
+    }
     p = aipa_params_get(&h->params, "PageNumber");
     if (p != NULL && !parse_uint(p->value, p->value_len, 1, INT32_MAX, &page_number)) {
         lat(h, AIPA_LAT_DESCRIBE_PAGING);
@@ -660,14 +660,27 @@ static void act_describe(struct hctx *h)
     if (p != NULL && !parse_instance_ids(h, p, &doc, ids, &id_count)) {
         goto out;
     }
+    p = aipa_params_get(&h->params, "Status");
+    if (p != NULL && p->value_len > 0) {
+        if (aipa_status_parse(p->value, &f.status) != AIPA_OK) {
+            reply_error(h, AIPA_C_INVALID_STATUS_NOT_FOUND, NULL, 0);
+            goto out;
+        }
+        f.has_status = true;
+    }
+    if (h->who.dry_run) {
+        reply_error(h, AIPA_C_DRY_RUN_OPERATION, NULL, 0);
+        goto out;
+    }
     views = aipa_calloc((size_t)page_size, sizeof(*views));
     if (views == NULL) {
         internal_failure(h);
         goto out;
     }
-    code =
-        aipa_model_describe(h->srv->model, id_count > 0 ? ids : NULL, id_count, (size_t)page_number,
-                            (size_t)page_size, views, (size_t)page_size, &count, &total);
+    f.ids = id_count > 0 ? ids : NULL;
+    f.id_count = id_count;
+    code = aipa_model_describe_as(h->srv->model, &h->who, &f, (size_t)page_number,
+                                  (size_t)page_size, views, (size_t)page_size, &count, &total);
     if (code != AIPA_C_OK) {
         reply_error(h, code, NULL, 0);
         goto out;
@@ -707,6 +720,10 @@ static enum action find_action(const char *s, size_t n)
 
 static void dispatch(struct hctx *h, enum action a)
 {
+    h->who.owner_id = h->cred != NULL ? h->cred->owner_id : NULL;
+    if (a != ACT_UNKNOWN && !dry_run(h)) {
+        return;
+    }
     switch (a) {
     case ACT_ALLOCATE:
         act_allocate(h);
@@ -715,13 +732,13 @@ static void dispatch(struct hctx *h, enum action a)
         act_describe(h);
         break;
     case ACT_START:
-        act_lifecycle(h, aipa_model_start);
+        act_lifecycle(h, aipa_model_start_as);
         break;
     case ACT_STOP:
-        act_lifecycle(h, aipa_model_stop);
+        act_lifecycle(h, aipa_model_stop_as);
         break;
     case ACT_REBOOT:
-        act_lifecycle(h, aipa_model_reboot);
+        act_lifecycle(h, aipa_model_reboot_as);
         break;
     case ACT_RELEASE:
         act_release(h);
@@ -783,6 +800,32 @@ static bool raw_format(const uint8_t *s, size_t n, enum aipa_format *out)
         p = amp + 1;
     }
     return false;
+}
+
+/*
+ * The format of an answer given before the parameters are parsed (a limit
+ * or broken framing): a literal Format=json|xml pair in the raw query or
+ * form body, else Accept, else JSON for a client that names its action in
+ * x-acs-action (pop-core and the V3 SDKs, which cannot read XML), else the
+ * version's default (fallback).
+ */
+static bool is_form(const struct aipa_srv_request *req);
+
+static enum aipa_format limit_format(const struct aipa_srv_request *req, struct aipa_slice query,
+                                     enum aipa_format fallback)
+{
+    enum aipa_format f = fallback;
+
+    if (raw_format(query.ptr, query.len, &f)) {
+        return f;
+    }
+    if (is_form(req) && req->body_len > 0 && raw_format(req->body, req->body_len, &f)) {
+        return f;
+    }
+    if (aipa__srv_header(req, "Accept") == NULL && aipa__srv_header(req, "x-acs-action") != NULL) {
+        return AIPA_FMT_JSON;
+    }
+    return fallback;
 }
 
 static bool is_form(const struct aipa_srv_request *req)
@@ -1209,11 +1252,6 @@ static void handle_api(struct hctx *h, struct aipa_slice query)
     enum action a = ACT_UNKNOWN;
     enum stage stage;
 
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
-        lat(h, AIPA_LAT_HTTP_METHOD);
-        reply_error(h, AIPA_C_UNSUPPORTED_HTTP_METHOD, NULL, alt(h) ? 400 : 0);
-        return;
-    }
     if (!parse_wire(h, query.ptr, query.len, AIPA_PARAM_QUERY)) {
         return;
     }
@@ -1260,20 +1298,40 @@ static bool starts_with(struct aipa_slice s, const char *prefix)
     return s.len >= n && memcmp(s.ptr, prefix, n) == 0;
 }
 
+static aipa_err handle(struct aipa_srv *srv, const struct aipa_srv_request *req,
+                       size_t declared_body_len, unsigned refuse_status, const char *refuse_what,
+                       struct aipa_srv_response *resp);
+
 aipa_err aipa_srv_handle(struct aipa_srv *srv, const struct aipa_srv_request *req,
                          struct aipa_srv_response *resp)
 {
-    return aipa__srv_handle_declared(srv, req, 0, resp);
+    return handle(srv, req, 0, 0, NULL, resp);
 }
 
 aipa_err aipa__srv_handle_declared(struct aipa_srv *srv, const struct aipa_srv_request *req,
                                    size_t declared_body_len, struct aipa_srv_response *resp)
+{
+    return handle(srv, req, declared_body_len, 0, NULL, resp);
+}
+
+aipa_err aipa__srv_refuse(struct aipa_srv *srv, const struct aipa_srv_request *req,
+                          unsigned status, const char *what, struct aipa_srv_response *resp)
+{
+    AIPA_ENSURE(status >= 400 && what != NULL, AIPA_EINVAL);
+    return handle(srv, req, 0, status, what, resp);
+}
+
+static aipa_err handle(struct aipa_srv *srv, const struct aipa_srv_request *req,
+                       size_t declared_body_len, unsigned refuse_status, const char *refuse_what,
+                       struct aipa_srv_response *resp)
 {
     struct hctx h;
     struct aipa_slice path, query = {(const uint8_t *)"", 0};
     const uint8_t *qmark;
     int64_t t0 = now_us();
     size_t header_bytes = 0;
+    unsigned limit = refuse_status;
+    const char *what = refuse_what;
 
     AIPA_ENSURE(srv != NULL && req != NULL && resp != NULL && req->method != NULL, AIPA_EINVAL);
     AIPA_ENSURE(req->target != NULL || req->target_len == 0, AIPA_EINVAL);
@@ -1309,19 +1367,31 @@ aipa_err aipa__srv_handle_declared(struct aipa_srv *srv, const struct aipa_srv_r
     }
 
     /* Limits first: they protect every later step. */
-    if (req->target_len > srv->cfg.max_url_len) {
+    if (limit == 0 && req->target_len > srv->cfg.max_url_len) {
+        limit = 414;
+        what = "URL";
         lat(&h, AIPA_LAT_URL_TOO_LONG);
-        reply_error(&h, AIPA_C_INVALID_PARAMETER, "URL", 414);
-    } else if (header_bytes > srv->cfg.max_header_bytes ||
-               req->header_count > AIPA_SRV_MAX_HEADERS) {
+    } else if (limit == 0 && (header_bytes > srv->cfg.max_header_bytes ||
+                              req->header_count > AIPA_SRV_MAX_HEADERS)) {
+        limit = 431;
+        what = "Headers";
         lat(&h, AIPA_LAT_HEADERS_TOO_LARGE);
-        reply_error(&h, AIPA_C_INVALID_PARAMETER, "Headers", 431);
-    } else if (req->body_len > srv->cfg.max_body_len || declared_body_len > srv->cfg.max_body_len) {
+    } else if (limit == 0 && (req->body_len > srv->cfg.max_body_len ||
+                              declared_body_len > srv->cfg.max_body_len)) {
+        limit = 413;
+        what = "Body";
         lat(&h, AIPA_LAT_BODY_TOO_LARGE);
-        reply_error(&h, AIPA_C_INVALID_PARAMETER, "Body", 413);
+    }
+    if (limit != 0) {
+        h.fmt = limit_format(req, query, h.fmt);
+        reply_error(&h, AIPA_C_INVALID_PARAMETER, what, limit);
     } else if (srv->cfg.fixtures &&
                (starts_with(path, "/_aipa/") || aipa_slice_eq(path, "/_aipa"))) {
         aipa__srv_fixture(srv, req, path, resp);
+    } else if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
+        /* The method before the path (docs/serve.md step 3): DELETE /x is 403, not 404. */
+        lat(&h, AIPA_LAT_HTTP_METHOD);
+        reply_error(&h, AIPA_C_UNSUPPORTED_HTTP_METHOD, NULL, srv->cfg.latitude_alt ? 400 : 0);
     } else if (!aipa_slice_eq(path, "/")) {
         reply_error(&h, AIPA_C_INVALID_ACTION_NOT_FOUND, NULL, 0);
     } else {

@@ -314,6 +314,66 @@ static bool check_cred(const struct aipa_srv *srv, const char *id, size_t len,
     return true;
 }
 
+/* A token of the form STS issues: 1..AIPA_SRV_MAX_TOKEN_LEN bytes of base64 (and '-' '_' '.'). */
+static bool token_well_formed(const char *t, size_t n)
+{
+    if (n == 0 || n > AIPA_SRV_MAX_TOKEN_LEN) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ch = t[i];
+
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '+' || ch == '/' || ch == '=' || ch == '-' || ch == '_' || ch == '.')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * STS (docs/serve.md, Credentials): a key with a SecurityToken needs that
+ * token. tok is the value sent (NULL when absent). Absent: MissingSecurityToken;
+ * not a token this server issued: .Malformed; another key's token:
+ * .MismatchWithAccessKey; past Expiration: .Expired. A long-term key ignores
+ * a token, as the SDKs send one only with STS credentials.
+ */
+static bool check_token(const struct aipa_srv *srv, const char *tok, size_t n,
+                        struct aipa__auth_out *out)
+{
+    const struct aipa_srv_credential *c = out->cred;
+    const struct aipa_srv_credential *owner = NULL;
+
+    if (c->security_token == NULL) {
+        return true;
+    }
+    if (tok == NULL || n == 0) {
+        set_code(out, AIPA_C_MISSING_NAMED, "SecurityToken");
+        return false;
+    }
+    for (size_t i = 0; i < srv->cred_count && token_well_formed(tok, n); i++) {
+        const char *t = srv->creds[i].security_token;
+
+        if (t != NULL && strlen(t) == n && memcmp(t, tok, n) == 0) {
+            owner = &srv->creds[i];
+            break;
+        }
+    }
+    if (owner == NULL) {
+        set_code(out, AIPA_C_INVALID_SECURITY_TOKEN_MALFORMED, NULL);
+        return false;
+    }
+    if (owner != c) {
+        set_code(out, AIPA_C_INVALID_SECURITY_TOKEN_MISMATCH, NULL);
+        return false;
+    }
+    if (c->expiration != 0 && aipa__srv_now(srv) >= c->expiration) {
+        set_code(out, AIPA_C_INVALID_SECURITY_TOKEN_EXPIRED, NULL);
+        return false;
+    }
+    return true;
+}
+
 /* The nonce must be fresh; it is recorded unless probe (then only looked up). */
 static aipa_err use_nonce(struct aipa_srv *srv, const char *nonce, size_t len, bool probe,
                           struct aipa__auth_out *out)
@@ -356,12 +416,12 @@ static aipa_err auth_v1(struct aipa_srv *srv, const struct aipa__auth_in *in,
                         struct aipa__auth_out *out)
 {
     const struct aipa_params *p = in->params;
-    const struct aipa_param *sig, *ak, *nonce, *ts;
+    const struct aipa_param *sig, *ak, *nonce, *ts, *tok;
     bool match = false;
 
     /*
      * No signature at all is an incomplete signature (the gateway's answer
-     * to unsigned requests, ecs-rpc-wire.md §4.2), with the StringToSign the
+     * to unsigned requests, spec/wire.md §4.2), with the StringToSign the
      * client should have signed.
      */
     sig = aipa_params_get(p, "Signature");
@@ -398,6 +458,11 @@ static aipa_err auth_v1(struct aipa_srv *srv, const struct aipa__auth_in *in,
     }
     ak = aipa_params_get(p, "AccessKeyId");
     if (!check_cred(srv, ak->value, ak->value_len, out)) {
+        return AIPA_OK;
+    }
+    tok = aipa_params_get(p, "SecurityToken");
+    if (!check_token(srv, tok != NULL ? tok->value : NULL, tok != NULL ? tok->value_len : 0, out)) {
+        out->cred = NULL;
         return AIPA_OK;
     }
     AIPA_TRY(aipa_v1_verify(in->req->method, p, out->cred->access_key_secret, &out->sts, &match));
@@ -441,7 +506,7 @@ static aipa_err auth_v3(struct aipa_srv *srv, const struct aipa__auth_in *in,
 {
     const struct aipa_srv_request *req = in->req;
     const struct aipa_header *authz = aipa__srv_header(req, "Authorization");
-    const struct aipa_header *date, *nonce, *claimed;
+    const struct aipa_header *date, *nonce, *claimed, *tok_h;
     struct aipa_v3_auth a;
     char body_hash[AIPA_SHA256_HEX_LEN + 1];
     bool match = false;
@@ -488,6 +553,12 @@ static aipa_err auth_v3(struct aipa_srv *srv, const struct aipa__auth_in *in,
         return AIPA_OK;
     }
     if (!check_cred(srv, (const char *)a.credential.ptr, a.credential.len, out)) {
+        return AIPA_OK;
+    }
+    tok_h = aipa__srv_header(req, "x-acs-security-token");
+    if (!check_token(srv, tok_h != NULL ? (const char *)tok_h->value.ptr : NULL,
+                     tok_h != NULL ? tok_h->value.len : 0, out)) {
+        out->cred = NULL;
         return AIPA_OK;
     }
     /*

@@ -1,7 +1,11 @@
 /*
- * server_int.h: what the server's files share (server.c handler, server_auth.c
- * auth and nonce cache, server_fixtures.c the /_aipa/ protocol, server_mhd.c
- * the libmicrohttpd front end). Not part of the public API.
+ * server_int.h: what the server's files share. Layers, each calling only
+ * those below it: server_util.c (shared helpers); server_auth.c (auth and
+ * nonce cache), server_fixtures.c (the /_aipa/ protocol),
+ * server_throttle.c; server.c (the handler and the server object); the HTTP
+ * front end, server_http_conn.c (one connection's HTTP/1.1 engine) and
+ * server_http_loop.c (sockets, threads, timers, TLS). Not part of the public
+ * API.
  */
 #ifndef AIPA_SERVER_INT_H
 #define AIPA_SERVER_INT_H
@@ -12,18 +16,20 @@
 
 #include <pthread.h>
 
-struct MHD_Daemon;
+struct aipa__front;
 
 /* Defaults of aipa_srv_config_defaults(); docs/serve.md lists them. */
 #define AIPA_SRV_DEFAULT_MAX_URL          (16u * 1024u)
 #define AIPA_SRV_DEFAULT_MAX_HEADER_BYTES (16u * 1024u)
 #define AIPA_SRV_DEFAULT_MAX_BODY         (64u * 1024u)
-#define AIPA_SRV_DEFAULT_MAX_CONNECTIONS  1024u
+#define AIPA_SRV_DEFAULT_MAX_CONNECTIONS  10000u
 #define AIPA_SRV_DEFAULT_TIMEOUT_S        10u
+#define AIPA_SRV_DEFAULT_HEADER_TIMEOUT_MS 60000u /* nginx client_header_timeout */
 #define AIPA_SRV_DEFAULT_SKEW_S           900
 #define AIPA_SRV_DEFAULT_NONCE_WINDOW_S   900
 #define AIPA_SRV_DEFAULT_NONCE_MAX        100000u
 #define AIPA_SRV_MAX_NONCE_LEN            256u /* longer SignatureNonce values are InvalidSignatureNonce */
+#define AIPA_SRV_MAX_TOKEN_LEN            8192u /* longer SecurityToken values are .Malformed */
 #define AIPA_SRV_MAX_IDS                  100u /* InstanceIds per DescribeInstances, PageSize ceiling */
 
 /* ---- nonce replay cache (server_auth.c) ---- */
@@ -88,9 +94,13 @@ struct aipa_srv {
     char probe_nonces[AIPA_SRV_PROBE_NONCES][72];
     size_t probe_head;
 
-    struct MHD_Daemon *daemon;
-    uint16_t bound_port;
-    char *tls_cert_pem, *tls_key_pem; /* read at start, kept until stop */
+    /*
+     * The running HTTP front end, if any. The front end sets both at start;
+     * aipa_srv_free stops it through front_stop, so the handler never
+     * calls into the layer above it.
+     */
+    struct aipa__front *front;
+    void (*front_stop)(struct aipa_srv *srv);
 };
 
 /* For appends whose failure leaves a usable (shorter) result. */
@@ -110,11 +120,14 @@ aipa_err aipa__srv_handle_declared(struct aipa_srv *srv, const struct aipa_srv_r
                                    size_t declared_body_len, struct aipa_srv_response *resp);
 
 /*
- * aipa_srv_start without a listen socket or threads (MHD_USE_NO_LISTEN_SOCKET,
- * external select): connections come in through MHD_add_connection on
- * srv->daemon and progress in MHD_run. Stopped by aipa_srv_stop.
+ * A request the front end refuses before the handler may judge it (a limit,
+ * broken framing): status (>= 400) with InvalidParameter naming what, in the
+ * client's format (a literal Format pair in the raw query or form body, then
+ * Accept, then x-acs-action meaning JSON), logged like any answer. req may
+ * carry only what was read: a partial target, no headers, no body.
  */
-aipa_err aipa__srv_start_external(struct aipa_srv *srv);
+aipa_err aipa__srv_refuse(struct aipa_srv *srv, const struct aipa_srv_request *req,
+                          unsigned status, const char *what, struct aipa_srv_response *resp);
 
 /* Copies n bytes of src as a string, bytes outside 0x21..0x7e as '?' (for logs). */
 void aipa__srv_printable(char *dst, size_t cap, const char *src, size_t n);

@@ -1,7 +1,7 @@
 'use strict';
 // Starts `aipa serve --fixtures` on 127.0.0.1:0 for one test file and offers
 // the official SDK clients pointed at it (endpoint host:port, protocol http,
-// as ecs-rpc-wire.md §2.4 prescribes).
+// as spec/wire.md §2.4 prescribes).
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -17,6 +17,12 @@ const CREDENTIALS = [
   { AccessKeyId: 'testid', AccessKeySecret: 'testsecret', Status: 'Active', Whitelisted: false },
   { AccessKeyId: 'wl', AccessKeySecret: 'wlsecret', Status: 'Active', Whitelisted: true },
   { AccessKeyId: 'off', AccessKeySecret: 'offsecret', Status: 'Inactive' },
+  // STS keys (test_sts.js): one valid until 2100, one expired; and a key of a second account.
+  { AccessKeyId: 'STS.sdk', AccessKeySecret: 'stssecret', SecurityToken: 'CAISsdkToken',
+    Expiration: '2100-01-01T00:00:00Z' },
+  { AccessKeyId: 'STS.sdkold', AccessKeySecret: 'stsoldsecret', SecurityToken: 'CAISsdkOldToken',
+    Expiration: '2001-01-01T00:00:00Z' },
+  { AccessKeyId: 'other', AccessKeySecret: 'othersecret', OwnerId: '1000000000000002' },
 ];
 
 function aipaBin() {
@@ -73,6 +79,7 @@ function ecsClient(port, opts = {}) {
   return new Ecs.default(new $OpenApiUtil.Config({
     accessKeyId: opts.accessKeyId || 'testid',
     accessKeySecret: opts.accessKeySecret || 'testsecret',
+    securityToken: opts.securityToken,
     endpoint: `127.0.0.1:${port}`,
     protocol: 'http',
     signatureAlgorithm: opts.signatureAlgorithm,
@@ -85,6 +92,7 @@ function popClient(port, opts = {}) {
   return new RPCClient({
     accessKeyId: opts.accessKeyId || 'testid',
     accessKeySecret: opts.accessKeySecret || 'testsecret',
+    securityToken: opts.securityToken,
     endpoint: `http://127.0.0.1:${port}`,
     apiVersion: '2014-05-26',
     opts: { timeout: 5000 },

@@ -7,10 +7,22 @@
  * sends). A "%s" in a Message is filled by the caller (a parameter name, or
  * the server's StringToSign); aipa_code_format() does that.
  *
- * Sources (all in ../shared/spec/):
- *   seed    AllocatePublicIpAddress.seed.md, error table (2018-08-02 edition)
- *   s5.3    ecs-rpc-wire.md §5.3, the current doc's table (2024-12-20 edition)
- *   s4.2    ecs-rpc-wire.md §4.2, common (gateway) errors, both editions
+ * Sources: the last field lists every source that carries the row with
+ * this status, Code and Message, character for character (docs/internals/
+ * errors.md gives the table with the same list; spec/ in the repository
+ * holds the facts):
+ *   seed    spec/allocate-2018.md#error-codes (2018-08-02 edition)
+ *   s5.3    spec/allocate-2024.md#error-codes (2024-12-20 edition)
+ *   M1      spec/api-metadata.md#error-table-m1-errorcodes: the official API
+ *           metadata for AllocatePublicIpAddress (api-docs.json, 2024-06)
+ *   M1-release, M1-start, M1-stop, M1-reboot, M1-describe
+ *           the same metadata's tables for ReleasePublicIpAddress, StartInstance,
+ *           StopInstance, RebootInstance, DescribeInstances
+ *           (spec/api-metadata.md#companion-actions-m1)
+ *   s4.2    spec/wire.md §4.2, common (gateway) errors, both editions
+ *   sts     the gateway's STS token errors (docs/internals/errors.md names
+ *           where each comes from)
+ *   real    a recorded answer in no table (spec/api-metadata.md#a-real-answer-in-no-table)
  */
 #ifndef AIPA_ERRORS_H
 #define AIPA_ERRORS_H
@@ -28,32 +40,36 @@
     X(AIPA_C_INSUFFICIENT_PUBLIC_IP, "InsufficientPublicIp", 400,                                  \
       "Ip address not found", AIPA_ED_2018, "seed")                                                \
     X(AIPA_C_INSUFFICIENT_PUBLIC_IP_2024, "InsufficientPublicIp", 400,                             \
-      "Ip address not found.", AIPA_ED_2024, "s5.3")                                               \
+      "Ip address not found.", AIPA_ED_2024, "s5.3 M1")                                            \
     X(AIPA_C_OPERATION_DENIED_VPC_EIP, "OperationDenied", 400,                                     \
-      "Specified operation is denied as your instance is in VPC.", AIPA_ED_ALL, "seed")            \
+      "Specified operation is denied as your instance is in VPC.",                                 \
+      AIPA_ED_ALL, "seed s5.3 M1 M1-release")                                                      \
     X(AIPA_C_ALLOCATED_ALREADY, "AllocatedAlready", 403,                                           \
-      "There is an IpAddress allocated already for the specified instance.", AIPA_ED_ALL, "seed")  \
+      "There is an IpAddress allocated already for the specified instance.",                       \
+      AIPA_ED_ALL, "seed s5.3 M1")                                                                 \
     X(AIPA_C_ALLOCATED_ALREADY_2, "AllocatedAlready", 403,                                         \
       "An IpAddress has been assigned to the specified instance.", AIPA_ED_2024, "s5.3")           \
     X(AIPA_C_INCORRECT_INSTANCE_STATUS, "IncorrectInstanceStatus", 403,                            \
-      "The current status of the resource does not support this operation.", AIPA_ED_ALL, "seed")  \
+      "The current status of the resource does not support this operation.",                       \
+      AIPA_ED_ALL, "seed s5.3 M1 M1-release M1-start M1-stop M1-reboot")                           \
     X(AIPA_C_INSTANCE_EXPIRED_OR_IN_ARREARS, "InstanceExpiredOrInArrears", 403,                    \
       "The specified operation is denied as your prepay instance is expired (prepay mode) or in "  \
-      "arrears (afterpay mode).", AIPA_ED_ALL, "seed")                                             \
+      "arrears (afterpay mode).", AIPA_ED_ALL, "seed s5.3 M1 M1-stop M1-reboot")                   \
     X(AIPA_C_INSTANCE_LOCKED_FOR_SECURITY, "InstanceLockedForSecurity", 403,                       \
       "The specified operation is denied as your instance is locked for security reasons.",        \
-      AIPA_ED_ALL, "seed")                                                                         \
+      AIPA_ED_ALL, "seed s5.3 M1 M1-release M1-start M1-stop M1-reboot")                           \
     X(AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND, "InvalidInstanceId.NotFound", 404,                     \
-      "The specified InstanceId does not exist.", AIPA_ED_ALL, "seed")                             \
+      "The specified InstanceId does not exist.",                                                  \
+      AIPA_ED_ALL, "seed s5.3 M1 M1-release M1-start M1-stop M1-reboot")                           \
     /* ---- AllocatePublicIpAddress, current table only ---- */                                    \
     X(AIPA_C_INVALID_OPERATION_ALLOCATE_FAILED, "InvalidOperation.AllocateFailed", 400,            \
       "The current instance failed to allocate public IP, please try again later.", AIPA_ED_2024,  \
-      "s5.3")                                                                                      \
+      "s5.3 M1")                                                                                   \
     X(AIPA_C_INVALID_IP_ADDRESS_MALFORMED, "InvalidIpAddress.Malformed", 400,                      \
-      "The specified parameter \"IpAddress\" is not valid.", AIPA_ED_2024, "s5.3")                 \
+      "The specified parameter \"IpAddress\" is not valid.", AIPA_ED_2024, "s5.3 M1")              \
     X(AIPA_C_ALLOCATE_IP_INVALID_INSTANCE_BANDWIDTH, "AllocateIpInvalidInstanceBandwidth", 400,    \
       "OperationDenied The InternetMaxBandwidthOut of the specified instance cannot be less than " \
-      "0.", AIPA_ED_2024, "s5.3")                                                                  \
+      "0.", AIPA_ED_2024, "s5.3 M1")                                                               \
     X(AIPA_C_OPERATION_DENIED_VLAN, "OperationDenied", 400,                                        \
       "The specified parameter \"VlanId\" is not valid or vlan has not enough IP address.",        \
       AIPA_ED_2024, "s5.3")                                                                        \
@@ -61,26 +77,49 @@
       "The specified instance already has a public IP.", AIPA_ED_2024, "s5.3")                     \
     X(AIPA_C_OPERATION_DENIED_CLOUDBOX, "OperationDenied.CloudboxNotSupport", 400,                 \
       "This operation is denied, because the specified ECS instance which is in the Cloudbox "     \
-      "dose not support PublicIp or Eip.", AIPA_ED_2024, "s5.3")                                   \
+      "dose not support PublicIp or Eip.", AIPA_ED_2024, "s5.3 M1")                                \
     X(AIPA_C_OPERATION_DENIED_DEDICATED_REGION, "OperationDenied.DedicatedRegionNotSupported",     \
       400, "This operation is denied, because the specified ECS instance which is in the "         \
-      "dedicated region dose not support PublicIp or Eip.", AIPA_ED_2024, "s5.3")                  \
+      "dedicated region dose not support PublicIp or Eip.", AIPA_ED_2024, "s5.3 M1")               \
     X(AIPA_C_IP_IN_USE, "IpInUse", 403, "The specified IP is already in use.", AIPA_ED_2024,       \
-      "s5.3")                                                                                      \
+      "s5.3 M1")                                                                                   \
     X(AIPA_C_ALLOCATE_IP_FAIL, "AllocateIp.Fail", 403,                                             \
-      "The specified instance fails to allocate ip, please try again.", AIPA_ED_2024, "s5.3")      \
+      "The specified instance fails to allocate ip, please try again.", AIPA_ED_2024, "s5.3 M1")   \
     X(AIPA_C_NAT_PUBLIC_IP_BINDING_FAILED, "NAT_PUBLIC_IP_BINDING_FAILED", 403,                    \
-      "Binding nat public ip failed.", AIPA_ED_2024, "s5.3")                                       \
+      "Binding nat public ip failed.", AIPA_ED_2024, "s5.3 M1")                                    \
     X(AIPA_C_NAT_PUBLIC_IP_ALLOCATE_FAILED, "NAT_PUBLIC_IP_ALLOCATE_FAILED", 403,                  \
-      "Nat public ip binding failed.", AIPA_ED_2024, "s5.3")                                       \
+      "Nat public ip binding failed.", AIPA_ED_2024, "s5.3 M1")                                    \
     X(AIPA_C_INVALID_IP_ADDRESS_NOT_PUBLIC, "InvalidIpAddress.NotPublic", 403,                     \
-      "The specified IP is not public address.", AIPA_ED_2024, "s5.3")                             \
+      "The specified IP is not public address.", AIPA_ED_2024, "s5.3 M1")                          \
     X(AIPA_C_INVALID_VLAN_ID_NOT_FOUND, "InvalidVlanId.NotFound", 404,                             \
-      "The VlanId provided does not exist in our records.", AIPA_ED_2024, "s5.3")                  \
+      "The VlanId provided does not exist in our records.", AIPA_ED_2024, "s5.3 M1")               \
     X(AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND, "InvalidIpAddress.NotFound", 404,                       \
-      "The specified IP is not in the specified vlan.", AIPA_ED_2024, "s5.3")                      \
+      "The specified IP is not in the specified vlan.", AIPA_ED_2024, "s5.3 M1")                   \
     X(AIPA_C_INTERNAL_ERROR_ACTION, "InternalError", 500,                                          \
-      "The request processing has failed due to some unknown error.", AIPA_ED_2024, "s5.3")        \
+      "The request processing has failed due to some unknown error.", AIPA_ED_2024, "s5.3 M1")     \
+    /* ---- the companion actions' own rows (M1 and its Release/Start/Describe tables) ---- */     \
+    X(AIPA_C_RELEASE_IP_NOT_FOUND, "InvalidIpAddress.NotFound", 400,                               \
+      "The specified parameter \"IpAddress\" is not found in your records.", AIPA_ED_ALL,          \
+      "M1-release")                                                                                \
+    X(AIPA_C_INVALID_IP_ADDRESS_NEED_INSTANCE_ID, "InvalidIpAddress.NeedInstanceId", 403,          \
+      "The specified IpAddress need to release with InstanceId.", AIPA_ED_ALL, "M1-release")       \
+    X(AIPA_C_OPERATION_TIMES_OVER_LIMIT, "OperationTimesOverLimit", 403,                           \
+      "The specified operation is denied as release public ip times over the limit.", AIPA_ED_ALL, \
+      "M1-release")                                                                                \
+    X(AIPA_C_FORBIDDEN_EXCEED_DURATION, "Forbidden.ExceedDuration", 403,                           \
+      "Instance nat public ip can only be released in 6 hours after ecs created.", AIPA_ED_ALL,    \
+      "M1-release")                                                                                \
+    X(AIPA_C_DRY_RUN_OPERATION, "DryRunOperation", 400,                                            \
+      "This is a dryrun request with successful result.", AIPA_ED_ALL, "M1-release")               \
+    X(AIPA_C_INSTANCE_EXPIRED, "InstanceExpired", 403,                                             \
+      "The postPaid instance has been expired.Please ensure your account have enough balance.",    \
+      AIPA_ED_ALL, "M1-start")                                                                     \
+    X(AIPA_C_INVALID_STATUS_NOT_FOUND, "InvalidStatus.NotFound", 404,                              \
+      "The specified Status is not found.", AIPA_ED_ALL, "M1-describe")                            \
+    /* A real answer in no table (never sent; an accepted alternative, see model.md). */           \
+    X(AIPA_C_FORBIDDEN_INSTANCE_NOT_FOUND, "Forbidden.InstanceNotFound", 404,                      \
+      "The specified Instance is not found, so we cann't get enough information to check "         \
+      "permission in RAM.", AIPA_ED_ALL, "real")                                                   \
     /* ---- common (gateway and ECS-wide) errors, both editions ---- */                            \
     X(AIPA_C_MISSING_PARAMETER, "MissingParameter", 400,                                           \
       "The input parameter \"%s\" that is mandatory for processing this request is not "           \
@@ -113,6 +152,15 @@
       "Specified time stamp or date value is not well formatted.", AIPA_ED_ALL, "s4.2")            \
     X(AIPA_C_INVALID_TIMESTAMP_EXPIRED, "InvalidTimeStamp.Expired", 400,                           \
       "Specified time stamp or date value is expired.", AIPA_ED_ALL, "s4.2")                       \
+    X(AIPA_C_INVALID_SECURITY_TOKEN_EXPIRED, "InvalidSecurityToken.Expired", 400,                  \
+      "Specified SecurityToken is expired.", AIPA_ED_ALL, "sts")                                   \
+    X(AIPA_C_INVALID_SECURITY_TOKEN_MALFORMED, "InvalidSecurityToken.Malformed", 400,              \
+      "Specified SecurityToken is malformed.", AIPA_ED_ALL, "sts")                                 \
+    X(AIPA_C_INVALID_SECURITY_TOKEN_MISMATCH, "InvalidSecurityToken.MismatchWithAccessKey", 400,   \
+      "Specified SecurityToken mismatch with the AccessKey.", AIPA_ED_ALL, "sts")                  \
+    X(AIPA_C_ILLEGAL_TIMESTAMP, "IllegalTimestamp", 400,                                           \
+      "The input parameter \"Timestamp\" that is mandatory for processing this request is not "   \
+      "supplied.", AIPA_ED_ALL, "s4.2")                                                            \
     X(AIPA_C_SIGNATURE_NONCE_USED, "SignatureNonceUsed", 400,                                      \
       "Specified signature nonce was used already.", AIPA_ED_ALL, "s4.2")                          \
     X(AIPA_C_INVALID_SIGNATURE_METHOD, "InvalidSignatureMethod", 400,                              \

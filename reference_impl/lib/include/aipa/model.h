@@ -57,6 +57,7 @@ struct aipa_instance_view {
     bool dedicated_region;
     char region_id[24];
     char vlan_id[16]; /* "" if none */
+    char owner_id[AIPA_INSTANCE_ID_MAX]; /* the account; "" for the default account */
 };
 
 struct aipa_model_config {
@@ -127,24 +128,64 @@ struct aipa_alloc_req {
  */
 AIPA_API enum aipa_code aipa_model_allocate(struct aipa_model *m, const struct aipa_alloc_req *req,
                                             char ip_out[AIPA_IPV4_MAX]);
-/*
- * The same, and adds to lat (if non-NULL) the latitude rows that applied:
- * the preconditions the instance also fails (precedence), the 2024
- * already-allocated success, the classic-with-EIP and zero-bandwidth rows,
- * the IpAddress rows, the message variants and the 2018 transient mapping.
- */
-AIPA_API enum aipa_code aipa_model_allocate_lat(struct aipa_model *m,
-                                                const struct aipa_alloc_req *req,
-                                                char ip_out[AIPA_IPV4_MAX],
-                                                struct aipa_lat_set *lat);
-/* The same for ReleasePublicIpAddress. */
-AIPA_API enum aipa_code aipa_model_release_lat(struct aipa_model *m, const char *instance_id,
-                                               const char *ip_address, struct aipa_lat_set *lat);
 AIPA_API enum aipa_code aipa_model_release(struct aipa_model *m, const char *instance_id,
                                            const char *ip_address);
 AIPA_API enum aipa_code aipa_model_start(struct aipa_model *m, const char *instance_id);
 AIPA_API enum aipa_code aipa_model_stop(struct aipa_model *m, const char *instance_id);
 AIPA_API enum aipa_code aipa_model_reboot(struct aipa_model *m, const char *instance_id);
+
+/*
+ * The same actions for a caller: who acts (an account) and whether it is a
+ * dry run. An instance of another account is invisible: every action answers
+ * InvalidInstanceId.NotFound for it and DescribeInstances leaves it out. A
+ * dry run makes every check the action would make and then answers
+ * DryRunOperation instead of acting; nothing changes (an injected failure is
+ * not consumed). A NULL caller is the operator: every account, no dry run
+ * (the functions above).
+ */
+struct aipa_caller {
+    const char *owner_id; /* the account (OwnerId); NULL or "": the default account */
+    bool dry_run;
+};
+
+AIPA_API enum aipa_code aipa_model_allocate_as(struct aipa_model *m, const struct aipa_caller *who,
+                                               const struct aipa_alloc_req *req,
+                                               char ip_out[AIPA_IPV4_MAX]);
+/*
+ * ReleasePublicIpAddress. instance_id may be NULL (the parameter is optional
+ * in the metadata): the answer is then InvalidIpAddress.NeedInstanceId, so a
+ * caller cannot learn which instance, or whose, holds an address.
+ */
+AIPA_API enum aipa_code aipa_model_release_as(struct aipa_model *m, const struct aipa_caller *who,
+                                              const char *instance_id, const char *ip_address);
+/*
+ * The same, and adds to lat (if non-NULL) the latitude rows that applied
+ * (aipa/latitude.h): the preconditions the instance also fails
+ * (precedence), the 2024 already-allocated success, the classic-with-EIP and
+ * zero-bandwidth rows, the IpAddress rows, the message variants and the 2018
+ * transient mapping; for Release, the address the instance does not hold.
+ */
+AIPA_API enum aipa_code aipa_model_allocate_lat(struct aipa_model *m, const struct aipa_caller *who,
+                                                const struct aipa_alloc_req *req,
+                                                char ip_out[AIPA_IPV4_MAX],
+                                                struct aipa_lat_set *lat);
+AIPA_API enum aipa_code aipa_model_release_lat(struct aipa_model *m, const struct aipa_caller *who,
+                                               const char *instance_id, const char *ip_address,
+                                               struct aipa_lat_set *lat);
+AIPA_API enum aipa_code aipa_model_start_as(struct aipa_model *m, const struct aipa_caller *who,
+                                            const char *instance_id);
+AIPA_API enum aipa_code aipa_model_stop_as(struct aipa_model *m, const struct aipa_caller *who,
+                                           const char *instance_id);
+AIPA_API enum aipa_code aipa_model_reboot_as(struct aipa_model *m, const struct aipa_caller *who,
+                                             const char *instance_id);
+
+/* DescribeInstances filters beyond InstanceIds (aipa_model_describe_as). */
+struct aipa_describe_filter {
+    const char *const *ids; /* InstanceIds, in that order; NULL or count 0: every instance */
+    size_t id_count;
+    bool has_status; /* Status given */
+    enum aipa_status status;
+};
 
 /*
  * DescribeInstances. With ids (count > 0) only those instances, in that
@@ -156,6 +197,12 @@ AIPA_API enum aipa_code aipa_model_describe(struct aipa_model *m, const char *co
                                             size_t id_count, size_t page_number, size_t page_size,
                                             struct aipa_instance_view *views, size_t cap,
                                             size_t *count, size_t *total);
+/* aipa_model_describe for a caller (who NULL: every account), with filters. */
+AIPA_API enum aipa_code aipa_model_describe_as(struct aipa_model *m, const struct aipa_caller *who,
+                                               const struct aipa_describe_filter *f,
+                                               size_t page_number, size_t page_size,
+                                               struct aipa_instance_view *views, size_t cap,
+                                               size_t *count, size_t *total);
 /* One instance; AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND if absent. */
 AIPA_API enum aipa_code aipa_model_get(struct aipa_model *m, const char *instance_id,
                                        struct aipa_instance_view *out);

@@ -61,19 +61,20 @@ AIPA_API void aipa_w_item_obj_end(struct aipa_writer *w);
 
 /* ---- the bodies the server sends ---- */
 
-/* <Error> / {...} with RequestId, HostId, Code, Message, Recommend (§4.1). */
+/* <Error> / {...} with RequestId, HostId, Code, Message, Recommend (spec/wire.md §4.1). */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_render_error(enum aipa_format f, const char *request_id,
                                                     const char *host_id, const char *code,
                                                     const char *message, const char *recommend,
                                                     struct aipa_buf *out);
-/* AllocatePublicIpAddressResponse: RequestId, IpAddress (§1.2). */
+/* AllocatePublicIpAddressResponse: RequestId, IpAddress (spec/wire.md §1.2). */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_render_allocate(enum aipa_format f, const char *request_id,
                                                        const char *ip_address,
                                                        struct aipa_buf *out);
 /* <{action}Response> with RequestId only (StartInstance, StopInstance, ...). */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_render_simple(enum aipa_format f, const char *action,
                                                      const char *request_id, struct aipa_buf *out);
-/* DescribeInstancesResponse (§5.2): RequestId, TotalCount, PageNumber, PageSize, Instances. */
+/* DescribeInstancesResponse (spec/wire.md §5.2): RequestId, TotalCount, PageNumber, PageSize,
+ * Instances. */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_render_describe(enum aipa_format f, const char *request_id,
                                                        const struct aipa_instance_view *views,
                                                        size_t count, size_t total,

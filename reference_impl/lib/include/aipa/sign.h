@@ -1,8 +1,8 @@
 /*
- * aipa/sign.h: the two request signatures of ecs-rpc-wire.md.
+ * aipa/sign.h: the two request signatures of spec/wire.md §2.
  *
- *   V1  RPC, HMAC-SHA1, SignatureVersion=1.0, a Signature parameter (§2.2)
- *   V3  ACS3-HMAC-SHA256, an Authorization header (§2.3)
+ *   V1  RPC, HMAC-SHA1, SignatureVersion=1.0, a Signature parameter (spec/wire.md §2.2)
+ *   V3  ACS3-HMAC-SHA256, an Authorization header (spec/wire.md §2.3)
  *
  * Each is usable to sign (client side) and to verify (server side); verify
  * compares in constant time. HMAC and SHA come from OpenSSL's libcrypto.
@@ -146,7 +146,7 @@ AIPA_API bool aipa_ct_equal(const void *a, size_t a_len, const void *b, size_t b
 /* ---- timestamps ---- */
 
 /*
- * Parses the strict ISO 8601 UTC form "yyyy-MM-ddTHH:mm:ssZ" (§2.1) into
+ * Parses the strict ISO 8601 UTC form "yyyy-MM-ddTHH:mm:ssZ" (spec/wire.md §2.1) into
  * seconds since the epoch. AIPA_EPARSE for anything else (milliseconds,
  * offsets, out-of-range fields).
  */

@@ -1,6 +1,6 @@
 /*
  * aipa/wire.h: the RPC wire codec. Percent-decoding of query strings and
- * form bodies, the Alibaba percent-encoding of ecs-rpc-wire.md §2.2, and one
+ * form bodies, the Alibaba percent-encoding of spec/wire.md §2.2, and one
  * parameter list that holds the union of query and form body.
  *
  * Every input is (pointer, length); nothing needs a NUL terminator.
@@ -126,7 +126,7 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_wire_parse(const uint8_t *s, size_t n, un
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_pct_decode(const uint8_t *s, size_t n, unsigned flags,
                                                   struct aipa_buf *out);
 /*
- * Alibaba percent-encoding (§2.2 step 4): unreserved A-Z a-z 0-9 - _ . ~ stay,
+ * Alibaba percent-encoding (spec/wire.md §2.2 step 4): unreserved A-Z a-z 0-9 - _ . ~ stay,
  * every other byte becomes %XX with uppercase hex. Appends to out.
  */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_pct_encode(const uint8_t *s, size_t n, struct aipa_buf *out);

@@ -7,7 +7,8 @@
  * replay cache, clock skew), dispatch, the model and rendering, and the
  * fixture protocol under /_aipa/. The fuzz target and the embedded
  * `aipa conform` call it directly or through the HTTP front end.
- * aipa_srv_start() puts libmicrohttpd in front of it.
+ * aipa_srv_start() puts the HTTP/1.1 front end (epoll loops or a thread per
+ * connection, picohttpparser, OpenSSL for HTTPS) in front of it.
  */
 #ifndef AIPA_SERVER_H
 #define AIPA_SERVER_H
@@ -27,6 +28,15 @@ struct aipa_srv_credential {
     const char *access_key_secret;
     bool active;      /* false: InvalidAccessKeyId.Inactive */
     bool whitelisted; /* may pass IpAddress */
+    /* The account the key belongs to (OwnerId); NULL or "": the default account. */
+    const char *owner_id;
+    /*
+     * STS: with a token the key is temporary, and every request must carry
+     * this token (V1 SecurityToken, V3 x-acs-security-token) until
+     * expiration (Unix seconds; 0: never). NULL: a long-term key.
+     */
+    const char *security_token;
+    int64_t expiration;
 };
 
 struct aipa_srv_config {
@@ -34,10 +44,16 @@ struct aipa_srv_config {
     const char *listen_addr;                  /* "127.0.0.1" by default; "::1" works too */
     uint16_t port;                            /* 0 picks a free port; aipa_srv_port() tells which */
     const char *tls_cert_file, *tls_key_file; /* both set: HTTPS */
-    unsigned max_connections;
-    unsigned connection_timeout_s;
-    unsigned threads; /* epoll pool size; 0: one per core */
-    /* true (the default): a thread per connection; false: an epoll thread pool of `threads` */
+    unsigned max_connections;      /* open connections; more are closed at accept */
+    unsigned connection_timeout_s; /* idle: no byte in or out for this long closes */
+    /*
+     * A request line and headers must be complete this long after the
+     * request's first byte (after accept for a connection's first request);
+     * more bytes do not extend it (nginx client_header_timeout). 0: 60 s.
+     */
+    unsigned header_timeout_ms;
+    unsigned threads; /* event loops of the pool mode; 0: one per core */
+    /* false (the default): `threads` epoll loops; true: a thread per connection */
     bool thread_per_connection;
 
     /* request limits (the handler enforces them too) */
@@ -141,7 +157,7 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_srv_handle(struct aipa_srv *srv,
                                                   const struct aipa_srv_request *req,
                                                   struct aipa_srv_response *resp);
 
-/* Starts the libmicrohttpd front end (non-blocking). */
+/* Starts the HTTP front end (non-blocking); docs/serve.md "Front end". */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_srv_start(struct aipa_srv *srv);
 AIPA_API uint16_t aipa_srv_port(const struct aipa_srv *srv);
 AIPA_API void aipa_srv_stop(struct aipa_srv *srv);
