@@ -11,18 +11,19 @@
  * Oracles: the JSON parses with cJSON to exactly the tree the program
  * describes, the XML parses with libxml2 (no network, no entities) to the
  * same leaves in the same order under the same root, so XML and JSON
- * agree. Strings are compared after the documented repair (invalid UTF-8
- * and control characters other than TAB, LF, CR become U+FFFD; a run of
- * U+FFFD counts as one, and DEL, C1 controls and U+FFFE/U+FFFF may be
- * repaired or not), and every parsed string must be valid UTF-8 without
+ * agree (libxml2 reports elements and text as it reads, fuzz_xml.h, and
+ * the leaves are collected from that: no tree is built). Strings are
+ * compared after the documented repair (invalid UTF-8 and control
+ * characters other than TAB, LF, CR become U+FFFD; a run of U+FFFD counts
+ * as one, and DEL, C1 controls and U+FFFE/U+FFFF may be repaired or not),
+ * and every parsed string must be valid UTF-8 without
  * those control characters.
  */
 #include "aipa/render.h"
 #include "fuzz_common.h"
+#include "fuzz_xml.h"
 
 #include <cjson/cJSON.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #define MAX_DEPTH 10
 #define MAX_OPS   256
@@ -32,19 +33,24 @@ static const char *const names[] = {"RequestId",  "IpAddress", "Code",      "Mes
                                     "Instances",  "Instance",  "A",         "B",
                                     "TotalCount", "Status",    "Recommend", "HostId"};
 
-static void quiet_xml(void *ctx, const char *msg, ...)
-{
-    (void)ctx;
-    (void)msg;
-}
+/*
+ * The oracle's scratch buffers, kept across inputs (reset, not freed):
+ * only the renderer's own output buffers are new for each input, so ASan
+ * still sees every byte it writes past what it reserved.
+ */
+static struct aipa_buf scratch_tmp, scratch_path, scratch_lx, scratch_lw, scratch_text;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    xmlInitParser();
-    xmlSetGenericErrorFunc(NULL, quiet_xml);
+    fz_xml_init();
+    aipa_buf_init(&scratch_tmp, 1u << 20);
+    aipa_buf_init(&scratch_path, 1u << 16);
+    aipa_buf_init(&scratch_lx, 1u << 22);
+    aipa_buf_init(&scratch_lw, 1u << 22);
+    aipa_buf_init(&scratch_text, 1u << 22);
     return 0;
 }
 
@@ -205,30 +211,56 @@ static void json_leaves(const cJSON *node, const char *name, struct aipa_buf *pa
     path->ptr[mark] = '\0';
 }
 
-static void xml_leaves(xmlNodePtr e, struct aipa_buf *path, struct leaves *l, struct aipa_buf *tmp)
-{
-    size_t mark = path->len;
-    bool has_elements = false;
+/*
+ * The XML leaves, as libxml2 walks the body (fz_xml_walk, no tree): each
+ * element without element children is a leaf, its text everything inside
+ * it; path is "/root/child/...".
+ */
+struct xml_walk {
+    struct aipa_buf *path, *tmp, text;
+    struct leaves *l;
+    size_t depth, mark[64];
+    bool has_child[64];
+};
 
-    FUZZ_CHECK(aipa_buf_putc(path, '/') == AIPA_OK &&
-                   aipa_buf_puts(path, (const char *)e->name) == AIPA_OK,
+static void walk_start(void *ctx, const char *name)
+{
+    struct xml_walk *w = ctx;
+
+    FUZZ_CHECK(w->depth < AIPA_ARRAY_LEN(w->mark), "XML deeper than %zu", w->depth);
+    if (w->depth > 0) {
+        w->has_child[w->depth - 1] = true;
+    }
+    w->mark[w->depth] = w->path->len;
+    w->has_child[w->depth] = false;
+    FUZZ_CHECK(aipa_buf_putc(w->path, '/') == AIPA_OK && aipa_buf_puts(w->path, name) == AIPA_OK,
                "buffer");
-    for (xmlNodePtr c = e->children; c != NULL; c = c->next) {
-        if (c->type == XML_ELEMENT_NODE) {
-            has_elements = true;
-            xml_leaves(c, path, l, tmp);
-        }
+    aipa_buf_reset(&w->text);
+    w->depth++;
+}
+
+static void walk_text(void *ctx, const char *s, size_t n)
+{
+    struct xml_walk *w = ctx;
+
+    FUZZ_CHECK(aipa_buf_append(&w->text, s, n) == AIPA_OK, "buffer");
+}
+
+static void walk_end(void *ctx)
+{
+    struct xml_walk *w = ctx;
+    const char *t;
+
+    w->depth--;
+    if (!w->has_child[w->depth]) {
+        t = w->text.ptr != NULL ? w->text.ptr : "";
+        check_clean(t);
+        canon((const uint8_t *)t, strlen(t), w->tmp);
+        leaf(w->l, w->path->ptr, w->tmp->ptr);
     }
-    if (!has_elements) {
-        xmlChar *t = xmlNodeGetContent(e);
-        const char *s = t != NULL ? (const char *)t : "";
-        check_clean(s);
-        canon((const uint8_t *)s, strlen(s), tmp);
-        leaf(l, path->ptr, tmp->ptr);
-        xmlFree(t);
-    }
-    path->len = mark;
-    path->ptr[mark] = '\0';
+    aipa_buf_reset(&w->text);
+    w->path->len = w->mark[w->depth];
+    w->path->ptr[w->path->len] = '\0';
 }
 
 static void canon_tree(cJSON *node, struct aipa_buf *tmp)
@@ -253,36 +285,42 @@ static void canon_tree(cJSON *node, struct aipa_buf *tmp)
 static void compare(const struct aipa_buf *xml, const struct aipa_buf *json, const char *root,
                     const cJSON *want)
 {
-    struct aipa_buf tmp, path;
+    static struct xml_walk walk;
+    static struct fz_xml_walker walker = {walk_start, walk_end, walk_text, NULL};
+    struct aipa_buf *tmp = &scratch_tmp, *path = &scratch_path;
     struct leaves lx, lw;
     cJSON *got = cJSON_ParseWithLength(json->ptr, json->len);
-    xmlDocPtr doc;
 
-    aipa_buf_init(&tmp, 1u << 20);
-    aipa_buf_init(&path, 1u << 16);
-    FUZZ_CHECK(aipa_buf_puts(&path, "") == AIPA_OK, "buffer");
+    aipa_buf_reset(path);
+    FUZZ_CHECK(aipa_buf_puts(path, "") == AIPA_OK, "buffer");
     FUZZ_CHECK(got != NULL, "JSON does not parse:\n%s", json->ptr);
-    canon_tree(got, &tmp);
+    canon_tree(got, tmp);
     FUZZ_CHECK(cJSON_Compare(got, want, 1), "JSON differs from the program:\n%s\n%s", json->ptr,
                cJSON_PrintUnformatted(want));
 
-    doc = xmlReadMemory(xml->ptr, (int)xml->len, "body.xml", NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    FUZZ_CHECK(doc != NULL, "XML is not well-formed:\n%s", xml->ptr);
-    aipa_buf_init(&lx.text, 1u << 22);
-    aipa_buf_init(&lw.text, 1u << 22);
+    lx.text = scratch_lx;
+    lw.text = scratch_lw;
+    aipa_buf_reset(&lx.text);
+    aipa_buf_reset(&lw.text);
     FUZZ_CHECK(aipa_buf_puts(&lx.text, "") == AIPA_OK && aipa_buf_puts(&lw.text, "") == AIPA_OK,
                "buffer");
-    xml_leaves(xmlDocGetRootElement(doc), &path, &lx, &tmp);
-    json_leaves(want, root, &path, &lw);
+    walk.path = path;
+    walk.tmp = tmp;
+    walk.text = scratch_text;
+    walk.l = &lx;
+    walk.depth = 0;
+    walker.ctx = &walk;
+    FUZZ_CHECK(fz_xml_walk(xml->ptr, xml->len,
+                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING, &walker),
+               "XML is not well-formed:\n%s", xml->ptr);
+    FUZZ_CHECK(walk.depth == 0, "XML walk ended at depth %zu", walk.depth);
+    scratch_text = walk.text;
+    json_leaves(want, root, path, &lw);
     FUZZ_CHECK(lx.text.len == lw.text.len && memcmp(lx.text.ptr, lw.text.ptr, lw.text.len) == 0,
                "XML and JSON disagree:\n%s\n---\n%s", xml->ptr, json->ptr);
-    xmlFreeDoc(doc);
+    scratch_lx = lx.text; /* keep what grew */
+    scratch_lw = lw.text;
     cJSON_Delete(got);
-    aipa_buf_cleanup(&lx.text);
-    aipa_buf_cleanup(&lw.text);
-    aipa_buf_cleanup(&path);
-    aipa_buf_cleanup(&tmp);
 }
 
 /* ---- mode 0: writer programs ---- */
@@ -296,7 +334,7 @@ struct level {
 static void run_program(struct fz *f)
 {
     struct aipa_writer wx, wj;
-    struct aipa_buf bx, bj, tmp;
+    struct aipa_buf bx, bj, *tmp = &scratch_tmp;
     struct level st[MAX_DEPTH + 1];
     size_t depth = 0;
     char value[MAX_VALUE];
@@ -306,7 +344,6 @@ static void run_program(struct fz *f)
 
     aipa_buf_init(&bx, 1u << 22);
     aipa_buf_init(&bj, 1u << 22);
-    aipa_buf_init(&tmp, 1u << 20);
     aipa_w_begin(&wx, &bx, AIPA_FMT_XML, root);
     aipa_w_begin(&wj, &bj, AIPA_FMT_JSON, root);
     st[0] = (struct level){want, false, 0};
@@ -323,15 +360,15 @@ static void run_program(struct fz *f)
         case 0: /* string member, or item in an array */
         case 1:
             fz_str(f, value, sizeof(value), &vlen);
-            canon((const uint8_t *)value, vlen, &tmp);
+            canon((const uint8_t *)value, vlen, tmp);
             if (cur->array) {
                 aipa_w_item_str(&wx, value, vlen);
                 aipa_w_item_str(&wj, value, vlen);
-                cJSON_AddItemToArray(cur->node, cJSON_CreateString(tmp.ptr));
+                cJSON_AddItemToArray(cur->node, cJSON_CreateString(tmp->ptr));
             } else {
                 aipa_w_str(&wx, name, value, vlen);
                 aipa_w_str(&wj, name, value, vlen);
-                cJSON_AddItemToObject(cur->node, name, cJSON_CreateString(tmp.ptr));
+                cJSON_AddItemToObject(cur->node, name, cJSON_CreateString(tmp->ptr));
                 cur->used |= 1u << ni;
             }
             break;
@@ -420,7 +457,6 @@ static void run_program(struct fz *f)
     FUZZ_CHECK(aipa_w_end(&wj) == AIPA_OK, "JSON writer failed: %s", aipa_errname(wj.err));
     compare(&bx, &bj, root, want);
     cJSON_Delete(want);
-    aipa_buf_cleanup(&tmp);
     aipa_buf_cleanup(&bx);
     aipa_buf_cleanup(&bj);
 }
@@ -437,14 +473,13 @@ static void run_bodies(struct fz *f)
 {
     static char a[MAX_VALUE], b[MAX_VALUE], c[MAX_VALUE], d[MAX_VALUE], e[MAX_VALUE];
     static char root_name[MAX_VALUE + 16];
-    struct aipa_buf bx, bj, tmp;
+    struct aipa_buf bx, bj, *tmp = &scratch_tmp;
     cJSON *want = cJSON_CreateObject();
     uint8_t which = fz_u8(f);
     const char *root = "Error";
 
     aipa_buf_init(&bx, 1u << 22);
     aipa_buf_init(&bj, 1u << 22);
-    aipa_buf_init(&tmp, 1u << 20);
     /* strings end at a NUL: these functions take C strings */
     fz_str(f, a, sizeof(a), NULL);
     fz_str(f, b, sizeof(b), NULL);
@@ -455,18 +490,18 @@ static void run_bodies(struct fz *f)
     case 0:
         FUZZ_CHECK(aipa_render_error(AIPA_FMT_XML, a, b, c, d, e, &bx) == AIPA_OK, "error/XML");
         FUZZ_CHECK(aipa_render_error(AIPA_FMT_JSON, a, b, c, d, e, &bj) == AIPA_OK, "error/JSON");
-        add_canon(want, "RequestId", a, &tmp);
-        add_canon(want, "HostId", b, &tmp);
-        add_canon(want, "Code", c, &tmp);
-        add_canon(want, "Message", d, &tmp);
-        add_canon(want, "Recommend", e, &tmp);
+        add_canon(want, "RequestId", a, tmp);
+        add_canon(want, "HostId", b, tmp);
+        add_canon(want, "Code", c, tmp);
+        add_canon(want, "Message", d, tmp);
+        add_canon(want, "Recommend", e, tmp);
         break;
     case 1:
         root = "AllocatePublicIpAddressResponse";
         FUZZ_CHECK(aipa_render_allocate(AIPA_FMT_XML, a, b, &bx) == AIPA_OK, "allocate/XML");
         FUZZ_CHECK(aipa_render_allocate(AIPA_FMT_JSON, a, b, &bj) == AIPA_OK, "allocate/JSON");
-        add_canon(want, "RequestId", a, &tmp);
-        add_canon(want, "IpAddress", b, &tmp);
+        add_canon(want, "RequestId", a, tmp);
+        add_canon(want, "IpAddress", b, tmp);
         break;
     default:
         /* the action names an element: keep it a valid XML name */
@@ -476,27 +511,26 @@ static void run_bodies(struct fz *f)
             }
         }
         if (c[0] == '\0') {
-            strcpy(c, "StartInstance");
+            snprintf(c, sizeof(c), "%s", "StartInstance");
         }
         snprintf(root_name, sizeof(root_name), "%sResponse", c);
         root = root_name;
         FUZZ_CHECK(aipa_render_simple(AIPA_FMT_XML, c, a, &bx) == AIPA_OK, "simple/XML");
         FUZZ_CHECK(aipa_render_simple(AIPA_FMT_JSON, c, a, &bj) == AIPA_OK, "simple/JSON");
-        add_canon(want, "RequestId", a, &tmp);
+        add_canon(want, "RequestId", a, tmp);
         break;
     }
     /* key order is the renderer's: compare as sets for JSON, in order for XML leaves */
     {
         cJSON *got = cJSON_ParseWithLength(bj.ptr, bj.len);
         FUZZ_CHECK(got != NULL, "JSON body does not parse:\n%s", bj.ptr);
-        canon_tree(got, &tmp);
+        canon_tree(got, tmp);
         FUZZ_CHECK(cJSON_Compare(got, want, 1), "JSON body fields differ:\n%s", bj.ptr);
         cJSON_Delete(want);
         want = got; /* the XML must agree with the JSON, in the JSON's order */
     }
     compare(&bx, &bj, root, want);
     cJSON_Delete(want);
-    aipa_buf_cleanup(&tmp);
     aipa_buf_cleanup(&bx);
     aipa_buf_cleanup(&bj);
 }

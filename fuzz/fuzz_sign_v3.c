@@ -10,22 +10,24 @@
  * value; bytes choosing what to flip. Oracles:
  *   - canonical request: equal to an independent construction whenever no
  *     header name repeats; EPARSE exactly when a signed name is not a token;
- *   - StringToSign and signature equal SHA-256 / HMAC-SHA256 computed here;
+ *   - StringToSign and signature equal SHA-256 / HMAC-SHA256 computed here
+ *     (RFC 2104 over OpenSSL's SHA-256, fuzz_hmac.h);
  *   - the Authorization header built by the client side parses back to its
  *     parts, and verify accepts it; flipping one byte of a query value, of
  *     a signed header's value (unless only trimmed whitespace changes) or of
  *     the secret makes verify reject;
  *   - a raw Authorization that parses has its slices inside the input, and
- *     reformatting the parts parses to the same parts.
+ *     reformatting the parts parses to the same parts;
+ *   - the client's SignedHeaders list of the headers and the must-sign
+ *     rules equal a reference; format_authorization gives the header
+ *     aipa_v3_authorization built.
  */
 #include "aipa/sign.h"
 #include "aipa/wire.h"
 #include "fuzz_common.h"
+#include "fuzz_hmac.h"
 
 #include <ctype.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 #define MAX_TEXT    256
 #define MAX_HEADERS 7
@@ -140,15 +142,29 @@ static void ref_canonical(const char *method, const char *uri, const struct aipa
     put(out, hash, strlen(hash));
 }
 
+/*
+ * The first verification of an input writes its StringToSign into a buffer
+ * of its own (sts NULL), exactly sized, where ASan sees any overflow; the
+ * flipped-byte ones into one buffer kept across inputs.
+ */
+static bool verifies_into(const char *method, const char *uri, const struct aipa_params *q,
+                          const struct aipa_header *h, size_t nh, const struct aipa_v3_auth *auth,
+                          const char *hash, const char *secret, bool kept)
+{
+    static struct aipa_buf sts = {NULL, 0, 0, SIZE_MAX / 2};
+    bool match = true;
+    aipa_err err =
+        aipa_v3_verify(method, uri, q, h, nh, auth, hash, secret, kept ? &sts : NULL, &match);
+
+    FUZZ_CHECK(err == AIPA_OK, "verify failed: %s", aipa_errname(err));
+    return match;
+}
+
 static bool verifies(const char *method, const char *uri, const struct aipa_params *q,
                      const struct aipa_header *h, size_t nh, const struct aipa_v3_auth *auth,
                      const char *hash, const char *secret)
 {
-    bool match = true;
-    aipa_err err = aipa_v3_verify(method, uri, q, h, nh, auth, hash, secret, NULL, &match);
-
-    FUZZ_CHECK(err == AIPA_OK, "verify failed: %s", aipa_errname(err));
-    return match;
+    return verifies_into(method, uri, q, h, nh, auth, hash, secret, true);
 }
 
 static bool slice_is(struct aipa_slice s, const char *c)
@@ -192,197 +208,339 @@ static void check_raw_authorization(const uint8_t *s, size_t n)
     aipa_buf_cleanup(&again);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    struct fz f = {data, size};
-    struct aipa_wire_limits lim = aipa_wire_default_limits();
-    static char text[4 + 2 * MAX_HEADERS + 2 * MAX_QUERY][MAX_TEXT];
+/* One input, read: the request's parts point into text[]. */
+struct v3_input {
+    char text[4 + 2 * MAX_HEADERS + 2 * MAX_QUERY][MAX_TEXT];
+    const char *method;
+    char *uri, *secret, *akid, *hash;
     struct aipa_header h[MAX_HEADERS];
     char *hval[MAX_HEADERS]; /* h[i].value, writable */
-    size_t signed_idx[MAX_HEADERS], nsigned = 0, nh, nq, len, t = 0;
+    size_t nh;
     struct aipa_params q;
-    struct aipa_buf cr, want, sts, auth_hdr, sh;
-    struct aipa_v3_auth auth;
-    char *uri, *secret, *akid, *hash;
-    char sig[AIPA_V3_SIG_LEN + 1], ref_sig[AIPA_V3_SIG_LEN + 1];
-    char cr_hash[AIPA_SHA256_HEX_LEN + 1];
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    uint8_t op = fz_u8(&f), sel;
-    const char *method = (op & 1) ? "POST" : "GET";
-    bool sh_ok = true, repeats = false, split_name = false;
-    aipa_err err;
+    size_t signed_idx[MAX_HEADERS], nsigned;
+    struct aipa_buf sh; /* SignedHeaders as the client sends it */
+    bool sh_ok, repeats, split_name;
+};
 
-    nh = (size_t)((op >> 1) & 7u);
-    nq = (size_t)(op >> 4);
-    uri = fz_str(&f, text[t++], MAX_TEXT, NULL);
-    secret = fz_str(&f, text[t++], MAX_TEXT, NULL);
-    akid = fz_str(&f, text[t++], MAX_TEXT, &len);
+/* Reads the method, strings, headers and query of the layout at the top. */
+static void read_request(struct fz *f, struct v3_input *in)
+{
+    struct aipa_wire_limits lim = aipa_wire_default_limits();
+    uint8_t op = fz_u8(f);
+    size_t len, nq = (size_t)(op >> 4), t = 0;
+
+    in->method = (op & 1) ? "POST" : "GET";
+    in->nh = (size_t)((op >> 1) & 7u);
+    in->uri = fz_str(f, in->text[t++], MAX_TEXT, NULL);
+    in->secret = fz_str(f, in->text[t++], MAX_TEXT, NULL);
+    in->akid = fz_str(f, in->text[t++], MAX_TEXT, &len);
     for (size_t i = 0; i < len; i++) { /* a credential is a token without '=' or ',' */
         static const char alnum[] =
             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        akid[i] = alnum[(uint8_t)akid[i] % 62];
+        in->akid[i] = alnum[(uint8_t)in->akid[i] % 62];
     }
     if (len == 0) {
-        strcpy(akid, "testid");
+        snprintf(in->akid, MAX_TEXT, "%s", "testid");
     }
-    hash = fz_str(&f, text[t++], MAX_TEXT, NULL);
-    for (size_t i = 0; i < nh; i++) {
+    in->hash = fz_str(f, in->text[t++], MAX_TEXT, NULL);
+    for (size_t i = 0; i < in->nh; i++) {
         size_t nl, vl;
-        const char *name = fz_str(&f, text[t++], MAX_TEXT, &nl);
-        char *value = fz_str(&f, text[t++], MAX_TEXT, &vl);
-        hval[i] = value;
-        h[i].name = (struct aipa_slice){(const uint8_t *)name, nl};
-        h[i].value = (struct aipa_slice){(const uint8_t *)value, vl};
+        const char *name = fz_str(f, in->text[t++], MAX_TEXT, &nl);
+        char *value = fz_str(f, in->text[t++], MAX_TEXT, &vl);
+        in->hval[i] = value;
+        in->h[i].name = (struct aipa_slice){(const uint8_t *)name, nl};
+        in->h[i].value = (struct aipa_slice){(const uint8_t *)value, vl};
     }
     lim.max_params = MAX_QUERY;
     lim.max_name = MAX_TEXT;
     lim.max_value = MAX_TEXT;
-    aipa_params_init(&q, &lim);
+    aipa_params_init(&in->q, &lim);
     for (size_t i = 0; i < nq; i++) {
         size_t nl, vl;
-        const char *name = fz_str(&f, text[t++], MAX_TEXT, &nl);
-        const char *value = fz_str(&f, text[t++], MAX_TEXT, &vl);
-        FUZZ_CHECK(aipa_params_add(&q, name, nl, value, vl, AIPA_PARAM_QUERY) == AIPA_OK,
+        const char *name = fz_str(f, in->text[t++], MAX_TEXT, &nl);
+        const char *value = fz_str(f, in->text[t++], MAX_TEXT, &vl);
+        FUZZ_CHECK(aipa_params_add(&in->q, name, nl, value, vl, AIPA_PARAM_QUERY) == AIPA_OK,
                    "params_add");
     }
+}
 
-    /* SignedHeaders: the selected headers' names, lowercased, in order */
-    sel = fz_u8(&f);
-    aipa_buf_init(&sh, 4096);
-    FUZZ_CHECK(aipa_buf_puts(&sh, "") == AIPA_OK, "buffer");
-    for (size_t i = 0; i < nh; i++) {
+/*
+ * SignedHeaders: the headers the selector byte picks, names lowercased, in
+ * order; and whether the joined list is well-formed (non-empty ';'-separated
+ * tokens), whether a name repeats, and whether a name holds ';'.
+ */
+static void pick_signed(struct fz *f, struct v3_input *in)
+{
+    uint8_t sel = fz_u8(f);
+    size_t elem = 0;
+
+    aipa_buf_reset(&in->sh);
+    FUZZ_CHECK(aipa_buf_puts(&in->sh, "") == AIPA_OK, "buffer");
+    in->nsigned = 0;
+    in->repeats = in->split_name = false;
+    for (size_t i = 0; i < in->nh; i++) {
         for (size_t j = 0; j < i; j++) {
-            repeats = repeats || name_ieq(h[i].name, h[j].name);
+            in->repeats = in->repeats || name_ieq(in->h[i].name, in->h[j].name);
         }
         if (!(sel & (1u << i))) {
             continue;
         }
-        if (nsigned > 0) {
-            put(&sh, ";", 1);
+        if (in->nsigned > 0) {
+            put(&in->sh, ";", 1);
         }
-        for (size_t k = 0; k < h[i].name.len; k++) {
-            char c = (char)tolower(h[i].name.ptr[k]);
-            split_name = split_name || c == ';';
-            put(&sh, &c, 1);
+        for (size_t k = 0; k < in->h[i].name.len; k++) {
+            char c = (char)tolower(in->h[i].name.ptr[k]);
+            in->split_name = in->split_name || c == ';';
+            put(&in->sh, &c, 1);
         }
-        signed_idx[nsigned++] = i;
+        in->signed_idx[in->nsigned++] = i;
     }
-    /* well-formed: non-empty ';'-separated tokens (judged on the joined list) */
-    {
-        size_t elem = 0;
-        sh_ok = sh.len > 0;
-        for (size_t k = 0; k < sh.len && sh_ok; k++) {
-            if (sh.ptr[k] == ';') {
-                sh_ok = elem > 0;
-                elem = 0;
-            } else {
-                sh_ok = is_tchar((uint8_t)sh.ptr[k]);
-                elem++;
-            }
+    in->sh_ok = in->sh.len > 0;
+    for (size_t k = 0; k < in->sh.len && in->sh_ok; k++) {
+        if (in->sh.ptr[k] == ';') {
+            in->sh_ok = elem > 0;
+            elem = 0;
+        } else {
+            in->sh_ok = is_tchar((uint8_t)in->sh.ptr[k]);
+            elem++;
         }
-        sh_ok = sh_ok && elem > 0;
     }
+    in->sh_ok = in->sh_ok && elem > 0;
+}
 
-    aipa_buf_init(&cr, SIZE_MAX / 2);
-    err = aipa_v3_canonical_request(
-        method, uri, &q, h, nh, (struct aipa_slice){(const uint8_t *)sh.ptr, sh.len}, hash, &cr);
-    if (!sh_ok) {
-        FUZZ_CHECK(err == AIPA_EPARSE, "SignedHeaders \"%s\" is malformed, got %s", sh.ptr,
+/*
+ * The canonical request into cr, against the reference construction; false
+ * when there is nothing to sign (malformed or unresolvable SignedHeaders).
+ */
+static bool check_canonical(const struct v3_input *in, struct aipa_buf *cr)
+{
+    static struct aipa_buf want = {NULL, 0, 0, SIZE_MAX / 2}; /* the oracle's, kept */
+    aipa_err err = aipa_v3_canonical_request(
+        in->method, in->uri, &in->q, in->h, in->nh,
+        (struct aipa_slice){(const uint8_t *)in->sh.ptr, in->sh.len}, in->hash, cr);
+
+    if (!in->sh_ok) {
+        FUZZ_CHECK(err == AIPA_EPARSE, "SignedHeaders \"%s\" is malformed, got %s", in->sh.ptr,
                    aipa_errname(err));
-        goto out;
+        return false;
     }
-    if (split_name && err == AIPA_ENOTFOUND) {
-        goto out; /* a name holding ';' names other headers, which may be absent */
+    if (in->split_name && err == AIPA_ENOTFOUND) {
+        return false; /* a name holding ';' names other headers, which may be absent */
     }
     FUZZ_CHECK(err == AIPA_OK, "canonical request: %s (SignedHeaders \"%s\")", aipa_errname(err),
-               sh.ptr);
-    aipa_buf_init(&want, SIZE_MAX / 2);
-    if (!repeats && !split_name) {
-        ref_canonical(method, uri, &q, h, signed_idx, nsigned, sh.ptr, hash, &want);
-        FUZZ_CHECK(cr.len == want.len && memcmp(cr.ptr, want.ptr, want.len) == 0,
-                   "canonical request differs:\n--- got\n%s\n--- want\n%s", cr.ptr, want.ptr);
+               in->sh.ptr);
+    if (!in->repeats && !in->split_name) {
+        aipa_buf_reset(&want);
+        ref_canonical(in->method, in->uri, &in->q, in->h, in->signed_idx, in->nsigned, in->sh.ptr,
+                      in->hash, &want);
+        FUZZ_CHECK(cr->len == want.len && memcmp(cr->ptr, want.ptr, want.len) == 0,
+                   "canonical request differs:\n--- got\n%s\n--- want\n%s", cr->ptr, want.ptr);
     }
-    aipa_buf_cleanup(&want);
+    return true;
+}
 
-    /* StringToSign and signature against OpenSSL directly */
-    SHA256((const unsigned char *)cr.ptr, cr.len, md);
+/* StringToSign and signature of cr against the reference digests; the signature into sig. */
+static void check_signature(const struct v3_input *in, const struct aipa_buf *cr,
+                            char sig[AIPA_V3_SIG_LEN + 1])
+{
+    char cr_hash[AIPA_SHA256_HEX_LEN + 1], ref_sig[AIPA_V3_SIG_LEN + 1];
+    unsigned char md[EVP_MAX_MD_SIZE];
+    struct aipa_buf sts;
+    aipa_err err;
+
+    FUZZ_CHECK(fz_digest2(true, cr->ptr, cr->len, "", 0, md) == 32, "reference SHA-256");
     to_hex(md, 32, cr_hash);
     aipa_buf_init(&sts, SIZE_MAX / 2);
-    err = aipa_v3_string_to_sign(cr.ptr, cr.len, &sts);
+    err = aipa_v3_string_to_sign(cr->ptr, cr->len, &sts);
     FUZZ_CHECK(err == AIPA_OK, "string_to_sign: %s", aipa_errname(err));
     FUZZ_CHECK(sts.len == 17 + 64 && memcmp(sts.ptr, "ACS3-HMAC-SHA256\n", 17) == 0 &&
                    memcmp(sts.ptr + 17, cr_hash, 64) == 0,
                "StringToSign \"%s\"", sts.ptr);
-    err = aipa_v3_signature(secret, sts.ptr, sts.len, sig);
+    err = aipa_v3_signature(in->secret, sts.ptr, sts.len, sig);
     FUZZ_CHECK(err == AIPA_OK, "signature: %s", aipa_errname(err));
-    FUZZ_CHECK(HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)sts.ptr,
-                    sts.len, md, &md_len) != NULL &&
-                   md_len == 32,
+    FUZZ_CHECK(fz_hmac(true, in->secret, strlen(in->secret), sts.ptr, sts.len, md) == 32,
                "reference HMAC");
     to_hex(md, 32, ref_sig);
     FUZZ_CHECK(strcmp(sig, ref_sig) == 0, "signature %s, reference %s", sig, ref_sig);
+    aipa_buf_cleanup(&sts);
+}
 
-    /* the client's Authorization parses back and verifies */
-    aipa_buf_init(&auth_hdr, 65536);
-    err = aipa_v3_authorization(method, uri, &q, h, nh, sh.ptr, hash, akid, secret, &auth_hdr);
+/* host, x-acs-* (more than the prefix) and, for a client, content-type; any case */
+static bool ref_signs(struct aipa_slice n, bool client)
+{
+    static const char acs[] = "x-acs-";
+    bool acs_name = n.len > 6;
+
+    for (size_t i = 0; i < 6 && acs_name; i++) {
+        acs_name = tolower(n.ptr[i]) == acs[i];
+    }
+    return acs_name ||
+           (n.len == 4 && name_ieq(n, (struct aipa_slice){(const uint8_t *)"host", 4})) ||
+           (client && n.len == 12 &&
+            name_ieq(n, (struct aipa_slice){(const uint8_t *)"content-type", 12}));
+}
+
+/* Lowercase byte order, a proper prefix first (names hold no NUL here). */
+static int ref_name_order(const void *a, const void *b)
+{
+    const struct aipa_slice *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+
+    for (size_t i = 0; i < n; i++) {
+        int d = tolower(x->ptr[i]) - tolower(y->ptr[i]);
+        if (d != 0) {
+            return d;
+        }
+    }
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/*
+ * The client's SignedHeaders list of the input's headers, and the must-sign
+ * rules, against a reference: the names the rules pick, lowercased, sorted,
+ * each once, ';'-joined. Headers whose names hold a NUL are left out of the
+ * list comparison (the library compares names as C strings).
+ */
+static void check_signed_headers_list(const struct v3_input *in)
+{
+    static struct aipa_buf want = {NULL, 0, 0, SIZE_MAX / 2}; /* the oracle's, kept */
+    struct aipa_slice names[MAX_HEADERS];
+    struct aipa_buf got;
+    size_t n = 0;
+    bool nul = false;
+
+    for (size_t i = 0; i < in->nh; i++) {
+        struct aipa_slice nm = in->h[i].name;
+        FUZZ_CHECK(aipa_v3_must_sign((const char *)nm.ptr, nm.len) == ref_signs(nm, false) &&
+                       aipa_v3_client_signs((const char *)nm.ptr, nm.len) == ref_signs(nm, true),
+                   "must_sign/client_signs of \"%.*s\"", (int)nm.len, (const char *)nm.ptr);
+        nul = nul || memchr(nm.ptr, 0, nm.len) != NULL;
+        if (ref_signs(nm, true)) {
+            names[n++] = nm;
+        }
+    }
+    aipa_buf_init(&got, 1u << 16);
+    FUZZ_CHECK(aipa_v3_signed_headers(in->h, in->nh, &got) == AIPA_OK, "signed_headers");
+    if (!nul) {
+        qsort(names, n, sizeof(names[0]), ref_name_order);
+        aipa_buf_reset(&want);
+        FUZZ_CHECK(aipa_buf_puts(&want, "") == AIPA_OK, "buffer");
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0 && ref_name_order(&names[i], &names[i - 1]) == 0) {
+                continue;
+            }
+            if (want.len > 0) {
+                put(&want, ";", 1);
+            }
+            for (size_t k = 0; k < names[i].len; k++) {
+                char c = (char)tolower(names[i].ptr[k]);
+                put(&want, &c, 1);
+            }
+        }
+        FUZZ_CHECK(got.ptr != NULL && strcmp(got.ptr, want.ptr) == 0,
+                   "SignedHeaders \"%s\", reference \"%s\"", got.ptr ? got.ptr : "(none)",
+                   want.ptr);
+    }
+    aipa_buf_cleanup(&got);
+}
+
+/* The client's Authorization parses back to its parts and verifies; into auth. */
+static void check_authorization(const struct v3_input *in, const char *sig,
+                                struct aipa_buf *auth_hdr, struct aipa_v3_auth *auth)
+{
+    aipa_err err = aipa_v3_authorization(in->method, in->uri, &in->q, in->h, in->nh, in->sh.ptr,
+                                         in->hash, in->akid, in->secret, auth_hdr);
+
     FUZZ_CHECK(err == AIPA_OK, "authorization: %s", aipa_errname(err));
-    err = aipa_v3_parse_authorization((const uint8_t *)auth_hdr.ptr, auth_hdr.len, &auth);
-    FUZZ_CHECK(err == AIPA_OK, "own Authorization \"%s\" does not parse: %s", auth_hdr.ptr,
+    {
+        struct aipa_buf again;
+        aipa_buf_init(&again, 65536);
+        FUZZ_CHECK(aipa_v3_format_authorization(in->akid, in->sh.ptr, sig, &again) == AIPA_OK &&
+                       again.len == auth_hdr->len &&
+                       memcmp(again.ptr, auth_hdr->ptr, again.len) == 0,
+                   "format_authorization differs from authorization: %s", auth_hdr->ptr);
+        aipa_buf_cleanup(&again);
+    }
+    err = aipa_v3_parse_authorization((const uint8_t *)auth_hdr->ptr, auth_hdr->len, auth);
+    FUZZ_CHECK(err == AIPA_OK, "own Authorization \"%s\" does not parse: %s", auth_hdr->ptr,
                aipa_errname(err));
-    FUZZ_CHECK(slice_is(auth.algorithm, "ACS3-HMAC-SHA256") && slice_is(auth.credential, akid) &&
-                   slice_is(auth.signed_headers, sh.ptr) && slice_is(auth.signature, sig),
-               "Authorization parts differ: %s", auth_hdr.ptr);
-    FUZZ_CHECK(verifies(method, uri, &q, h, nh, &auth, hash, secret), "verify(sign(x)) rejects");
+    FUZZ_CHECK(slice_is(auth->algorithm, "ACS3-HMAC-SHA256") &&
+                   slice_is(auth->credential, in->akid) &&
+                   slice_is(auth->signed_headers, in->sh.ptr) && slice_is(auth->signature, sig),
+               "Authorization parts differ: %s", auth_hdr->ptr);
+    FUZZ_CHECK(verifies_into(in->method, in->uri, &in->q, in->h, in->nh, auth, in->hash, in->secret,
+                             false),
+               "verify(sign(x)) rejects");
+}
 
-    /* one flipped byte of a query value */
-    if (q.count > 0) {
-        struct aipa_param *it = &q.items[fz_u8(&f) % q.count];
+/* One flipped byte of a query value, of a signed header's value, of the secret: each rejects. */
+static void check_flips(struct fz *f, struct v3_input *in, const struct aipa_v3_auth *auth)
+{
+    if (in->q.count > 0) {
+        struct aipa_param *it = &in->q.items[fz_u8(f) % in->q.count];
         if (it->value_len > 0) {
-            size_t at = fz_u8(&f) % it->value_len;
-            uint8_t mask = (uint8_t)(fz_u8(&f) | 1u);
+            size_t at = fz_u8(f) % it->value_len;
+            uint8_t mask = (uint8_t)(fz_u8(f) | 1u);
             it->value[at] = (char)(it->value[at] ^ mask);
-            FUZZ_CHECK(!verifies(method, uri, &q, h, nh, &auth, hash, secret),
-                       "a flipped byte of query %s still verifies", it->name);
+            FUZZ_CHECK(
+                !verifies(in->method, in->uri, &in->q, in->h, in->nh, auth, in->hash, in->secret),
+                "a flipped byte of query %s still verifies", it->name);
             it->value[at] = (char)(it->value[at] ^ mask);
         }
     }
-    /* one flipped byte of a signed header's value (a name holding ';' is not itself signed) */
-    if (!split_name) {
-        size_t i = signed_idx[fz_u8(&f) % nsigned];
-        if (h[i].value.len > 0) {
-            char *v = hval[i];
-            size_t at = fz_u8(&f) % h[i].value.len;
-            uint8_t mask = (uint8_t)(fz_u8(&f) | 1u);
+    /* (a name holding ';' is not itself signed) */
+    if (!in->split_name) {
+        size_t i = in->signed_idx[fz_u8(f) % in->nsigned];
+        if (in->h[i].value.len > 0) {
+            char *v = in->hval[i];
+            size_t at = fz_u8(f) % in->h[i].value.len;
+            uint8_t mask = (uint8_t)(fz_u8(f) | 1u);
             uint8_t before = (uint8_t)v[at], after = (uint8_t)(before ^ mask);
             if (!(is_ows(before) && is_ows(after))) {
                 v[at] = (char)after;
-                FUZZ_CHECK(!verifies(method, uri, &q, h, nh, &auth, hash, secret),
-                           "a flipped byte of header %.*s still verifies", (int)h[i].name.len,
-                           (const char *)h[i].name.ptr);
+                FUZZ_CHECK(!verifies(in->method, in->uri, &in->q, in->h, in->nh, auth, in->hash,
+                                     in->secret),
+                           "a flipped byte of header %.*s still verifies", (int)in->h[i].name.len,
+                           (const char *)in->h[i].name.ptr);
                 v[at] = (char)before;
             }
         }
     }
-    /* one flipped byte of the secret */
-    if (secret[0] != '\0') {
-        size_t slen = strlen(secret), at = fz_u8(&f) % slen;
-        uint8_t mask = (uint8_t)(fz_u8(&f) | 1u);
-        if (((uint8_t)secret[at] ^ mask) == 0) {
+    if (in->secret[0] != '\0') {
+        size_t slen = strlen(in->secret), at = fz_u8(f) % slen;
+        uint8_t mask = (uint8_t)(fz_u8(f) | 1u);
+        if (((uint8_t)in->secret[at] ^ mask) == 0) {
             mask ^= 0x80u;
         }
-        secret[at] = (char)(secret[at] ^ mask);
-        FUZZ_CHECK(!verifies(method, uri, &q, h, nh, &auth, hash, secret),
-                   "a flipped byte of the secret still verifies");
+        in->secret[at] = (char)(in->secret[at] ^ mask);
+        FUZZ_CHECK(
+            !verifies(in->method, in->uri, &in->q, in->h, in->nh, auth, in->hash, in->secret),
+            "a flipped byte of the secret still verifies");
     }
-    aipa_buf_cleanup(&auth_hdr);
-    aipa_buf_cleanup(&sts);
+}
 
-out:
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct v3_input in = {.sh = {NULL, 0, 0, 4096}}; /* large: not on the stack */
+    struct fz f = {data, size};
+    struct aipa_buf cr, auth_hdr;
+    struct aipa_v3_auth auth;
+    char sig[AIPA_V3_SIG_LEN + 1];
+
+    read_request(&f, &in);
+    check_signed_headers_list(&in);
+    pick_signed(&f, &in);
+    aipa_buf_init(&cr, SIZE_MAX / 2);
+    if (check_canonical(&in, &cr)) {
+        check_signature(&in, &cr, sig);
+        aipa_buf_init(&auth_hdr, 65536);
+        check_authorization(&in, sig, &auth_hdr, &auth);
+        check_flips(&f, &in, &auth);
+        aipa_buf_cleanup(&auth_hdr);
+    }
     /* whatever is left is a raw Authorization value */
     check_raw_authorization(f.p, f.n);
     aipa_buf_cleanup(&cr);
-    aipa_buf_cleanup(&sh);
-    aipa_params_cleanup(&q);
+    aipa_params_cleanup(&in.q);
     return 0;
 }

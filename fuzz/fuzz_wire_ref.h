@@ -18,9 +18,9 @@
 #define REF_PARSE  0x2u
 
 struct ref_param {
-    uint8_t *name;
+    const uint8_t *name; /* into the scratch arena */
     size_t name_len;
-    uint8_t *value;
+    const uint8_t *value;
     size_t value_len;
 };
 
@@ -29,6 +29,34 @@ struct ref_parse {
     size_t count;
     unsigned fails; /* REF_* */
 };
+
+/*
+ * The reference's memory, kept across inputs: the pairs, and one arena for
+ * their decoded bytes (a decoded name or value is never longer than its
+ * text, so the input's length is room for all of them). Allocating per
+ * input (per pair, as this header once did) cost more than the parser
+ * under test, in page faults of ASan's allocator.
+ */
+static struct ref_param *ref_items;
+static size_t ref_items_cap;
+static uint8_t *ref_bytes;
+static size_t ref_bytes_cap;
+
+static inline void ref_scratch_fit(size_t pairs, size_t bytes)
+{
+    if (pairs > ref_items_cap) {
+        free(ref_items);
+        ref_items = malloc(pairs * sizeof(*ref_items));
+        FUZZ_CHECK(ref_items != NULL, "out of memory");
+        ref_items_cap = pairs;
+    }
+    if (bytes > ref_bytes_cap) {
+        free(ref_bytes);
+        ref_bytes = malloc(bytes);
+        FUZZ_CHECK(ref_bytes != NULL, "out of memory");
+        ref_bytes_cap = bytes;
+    }
+}
 
 static inline bool ref_name_seen(const struct ref_parse *r, const struct aipa_params *existing,
                                  const uint8_t *name, size_t len)
@@ -51,16 +79,16 @@ static inline bool ref_text_ok(const uint8_t *s, size_t n)
     return memchr(s, 0, n) == NULL && ref_utf8_valid(s, n);
 }
 
-/* Fills r; free with ref_parse_free. existing: what the list held before. */
+/* Fills r (valid until the next call). existing: what the list held before. */
 static inline void ref_parse_run(struct ref_parse *r, const uint8_t *s, size_t n, bool plus,
                                  const struct aipa_wire_limits *lim,
                                  const struct aipa_params *existing)
 {
-    size_t i = 0, total = existing->count;
+    size_t i = 0, total = existing->count, used = 0;
 
+    ref_scratch_fit(n / 2 + 1, n + 1); /* at most one pair per two bytes */
     memset(r, 0, sizeof(*r));
-    r->items = calloc(n / 2 + 1, sizeof(*r->items)); /* at most one pair per two bytes */
-    FUZZ_CHECK(r->items != NULL, "out of memory");
+    r->items = ref_items;
     if (n > lim->max_total) {
         r->fails |= REF_TOOBIG;
     }
@@ -71,6 +99,7 @@ static inline void ref_parse_run(struct ref_parse *r, const uint8_t *s, size_t n
         }
         if (end > i) {
             struct ref_param p = {0};
+            uint8_t *name = ref_bytes + used, *value;
             bool ok = true;
             eq = i;
             while (eq < end && s[eq] != '=') {
@@ -84,24 +113,26 @@ static inline void ref_parse_run(struct ref_parse *r, const uint8_t *s, size_t n
                 r->fails |= REF_PARSE; /* empty name */
                 ok = false;
             }
-            p.name = malloc(eq - i + 1);
-            p.value = malloc(end - eq + 1);
-            FUZZ_CHECK(p.name != NULL && p.value != NULL, "out of memory");
-            if (!ref_pct_decode(s + i, eq - i, plus, p.name, &p.name_len)) {
+            if (!ref_pct_decode(s + i, eq - i, plus, name, &p.name_len)) {
                 r->fails |= REF_PARSE;
                 ok = false;
             }
+            value = name + p.name_len;
             if (eq < end) {
-                if (!ref_pct_decode(s + eq + 1, end - eq - 1, plus, p.value, &p.value_len)) {
+                if (!ref_pct_decode(s + eq + 1, end - eq - 1, plus, value, &p.value_len)) {
                     r->fails |= REF_PARSE;
                     ok = false;
                 }
             }
+            used += p.name_len + p.value_len;
+            p.name = name;
+            p.value = value;
             /* Also on a malformed escape: a parser may meet the limit before it. */
             if (p.name_len > lim->max_name || p.value_len > lim->max_value) {
                 r->fails |= REF_TOOBIG;
             }
-            if (ok) {
+            /* (once malformed, these could only say malformed again) */
+            if (ok && !(r->fails & REF_PARSE)) {
                 if (!ref_text_ok(p.name, p.name_len) || !ref_text_ok(p.value, p.value_len)) {
                     r->fails |= REF_PARSE;
                 }
@@ -113,15 +144,6 @@ static inline void ref_parse_run(struct ref_parse *r, const uint8_t *s, size_t n
         }
         i = end + 1;
     }
-}
-
-static inline void ref_parse_free(struct ref_parse *r)
-{
-    for (size_t i = 0; i < r->count; i++) {
-        free(r->items[i].name);
-        free(r->items[i].value);
-    }
-    free(r->items);
 }
 
 /*
@@ -176,7 +198,6 @@ static inline aipa_err check_wire_parse(const uint8_t *s, size_t n, unsigned fla
                    before);
         FUZZ_CHECK(before == 0 || p->items[0].name == first_name, "failed parse moved the list");
     }
-    ref_parse_free(&ref);
     return err;
 }
 

@@ -391,18 +391,22 @@ aipa_err aipa_case_expand_bytes(const char *s, size_t n, struct aipa_buf *out)
             if (err == AIPA_OK && unit.len > 0) {
                 size_t want = count * unit.len;
 
-                /* Double the unit in place to count copies (log2(count) appends),
-                 * then one append: reserve first, so the source never moves. */
-                while (err == AIPA_OK && unit.len < want) {
-                    size_t k = unit.len < want - unit.len ? unit.len : want - unit.len;
-
-                    err = aipa_buf_reserve(&unit, k);
-                    if (err == AIPA_OK) {
-                        err = aipa_buf_append(&unit, unit.ptr, k);
-                    }
-                }
+                /* Reserve the whole run in out once, write the unit, then double
+                 * what is written (log2(count) copies), with no second buffer. */
+                err = aipa_buf_reserve(out, want);
                 if (err == AIPA_OK) {
-                    err = aipa_buf_append(out, unit.ptr, unit.len);
+                    char *run = out->ptr + out->len;
+                    size_t have = unit.len;
+
+                    memcpy(run, unit.ptr, unit.len);
+                    while (have < want) {
+                        size_t k = have < want - have ? have : want - have;
+
+                        memcpy(run + have, run, k);
+                        have += k;
+                    }
+                    out->len += want;
+                    out->ptr[out->len] = '\0';
                 }
             }
             aipa_buf_cleanup(&unit);

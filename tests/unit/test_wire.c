@@ -952,6 +952,11 @@ static void params_helpers(void **state)
     assert_int_equal(aipa_params_set(&p, "a", "22"), AIPA_OK);
     assert_string_equal(aipa_params_value(&p, "a"), "22");
     assert_int_equal(aipa_params_get(&p, "a")->value_len, 2);
+    /* a value set from the list's own value (name and value share a block) */
+    assert_int_equal(aipa_params_set(&p, "a", aipa_params_value(&p, "a")), AIPA_OK);
+    assert_string_equal(aipa_params_value(&p, "a"), "22");
+    assert_string_equal(aipa_params_get(&p, "a")->name, "a");
+    assert_int_equal(aipa_params_get(&p, "a")->name_len, 1);
     assert_int_equal(aipa_params_set(&p, "new", ""), AIPA_OK);
     assert_int_equal(p.count, 5);
     assert_int_equal(p.items[4].origin, AIPA_PARAM_BUILT);

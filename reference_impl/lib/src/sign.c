@@ -96,12 +96,16 @@ bool aipa_ct_equal(const void *a, size_t a_len, const void *b, size_t b_len)
     return CRYPTO_memcmp(a, b, a_len) == 0;
 }
 
+/* Room for the sorted view of a usual request without an allocation. */
+#define VIEW_SMALL 32
+
 /*
  * A sorted, non-owning view of params without the parameter called skip
- * (NULL: keep all). The items are shallow copies; free view->items only.
+ * (NULL: keep all). The items are shallow copies, in small (VIEW_SMALL
+ * items) when they fit; release with view_free(view, small).
  */
 static aipa_err sorted_view(const struct aipa_params *params, const char *skip,
-                            struct aipa_params *view)
+                            struct aipa_params *view, struct aipa_param *small)
 {
     size_t skip_len = skip != NULL ? strlen(skip) : 0;
 
@@ -112,7 +116,8 @@ static aipa_err sorted_view(const struct aipa_params *params, const char *skip,
     if (params->count == 0) {
         return AIPA_OK;
     }
-    view->items = aipa_malloc(params->count * sizeof(*view->items));
+    view->items =
+        params->count <= VIEW_SMALL ? small : aipa_malloc(params->count * sizeof(*view->items));
     if (view->items == NULL) {
         return AIPA_ENOMEM;
     }
@@ -129,11 +134,30 @@ static aipa_err sorted_view(const struct aipa_params *params, const char *skip,
     return AIPA_OK;
 }
 
+static void view_free(struct aipa_params *view, const struct aipa_param *small)
+{
+    if (view->items != small) {
+        aipa_free(view->items);
+    }
+    view->items = NULL;
+}
+
 /* ---- V1 ---- */
 
 static bool unreserved(uint8_t c)
 {
     return aipa__unreserved[c] != 0;
+}
+
+/* The length of pct(pct(s)): unreserved bytes stay, any other takes five. */
+static size_t pct_twice_len(const uint8_t *s, size_t n)
+{
+    size_t need = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        need += unreserved(s[i]) ? 1u : 5u;
+    }
+    return need;
 }
 
 /*
@@ -143,12 +167,9 @@ static bool unreserved(uint8_t c)
 static aipa_err pct_encode_twice(const uint8_t *s, size_t n, struct aipa_buf *out)
 {
     static const char hex_upper[16] = "0123456789ABCDEF";
-    size_t need = 0;
+    size_t need = pct_twice_len(s, n);
     char *d;
 
-    for (size_t i = 0; i < n; i++) {
-        need += unreserved(s[i]) ? 1u : 5u;
-    }
     AIPA_TRY(aipa_buf_reserve(out, need));
     d = out->ptr + out->len;
     for (size_t i = 0; i < n; i++) {
@@ -173,19 +194,32 @@ aipa_err aipa_v1_string_to_sign(const char *method, const struct aipa_params *pa
 {
     aipa_err err;
     struct aipa_params view;
+    struct aipa_param small[VIEW_SMALL];
     size_t start;
 
     if (method == NULL || method[0] == '\0' || params == NULL || out == NULL) {
         return AIPA_EINVAL;
     }
     start = out->len;
-    err = sorted_view(params, "Signature", &view);
+    err = sorted_view(params, "Signature", &view, small);
     /*
      * StringToSign: method "&" pct("/") "&" pct(CanonicalizedQueryString),
      * where CanonicalizedQueryString is pct(name) "=" pct(value) joined by
      * '&'. Written in one pass: each name and value encoded twice, '=' and
-     * '&' once ("%3D", "%26").
+     * '&' once ("%3D", "%26"), into room reserved once for the whole.
      */
+    if (err == AIPA_OK) {
+        size_t need = strlen(method) + 5;
+
+        for (size_t i = 0; i < view.count; i++) {
+            const struct aipa_param *it = &view.items[i];
+
+            need += (i > 0 ? 3u : 0u) + 3u +
+                    pct_twice_len((const uint8_t *)it->name, it->name_len) +
+                    pct_twice_len((const uint8_t *)it->value, it->value_len);
+        }
+        err = aipa_buf_reserve(out, need);
+    }
     if (err == AIPA_OK) {
         err = aipa_buf_puts(out, method);
     }
@@ -211,19 +245,36 @@ aipa_err aipa_v1_string_to_sign(const char *method, const struct aipa_params *pa
     if (err != AIPA_OK) {
         buf_rewind(out, start);
     }
-    aipa_free(view.items);
+    view_free(&view, small);
     return err;
 }
 
 /*
  * HMAC contexts fetched once. The one-shot HMAC() fetches the MAC and the
  * digest by name on every call, which cost more than hashing a typical
- * request; here one keyless prototype per digest is set up on first use and
- * each call duplicates it (EVP_MAC_CTX_dup only reads the prototype, so
- * threads may share it). The prototypes live as long as the process.
+ * request; here one keyless prototype per digest is set up on first use.
+ * Each thread duplicates it once (EVP_MAC_CTX_dup only reads the
+ * prototype, so threads may share it) and re-keys its copy for every MAC
+ * (EVP_MAC_init with a key starts over): a duplicate per call allocated
+ * three digest contexts each time. The prototypes live as long as the
+ * process; a thread's copies are freed when it exits (for the main thread,
+ * with the process). Without a copy, the one-shot HMAC() does the work.
  */
 static EVP_MAC_CTX *hmac_proto[2]; /* [0] SHA-1, [1] SHA-256 */
 static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+static pthread_key_t hmac_key;
+static bool hmac_key_ok;
+static _Thread_local EVP_MAC_CTX *hmac_mine[2];
+
+/* At a thread's exit (its value is a marker: the contexts are in hmac_mine). */
+static void hmac_thread_done(void *marker)
+{
+    (void)marker;
+    for (size_t i = 0; i < 2; i++) {
+        EVP_MAC_CTX_free(hmac_mine[i]);
+        hmac_mine[i] = NULL;
+    }
+}
 
 static void hmac_setup(void)
 {
@@ -243,32 +294,36 @@ static void hmac_setup(void)
         hmac_proto[i] = c;
     }
     EVP_MAC_free(mac); /* the contexts hold their own reference */
+    hmac_key_ok = pthread_key_create(&hmac_key, hmac_thread_done) == 0;
+}
+
+/* This thread's context for the digest, or NULL (then the caller duplicates one). */
+static EVP_MAC_CTX *hmac_thread_ctx(size_t which)
+{
+    if (hmac_mine[which] == NULL && hmac_key_ok && hmac_proto[which] != NULL &&
+        pthread_setspecific(hmac_key, &hmac_key) == 0) {
+        hmac_mine[which] = EVP_MAC_CTX_dup(hmac_proto[which]);
+    }
+    return hmac_mine[which];
 }
 
 /* HMAC-SHA1 (sha256 false, 20 bytes) or HMAC-SHA256 (32 bytes) of data under key. */
 static bool hmac(bool sha256, const void *key, size_t key_len, const void *data, size_t len,
                  unsigned char *md, size_t md_cap, size_t *md_len)
 {
-    EVP_MAC_CTX *c = NULL;
-    bool ok = false;
+    EVP_MAC_CTX *c;
+    unsigned int n = 0;
+    bool ok;
 
     (void)pthread_once(&hmac_once, hmac_setup);
-    if (hmac_proto[sha256 ? 1 : 0] != NULL) {
-        c = EVP_MAC_CTX_dup(hmac_proto[sha256 ? 1 : 0]);
-    }
+    c = hmac_thread_ctx(sha256 ? 1 : 0);
     if (c != NULL) {
-        ok = EVP_MAC_init(c, key, key_len, NULL) == 1 && EVP_MAC_update(c, data, len) == 1 &&
-             EVP_MAC_final(c, md, md_len, md_cap) == 1;
-        EVP_MAC_CTX_free(c);
-        return ok;
+        return EVP_MAC_init(c, key, key_len, NULL) == 1 && EVP_MAC_update(c, data, len) == 1 &&
+               EVP_MAC_final(c, md, md_len, md_cap) == 1;
     }
-    /* no prototype (a provider without HMAC?): the one-shot call says why not */
-    {
-        unsigned int n = 0;
-
-        ok = HMAC(sha256 ? EVP_sha256() : EVP_sha1(), key, (int)key_len, data, len, md, &n) != NULL;
-        *md_len = n;
-    }
+    /* no context (a provider without HMAC? no memory?): the one-shot call says why not */
+    ok = HMAC(sha256 ? EVP_sha256() : EVP_sha1(), key, (int)key_len, data, len, md, &n) != NULL;
+    *md_len = n;
     return ok;
 }
 
@@ -279,6 +334,7 @@ aipa_err aipa_v1_signature(const char *secret, const char *sts, size_t sts_len,
     unsigned char md[EVP_MAX_MD_SIZE];
     size_t md_len = 0;
     size_t secret_len;
+    char small[128]; /* the key of a usual secret, without an allocation */
     char *key = NULL;
 
     if (secret == NULL || (sts == NULL && sts_len > 0) || out == NULL) {
@@ -290,7 +346,7 @@ aipa_err aipa_v1_signature(const char *secret, const char *sts, size_t sts_len,
         return AIPA_EINVAL;
     }
     /* The key is the secret followed by '&' (spec/wire.md §2.2 step 7). */
-    key = aipa_malloc(secret_len + 2);
+    key = secret_len + 2 <= sizeof(small) ? small : aipa_malloc(secret_len + 2);
     if (key == NULL) {
         err = AIPA_ENOMEM;
         goto out;
@@ -310,7 +366,9 @@ aipa_err aipa_v1_signature(const char *secret, const char *sts, size_t sts_len,
 out:
     if (key != NULL) {
         aipa_memzero(key, secret_len + 2);
-        aipa_free(key);
+        if (key != small) {
+            aipa_free(key);
+        }
     }
     aipa_memzero(md, sizeof(md));
     return err;
@@ -560,11 +618,12 @@ static aipa_err put_canonical_query(struct aipa_buf *out, const struct aipa_para
 {
     aipa_err err = AIPA_OK;
     struct aipa_params view;
+    struct aipa_param small[VIEW_SMALL];
 
     if (query == NULL) {
         return AIPA_OK;
     }
-    err = sorted_view(query, NULL, &view);
+    err = sorted_view(query, NULL, &view, small);
     for (size_t i = 0; err == AIPA_OK && i < view.count; i++) {
         const struct aipa_param *it = &view.items[i];
 
@@ -582,7 +641,7 @@ static aipa_err put_canonical_query(struct aipa_buf *out, const struct aipa_para
             err = aipa_pct_encode((const uint8_t *)it->value, it->value_len, out);
         }
     }
-    aipa_free(view.items);
+    view_free(&view, small);
     return err;
 }
 

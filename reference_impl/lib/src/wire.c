@@ -259,10 +259,37 @@ void aipa_params_init(struct aipa_params *p, const struct aipa_wire_limits *limi
     p->limits = limits != NULL ? *limits : aipa_wire_default_limits();
 }
 
+/*
+ * A parameter's name and value live in one allocation, "name\0value\0":
+ * value points just past the name's NUL. Half the allocations of two
+ * strings, which showed in every request the server parses (and more so
+ * under ASan). Freeing the name frees both.
+ */
+static char *param_block(const char *name, size_t name_len, const char *value, size_t value_len)
+{
+    char *b;
+
+    if (name_len > SIZE_MAX - 2 || value_len > SIZE_MAX - 2 - name_len) {
+        return NULL;
+    }
+    b = aipa_malloc(name_len + value_len + 2);
+    if (b == NULL) {
+        return NULL;
+    }
+    if (name_len > 0) {
+        memcpy(b, name, name_len);
+    }
+    b[name_len] = '\0';
+    if (value_len > 0) {
+        memcpy(b + name_len + 1, value, value_len);
+    }
+    b[name_len + 1 + value_len] = '\0';
+    return b;
+}
+
 static void param_free(struct aipa_param *it)
 {
-    aipa_free(it->name);
-    aipa_free(it->value);
+    aipa_free(it->name); /* the value too (param_block) */
     it->name = NULL;
     it->value = NULL;
 }
@@ -317,9 +344,8 @@ static aipa_err params_grow(struct aipa_params *p)
 aipa_err aipa_params_add(struct aipa_params *p, const char *name, size_t name_len,
                          const char *value, size_t value_len, enum aipa_param_origin origin)
 {
-    aipa_err err = AIPA_ENOMEM;
-    char *n = NULL;
-    char *v = NULL;
+    aipa_err err;
+    char *b;
 
     if (p == NULL || (name == NULL && name_len > 0) || (value == NULL && value_len > 0)) {
         return AIPA_EINVAL;
@@ -330,27 +356,19 @@ aipa_err aipa_params_add(struct aipa_params *p, const char *name, size_t name_le
     }
     err = params_grow(p);
     if (err != AIPA_OK) {
-        goto out;
+        return err;
     }
-    err = AIPA_ENOMEM;
-    n = aipa_strndup(name_len > 0 ? name : "", name_len);
-    v = aipa_strndup(value_len > 0 ? value : "", value_len);
-    if (n == NULL || v == NULL) {
-        goto out;
+    b = param_block(name, name_len, value, value_len);
+    if (b == NULL) {
+        return AIPA_ENOMEM;
     }
-    p->items[p->count].name = n;
+    p->items[p->count].name = b;
     p->items[p->count].name_len = name_len;
-    p->items[p->count].value = v;
+    p->items[p->count].value = b + name_len + 1;
     p->items[p->count].value_len = value_len;
     p->items[p->count].origin = origin;
     p->count++;
-    n = NULL;
-    v = NULL;
-    err = AIPA_OK;
-out:
-    aipa_free(n);
-    aipa_free(v);
-    return err;
+    return AIPA_OK;
 }
 
 aipa_err aipa_params_add_cstr(struct aipa_params *p, const char *name, const char *value)
@@ -379,7 +397,7 @@ static struct aipa_param *find_n(const struct aipa_params *p, const char *name, 
 aipa_err aipa_params_set(struct aipa_params *p, const char *name, const char *value)
 {
     struct aipa_param *it;
-    char *v;
+    char *b;
     size_t vlen;
 
     if (p == NULL || name == NULL || value == NULL) {
@@ -393,12 +411,13 @@ aipa_err aipa_params_set(struct aipa_params *p, const char *name, const char *va
     if (vlen > p->limits.max_value) {
         return AIPA_ETOOBIG;
     }
-    v = aipa_strndup(value, vlen);
-    if (v == NULL) {
+    b = param_block(it->name, it->name_len, value, vlen);
+    if (b == NULL) {
         return AIPA_ENOMEM;
     }
-    aipa_free(it->value);
-    it->value = v;
+    aipa_free(it->name);
+    it->name = b;
+    it->value = b + it->name_len + 1;
     it->value_len = vlen;
     return AIPA_OK;
 }

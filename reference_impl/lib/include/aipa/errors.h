@@ -11,18 +11,18 @@
  * this status, Code and Message, character for character (docs/internals/
  * errors.md gives the table with the same list; spec/ in the repository
  * holds the facts):
- *   seed    spec/allocate-2018.md#error-codes (2018-08-02 edition)
- *   s5.3    spec/allocate-2024.md#error-codes (2024-12-20 edition)
- *   M1      spec/api-metadata.md#error-table-m1-errorcodes: the official API
+ *   seed    spec/allocate-2018.md#errors (2018-08-02 edition)
+ *   s5.3    spec/allocate-2024.md#errors (2024-12-20 edition)
+ *   M1      spec/api-metadata.md#errors: the official API
  *           metadata for AllocatePublicIpAddress (api-docs.json, 2024-06)
  *   M1-release, M1-start, M1-stop, M1-reboot, M1-describe
  *           the same metadata's tables for ReleasePublicIpAddress, StartInstance,
  *           StopInstance, RebootInstance, DescribeInstances
- *           (spec/api-metadata.md#companion-actions-m1)
+ *           (spec/api-metadata.md#companions)
  *   s4.2    spec/wire.md §4.2, common (gateway) errors, both editions
  *   sts     the gateway's STS token errors (docs/internals/errors.md names
  *           where each comes from)
- *   real    a recorded answer in no table (spec/api-metadata.md#a-real-answer-in-no-table)
+ *   real    a recorded answer in no table (spec/api-metadata.md#not-in-tables)
  */
 #ifndef AIPA_ERRORS_H
 #define AIPA_ERRORS_H

@@ -30,8 +30,8 @@ struct aipa_wire_limits {
 AIPA_API struct aipa_wire_limits aipa_wire_default_limits(void);
 
 /*
- * One decoded parameter. name and value are owned by the list, decoded, and
- * NUL-terminated for convenience; the lengths are authoritative (a value may
+ * One decoded parameter. name and value are owned by the list (one
+ * allocation holds both), decoded, and NUL-terminated for convenience; the lengths are authoritative (a value may
  * hold a NUL only if the parser was told to allow it, which it never is by
  * default). origin says where it came from.
  */
