@@ -29,7 +29,8 @@ SECTION_RE = re.compile(r'§\s?(\d+(?:\.\d+)*)')
 LINK_RE = re.compile(r'\]\(([A-Za-z0-9_.-]+\.md)(?:' + ANCHOR + r')?\)')
 BARE_RE = re.compile(r'(?<![/\w.(])([a-z0-9-]+\.md)(?=\s*§)')
 RFC_RE = re.compile(r'\bRFC ?\d{3,5}\b')
-GONE_RE = re.compile(r'ecs-rpc-wire\.md|AllocatePublicIpAddress\.seed\.md')
+GONE_RE = re.compile(r'ecs-rpc-wire\.md|AllocatePublicIpAddress\.seed\.md|'
+                     r'(?<![\w/])research/[\w./-]+')
 
 TEXT_DIRS = ['docs', 'conformance', 'spec', 'harness', 'reference_impl', 'tests',
              'fuzz', 'scripts']

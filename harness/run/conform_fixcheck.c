@@ -418,6 +418,8 @@ static void check_instance_fields(struct fx *x)
         {"AipaCloudbox", "{\"AipaCloudbox\":true}", NULL},
         {"AipaDedicatedRegion", "{\"AipaDedicatedRegion\":true}", NULL},
         {"AipaNextAllocateError", "{\"AipaNextAllocateError\":\"AllocateIp.Fail\"}", NULL},
+        {"AipaNextReleaseError", "{\"AipaNextReleaseError\":\"OperationTimesOverLimit\"}", NULL},
+        {"AipaOwnerId", "{\"AipaOwnerId\":\"1000000000000002\"}", NULL},
     };
     char name[96];
 

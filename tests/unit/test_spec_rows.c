@@ -1,6 +1,6 @@
 /*
  * The error table against its sources: every AllocatePublicIpAddress entry
- * of the 2024-06 API metadata (M1, research/api-meta-AllocatePublicIpAddress.md,
+ * of the 2024-06 API metadata (M1, spec/api-metadata.md#errors,
  * copied here verbatim) is a row marked M1; the companion actions' and the
  * STS rows carry their documented status and message; every row names known
  * sources; and docs/internals/errors.md lists exactly the header's rows.
