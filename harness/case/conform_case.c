@@ -1356,11 +1356,41 @@ bad:
     return fail(x, where, "must be an integer 100..599 or a list of them (at most %zu)", cap);
 }
 
+/* "latitude": a row id of the latitude table, or a list of them. */
+static aipa_err load_latitude(struct lctx *x, const char *where, const cJSON *v,
+                              struct aipa_lat_set *out)
+{
+    const cJSON *it;
+
+    aipa_lat_set_clear(out);
+    if (cJSON_IsString(v)) {
+        const struct aipa_latitude *r = aipa_lat_find(v->valuestring, strlen(v->valuestring));
+        if (r == NULL) {
+            return fail(x, where, "names no row of the latitude table (aipa latitude --ids)");
+        }
+        aipa_lat_set_add(out, r->id);
+        return AIPA_OK;
+    }
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0) {
+        return fail(x, where, "must be a row id or a non-empty list of them");
+    }
+    cJSON_ArrayForEach(it, v)
+    {
+        const struct aipa_latitude *r =
+            cJSON_IsString(it) ? aipa_lat_find(it->valuestring, strlen(it->valuestring)) : NULL;
+        if (r == NULL) {
+            return fail(x, where, "names no row of the latitude table (aipa latitude --ids)");
+        }
+        aipa_lat_set_add(out, r->id);
+    }
+    return AIPA_OK;
+}
+
 static aipa_err load_outcome(struct lctx *x, const char *where, const cJSON *v,
                              struct aipa_outcome *o)
 {
-    static const char *const keys[] = {"editions", "grade",         "status",    "Code",
-                                       "Message",  "MessagePrefix", "RequestId", "fields"};
+    static const char *const keys[] = {"editions",  "grade",     "status", "Code",    "Message",
+                                       "MessagePrefix", "RequestId", "fields", "latitude"};
     const cJSON *it;
     char w[256];
 
@@ -1383,6 +1413,10 @@ static aipa_err load_outcome(struct lctx *x, const char *where, const cJSON *v,
             WPATH(w, "%s.grade", where);
             return fail(x, w, "must be \"strict\" or \"nonstrict\"");
         }
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(v, "latitude")) != NULL) {
+        WPATH(w, "%s.latitude", where);
+        AIPA_TRY(load_latitude(x, w, it, &o->latitude));
     }
     WPATH(w, "%s.status", where);
     it = cJSON_GetObjectItemCaseSensitive(v, "status");

@@ -13,5 +13,6 @@ int aipa_conform_main(int argc, char **argv); /* harness/cli/conform_main.c */
 int aipa_fuzz_main(int argc, char **argv);    /* harness/cli/livefuzz_main.c */
 int aipa_call_main(int argc, char **argv);    /* harness/cli/call_main.c */
 int aipa_sign_main(int argc, char **argv);    /* harness/cli/call_main.c */
+int aipa_latitude_main(int argc, char **argv); /* harness/cli/latitude_main.c */
 
 #endif /* AIPA_CLI_H */

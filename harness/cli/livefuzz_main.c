@@ -32,7 +32,8 @@ static const char usage[] =
     "  --target URL          endpoint, e.g. http://127.0.0.1:8080 (default: an embedded\n"
     "                        reference server on an ephemeral loopback port)\n"
     "  --allow-remote        allow a target that is not a loopback address\n"
-    "  --requests N          fuzz requests to send (default 1000)\n"
+    "  --requests N          fuzz requests to send (default 1000; with --time alone:\n"
+    "                        no request limit)\n"
     "  --time S              stop after S seconds (default 60)\n"
     "  --rate R              at most R requests per second (default: unpaced)\n"
     "  --seed N              generator seed (default 1); same seed and same target\n"
@@ -66,6 +67,17 @@ static const char usage[] =
     "                        (repeatable; default: fuzz/*.dict of the source tree)\n"
     "  --seed-cases DIR      take names and values from the case files under DIR\n"
     "                        (repeatable; default: conformance/cases of the source tree)\n"
+    "";
+
+/* The rest (one string would pass the 4095 bytes C99 promises). */
+static const char usage_more[] =
+    "  --strict              the differential oracle accepts the reference's strict answer\n"
+    "                        only, not the alternatives of the latitude table (`aipa\n"
+    "                        latitude`)\n"
+    "  --allow-transient     without fixtures: a documented transient answer (500\n"
+    "                        InternalError, 503 ServiceUnavailable, ...) is not a\n"
+    "                        server-error finding\n"
+    "  --max-response-ms N   an answer slower than N ms is a 'slow' finding (default: off)\n"
     "  --no-minimize         report findings as found, without minimizing them\n"
     "  --min-budget N        replays spent minimizing one finding (default 300)\n"
     "  --out DIR             write DIR/findings.json, DIR/findings.sarif, DIR/cases/\n"
@@ -102,6 +114,9 @@ enum {
     OPT_DICT,
     OPT_SEED_CASES,
     OPT_NO_MINIMIZE,
+    OPT_STRICT,
+    OPT_ALLOW_TRANSIENT,
+    OPT_MAX_RESPONSE_MS,
     OPT_MIN_BUDGET,
     OPT_OUT,
     OPT_JSON,
@@ -134,6 +149,9 @@ static const struct option long_opts[] = {
     {"dict", required_argument, NULL, OPT_DICT},
     {"seed-cases", required_argument, NULL, OPT_SEED_CASES},
     {"no-minimize", no_argument, NULL, OPT_NO_MINIMIZE},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"allow-transient", no_argument, NULL, OPT_ALLOW_TRANSIENT},
+    {"max-response-ms", required_argument, NULL, OPT_MAX_RESPONSE_MS},
     {"min-budget", required_argument, NULL, OPT_MIN_BUDGET},
     {"out", required_argument, NULL, OPT_OUT},
     {"json", required_argument, NULL, OPT_JSON},
@@ -304,6 +322,7 @@ struct fuzz_args {
     size_t inst_n;
     bool quiet;
     bool framing;
+    bool requests_set, time_set;
 };
 
 /* A numeric option: -1 when taken, 2 for a bad value, 0 when c is not one. */
@@ -316,11 +335,13 @@ static int take_number(int c, struct fuzz_args *a)
         if (!parse_u64(optarg, 0, UINT64_MAX / 2, &a->cfg.requests)) {
             return bad("requests", optarg);
         }
+        a->requests_set = true;
         return -1;
     case OPT_TIME:
         if (!parse_double(optarg, 0.0, 1e9, &a->cfg.time_s)) {
             return bad("time", optarg);
         }
+        a->time_set = true;
         return -1;
     case OPT_RATE:
         if (!parse_double(optarg, 0.0, 1e9, &a->cfg.rate)) {
@@ -360,6 +381,12 @@ static int take_number(int c, struct fuzz_args *a)
             return bad("min-budget", optarg);
         }
         a->cfg.min_budget = (size_t)u;
+        return -1;
+    case OPT_MAX_RESPONSE_MS:
+        if (!parse_u64(optarg, 1, 3600000, &u)) {
+            return bad("max-response-ms", optarg);
+        }
+        a->cfg.max_response_ms = (long)u;
         return -1;
     default:
         return 0;
@@ -419,6 +446,12 @@ static int take_option(int c, char **argv, struct fuzz_args *a)
     case OPT_NO_MINIMIZE:
         a->cfg.minimize = false;
         return -1;
+    case OPT_STRICT:
+        a->cfg.strict = true;
+        return -1;
+    case OPT_ALLOW_TRANSIENT:
+        a->cfg.allow_transient = true;
+        return -1;
     case OPT_OUT:
         a->cfg.out_dir = optarg;
         return -1;
@@ -442,6 +475,7 @@ static int take_option(int c, char **argv, struct fuzz_args *a)
         return -1;
     case OPT_HELP:
         fputs(usage, stdout);
+        fputs(usage_more, stdout);
         return 0;
     case ':':
         fprintf(stderr, "aipa fuzz: %s needs a value\n(see aipa fuzz --help)\n", argv[optind - 1]);
@@ -482,6 +516,9 @@ static int parse_fuzz_args(int argc, char **argv, struct fuzz_args *a)
     if (a->cfg.target == NULL && !a->cfg.fixtures) {
         fprintf(stderr, "aipa fuzz: the embedded server always has the fixture protocol\n");
         return 2;
+    }
+    if (a->time_set && !a->requests_set) {
+        a->cfg.requests = UINT64_MAX / 2; /* --time alone bounds the run */
     }
     return -1;
 }

@@ -17,13 +17,14 @@ static const struct subcommand subcommands[] = {
     {"fuzz", aipa_fuzz_main, "live and differential fuzzing of an endpoint"},
     {"call", aipa_call_main, "send one signed request and print the response"},
     {"sign", aipa_sign_main, "print the StringToSign and signature of a request"},
+    {"latitude", aipa_latitude_main, "print the table of points the documents leave open"},
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: aipa <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
-        fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].summary);
+        fprintf(f, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
     }
     fprintf(f, "\n'aipa <command> --help' describes each command's options.\n");
 }

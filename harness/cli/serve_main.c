@@ -46,6 +46,11 @@ static const char usage[] =
     "  --instances N           N more instances that can take an address, Running,\n"
     "                          i-aipa-extra-0001..N, in the seed state (kept by\n"
     "                          /_aipa/reset); for scripts and SDK tests (at most 10000)\n"
+    "  --pool CIDR             the public address pool (repeatable, at most 8); default:\n"
+    "                          the built-in one\n"
+    "  --latitude strict|alt   strict (default): the reference's choice where the documents\n"
+    "                          allow more than one answer; alt: the other documented choice\n"
+    "                          on every row of `aipa latitude` that has one\n"
     "  --fixtures              enable the test-only fixture protocol under /_aipa/\n"
     "  --fixture-token T       token for X-Aipa-Token (default: random, printed at start)\n"
     "  --max-connections N     concurrent connections (default 10000)\n"
@@ -77,6 +82,8 @@ enum {
     OPT_THREADS,
     OPT_TPC,
     OPT_LOG,
+    OPT_POOL,
+    OPT_LATITUDE,
     OPT_HELP,
     OPT_INSTANCES,
 };
@@ -99,6 +106,8 @@ static const struct option long_opts[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"threading", required_argument, NULL, OPT_TPC},
     {"log", required_argument, NULL, OPT_LOG},
+    {"pool", required_argument, NULL, OPT_POOL},
+    {"latitude", required_argument, NULL, OPT_LATITUDE},
     {"instances", required_argument, NULL, OPT_INSTANCES},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -114,6 +123,8 @@ struct serve_opts {
     bool edition_set;
     uint64_t instances; /* --instances: extra instances that can take an address */
     char token[33];
+    const char *pools[8];
+    size_t pool_count;
 };
 
 #define MAX_EXTRA_INSTANCES 10000u
@@ -455,6 +466,23 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
             break;
         case OPT_LOG:
             o->log_path = optarg;
+            break;
+        case OPT_POOL:
+            if (o->pool_count >= AIPA_ARRAY_LEN(o->pools)) {
+                fprintf(stderr, "aipa serve: at most %zu --pool\n", AIPA_ARRAY_LEN(o->pools));
+                return 2;
+            }
+            o->pools[o->pool_count++] = optarg;
+            o->cfg.pool_cidrs = o->pools;
+            o->cfg.pool_cidr_count = o->pool_count;
+            break;
+        case OPT_LATITUDE:
+            if (strcmp(optarg, "strict") == 0 || strcmp(optarg, "alt") == 0) {
+                o->cfg.latitude_alt = strcmp(optarg, "alt") == 0;
+            } else {
+                fprintf(stderr, "aipa serve: --latitude is strict or alt\n");
+                return 2;
+            }
             break;
         case OPT_HELP:
             fputs(usage, stdout);

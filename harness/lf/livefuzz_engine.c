@@ -103,7 +103,8 @@ struct engine {
     struct aipa_lf_wire wt, wr;
     struct aipa_lf_resp rt, rr;
     bool harness_failed;
-    bool resync; /* the two sides may differ: start a new sequence */
+    bool resync;  /* the two sides may differ: start a new sequence */
+    bool tainted; /* this sequence had a finding: its end state proves nothing more */
     char harness_error[256];
     double last_progress;
     double start;
@@ -183,6 +184,7 @@ static void resp_reset(struct aipa_lf_resp *resp)
     resp->transport_error = false;
     resp->truncated = false;
     resp->error[0] = '\0';
+    resp->elapsed_ms = 0;
 }
 
 /*
@@ -241,8 +243,11 @@ static void target_finish(struct engine *e)
         resp->status = -1;
         (void)snprintf(resp->error, sizeof(resp->error), "not sent: %.140s",
                        err != AIPA_OK ? aipa_strerror(err) : xr->xerr_msg);
-    } else if (xr->xerr == AIPA_XERR_NONE) {
+    } else if (xr->xerr == AIPA_XERR_NONE || (xr->xerr == AIPA_XERR_TOO_LARGE && xr->status > 0)) {
+        /* over the cap: the status and the start of the body, judged too-large */
+        resp->truncated = resp->truncated || xr->xerr == AIPA_XERR_TOO_LARGE;
         resp->status = xr->status;
+        resp->elapsed_ms = xr->elapsed_ms;
         (void)snprintf(resp->content_type, sizeof(resp->content_type), "%s", xr->content_type);
         if (xr->status == 0) {
             resp->transport_error = true;
@@ -273,6 +278,7 @@ static void ref_send(struct engine *e, const char *method, const char *target, s
     resp->trusted = false;
     resp->code[0] = '\0';
     resp->error[0] = '\0';
+    aipa_lat_set_clear(&resp->latitude);
     q.method = method;
     q.target = target;
     q.target_len = target_len;
@@ -284,6 +290,7 @@ static void ref_send(struct engine *e, const char *method, const char *target, s
     if (aipa_srv_handle(e->ref, &q, &sr) == AIPA_OK) {
         resp->status = (long)sr.status;
         resp->trusted = true;
+        resp->latitude = sr.latitude;
         snprintf(resp->code, sizeof(resp->code), "%s", sr.code);
         snprintf(resp->content_type, sizeof(resp->content_type), "%s",
                  sr.content_type != NULL ? sr.content_type : "");
@@ -545,12 +552,38 @@ static size_t run_one(struct engine *e, const struct aipa_lf_req *req, struct ai
     if (e->wt.nonce[0] != '\0') {
         snprintf(e->ts.prev_nonce, sizeof(e->ts.prev_nonce), "%s", e->wt.nonce);
     }
-    return aipa_lf_judge(req, &e->wt, &e->rt, e->diff ? &e->rr : NULL, hits, cap);
+    {
+        struct aipa_lf_judge_opts o;
+
+        memset(&o, 0, sizeof(o));
+        o.edition = e->edition;
+        o.strict = e->cfg->strict;
+        o.allow_transient = e->cfg->allow_transient;
+        o.max_response_ms = e->cfg->max_response_ms;
+        if (e->diff && (e->rt.status / 100 == 2) != (e->rr.status / 100 == 2)) {
+            /*
+             * One side changed state and the other did not (a documented
+             * alternative, or a fault): later answers would differ for that
+             * alone, so the sequence starts again from equal states.
+             */
+            e->resync = true;
+        }
+        return aipa_lf_judge_with(req, &e->wt, &e->rt, e->diff ? &e->rr : NULL, &o, hits, cap);
+    }
 }
 
+/*
+ * The bucket: the oracle, the target's (status, Code) and the reference's,
+ * so that two faults behind the same target answer stay apart.
+ */
 static void hit_key(const struct aipa_lf_hit *h, char *out, size_t cap)
 {
-    snprintf(out, cap, "%s|%ld|%s", aipa_lf_oracle_name(h->oracle), h->status, h->code);
+    if (h->ref_status != 0) {
+        snprintf(out, cap, "%s|%ld|%s|%ld|%s", aipa_lf_oracle_name(h->oracle), h->status, h->code,
+                 h->ref_status, h->ref_code);
+    } else {
+        snprintf(out, cap, "%s|%ld|%s", aipa_lf_oracle_name(h->oracle), h->status, h->code);
+    }
 }
 
 static bool hits_have(const struct aipa_lf_hit *hits, size_t n, const char *key)
@@ -563,6 +596,34 @@ static bool hits_have(const struct aipa_lf_hit *hits, size_t n, const char *key)
         }
     }
     return false;
+}
+
+/* ---- the state-effect oracle ---- */
+
+/*
+ * The target's state against the reference's after the same requests (GET
+ * /_aipa/state on both sides). True, with hit filled, when they differ.
+ * Only with the fixture protocol, the differential oracle and one worker.
+ */
+static bool state_differs(struct engine *e, struct aipa_lf_hit *hit)
+{
+    char kind[32], why[200];
+    size_t n = e->ts.id_count < e->rs.id_count ? e->ts.id_count : e->rs.id_count;
+
+    if (!e->diff || !e->fixtures || e->shared ||
+        fixture_both(e, true, true, "GET", "/_aipa/state", NULL) != AIPA_OK ||
+        e->rt.truncated || e->rr.truncated) {
+        return false;
+    }
+    if (aipa_lf_state_equal(e->rt.body.ptr, e->rt.body.len, e->rr.body.ptr, e->rr.body.len,
+                            e->ts.idp, e->rs.idp, n, kind, sizeof(kind), why, sizeof(why))) {
+        return false;
+    }
+    memset(hit, 0, sizeof(*hit));
+    hit->oracle = AIPA_LF_O_STATE;
+    snprintf(hit->code, sizeof(hit->code), "%s", kind);
+    snprintf(hit->detail, sizeof(hit->detail), "%s", why);
+    return true;
 }
 
 /* ---- replay and minimization ---- */
@@ -625,6 +686,10 @@ static bool replay(struct engine *e, struct lf_finding *f, const struct aipa_lf_
         if (!rendered) {
             return false;
         }
+    }
+    if (f->oracle == AIPA_LF_O_STATE) {
+        /* the state after the whole sequence, not the last answer */
+        nh = state_differs(e, &hits[0]) ? 1 : 0;
     }
     return hits_have(hits, nh, f->key);
 }
@@ -925,6 +990,13 @@ static void minimize(struct engine *e, struct lf_finding *f)
                                     e->wt.body.len < 4096 ? e->wt.body.len : 4096);
         f->resp_excerpt = aipa_strndup(e->rt.body.ptr != NULL ? e->rt.body.ptr : "",
                                        e->rt.body.len < 1024 ? e->rt.body.len : 1024);
+        /* the state-effect oracle on the replay: what else the finding did to the target */
+        struct aipa_lf_hit sh;
+        if (f->oracle != AIPA_LF_O_STATE && state_differs(e, &sh)) {
+            char d[sizeof(f->detail)];
+            snprintf(d, sizeof(d), "%.100s; the state differs too: %.68s", f->detail, sh.detail);
+            snprintf(f->detail, sizeof(f->detail), "%s", d);
+        }
     }
     for (size_t i = 0; i < LF_MAX_SEQ; i++) {
         aipa_lf_req_cleanup(&scratch[i]);
@@ -1244,7 +1316,7 @@ static aipa_err open_tx(struct engine *e)
     tc.timeout_ms = e->cfg->timeout_ms;
     tc.connect_timeout_ms = e->cfg->timeout_ms < 5000 ? e->cfg->timeout_ms : 5000L;
     tc.max_response = AIPA_LF_MAX_RESPONSE;
-    tc.keep_past_cap = true;
+    tc.keep_past_cap = false; /* over the cap: abort, a too-large finding (not a timeout) */
     tc.url_target = true;
     tc.body_unless_get = true;
     if (aipa_tx_new(&e->tx, &tc) != AIPA_OK) {
@@ -1370,6 +1442,67 @@ static void join_path(char *out, size_t cap, const char *dir, const char *name)
     snprintf(out, cap, "%s/%s", dir, name);
 }
 
+/*
+ * The one line every run ends with: why it stopped, what it found, where the
+ * outputs went. Printed whatever --quiet says (stderr).
+ */
+static void summary(const struct engine *e, const char *json_path, const char *sarif_path,
+                    const char *cases_dir)
+{
+    const struct aipa_lf_stats *st = e->stats;
+    const char *why = st->stop != NULL ? st->stop : "error";
+    char reason[220];
+
+    if (strcmp(why, "requests") == 0) {
+        snprintf(reason, sizeof(reason), "the --requests budget (%" PRIu64 ")", e->cfg->requests);
+    } else if (strcmp(why, "time") == 0) {
+        snprintf(reason, sizeof(reason), "the --time limit (%.0f s)", e->cfg->time_s);
+    } else {
+        snprintf(reason, sizeof(reason), "an error: %.180s",
+                 st->stop_detail[0] != '\0' ? st->stop_detail : "unknown");
+    }
+    fprintf(stderr,
+            "aipa fuzz: stopped by %s after %" PRIu64 " requests in %.1f s; %zu finding%s; "
+            "outputs: %s%s%s%s%s%s%s\n",
+            reason, st->requests, st->elapsed_s, e->finding_count,
+            e->finding_count == 1 ? "" : "s", json_path != NULL ? json_path : "",
+            json_path != NULL && sarif_path != NULL ? ", " : "",
+            sarif_path != NULL ? sarif_path : "",
+            (json_path != NULL || sarif_path != NULL) && cases_dir != NULL && e->finding_count > 0
+                ? ", "
+                : "",
+            cases_dir != NULL && e->finding_count > 0 ? cases_dir : "",
+            cases_dir != NULL && e->finding_count > 0 ? "/found" : "",
+            json_path == NULL && sarif_path == NULL ? "none (pass --out DIR)" : "");
+}
+
+static double latency_pct(const struct aipa_lf_latency *src, double p)
+{
+    struct aipa_lf_latency *l = aipa_malloc(sizeof(*l));
+    double v = 0;
+
+    if (l != NULL) {
+        memcpy(l, src, sizeof(*l));
+        v = aipa_lf_latency_pct(l, p);
+        aipa_free(l);
+    }
+    return v;
+}
+
+/* p50 and p99 of the target's response times, per action (progress output). */
+static void latency_lines(const struct engine *e)
+{
+    FILE *p = e->cfg->progress;
+
+    for (size_t k = 0; p != NULL && k < AIPA_LF_LAT_ACTIONS; k++) {
+        const struct aipa_lf_latency *l = &e->stats->latency[k];
+        if (l->sample_count > 0) {
+            fprintf(p, "fuzz: %-24s %8" PRIu64 " answers, p50 %.2f ms, p99 %.2f ms\n", l->action,
+                    l->count, latency_pct(l, 50), latency_pct(l, 99));
+        }
+    }
+}
+
 static int finish(struct engine *e, int status)
 {
     const struct aipa_lf_config *cfg = e->cfg;
@@ -1405,7 +1538,11 @@ static int finish(struct engine *e, int status)
          */
         bool expressible = e->diff || f->oracle == AIPA_LF_O_REQUEST_ID ||
                            f->oracle == AIPA_LF_O_MALFORMED || f->oracle == AIPA_LF_O_SCHEMA;
-        if (cases_dir != NULL && f->ref_outcomes != NULL && !expressible) {
+        if (cases_dir != NULL && f->oracle == AIPA_LF_O_STATE) {
+            snprintf(f->no_case, sizeof(f->no_case),
+                     "state findings are judged through GET /_aipa/state, which case files do "
+                     "not express");
+        } else if (cases_dir != NULL && f->ref_outcomes != NULL && !expressible) {
             snprintf(f->no_case, sizeof(f->no_case),
                      "%s findings need the differential oracle to become cases",
                      aipa_lf_oracle_name(f->oracle));
@@ -1459,6 +1596,8 @@ static int finish(struct engine *e, int status)
     if (status == 0 && e->finding_count > 0) {
         status = 1;
     }
+    latency_lines(e);
+    summary(e, json_path, sarif_path, cases_dir);
     return status;
 }
 
@@ -1618,6 +1757,106 @@ static void worker_leave(struct engine *e)
     pthread_mutex_unlock(&sh->mu);
 }
 
+/* ---- response times ---- */
+
+static struct aipa_lf_latency *latency_slot(struct aipa_lf_stats *s, const char *action)
+{
+    /* the six served actions by name; anything else shares the last slot */
+    static const char *const known[] = {"AllocatePublicIpAddress", "DescribeInstances",
+                                        "StartInstance",           "StopInstance",
+                                        "RebootInstance",          "ReleasePublicIpAddress"};
+    size_t k = AIPA_LF_LAT_ACTIONS - 1;
+
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(known) && i < AIPA_LF_LAT_ACTIONS - 1; i++) {
+        if (strcmp(action, known[i]) == 0) {
+            k = i;
+        }
+    }
+    if (s->latency[k].action[0] == '\0') {
+        snprintf(s->latency[k].action, sizeof(s->latency[k].action), "%s",
+                 k == AIPA_LF_LAT_ACTIONS - 1 ? "(other)" : known[k]);
+    }
+    return &s->latency[k];
+}
+
+/*
+ * Keeps a sample (a reservoir once the slot is full, its slot drawn from a
+ * hash of the count: the generator's stream is left alone).
+ */
+static void latency_add(struct aipa_lf_stats *s, const char *action, double ms)
+{
+    struct aipa_lf_latency *l;
+
+    if (ms <= 0) {
+        return;
+    }
+    l = latency_slot(s, action);
+    l->count++;
+    if (l->sample_count < AIPA_LF_LAT_SAMPLES) {
+        l->samples[l->sample_count++] = (float)ms;
+    } else {
+        uint64_t j = l->count * 0x9e3779b97f4a7c15ull;
+        j ^= j >> 29;
+        j %= l->count;
+        if (j < AIPA_LF_LAT_SAMPLES) {
+            l->samples[j] = (float)ms;
+        }
+    }
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+double aipa_lf_latency_pct(struct aipa_lf_latency *l, double p)
+{
+    size_t rank;
+
+    if (l->sample_count == 0 || p <= 0) {
+        return 0;
+    }
+    qsort(l->samples, l->sample_count, sizeof(l->samples[0]), cmp_float);
+    rank = (size_t)(p / 100.0 * (double)l->sample_count + 0.999999);
+    if (rank < 1) {
+        rank = 1;
+    }
+    if (rank > l->sample_count) {
+        rank = l->sample_count;
+    }
+    return (double)l->samples[rank - 1];
+}
+
+/*
+ * At the end of a sequence: the state-effect oracle. A difference is a
+ * finding whose steps are the whole sequence (minimized like any other).
+ * True when one was recorded.
+ */
+static bool state_check(struct engine *e, size_t seq_len)
+{
+    struct aipa_lf_hit hit;
+    bool new_found = false;
+    size_t n = e->hist_n < seq_len ? e->hist_n : seq_len;
+
+    if (!state_differs(e, &hit)) {
+        return false;
+    }
+    e->hist_n = n - 1; /* record_hits takes hist[0..hist_n] */
+    record_hits(e, &hit, 1, &new_found);
+    e->hist_n = seq_len;
+    e->tainted = true;
+    for (size_t i = 0; new_found && i < e->finding_count; i++) {
+        struct lf_finding *f = &e->findings[i];
+        if (f->ref_outcomes == NULL && f->steps != NULL && !e->harness_failed) {
+            minimize(e, f);
+            make_repro(e, f);
+        }
+    }
+    e->resync = true;
+    return true;
+}
+
 /* Sequences of generated requests until the budget, the clock or a harness failure ends them. */
 static void campaign(struct engine *e)
 {
@@ -1634,8 +1873,12 @@ static void campaign(struct engine *e)
         size_t nh;
 
         if (e->hist_n >= seq_len || e->resync) {
+            if (!e->resync && !e->tainted && e->hist_n > 0 && state_check(e, seq_len)) {
+                continue; /* a state finding was minimized: a fresh sequence follows */
+            }
             e->hist_n = 0;
             e->resync = false;
+            e->tainted = false;
             if (e->shared && e->fixtures && epoch_point(e) != AIPA_OK) {
                 e->harness_failed = true;
                 break;
@@ -1676,6 +1919,7 @@ static void campaign(struct engine *e)
             continue; /* the same slot gets a new request */
         }
         stats->requests++;
+        latency_add(stats, aipa_lf_req_action(&e->hist[e->hist_n]), e->rt.elapsed_ms);
         digest_req(&stats->digest, &e->hist[e->hist_n]);
         record_hits(e, hits, nh, &new_found);
         if (new_found) {
@@ -1688,6 +1932,7 @@ static void campaign(struct engine *e)
                 }
             }
             e->hist_n = seq_len;
+            e->tainted = true;
         } else {
             e->hist_n++;
         }
@@ -1775,6 +2020,17 @@ static void merge_worker(struct engine *e0, struct engine *w, uint64_t *digest)
     s->sequences += w->wstats.sequences;
     s->hits += w->wstats.hits;
     fnv(digest, &w->wstats.digest, sizeof(w->wstats.digest));
+    for (size_t k = 0; k < AIPA_LF_LAT_ACTIONS; k++) {
+        const struct aipa_lf_latency *l = &w->wstats.latency[k];
+        struct aipa_lf_latency *m = &s->latency[k];
+        if (l->action[0] != '\0') {
+            snprintf(m->action, sizeof(m->action), "%s", l->action);
+        }
+        m->count += l->count;
+        for (size_t j = 0; j < l->sample_count && m->sample_count < AIPA_LF_LAT_SAMPLES; j++) {
+            m->samples[m->sample_count++] = l->samples[j];
+        }
+    }
     e0->dropped += w->dropped;
     for (size_t i = 0; i < w->finding_count; i++) {
         struct lf_finding *f = &w->findings[i];
@@ -1870,6 +2126,7 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
     struct engine *e = aipa_calloc(1, sizeof(*e));
     struct aipa_lf_stats local;
     int status = 2;
+    bool finished = false;
 
     if (stats == NULL) {
         stats = &local;
@@ -1945,6 +2202,12 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
     }
     stats->buckets = e->finding_count;
     stats->elapsed_s = now_s() - e->start;
+    if (e->harness_failed) {
+        stats->stop = "error";
+        snprintf(stats->stop_detail, sizeof(stats->stop_detail), "%s", e->harness_error);
+    } else {
+        stats->stop = stats->requests >= e->budget ? "requests" : "time";
+    }
     progress(e, true);
     if (e->harness_failed && e->finding_count == 0) {
         goto out;
@@ -1955,9 +2218,17 @@ int aipa_lf_run(const struct aipa_lf_config *cfg, struct aipa_lf_stats *stats)
         e->harness_error[0] = '\0';
     }
     status = finish(e, 0);
+    finished = true;
 out:
     if (status == 2 && e->harness_error[0] != '\0') {
         fprintf(stderr, "aipa fuzz: %s\n", e->harness_error);
+    }
+    if (!finished) {
+        stats->stop = "error";
+        snprintf(stats->stop_detail, sizeof(stats->stop_detail), "%s",
+                 e->harness_error[0] != '\0' ? e->harness_error : "the run could not start");
+        stats->elapsed_s = now_s() - e->start;
+        summary(e, NULL, NULL, NULL);
     }
     engine_cleanup(e);
     aipa_free(e);

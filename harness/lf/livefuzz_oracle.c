@@ -309,23 +309,124 @@ static aipa_err sent_text(const struct aipa_lf_req *req, const struct aipa_lf_wi
     return AIPA_OK;
 }
 
+static unsigned lat_format(enum aipa_lf_fmt f)
+{
+    return f == AIPA_LF_FMT_XML ? AIPA_LAT_FMT_XML : f == AIPA_LF_FMT_JSON ? AIPA_LAT_FMT_JSON : 0;
+}
+
+/* The first latitude row the reference reported that applies to the edition, or "". */
+static void outside_row(const struct aipa_lf_resp *ref, const struct aipa_lf_judge_opts *o,
+                        struct aipa_lf_hit *hits, size_t cap, size_t n, char *detail, size_t dcap)
+{
+    const struct aipa_latitude *r;
+
+    if (ref == NULL || n == 0 || n > cap) {
+        return;
+    }
+    r = aipa_lat_first(&ref->latitude, o->edition);
+    if (r == NULL) {
+        return;
+    }
+    copy_str(hits[n - 1].row, sizeof(hits[n - 1].row), r->name);
+    snprintf(detail, dcap, "%.150s; outside latitude row %s%s", hits[n - 1].detail, r->name,
+             o->strict ? " (--strict)" : "");
+    copy_str(hits[n - 1].detail, sizeof(hits[n - 1].detail), detail);
+}
+
+/* The format, content-type and RequestId oracles. */
+static void judge_shape(const struct aipa_lf_resp *resp, const struct aipa_lf_summary *s,
+                        const struct aipa_lf_resp *ref, const struct aipa_lf_summary *rs,
+                        const struct aipa_lf_judge_opts *o, struct aipa_lf_hit *hits, size_t cap,
+                        size_t *n)
+{
+    char detail[200];
+
+    if (s->declared != AIPA_LF_FMT_XML && s->declared != AIPA_LF_FMT_JSON) {
+        snprintf(detail, sizeof(detail), "Content-Type \"%.120s\"", resp->content_type);
+        add_hit(hits, cap, n, AIPA_LF_O_CONTENT_TYPE, resp, s, ref, rs, detail);
+    } else if (ref != NULL && rs->declared != s->declared &&
+               (rs->declared == AIPA_LF_FMT_XML || rs->declared == AIPA_LF_FMT_JSON) &&
+               (o->strict || aipa_lat_accepts_format(&ref->latitude, o->edition,
+                                                     lat_format(s->declared)) == NULL)) {
+        snprintf(detail, sizeof(detail), "answered %s where the reference answered %s",
+                 s->declared == AIPA_LF_FMT_JSON ? "JSON" : "XML",
+                 rs->declared == AIPA_LF_FMT_JSON ? "JSON" : "XML");
+        add_hit(hits, cap, n, AIPA_LF_O_CONTENT_TYPE, resp, s, ref, rs, detail);
+        outside_row(ref, o, hits, cap, *n, detail, sizeof(detail));
+    } else if (!s->parsed) {
+        snprintf(detail, sizeof(detail), "%d-byte body does not parse as %s", (int)resp->body.len,
+                 s->declared == AIPA_LF_FMT_JSON ? "JSON" : "XML");
+        add_hit(hits, cap, n, AIPA_LF_O_MALFORMED, resp, s, ref, rs, detail);
+    } else if (!s->has_request_id) {
+        add_hit(hits, cap, n, AIPA_LF_O_REQUEST_ID, resp, s, ref, rs, "no RequestId in the body");
+    }
+}
+
+/* The leak oracle: internals in the body that the request did not carry. */
+static void judge_leak(const struct aipa_lf_req *req, const struct aipa_lf_wire *wire,
+                       const struct aipa_lf_resp *resp, const struct aipa_lf_summary *s,
+                       const struct aipa_lf_resp *ref, const struct aipa_lf_summary *rs,
+                       struct aipa_lf_hit *hits, size_t cap, size_t *n)
+{
+    struct aipa_buf sent;
+    char what[64], detail[200];
+    const char *marker = NULL;
+
+    if (resp->body.len == 0) {
+        return;
+    }
+    aipa_buf_init(&sent, 4u * AIPA_LF_MAX_WIRE);
+    /* first without the request (cheap, and almost always clean), then the echo test */
+    if (aipa_lf_leak_marker(resp->body.ptr, resp->body.len, "", 0, what, sizeof(what)) != NULL &&
+        sent_text(req, wire, &sent) == AIPA_OK) {
+        marker = aipa_lf_leak_marker(resp->body.ptr, resp->body.len,
+                                     sent.ptr != NULL ? sent.ptr : "", sent.len, what, sizeof(what));
+        /* the reference answering the same text means it is an echo of the request */
+        if (marker != NULL && ref != NULL && ref->body.len > 0 &&
+            find_bytes(ref->body.ptr, ref->body.len, what, strlen(what)) != NULL) {
+            marker = NULL;
+        }
+    }
+    aipa_buf_cleanup(&sent);
+    if (marker != NULL) {
+        snprintf(detail, sizeof(detail), "%s: \"%.60s\"", marker, what);
+        add_hit(hits, cap, n, AIPA_LF_O_LEAK, resp, s, ref, rs, detail);
+    }
+}
+
 size_t aipa_lf_judge(const struct aipa_lf_req *req, const struct aipa_lf_wire *wire,
                      const struct aipa_lf_resp *resp, const struct aipa_lf_resp *ref,
                      struct aipa_lf_hit *hits, size_t cap)
 {
+    struct aipa_lf_judge_opts o;
+
+    memset(&o, 0, sizeof(o));
+    return aipa_lf_judge_with(req, wire, resp, ref, &o, hits, cap);
+}
+
+size_t aipa_lf_judge_with(const struct aipa_lf_req *req, const struct aipa_lf_wire *wire,
+                          const struct aipa_lf_resp *resp, const struct aipa_lf_resp *ref,
+                          const struct aipa_lf_judge_opts *o, struct aipa_lf_hit *hits, size_t cap)
+{
     struct aipa_lf_summary s, rs;
     size_t n = 0;
     char detail[200];
-    bool same_as_ref;
+    bool same_as_ref, accepted;
 
     memset(&rs, 0, sizeof(rs));
+    memset(&s, 0, sizeof(s));
+    if (resp->truncated && resp->status > 0) {
+        /* over the cap: its own finding, not a timeout or a body that does not parse */
+        snprintf(detail, sizeof(detail), "HTTP %ld with a body over the %u-byte cap", resp->status,
+                 AIPA_LF_MAX_RESPONSE);
+        add_hit(hits, cap, &n, AIPA_LF_O_TOO_LARGE, resp, &s, NULL, &rs, detail);
+        return n;
+    }
     if (resp->timed_out) {
-        memset(&s, 0, sizeof(s));
         add_hit(hits, cap, &n, AIPA_LF_O_TIMEOUT, resp, &s, NULL, &rs, resp->error);
         return n;
     }
     if (resp->transport_error || resp->status == 0) {
-        memset(&s, 0, sizeof(s));
         add_hit(hits, cap, &n, AIPA_LF_O_TRANSPORT, resp, &s, NULL, &rs,
                 resp->error[0] ? resp->error : "no response");
         return n;
@@ -334,8 +435,18 @@ size_t aipa_lf_judge(const struct aipa_lf_req *req, const struct aipa_lf_wire *w
     if (ref != NULL) {
         aipa_lf_summarize(ref, &rs);
     }
+    if (o->max_response_ms > 0 && resp->elapsed_ms > (double)o->max_response_ms) {
+        snprintf(detail, sizeof(detail), "answered in %.0f ms (limit %ld ms)", resp->elapsed_ms,
+                 o->max_response_ms);
+        add_hit(hits, cap, &n, AIPA_LF_O_SLOW, resp, &s, ref, &rs, detail);
+    }
     /* what the reference model itself answers is, by definition, documented behaviour */
     same_as_ref = ref != NULL && ref->status == resp->status && strcmp(rs.code, s.code) == 0;
+    /* and so is another answer the documents allow there (the latitude table) */
+    accepted = same_as_ref ||
+               (ref != NULL && !o->strict &&
+                aipa_lat_accepts(&ref->latitude, o->edition, (unsigned)resp->status, s.code,
+                                 lat_format(s.declared)) != NULL);
     /*
      * A request past the transport limits (413 URL/body too large, 414, 431)
      * may be refused by the HTTP layer in front of the API (a gateway, or a
@@ -343,29 +454,18 @@ size_t aipa_lf_judge(const struct aipa_lf_req *req, const struct aipa_lf_wire *w
      * status is compared (with the differential oracle; without it, such a
      * status is accepted as it is).
      */
-    if ((ref == NULL || ref->status == resp->status) &&
+    if ((ref == NULL || ref->status == resp->status || accepted) &&
         (resp->status == 413 || resp->status == 414 || resp->status == 431)) {
-        return 0;
+        return n;
     }
-
-    if (s.declared != AIPA_LF_FMT_XML && s.declared != AIPA_LF_FMT_JSON) {
-        snprintf(detail, sizeof(detail), "Content-Type \"%.120s\"", resp->content_type);
-        add_hit(hits, cap, &n, AIPA_LF_O_CONTENT_TYPE, resp, &s, ref, &rs, detail);
-    } else if (ref != NULL && rs.declared != s.declared &&
-               (rs.declared == AIPA_LF_FMT_XML || rs.declared == AIPA_LF_FMT_JSON)) {
-        snprintf(detail, sizeof(detail), "answered %s where the reference answered %s",
-                 s.declared == AIPA_LF_FMT_JSON ? "JSON" : "XML",
-                 rs.declared == AIPA_LF_FMT_JSON ? "JSON" : "XML");
-        add_hit(hits, cap, &n, AIPA_LF_O_CONTENT_TYPE, resp, &s, ref, &rs, detail);
-    } else if (!s.parsed) {
-        snprintf(detail, sizeof(detail), "%d-byte body does not parse as %s", (int)resp->body.len,
-                 s.declared == AIPA_LF_FMT_JSON ? "JSON" : "XML");
-        add_hit(hits, cap, &n, AIPA_LF_O_MALFORMED, resp, &s, ref, &rs, detail);
-    } else if (!s.has_request_id) {
-        add_hit(hits, cap, &n, AIPA_LF_O_REQUEST_ID, resp, &s, ref, &rs,
-                "no RequestId in the body");
-    }
-    if (!same_as_ref) {
+    judge_shape(resp, &s, ref, &rs, o, hits, cap, &n);
+    if (resp->status >= 500 && ref == NULL) {
+        /* nothing in a request can make a server fault: without the reference, every 5xx */
+        if (!(o->allow_transient && aipa_lat_transient((unsigned)resp->status, s.code))) {
+            snprintf(detail, sizeof(detail), "HTTP %ld, Code \"%s\"", resp->status, s.code);
+            add_hit(hits, cap, &n, AIPA_LF_O_SERVER_ERROR, resp, &s, ref, &rs, detail);
+        }
+    } else if (!accepted) {
         bool doc = aipa_lf_documented(resp->status, s.code);
         if (resp->status >= 500 && !doc) {
             snprintf(detail, sizeof(detail), "HTTP %ld, Code \"%s\"", resp->status, s.code);
@@ -376,30 +476,7 @@ size_t aipa_lf_judge(const struct aipa_lf_req *req, const struct aipa_lf_wire *w
             add_hit(hits, cap, &n, AIPA_LF_O_UNDOCUMENTED, resp, &s, ref, &rs, detail);
         }
     }
-    if (resp->body.len > 0) {
-        struct aipa_buf sent;
-        char what[64];
-        const char *marker = NULL;
-        aipa_buf_init(&sent, 4u * AIPA_LF_MAX_WIRE);
-        /* first without the request (cheap, and almost always clean), then the echo test */
-        if (aipa_lf_leak_marker(resp->body.ptr, resp->body.len, "", 0, what, sizeof(what)) !=
-                NULL &&
-            sent_text(req, wire, &sent) == AIPA_OK) {
-            marker =
-                aipa_lf_leak_marker(resp->body.ptr, resp->body.len,
-                                    sent.ptr != NULL ? sent.ptr : "", sent.len, what, sizeof(what));
-            /* the reference answering the same text means it is an echo of the request */
-            if (marker != NULL && ref != NULL && ref->body.len > 0 &&
-                find_bytes(ref->body.ptr, ref->body.len, what, strlen(what)) != NULL) {
-                marker = NULL;
-            }
-        }
-        aipa_buf_cleanup(&sent);
-        if (marker != NULL) {
-            snprintf(detail, sizeof(detail), "%s: \"%.60s\"", marker, what);
-            add_hit(hits, cap, &n, AIPA_LF_O_LEAK, resp, &s, ref, &rs, detail);
-        }
-    }
+    judge_leak(req, wire, resp, &s, ref, &rs, hits, cap, &n);
     if (resp->status >= 200 && resp->status < 300 && s.parsed &&
         strcmp(aipa_lf_req_action(req), "AllocatePublicIpAddress") == 0 &&
         (ref == NULL || (ref->status >= 200 && ref->status < 300))) {
@@ -409,19 +486,119 @@ size_t aipa_lf_judge(const struct aipa_lf_req *req, const struct aipa_lf_wire *w
             add_hit(hits, cap, &n, AIPA_LF_O_SCHEMA, resp, &s, ref, &rs, detail);
         }
     }
-    if (ref != NULL && ref->status != 0) {
+    if (ref != NULL && ref->status != 0 && !accepted) {
         if (ref->status != resp->status) {
             snprintf(detail, sizeof(detail),
                      "HTTP %ld \"%s\", the reference model: HTTP %ld \"%s\"", resp->status, s.code,
                      ref->status, rs.code);
             add_hit(hits, cap, &n, AIPA_LF_O_DIFF_STATUS, resp, &s, ref, &rs, detail);
-        } else if (strcmp(rs.code, s.code) != 0) {
+        } else {
             snprintf(detail, sizeof(detail), "Code \"%s\", the reference model: \"%s\" (HTTP %ld)",
                      s.code, rs.code, resp->status);
             add_hit(hits, cap, &n, AIPA_LF_O_DIFF_CODE, resp, &s, ref, &rs, detail);
         }
+        outside_row(ref, o, hits, cap, n, detail, sizeof(detail));
     }
     return n;
+}
+
+/* ---- state ---- */
+
+static const cJSON *state_instance(const cJSON *doc, const char *id)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "Instances");
+    const cJSON *it;
+
+    cJSON_ArrayForEach(it, list)
+    {
+        const cJSON *iid = cJSON_GetObjectItemCaseSensitive(it, "InstanceId");
+        if (cJSON_IsString(iid) && strcmp(iid->valuestring, id) == 0) {
+            return it;
+        }
+    }
+    return NULL;
+}
+
+static int address_count(const cJSON *inst)
+{
+    const cJSON *pub = cJSON_GetObjectItemCaseSensitive(inst, "PublicIpAddress");
+    const cJSON *ips = cJSON_GetObjectItemCaseSensitive(pub, "IpAddress");
+
+    return cJSON_IsArray(ips) ? cJSON_GetArraySize(ips) : -1;
+}
+
+static const char *str_member(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* One instance of each side; false (kind and why set) when they differ. */
+static bool instance_equal(const cJSON *ti, const cJSON *ri, const char *tid, char *kind,
+                           size_t kind_cap, char *why, size_t why_cap)
+{
+    int ta = address_count(ti), ra = address_count(ri);
+
+    if (strcmp(str_member(ti, "Status"), str_member(ri, "Status")) != 0) {
+        snprintf(kind, kind_cap, "status");
+        snprintf(why, why_cap, "%.40s: Status %.16s, the model's %.16s", tid,
+                 str_member(ti, "Status"), str_member(ri, "Status"));
+        return false;
+    }
+    if (ta != ra) {
+        snprintf(kind, kind_cap, "address");
+        snprintf(why, why_cap, "%.40s holds %d public address%s, the model's instance %d", tid, ta,
+                 ta == 1 ? "" : "es", ra);
+        return false;
+    }
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ti, "AipaPublicIpEffective")) !=
+        cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ri, "AipaPublicIpEffective"))) {
+        snprintf(kind, kind_cap, "effective");
+        snprintf(why, why_cap, "%.40s: AipaPublicIpEffective differs from the model's", tid);
+        return false;
+    }
+    return true;
+}
+
+bool aipa_lf_state_equal(const char *tdoc, size_t tlen, const char *rdoc, size_t rlen,
+                         const char *const *tids, const char *const *rids, size_t n, char *kind,
+                         size_t kind_cap, char *why, size_t why_cap)
+{
+    cJSON *t = cJSON_ParseWithLength(tdoc != NULL ? tdoc : "", tlen);
+    cJSON *r = cJSON_ParseWithLength(rdoc != NULL ? rdoc : "", rlen);
+    const cJSON *tp = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(t, "Pool"),
+                                                       "FreeCount");
+    const cJSON *rp = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "Pool"),
+                                                       "FreeCount");
+    bool eq = true;
+
+    if (!cJSON_IsObject(t) || !cJSON_IsObject(r) || !cJSON_IsNumber(tp) || !cJSON_IsNumber(rp)) {
+        snprintf(kind, kind_cap, "document");
+        snprintf(why, why_cap, "the %s state document has no Pool.FreeCount",
+                 cJSON_IsObject(r) && cJSON_IsNumber(rp) ? "target's" : "model's");
+        eq = false;
+    } else if (tp->valuedouble != rp->valuedouble) {
+        snprintf(kind, kind_cap, "pool");
+        snprintf(why, why_cap, "%.0f free addresses in the pool, the model's %.0f",
+                 tp->valuedouble, rp->valuedouble);
+        eq = false;
+    }
+    for (size_t i = 0; eq && i < n; i++) {
+        const cJSON *ti = state_instance(t, tids[i]);
+        const cJSON *ri = state_instance(r, rids[i]);
+
+        if (ti == NULL || ri == NULL) {
+            snprintf(kind, kind_cap, "document");
+            snprintf(why, why_cap, "instance %.40s is missing from the %s state", tids[i],
+                     ti == NULL ? "target's" : "model's");
+            eq = false;
+        } else {
+            eq = instance_equal(ti, ri, tids[i], kind, kind_cap, why, why_cap);
+        }
+    }
+    cJSON_Delete(t);
+    cJSON_Delete(r);
+    return eq;
 }
 
 /* ---- ddmin ---- */

@@ -40,12 +40,81 @@ aipa_err aipa__lf_mkdirs(const char *path)
     return AIPA_OK;
 }
 
+static size_t utf8_seq_len(const uint8_t *s, size_t left);
+
+/*
+ * s as valid UTF-8: every byte that does not start a valid sequence becomes
+ * the text \xHH, so nothing is lost and JSON readers accept the report.
+ * NULL when s already is valid (nothing to do) or memory ran out.
+ */
+static char *utf8_fixed(const char *s)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n = strlen(s);
+    struct aipa_buf b;
+    size_t i = 0;
+    char *out = NULL;
+
+    if (aipa_utf8_valid(p, n)) {
+        return NULL;
+    }
+    aipa_buf_init(&b, 4 * n + 1);
+    while (i < n) {
+        size_t k = utf8_seq_len(p + i, n - i);
+
+        if (k == 0) {
+            if (aipa_buf_printf(&b, "\\x%02X", p[i]) != AIPA_OK) {
+                break;
+            }
+            i++;
+        } else if (aipa_buf_append(&b, p + i, k) != AIPA_OK) {
+            break;
+        } else {
+            i += k;
+        }
+    }
+    if (i == n) {
+        out = cJSON_malloc(b.len + 1);
+        if (out != NULL) {
+            memcpy(out, b.ptr != NULL ? b.ptr : "", b.len);
+            out[b.len] = '\0';
+        }
+    }
+    aipa_buf_cleanup(&b);
+    return out;
+}
+
+/* Every string and member name in the tree made valid UTF-8 (see utf8_fixed). */
+static void utf8_sanitize(cJSON *item)
+{
+    for (; item != NULL; item = item->next) {
+        if (item->string != NULL && (item->type & cJSON_StringIsConst) == 0) {
+            char *fixed = utf8_fixed(item->string);
+            if (fixed != NULL) {
+                cJSON_free(item->string);
+                item->string = fixed;
+            }
+        }
+        if (cJSON_IsString(item) && item->valuestring != NULL &&
+            (item->type & cJSON_IsReference) == 0) {
+            char *fixed = utf8_fixed(item->valuestring);
+            if (fixed != NULL) {
+                cJSON_free(item->valuestring);
+                item->valuestring = fixed;
+            }
+        }
+        utf8_sanitize(item->child);
+    }
+}
+
 static aipa_err write_doc(cJSON *doc, const char *path)
 {
-    char *text = cJSON_Print(doc);
+    char *text;
     FILE *f;
     aipa_err err = AIPA_EIO;
 
+    utf8_sanitize(doc);
+    text = cJSON_Print(doc);
     if (text == NULL) {
         return AIPA_ENOMEM;
     }
@@ -110,6 +179,7 @@ static aipa_err case_value(const char *v, size_t n, struct aipa_buf *out)
 
     aipa_buf_reset(out);
     AIPA_TRY(aipa_buf_reserve(out, n + 1));
+    AIPA_TRY(aipa_buf_append(out, "", 0)); /* terminated even when v is empty */
     while (i < n) {
         size_t k;
         uint8_t c = (uint8_t)v[i];
@@ -443,6 +513,9 @@ static const char *oracle_source(enum aipa_lf_oracle o)
         return "spec/wire.md#s4.1";
     case AIPA_LF_O_TRANSPORT:
     case AIPA_LF_O_TIMEOUT:
+    case AIPA_LF_O_TOO_LARGE:
+    case AIPA_LF_O_SLOW:
+    case AIPA_LF_O_STATE:
     case AIPA_LF_O_UNDOCUMENTED:
     case AIPA_LF_O_SERVER_ERROR:
     case AIPA_LF_O_DIFF_STATUS:
@@ -468,6 +541,9 @@ static const char *oracle_clause(enum aipa_lf_oracle o)
                "of the server's internals.";
     case AIPA_LF_O_TRANSPORT:
     case AIPA_LF_O_TIMEOUT:
+    case AIPA_LF_O_TOO_LARGE:
+    case AIPA_LF_O_SLOW:
+    case AIPA_LF_O_STATE:
     case AIPA_LF_O_UNDOCUMENTED:
     case AIPA_LF_O_SERVER_ERROR:
     case AIPA_LF_O_DIFF_STATUS:
@@ -692,6 +768,28 @@ static cJSON *finding_json(const struct lf_finding *f)
     return o;
 }
 
+/* "response_ms": {action: {count, p50, p99}} over the target's answers to fuzz requests. */
+static void latency_json(const struct aipa_lf_stats *stats, cJSON *st)
+{
+    cJSON *lat = cJSON_AddObjectToObject(st, "response_ms");
+    struct aipa_lf_latency *l = aipa_malloc(sizeof(*l));
+
+    for (size_t k = 0; lat != NULL && l != NULL && k < AIPA_LF_LAT_ACTIONS; k++) {
+        cJSON *a;
+        if (stats->latency[k].action[0] == '\0' || stats->latency[k].sample_count == 0) {
+            continue;
+        }
+        memcpy(l, &stats->latency[k], sizeof(*l));
+        a = cJSON_AddObjectToObject(lat, l->action);
+        if (a != NULL) {
+            cJSON_AddNumberToObject(a, "count", (double)l->count);
+            cJSON_AddNumberToObject(a, "p50", aipa_lf_latency_pct(l, 50));
+            cJSON_AddNumberToObject(a, "p99", aipa_lf_latency_pct(l, 99));
+        }
+    }
+    aipa_free(l);
+}
+
 aipa_err aipa__lf_write_json(const struct lf_report_info *info, const char *path)
 {
     cJSON *doc = cJSON_CreateObject();
@@ -720,6 +818,9 @@ aipa_err aipa__lf_write_json(const struct lf_report_info *info, const char *path
         char dg[24];
         snprintf(dg, sizeof(dg), "%016" PRIx64, info->stats->digest);
         cJSON_AddStringToObject(st, "request_digest", dg);
+        cJSON_AddStringToObject(st, "stopped_by",
+                                info->stats->stop != NULL ? info->stats->stop : "error");
+        latency_json(info->stats, st);
     }
     arr = cJSON_AddArrayToObject(doc, "findings");
     for (size_t i = 0; arr != NULL && i < info->finding_count; i++) {

@@ -644,10 +644,134 @@ static void observed_summary(const struct aipa_observed *obs, struct aipa_buf *b
     }
 }
 
+/* ---- the latitude table ---- */
+
+static bool outcome_is(const struct aipa_outcome *o, int status, const char *code)
+{
+    bool st = false;
+
+    for (size_t i = 0; i < o->status_count; i++) {
+        st = st || o->status[i] == status;
+    }
+    if (!st) {
+        return false;
+    }
+    if (code == NULL) {
+        return o->code == NULL || o->code_absent;
+    }
+    return o->code != NULL && strcmp(o->code, code) == 0;
+}
+
+/* A concrete answer (no wildcard) of a row. */
+static bool concrete(const struct aipa_lat_answer *a)
+{
+    return a->status != 0 &&
+           (a->code == NULL ||
+            (strcmp(a->code, AIPA_LAT_ANY) != 0 && strcmp(a->code, AIPA_LAT_MISSING) != 0));
+}
+
+/* Whether outcome o is one of the row's concrete answers (the strict one too unless alts_only). */
+static bool row_holds(const struct aipa_latitude *row, const struct aipa_outcome *o, bool alts_only)
+{
+    if (!alts_only && outcome_is(o, (int)row->strict.status, row->strict.code)) {
+        return true;
+    }
+    for (size_t k = 0; k < row->alt_count; k++) {
+        if (concrete(&row->alts[k]) && outcome_is(o, (int)row->alts[k].status, row->alts[k].code)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The row of the latitude table that explains a nonstrict outcome of step s:
+ * one that holds both it and a strict outcome of the step. With directed,
+ * the strict outcome must be the row's strict answer and the nonstrict one an
+ * alternative (what --strict refuses). NULL if none does.
+ */
+static const struct aipa_latitude *explain(const struct aipa_step *s, unsigned edition,
+                                           const struct aipa_outcome *ns, bool directed)
+{
+    for (size_t r = 0; r < aipa_lat_count(); r++) {
+        const struct aipa_latitude *row = aipa_lat_row((enum aipa_lat)r);
+        bool strict = false;
+
+        if ((row->editions & edition) == 0 || !concrete(&row->strict) ||
+            !row_holds(row, ns, directed)) {
+            continue;
+        }
+        for (size_t i = 0; i < s->outcome_count && !strict; i++) {
+            const struct aipa_outcome *o = &s->outcomes[i];
+            strict = !o->nonstrict && (o->editions & edition) != 0 &&
+                     (directed ? outcome_is(o, (int)row->strict.status, row->strict.code)
+                               : row_holds(row, o, false));
+        }
+        if (strict) {
+            return row;
+        }
+    }
+    return NULL;
+}
+
+/* The row whose strict answer is an applicable strict outcome of s (for naming a failure). */
+static const struct aipa_latitude *strict_row(const struct aipa_step *s, unsigned edition)
+{
+    for (size_t i = 0; i < s->outcome_count; i++) {
+        const struct aipa_outcome *o = &s->outcomes[i];
+        const struct aipa_latitude *named = aipa_lat_first(&o->latitude, edition);
+
+        if (o->nonstrict || (o->editions & edition) == 0) {
+            continue;
+        }
+        if (named != NULL) {
+            return named;
+        }
+        for (size_t r = 0; r < aipa_lat_count(); r++) {
+            const struct aipa_latitude *row = aipa_lat_row((enum aipa_lat)r);
+            if ((row->editions & edition) != 0 && concrete(&row->strict) &&
+                row->strict.code != NULL &&
+                outcome_is(o, (int)row->strict.status, row->strict.code)) {
+                return row;
+            }
+        }
+    }
+    return NULL;
+}
+
+/*
+ * An answer no outcome matched, among the alternatives of a row an
+ * applicable outcome names ("latitude"); that row, or NULL.
+ */
+static const struct aipa_latitude *named_alternative(const struct aipa_step *s, unsigned edition,
+                                                     const struct aipa_observed *obs)
+{
+    const char *code = root_str(obs, "Code");
+
+    if (obs->transport != NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < s->outcome_count; i++) {
+        const struct aipa_outcome *o = &s->outcomes[i];
+        const struct aipa_latitude *r;
+
+        if ((o->editions & edition) == 0 || o->latitude.rows == 0) {
+            continue;
+        }
+        r = aipa_lat_accepts(&o->latitude, edition, (unsigned)obs->status,
+                             code != NULL ? code : "", AIPA_LAT_FMT_ANY);
+        if (r != NULL) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
 enum aipa_verdict aipa_match_response(const struct aipa_step *s, unsigned edition,
                                       const struct aipa_observed *obs,
                                       const struct aipa_run_env *env, struct aipa_buf *reason)
 {
+    const struct aipa_latitude *row = NULL;
     struct oeval best_fail;
     enum aipa_verdict best = AIPA_V_FAIL;
     bool have_fail = false, any_error = false;
@@ -673,12 +797,23 @@ enum aipa_verdict aipa_match_response(const struct aipa_step *s, unsigned editio
         if (ev.hard_ok && !ev.error) {
             if (!o->nonstrict && ev.soft.len == 0) {
                 best = AIPA_V_PASS;
-            } else if (best == AIPA_V_FAIL) {
+            } else if (best == AIPA_V_FAIL &&
+                       (!o->nonstrict || !env->strict || explain(s, edition, o, true) == NULL)) {
+                const struct aipa_latitude *why = NULL;
+
+                if (o->nonstrict) {
+                    why = explain(s, edition, o, true);
+                    why = why != NULL ? why : explain(s, edition, o, false);
+                }
+
                 best = AIPA_V_PASS_NONSTRICT;
                 aipa_buf_reset(&nonstrict_reason);
                 if (o->nonstrict) {
                     aipa__note(&nonstrict_reason, "matched the nonstrict outcome ");
                     outcome_summary(o, &nonstrict_reason);
+                }
+                if (why != NULL) {
+                    aipa__note(&nonstrict_reason, " (latitude row %s)", why->name);
                 }
                 if (ev.soft.len > 0) {
                     aipa__note(&nonstrict_reason, "%s%s", o->nonstrict ? "; " : "", ev.soft.ptr);
@@ -696,6 +831,13 @@ enum aipa_verdict aipa_match_response(const struct aipa_step *s, unsigned editio
         }
         aipa_buf_cleanup(&ev.mismatch);
         aipa_buf_cleanup(&ev.soft);
+    }
+    if (best == AIPA_V_FAIL && !any_error && (row = named_alternative(s, edition, obs)) != NULL &&
+        !env->strict) {
+        best = AIPA_V_PASS_NONSTRICT;
+        aipa_buf_reset(&nonstrict_reason);
+        aipa__note(&nonstrict_reason, "an alternative of latitude row %s: ", row->name);
+        observed_summary(obs, &nonstrict_reason);
     }
     if (applicable == 0) {
         aipa__note(reason, "no outcome applies to edition %s", aipa_edition_name(edition));
@@ -716,6 +858,14 @@ enum aipa_verdict aipa_match_response(const struct aipa_step *s, unsigned editio
         observed_summary(obs, reason);
         if (best_fail.mismatch.len > 0) {
             aipa__note(reason, " [%s]", best_fail.mismatch.ptr);
+        }
+        if (row != NULL) {
+            aipa__note(reason, "; an alternative of latitude row %s, refused by --strict",
+                       row->name);
+        } else if ((row = strict_row(s, edition)) != NULL) {
+            aipa__note(reason, "; %s latitude row %s (docs/latitude.md)",
+                       env->strict ? "with --strict, the strict answer of" : "outside",
+                       row->name);
         }
         if (any_error && best_fail.error) {
             best = AIPA_V_ERROR;

@@ -1543,6 +1543,7 @@ static void run_job(struct runner *rn, struct aipa_client *cl, struct job *j)
     r.res = j->res;
     r.env.c = j->c;
     r.env.region = rn->p->region;
+    r.env.strict = rn->o->strict;
     aipa_buf_init(&r.reason, 256 * 1024);
     aipa_buf_init(&why, 64 * 1024);
     for (size_t i = 0; i < AIPA_CASE_MAX_STEPS; i++) {

@@ -235,7 +235,7 @@ fail:
 static int run(size_t n, const char *cidr, size_t total, struct result *all, struct result *hot1k)
 {
     const char *cidrs[] = {cidr};
-    struct aipa_model_config cfg = {AIPA_ED_2018, 1, cidrs, 1, n};
+    struct aipa_model_config cfg = {AIPA_ED_2018, 1, cidrs, 1, n, false};
     struct aipa_model *m = NULL;
     char(*ids)[AIPA_INSTANCE_ID_MAX] = NULL;
     size_t live0, live1, live2, libc1, libc2, pool_free0;
@@ -302,7 +302,7 @@ out:
 static int calls_only(size_t n, size_t calls)
 {
     const char *cidrs[] = {"47.96.0.0/12"};
-    struct aipa_model_config cfg = {AIPA_ED_2018, 1, cidrs, 1, n};
+    struct aipa_model_config cfg = {AIPA_ED_2018, 1, cidrs, 1, n, false};
     struct aipa_model *m = NULL;
     char(*ids)[AIPA_INSTANCE_ID_MAX] = NULL;
     char ip[AIPA_IPV4_MAX];

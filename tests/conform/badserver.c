@@ -16,6 +16,7 @@
 #include "aipa/errors.h"
 #include "aipa/render.h"
 #include "aipa/server.h"
+#include "aipa/wire.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -135,7 +136,17 @@
       "STS keys are taken as long-term keys: any SecurityToken, or none, is accepted")             \
     X(F_RETRY_AFTER, "retry-after",                                                                \
       "every second API request is answered 503 ServiceUnavailable with x-acs-retry-after: 20 "    \
-      "(a throttle known only by its header), before the reference sees it")
+      "(a throttle known only by its header), before the reference sees it")                       \
+    /* State faults: each breaks one rule of the model, and keeps the state it claims. */          \
+    X(F_DOUBLE_ALLOC, "double-alloc",                                                              \
+      "allocating for an instance that has an address hands out a second one (200, a new "        \
+      "address that DescribeInstances then shows)")                                                \
+    X(F_500_NO_INSTANCE_ID, "500-no-instanceid",                                                   \
+      "an API request without InstanceId is answered 500 InternalError")                           \
+    X(F_ALLOC_TRANSITIONING, "alloc-transitioning",                                                \
+      "allocation is allowed while the instance is Starting or Stopping")                          \
+    X(F_LEAK_ON_REJECT, "leak-on-reject",                                                          \
+      "a rejected allocation still takes an address from the pool (only the state shows it)")
 
 enum fault {
 #define FAULT_ENUM_(id, name, desc) id,
@@ -874,6 +885,132 @@ static bool is_fixture_request(const char *target)
  */
 enum send_kind { SEND_BODY, SEND_STREAM, SEND_ENDLESS, SEND_RESET, SEND_TRICKLE };
 
+/* ---- state faults ---- */
+
+/* The value of parameter name in the query or a form body; false when absent or empty. */
+static bool request_param(const struct aipa_srv_request *req, const char *name, char *out,
+                          size_t cap)
+{
+    struct aipa_wire_limits lim = aipa_wire_default_limits();
+    struct aipa_params ps;
+    const char *q = memchr(req->target, '?', req->target_len);
+    const char *v = NULL;
+    bool found = false;
+
+    aipa_params_init(&ps, &lim);
+    if (q != NULL) {
+        size_t n = req->target_len - (size_t)(q + 1 - req->target);
+        /* a request that does not parse simply has no such parameter */
+        if (aipa_wire_parse((const uint8_t *)q + 1, n, AIPA_WIRE_PLUS_IS_SPACE, AIPA_PARAM_QUERY,
+                            &ps, NULL) != AIPA_OK) {
+            aipa_params_cleanup(&ps);
+            return false;
+        }
+    }
+    if (req->body_len > 0 && aipa_wire_parse(req->body, req->body_len, AIPA_WIRE_PLUS_IS_SPACE,
+                                             AIPA_PARAM_BODY, &ps, NULL) != AIPA_OK) {
+        aipa_params_cleanup(&ps);
+        return false;
+    }
+    v = aipa_params_value(&ps, name);
+    if (v != NULL && v[0] != '\0' && strlen(v) < cap) {
+        snprintf(out, cap, "%s", v);
+        found = true;
+    }
+    aipa_params_cleanup(&ps);
+    return found;
+}
+
+static bool is_allocate(const struct aipa_srv_request *req)
+{
+    char action[48];
+    const struct aipa_header *h = NULL;
+
+    for (size_t i = 0; i < req->header_count; i++) {
+        if (req->headers[i].name.len == 12 &&
+            strncasecmp((const char *)req->headers[i].name.ptr, "x-acs-action", 12) == 0) {
+            h = &req->headers[i];
+        }
+    }
+    if (h != NULL) {
+        return h->value.len == 23 && memcmp(h->value.ptr, "AllocatePublicIpAddress", 23) == 0;
+    }
+    return request_param(req, "Action", action, sizeof(action)) &&
+           strcmp(action, "AllocatePublicIpAddress") == 0;
+}
+
+/* Replaces r with a rendered error (id's Code and Message, status). */
+static aipa_err answer_error(struct aipa_srv_response *r, enum aipa_code id, unsigned status)
+{
+    const struct aipa_api_error *e = aipa_code_info(id);
+    enum aipa_format f = is_json(r->content_type) ? AIPA_FMT_JSON : AIPA_FMT_XML;
+
+    r->status = status;
+    snprintf(r->code, sizeof(r->code), "%s", e->code);
+    r->content_type = f == AIPA_FMT_JSON ? AIPA_CT_JSON : AIPA_CT_XML;
+    aipa_buf_reset(&r->body);
+    return aipa_render_error(f, r->request_id, "ecs.aliyuncs.com", e->code, e->message, "",
+                             &r->body);
+}
+
+/* Replaces r with an allocation success for ip. */
+static aipa_err answer_allocated(struct aipa_srv_response *r, const char *ip)
+{
+    enum aipa_format f = is_json(r->content_type) ? AIPA_FMT_JSON : AIPA_FMT_XML;
+
+    r->status = 200;
+    r->code[0] = '\0';
+    r->content_type = f == AIPA_FMT_JSON ? AIPA_CT_JSON : AIPA_CT_XML;
+    aipa_buf_reset(&r->body);
+    return aipa_render_allocate(f, r->request_id, ip, &r->body);
+}
+
+/*
+ * The state faults, around the reference's handling of one API request
+ * (before: the instance as it was; the response is the reference's).
+ */
+static aipa_err state_fault(const struct aipa_srv_request *req, struct aipa_srv_response *r,
+                            const struct aipa_instance_view *before, bool had_instance)
+{
+    struct aipa_model *m = aipa_srv_model(srv);
+    struct aipa_alloc_req ar;
+    char ip[AIPA_IPV4_MAX];
+
+    if (opt.fault == F_500_NO_INSTANCE_ID) {
+        char id[AIPA_INSTANCE_ID_MAX];
+        if (!request_param(req, "InstanceId", id, sizeof(id))) {
+            return answer_error(r, AIPA_C_INTERNAL_ERROR, 500);
+        }
+    } else if (opt.fault == F_DOUBLE_ALLOC) {
+        /* the address it had goes back, and a fresh one is handed out and kept */
+        if (had_instance && before->public_ip[0] != '\0' && is_allocate(req) &&
+            (r->status == 200 || strcmp(r->code, "AllocatedAlready") == 0) &&
+            aipa_model_release(m, before->instance_id, before->public_ip) == AIPA_C_OK) {
+            memset(&ar, 0, sizeof(ar));
+            ar.instance_id = before->instance_id;
+            ar.whitelisted = true;
+            if (aipa_model_allocate(m, &ar, ip) == AIPA_C_OK) {
+                return answer_allocated(r, ip);
+            }
+        }
+    } else if (opt.fault == F_ALLOC_TRANSITIONING) {
+        /* Starting or Stopping: the address is given (the status is left as it is) */
+        if (had_instance && is_allocate(req) && strcmp(r->code, "IncorrectInstanceStatus") == 0 &&
+            (before->status == AIPA_ST_STARTING || before->status == AIPA_ST_STOPPING) &&
+            before->locks == 0 && before->public_ip[0] == '\0') {
+            unsigned n = atomic_fetch_add(&fake_ip_counter, 1u);
+            snprintf(ip, sizeof(ip), "47.96.%u.%u", 200u + (n / 250u) % 50u, 1u + n % 250u);
+            return answer_allocated(r, ip);
+        }
+    } else if (opt.fault == F_LEAK_ON_REJECT) {
+        /* the answer is right; one address leaves the pool all the same */
+        if (is_allocate(req) && r->status >= 400 && aipa_model_pool_free(m) > 0) {
+            return aipa_model_set_pool_free(m, aipa_model_pool_free(m) - 1);
+        }
+    }
+    return AIPA_OK;
+}
+
 static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
 {
     char fake_ip[AIPA_IPV4_MAX];
@@ -1005,6 +1142,11 @@ static aipa_err apply_fault(struct aipa_srv_response *r, enum send_kind *kind)
     case F_RESET:
         *kind = SEND_RESET;
         return AIPA_OK;
+    case F_DOUBLE_ALLOC:
+    case F_500_NO_INSTANCE_ID:
+    case F_ALLOC_TRANSITIONING:
+    case F_LEAK_ON_REJECT:
+        return AIPA_OK; /* state_fault, around the reference */
     case F_UNENFORCE:
         if (strcmp(r->code, opt.unenforce_code) != 0) {
             return AIPA_OK;
@@ -1310,6 +1452,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     enum send_kind kind = SEND_BODY;
     enum MHD_Result ret = MHD_NO;
     bool fixture = false;
+    struct aipa_instance_view before;
+    char id[AIPA_INSTANCE_ID_MAX];
+    bool had_instance = false;
     bool fx_answered = false;
     struct aipa_buf fx_body_buf;
 
@@ -1353,6 +1498,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_throttled(c, &req);
     }
     aipa_srv_response_init(&resp);
+    memset(&before, 0, sizeof(before));
+    if (!fixture && request_param(&req, "InstanceId", id, sizeof(id))) {
+        had_instance = aipa_model_get(aipa_srv_model(srv), id, &before) == AIPA_C_OK;
+    }
     aipa_buf_init(&fx_body_buf, MAX_REQUEST_BODY);
     if (fixture && fx_before(&req, &hv, &fx_body_buf, &resp, &fx_answered) != AIPA_OK) {
         ret = send_plain(c, 500, "badserver fixture fault failed\n");
@@ -1366,7 +1515,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         ret = send_plain(c, 500, "badserver fixture fault failed\n");
         goto out;
     }
-    if (!fixture && apply_fault(&resp, &kind) != AIPA_OK) {
+    if (!fixture && (state_fault(&req, &resp, &before, had_instance) != AIPA_OK ||
+                     apply_fault(&resp, &kind) != AIPA_OK)) {
         ret = send_plain(c, 500, "badserver fault layer failed\n");
         goto out;
     }

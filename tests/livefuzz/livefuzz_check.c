@@ -11,6 +11,10 @@
  *                     with --conform its case fails under `aipa conform`
  *                     against the server and passes against the embedded
  *                     reference server
+ *   --expect-bucket B a finding with exactly that bucket (oracle|status|Code
+ *                     [|reference status|reference Code]) exists and was
+ *                     reproduced from a fresh state: the fault is its own
+ *                     bucket, with the reference's answer in it
  *   --none            the run ends with no finding at all (exit 0)
  *   --determinism     (no server) two runs of the embedded target with one
  *                     --seed generate the same requests, another seed others
@@ -70,6 +74,8 @@ struct opts {
     int max_params;
     const char *expect[MAX_EXPECT];
     size_t expect_n;
+    const char *buckets[MAX_EXPECT];
+    size_t bucket_n;
     bool none;
     bool conform;
     bool determinism;
@@ -236,6 +242,29 @@ static int scenario(const struct opts *o)
     } else {
         aipa_test_check(rc == 1, "aipa fuzz exits 1 when it finds something (got %d)", rc);
     }
+    for (size_t k = 0; k < o->bucket_n; k++) {
+        const cJSON *f, *hit = NULL;
+        cJSON_ArrayForEach(f, findings)
+        {
+            const char *b = aipa_test_jstr(f, "bucket");
+            if (b != NULL && strcmp(b, o->buckets[k]) == 0) {
+                hit = f;
+            }
+        }
+        aipa_test_check(hit != NULL, "bucket %s found within %s requests", o->buckets[k],
+                        o->requests);
+        if (hit == NULL) {
+            cJSON_ArrayForEach(f, findings)
+            {
+                printf("  got: %s\n", aipa_test_jstr(f, "bucket"));
+            }
+            continue;
+        }
+        printf("  %s: %s (first at request %.0f)\n", o->buckets[k], aipa_test_jstr(hit, "detail"),
+               aipa_test_jnum(hit, "first_request"));
+        aipa_test_check(aipa_test_jtrue(hit, "reproduced"),
+                        "[%s] replayed from a fresh state and still hit", o->buckets[k]);
+    }
     for (size_t k = 0; k < o->expect_n; k++) {
         const char *oracle = o->expect[k];
         const cJSON *f, *best = NULL;
@@ -385,6 +414,8 @@ int main(int argc, char **argv)
             o.max_params = atoi(v);
         } else if (strcmp(a, "--expect") == 0 && o.expect_n < MAX_EXPECT) {
             o.expect[o.expect_n++] = v;
+        } else if (strcmp(a, "--expect-bucket") == 0 && o.bucket_n < MAX_EXPECT) {
+            o.buckets[o.bucket_n++] = v;
         } else if (strcmp(a, "--fuzz-arg") == 0 && o.fuzz_arg_n < 16) {
             o.fuzz_args[o.fuzz_arg_n++] = v;
         } else {
@@ -398,7 +429,7 @@ int main(int argc, char **argv)
         }
         return determinism(&o);
     }
-    if (o.aipa == NULL || o.workdir == NULL || i >= argc || (o.expect_n == 0 && !o.none) ||
+    if (o.aipa == NULL || o.workdir == NULL || i >= argc || (o.expect_n == 0 && o.bucket_n == 0 && !o.none) ||
         o.timeout <= 0) {
         fprintf(stderr, "usage: livefuzz_check --aipa PATH --workdir DIR [--expect ORACLE | "
                         "--none] ... -- SERVER [ARGS...]\n");

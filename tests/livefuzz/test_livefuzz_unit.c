@@ -15,6 +15,14 @@
 #include "aipa/render.h"
 #include "aipa/sign.h"
 #include "aipa/wire.h"
+/* the report writers, to feed them every byte value */
+#include "../../harness/lf/livefuzz_int.h"
+
+#include <cjson/cJSON.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <string.h>
 
@@ -484,10 +492,192 @@ static void test_curl_header(void **state)
     aipa_buf_cleanup(&b);
 }
 
+/*
+ * The latitude set and the options of aipa_lf_judge_with: an answer among
+ * the alternatives of a row the reference reported passes (not with
+ * strict, and a miss names the row); without the reference every 5xx is a
+ * server-error unless allow_transient and documented transient; a body over
+ * the cap is too-large and nothing else; a slow answer is slow.
+ */
+static void test_judge_latitude_and_options(void **state)
+{
+    struct aipa_lf_req r;
+    struct aipa_lf_wire w;
+    struct aipa_lf_resp t, ref;
+    struct aipa_lf_hit h[16];
+    struct aipa_lf_judge_opts o;
+    size_t n;
+    const char *rid = "\"RequestId\":\"F2EF6A3B-E345-46B9-931E-0EA094818567\"";
+    char body[256];
+
+    (void)state;
+    aipa_lf_req_init(&r);
+    aipa_lf_wire_init(&w);
+    aipa_lf_resp_init(&t);
+    aipa_lf_resp_init(&ref);
+    memset(&o, 0, sizeof(o));
+    o.edition = AIPA_ED_2024;
+    assert_int_equal(aipa_lf_req_add_cstr(&r, "Action", "AllocatePublicIpAddress"), AIPA_OK);
+    snprintf(body, sizeof(body), "{%s,\"Code\":\"MissingParameter\"}", rid);
+    set_resp(&ref, 400, AIPA_CT_JSON, body);
+    aipa_lat_set_add(&ref.latitude, AIPA_LAT_MISSING_INSTANCE_ID);
+    snprintf(body, sizeof(body), "{%s,\"Code\":\"MissingInstanceId\"}", rid);
+    set_resp(&t, 400, AIPA_CT_JSON, body);
+    assert_int_equal(aipa_lf_judge_with(&r, &w, &t, &ref, &o, h, 16), 0);
+    o.strict = true;
+    n = aipa_lf_judge_with(&r, &w, &t, &ref, &o, h, 16);
+    assert_true(has_oracle(h, n, AIPA_LF_O_DIFF_CODE));
+    assert_string_equal(h[0].row, "missing-instanceid-code");
+    assert_non_null(strstr(h[0].detail, "outside latitude row missing-instanceid-code"));
+    o.strict = false;
+    /* outside the row: a finding, naming it */
+    snprintf(body, sizeof(body), "{%s,\"Code\":\"InvalidInstanceId.NotFound\"}", rid);
+    set_resp(&t, 404, AIPA_CT_JSON, body);
+    n = aipa_lf_judge_with(&r, &w, &t, &ref, &o, h, 16);
+    assert_true(has_oracle(h, n, AIPA_LF_O_DIFF_STATUS));
+    assert_string_equal(h[n - 1].row, "missing-instanceid-code");
+
+    /* no reference: a documented 500 is still a server-error, unless allowed as transient */
+    snprintf(body, sizeof(body), "{%s,\"Code\":\"InternalError\"}", rid);
+    set_resp(&t, 500, AIPA_CT_JSON, body);
+    n = aipa_lf_judge_with(&r, &w, &t, NULL, &o, h, 16);
+    assert_true(has_oracle(h, n, AIPA_LF_O_SERVER_ERROR));
+    o.allow_transient = true;
+    assert_false(has_oracle(h, aipa_lf_judge_with(&r, &w, &t, NULL, &o, h, 16),
+                            AIPA_LF_O_SERVER_ERROR));
+    snprintf(body, sizeof(body), "{%s,\"Code\":\"Boom\"}", rid);
+    set_resp(&t, 500, AIPA_CT_JSON, body);
+    n = aipa_lf_judge_with(&r, &w, &t, NULL, &o, h, 16);
+    assert_true(has_oracle(h, n, AIPA_LF_O_SERVER_ERROR));
+
+    /* over the cap: too-large alone */
+    set_resp(&t, 200, AIPA_CT_JSON, "{\"RequestId\":");
+    t.truncated = true;
+    n = aipa_lf_judge_with(&r, &w, &t, &ref, &o, h, 16);
+    assert_int_equal(n, 1);
+    assert_int_equal(h[0].oracle, AIPA_LF_O_TOO_LARGE);
+    t.truncated = false;
+
+    /* slow */
+    snprintf(body, sizeof(body), "{%s,\"Code\":\"MissingParameter\"}", rid);
+    set_resp(&t, 400, AIPA_CT_JSON, body);
+    t.elapsed_ms = 900;
+    o.max_response_ms = 500;
+    n = aipa_lf_judge_with(&r, &w, &t, &ref, &o, h, 16);
+    assert_true(has_oracle(h, n, AIPA_LF_O_SLOW));
+    o.max_response_ms = 1000;
+    assert_false(has_oracle(h, aipa_lf_judge_with(&r, &w, &t, &ref, &o, h, 16), AIPA_LF_O_SLOW));
+
+    aipa_lf_req_cleanup(&r);
+    aipa_lf_wire_cleanup(&w);
+    aipa_lf_resp_cleanup(&t);
+    aipa_lf_resp_cleanup(&ref);
+}
+
+/* The state-effect oracle's comparison. */
+static void test_state_equal(void **state)
+{
+    static const char *const ids_t[] = {"i-t"};
+    static const char *const ids_r[] = {"i-r"};
+    const char *t = "{\"Pool\":{\"FreeCount\":5},\"Instances\":[{\"InstanceId\":\"i-t\","
+                    "\"Status\":\"Running\",\"PublicIpAddress\":{\"IpAddress\":[\"1.2.3.4\"]}}]}";
+    const char *r = "{\"Pool\":{\"FreeCount\":5},\"Instances\":[{\"InstanceId\":\"i-r\","
+                    "\"Status\":\"Running\",\"PublicIpAddress\":{\"IpAddress\":[\"9.9.9.9\"]}}]}";
+    const char *pool = "{\"Pool\":{\"FreeCount\":4},\"Instances\":[{\"InstanceId\":\"i-t\","
+                       "\"Status\":\"Running\",\"PublicIpAddress\":{\"IpAddress\":[\"1.2.3.4\"]}}]}";
+    const char *none = "{\"Pool\":{\"FreeCount\":5},\"Instances\":[{\"InstanceId\":\"i-t\","
+                       "\"Status\":\"Running\",\"PublicIpAddress\":{\"IpAddress\":[]}}]}";
+    char kind[32], why[200];
+
+    (void)state;
+    /* other IDs and other addresses are fine: they are each side's own */
+    assert_true(aipa_lf_state_equal(t, strlen(t), r, strlen(r), ids_t, ids_r, 1, kind,
+                                    sizeof(kind), why, sizeof(why)));
+    assert_false(aipa_lf_state_equal(pool, strlen(pool), r, strlen(r), ids_t, ids_r, 1, kind,
+                                     sizeof(kind), why, sizeof(why)));
+    assert_string_equal(kind, "pool");
+    assert_false(aipa_lf_state_equal(none, strlen(none), r, strlen(r), ids_t, ids_r, 1, kind,
+                                     sizeof(kind), why, sizeof(why)));
+    assert_string_equal(kind, "address");
+    assert_false(aipa_lf_state_equal("[]", 2, r, strlen(r), ids_t, ids_r, 1, kind, sizeof(kind),
+                                     why, sizeof(why)));
+    assert_string_equal(kind, "document");
+}
+
+/* findings.json and findings.sarif stay valid UTF-8 JSON whatever bytes a finding carries. */
+static void test_reports_are_utf8_whatever_the_bytes(void **state)
+{
+    char bytes[512], path[256];
+    struct lf_finding f;
+    struct aipa_lf_stats st;
+    struct aipa_lf_config cfg;
+    struct lf_report_info info;
+    size_t n = 0;
+
+    (void)state;
+    /* every byte value but NUL (C strings), and sequences that are not UTF-8 */
+    for (unsigned b = 1; b < 256; b++) {
+        bytes[n++] = (char)b;
+    }
+    memcpy(bytes + n, "\xe4\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80", 10);
+    n += 10;
+    bytes[n] = '\0';
+    memset(&f, 0, sizeof(f));
+    memset(&st, 0, sizeof(st));
+    aipa_lf_config_defaults(&cfg);
+    snprintf(f.key, sizeof(f.key), "diff-code|400|%.150s", bytes + 100);
+    snprintf(f.code, sizeof(f.code), "%.70s", bytes + 120);
+    snprintf(f.detail, sizeof(f.detail), "%.190s", bytes + 60);
+    f.oracle = AIPA_LF_O_DIFF_CODE;
+    f.status = 400;
+    f.repro = bytes;
+    f.wire_target = bytes;
+    f.wire_body = bytes;
+    f.resp_excerpt = bytes;
+    memset(&info, 0, sizeof(info));
+    info.cfg = &cfg;
+    info.target = bytes;
+    info.stats = &st;
+    info.findings = &f;
+    info.finding_count = 1;
+    for (int k = 0; k < 2; k++) {
+        FILE *fp;
+        char *text;
+        long len;
+        cJSON *doc;
+
+        snprintf(path, sizeof(path), "/tmp/aipa-lf-utf8-%d-%d.json", (int)getpid(), k);
+        assert_int_equal(k == 0 ? aipa__lf_write_json(&info, path)
+                                : aipa__lf_write_sarif(&info, path),
+                         AIPA_OK);
+        fp = fopen(path, "rb");
+        assert_non_null(fp);
+        assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+        len = ftell(fp);
+        rewind(fp);
+        text = malloc((size_t)len + 1);
+        assert_non_null(text);
+        assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
+        text[len] = '\0';
+        fclose(fp);
+        remove(path);
+        assert_true(aipa_utf8_valid((const uint8_t *)text, (size_t)len));
+        doc = cJSON_ParseWithLength(text, (size_t)len);
+        assert_non_null(doc);
+        /* the bytes that were not UTF-8 are still there, as text */
+        assert_non_null(strstr(text, "\\\\xE4"));
+        cJSON_Delete(doc);
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generator_is_deterministic),
+        cmocka_unit_test(test_reports_are_utf8_whatever_the_bytes),
+        cmocka_unit_test(test_judge_latitude_and_options),
+        cmocka_unit_test(test_state_equal),
         cmocka_unit_test(test_render_v1_signs_and_substitutes),
         cmocka_unit_test(test_render_raw_and_body),
         cmocka_unit_test(test_render_v3_headers),

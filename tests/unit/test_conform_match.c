@@ -443,10 +443,66 @@ static void verdict_names_round_trip(void **state)
     assert_int_equal(aipa_verdict_parse("passed"), AIPA_V_COUNT_);
 }
 
+/*
+ * The latitude table: an outcome naming a row accepts the row's alternatives
+ * as pass-nonstrict and says which row; --strict fails them, naming it too;
+ * a nonstrict outcome the table explains is named; a row id the table does
+ * not have is a load error.
+ */
+static void latitude_rows(void **state)
+{
+    struct fx f;
+    struct aipa_case *c = NULL;
+    struct aipa_buf err;
+    static const char bad[] =
+        "{\"id\": \"m/x\", \"title\": \"t\", \"doc\": {\"clause\": \"c\", \"source\": \"s\"},"
+        " \"level\": \"MUST\", \"steps\": [{\"request\": {\"Action\": \"A\"}, \"expect\": "
+        "[{\"status\": 400, \"latitude\": \"no-such-row\"}]}]}";
+
+    (void)state;
+    fx_init(&f,
+            "[{\"status\": 400, \"Code\": \"MissingParameter\", \"latitude\": "
+            "\"missing-instanceid-code\"}]",
+            "{\"RequestId\": \"" RID "\", \"Code\": \"MissingInstanceId\"}", 400);
+    assert_int_equal(fx_match(&f, AIPA_ED_2024), AIPA_V_PASS_NONSTRICT);
+    assert_non_null(strstr(reason(&f), "latitude row missing-instanceid-code"));
+    f.env.strict = true;
+    assert_int_equal(fx_match(&f, AIPA_ED_2024), AIPA_V_FAIL);
+    assert_non_null(strstr(reason(&f), "missing-instanceid-code"));
+    assert_non_null(strstr(reason(&f), "--strict"));
+    /* outside the row: a plain failure that still names the row */
+    f.env.strict = false;
+    cJSON_Delete(f.body);
+    f.body = cJSON_Parse("{\"RequestId\": \"" RID "\", \"Code\": \"InternalError\"}");
+    f.obs.root = f.body;
+    f.obs.status = 500;
+    assert_int_equal(fx_match(&f, AIPA_ED_2024), AIPA_V_FAIL);
+    assert_non_null(strstr(reason(&f), "outside latitude row missing-instanceid-code"));
+    fx_cleanup(&f);
+
+    /* a nonstrict outcome explained by the table is named; --strict fails it */
+    fx_init(&f,
+            "[{\"status\": 400, \"Code\": \"InvalidParameter.Format\"},"
+            " {\"status\": 400, \"Code\": \"InvalidParameter\", \"grade\": \"nonstrict\"}]",
+            "{\"RequestId\": \"" RID "\", \"Code\": \"InvalidParameter\"}", 400);
+    assert_int_equal(fx_match(&f, AIPA_ED_2024), AIPA_V_PASS_NONSTRICT);
+    assert_non_null(strstr(reason(&f), "(latitude row format-unknown)"));
+    f.env.strict = true;
+    assert_int_equal(fx_match(&f, AIPA_ED_2024), AIPA_V_FAIL);
+    fx_cleanup(&f);
+
+    aipa_buf_init(&err, 4096);
+    assert_int_not_equal(aipa_case_parse(bad, strlen(bad), "m.json", &c, &err), AIPA_OK);
+    assert_null(c);
+    assert_non_null(strstr(err.ptr, "latitude"));
+    aipa_buf_cleanup(&err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(field_checks_pass_and_fail),
+        cmocka_unit_test(latitude_rows),
         cmocka_unit_test(status_code_and_soft_checks),
         cmocka_unit_test(editions_and_grades),
         cmocka_unit_test(body_format_and_transport),

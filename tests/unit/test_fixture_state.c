@@ -26,7 +26,7 @@ static aipa_err read_doc(const char *doc, struct aipa_fxstate *s, struct aipa_bu
 static void reference_dump_reads(void **state)
 {
     const char *const cidrs[] = {"198.51.7.0/30"};
-    struct aipa_model_config cfg = {AIPA_ED_2024, 7, cidrs, 1, 0};
+    struct aipa_model_config cfg = {AIPA_ED_2024, 7, cidrs, 1, 0, false};
     struct aipa_model *m = NULL;
     struct aipa_buf dump, why;
     struct aipa_fxstate s;

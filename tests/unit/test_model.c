@@ -22,7 +22,7 @@
 static struct aipa_model *model_new(unsigned edition, uint64_t seed, const char *doc)
 {
     struct aipa_model *m = NULL;
-    struct aipa_model_config cfg = {edition, seed, NULL, 0, 0};
+    struct aipa_model_config cfg = {edition, seed, NULL, 0, 0, false};
     struct aipa_buf why;
 
     assert_int_equal(aipa_model_new(&m, &cfg), AIPA_OK);
@@ -728,7 +728,7 @@ static void pool_configuration(void **state)
     (void)state;
     for (size_t i = 0; i < AIPA_ARRAY_LEN(cases); i++) {
         const char *cidrs[] = {cases[i].cidr};
-        struct aipa_model_config cfg = {AIPA_ED_2024, 1, cidrs, 1, 0};
+        struct aipa_model_config cfg = {AIPA_ED_2024, 1, cidrs, 1, 0, false};
         struct aipa_model *m = (struct aipa_model *)&cfg; /* must become NULL on failure */
 
         if (aipa_model_new(&m, &cfg) != cases[i].want) {
@@ -746,7 +746,7 @@ static void pool_configuration(void **state)
         /* Two blocks, overlapping or not; NULL config means the default pool. */
         const char *two[] = {"47.97.0.0/24", "47.96.0.0/24"};
         const char *overlap[] = {"47.96.0.0/16", "47.96.1.0/24"};
-        struct aipa_model_config cfg = {AIPA_ED_2024, 1, two, 2, 0};
+        struct aipa_model_config cfg = {AIPA_ED_2024, 1, two, 2, 0, false};
         struct aipa_model *m;
 
         assert_int_equal(aipa_model_new(&m, &cfg), AIPA_OK);
@@ -769,7 +769,7 @@ static void pool_configuration(void **state)
 static void named_addresses_across_blocks(void **state)
 {
     const char *cidrs[] = {"47.98.0.0/24", "47.96.0.0/30", "121.40.0.0/23"};
-    struct aipa_model_config cfg = {AIPA_ED_2024, 1, cidrs, 3, 0};
+    struct aipa_model_config cfg = {AIPA_ED_2024, 1, cidrs, 3, 0, false};
     struct aipa_model *m;
     char id[AIPA_INSTANCE_ID_MAX];
     char ip[AIPA_IPV4_MAX];
@@ -804,7 +804,7 @@ static void named_addresses_across_blocks(void **state)
 static void run_script(uint64_t seed, char ids[20][AIPA_INSTANCE_ID_MAX],
                        char ips[20][AIPA_IPV4_MAX])
 {
-    struct aipa_model_config cfg = {AIPA_ED_2024, seed, NULL, 0, 0};
+    struct aipa_model_config cfg = {AIPA_ED_2024, seed, NULL, 0, 0, false};
     struct aipa_model *m;
 
     memset(ids, 0, 20 * AIPA_INSTANCE_ID_MAX);
@@ -1059,7 +1059,7 @@ static void created_instance_claims_held_back_address(void **state)
 static void string_table_grows_then_refuses(void **state)
 {
     struct aipa_model *m = NULL;
-    struct aipa_model_config cfg = {AIPA_ED_2024, 1, NULL, 0, 70000};
+    struct aipa_model_config cfg = {AIPA_ED_2024, 1, NULL, 0, 70000, false};
     struct aipa_buf why;
     char doc[160];
     aipa_err err = AIPA_OK;

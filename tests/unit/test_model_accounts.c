@@ -22,7 +22,7 @@
 static struct aipa_model *model_new(unsigned edition, const char *doc)
 {
     struct aipa_model *m = NULL;
-    struct aipa_model_config cfg = {edition, 7, NULL, 0, 0};
+    struct aipa_model_config cfg = {edition, 7, NULL, 0, 0, false};
     struct aipa_buf why;
 
     assert_int_equal(aipa_model_new(&m, &cfg), AIPA_OK);

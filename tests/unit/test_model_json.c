@@ -20,7 +20,7 @@
 static struct aipa_model *model_new(unsigned edition)
 {
     struct aipa_model *m = NULL;
-    struct aipa_model_config cfg = {edition, 99, NULL, 0, 0};
+    struct aipa_model_config cfg = {edition, 99, NULL, 0, 0, false};
 
     assert_int_equal(aipa_model_new(&m, &cfg), AIPA_OK);
     return m;
@@ -340,7 +340,7 @@ static void create_instance(void **state)
 static void instance_limit(void **state)
 {
     struct aipa_model *m = NULL;
-    struct aipa_model_config cfg = {AIPA_ED_2024, 1, NULL, 0, 3};
+    struct aipa_model_config cfg = {AIPA_ED_2024, 1, NULL, 0, 3, false};
     struct aipa_buf why;
 
     (void)state;
@@ -371,7 +371,7 @@ static void out_of_memory_is_clean(void **state)
     /* model_new under every failure point. */
     for (long k = 0; k < 32; k++) {
         struct aipa_model *m = (struct aipa_model *)&d0;
-        struct aipa_model_config cfg = {AIPA_ED_2024, 1, NULL, 0, 0};
+        struct aipa_model_config cfg = {AIPA_ED_2024, 1, NULL, 0, 0, false};
         aipa_err err;
 
         aipa_test_oom_arm(k);

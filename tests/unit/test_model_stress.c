@@ -96,7 +96,7 @@ static unsigned long outcomes[AIPA_C_COUNT_];
 static void run_sequence(unsigned edition, uint64_t seed, int steps)
 {
     struct aipa_model *m;
-    struct aipa_model_config cfg = {edition, seed, NULL, 0, 0};
+    struct aipa_model_config cfg = {edition, seed, NULL, 0, 0, false};
     struct aipa_rng r;
     char doc[16384];
     size_t len = 0;
@@ -334,7 +334,7 @@ static void *work(void *arg)
 static void threads_keep_exact_counts(void **state)
 {
     const char *cidrs[] = {"47.96.0.0/20"}; /* 4094 addresses */
-    struct aipa_model_config cfg = {AIPA_ED_2018, 5, cidrs, 1, 0};
+    struct aipa_model_config cfg = {AIPA_ED_2018, 5, cidrs, 1, 0, false};
     struct aipa_model *m;
     static struct worker workers[THREADS];
     static char shared[SHARED][AIPA_INSTANCE_ID_MAX];
@@ -470,7 +470,7 @@ static void *mix_admin(void *arg)
 static void threads_mixing_every_call(void **state)
 {
     const char *cidrs[] = {"47.96.0.0/24"};
-    struct aipa_model_config cfg = {AIPA_ED_2024, 6, cidrs, 1, 0};
+    struct aipa_model_config cfg = {AIPA_ED_2024, 6, cidrs, 1, 0, false};
     struct aipa_model *m;
     static struct mixer mixers[THREADS];
     pthread_t tids[THREADS];

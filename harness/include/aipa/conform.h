@@ -14,6 +14,7 @@
 
 #include "aipa/common.h"
 #include "aipa/errors.h"
+#include "aipa/latitude.h"
 #include "aipa/render.h"
 #include "aipa/request.h"
 
@@ -149,6 +150,11 @@ struct aipa_outcome {
     enum aipa_rid_mode request_id;
     struct aipa_check *checks;
     size_t check_count;
+    /*
+     * "latitude": the rows of the latitude table (aipa/latitude.h) this
+     * outcome is the strict answer of; their alternatives pass nonstrict.
+     */
+    struct aipa_lat_set latitude;
 };
 
 enum aipa_across_kind { AIPA_ACR_DISTINCT, AIPA_ACR_SAME, AIPA_ACR_STATUS, AIPA_ACR_CODE };
@@ -324,6 +330,7 @@ struct aipa_run_env {
     size_t steps_done;
     size_t rep; /* ${i} */
     const char *region;
+    bool strict; /* --strict: an alternative of a latitude row fails */
     /* From the target's state document (FIXTURES.md); NULL: not known. */
     const char *pool_address; /* ${pool.address} */
     const char *pool_outside; /* ${pool.outside} */

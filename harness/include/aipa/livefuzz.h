@@ -26,6 +26,7 @@
 
 #include "aipa/common.h"
 #include "aipa/errors.h"
+#include "aipa/latitude.h"
 #include "aipa/request.h"
 #include "aipa/server.h"
 #include "aipa/wire.h"
@@ -38,6 +39,8 @@
 #define AIPA_LF_MAX_FIXTURES 16u             /* instance fixtures per sequence */
 #define AIPA_LF_MAX_WIRE     (1024u * 1024u) /* bytes of a rendered target or body */
 #define AIPA_LF_MAX_JOBS     64u             /* parallel workers of one campaign */
+#define AIPA_LF_LAT_ACTIONS  8u              /* actions whose response times are kept */
+#define AIPA_LF_LAT_SAMPLES  2048u           /* response times kept per action */
 
 /* ---- request model ---- */
 
@@ -209,6 +212,10 @@ struct aipa_lf_resp {
      */
     bool trusted;
     char code[80];
+    /* The reference's: the latitude rows that applied (what else is valid). */
+    struct aipa_lat_set latitude;
+    /* The target's: milliseconds from sending to the whole answer (0: not measured). */
+    double elapsed_ms;
 };
 
 AIPA_API void aipa_lf_resp_init(struct aipa_lf_resp *r);
@@ -241,6 +248,10 @@ AIPA_API void aipa_lf_summarize(const struct aipa_lf_resp *resp, struct aipa_lf_
     X(AIPA_LF_O_LEAK, "leak",                                                                      \
       "the body shows internals (stack trace, file path, memory address, exception or SQL)")       \
     X(AIPA_LF_O_SCHEMA, "schema", "a success body lacks a documented field")                       \
+    X(AIPA_LF_O_TOO_LARGE, "too-large", "the response body is larger than the size cap")           \
+    X(AIPA_LF_O_SLOW, "slow", "the answer took longer than --max-response-ms")                     \
+    X(AIPA_LF_O_STATE, "state",                                                                    \
+      "after the sequence the target's state differs from the model's (pool or an instance)")      \
     X(AIPA_LF_O_DIFF_STATUS, "diff-status", "the HTTP status differs from the reference model's")  \
     X(AIPA_LF_O_DIFF_CODE, "diff-code", "the Code differs from the reference model's")
 
@@ -261,6 +272,15 @@ struct aipa_lf_hit {
     long ref_status;   /* the reference's (differential only; 0 otherwise) */
     char ref_code[80]; /* the reference's Code */
     char detail[200];  /* one line */
+    char row[40];      /* the latitude row the answer fell outside of ("" if none applied) */
+};
+
+/* How aipa_lf_judge_with judges. */
+struct aipa_lf_judge_opts {
+    unsigned edition;     /* AIPA_ED_*: the latitude rows of this edition (0: any) */
+    bool strict;          /* accept the reference's strict answer only (no latitude) */
+    bool allow_transient; /* without the reference: documented transient 5xx pass */
+    long max_response_ms; /* > 0: a slower answer is a `slow` finding */
 };
 
 /*
@@ -273,6 +293,32 @@ struct aipa_lf_hit {
 AIPA_API size_t aipa_lf_judge(const struct aipa_lf_req *req, const struct aipa_lf_wire *wire,
                               const struct aipa_lf_resp *resp, const struct aipa_lf_resp *ref,
                               struct aipa_lf_hit *hits, size_t cap);
+/*
+ * The same with options. With the reference, an answer among the
+ * alternatives of a latitude row the reference reported (ref->latitude)
+ * passes unless opts->strict; one outside them names the row (hit.row).
+ * Without it, every 5xx is a server-error unless opts->allow_transient and
+ * it is a documented transient answer (aipa_lat_transient). A body over the
+ * cap (resp->truncated) is a too-large finding and nothing else.
+ */
+AIPA_API size_t aipa_lf_judge_with(const struct aipa_lf_req *req, const struct aipa_lf_wire *wire,
+                                   const struct aipa_lf_resp *resp,
+                                   const struct aipa_lf_resp *ref,
+                                   const struct aipa_lf_judge_opts *opts,
+                                   struct aipa_lf_hit *hits, size_t cap);
+
+/*
+ * The state-effect oracle: compares the target's state document (GET
+ * /_aipa/state) with the reference model's, both after the same requests.
+ * Instance tids[i] of the target is the reference's rids[i]. Compared: the
+ * pool's FreeCount, and per instance its Status, how many public addresses
+ * it has and whether the address is effective. Returns true when they agree;
+ * else kind gets what differs ("pool", "status", "address", "effective",
+ * "document") and why a one-line account.
+ */
+AIPA_API bool aipa_lf_state_equal(const char *tdoc, size_t tlen, const char *rdoc, size_t rlen,
+                                  const char *const *tids, const char *const *rids, size_t n,
+                                  char *kind, size_t kind_cap, char *why, size_t why_cap);
 
 /* Whether (status, code) is documented for the action or a common error (errors.h). */
 AIPA_API bool aipa_lf_documented(long status, const char *code);
@@ -337,6 +383,9 @@ struct aipa_lf_config {
     FILE *progress;       /* progress lines; NULL: quiet */
     bool verbose;         /* one line per finding hit */
     const char *argv0;    /* for the `aipa call` reproduction line ("aipa") */
+    bool strict;          /* the differential oracle accepts the strict answer only */
+    bool allow_transient; /* without fixtures: documented transient 5xx are not findings */
+    long max_response_ms; /* > 0: an answer slower than this is a `slow` finding */
 };
 
 AIPA_API void aipa_lf_config_defaults(struct aipa_lf_config *cfg);
@@ -351,7 +400,24 @@ struct aipa_lf_stats {
     /* FNV-1a over every generated request (method, auth, mutations, parameters):
      * equal for equal seeds against targets that behave the same */
     uint64_t digest;
+    /* Why the run stopped: "requests", "time" or "error" (with the reason in stop_detail). */
+    const char *stop;
+    char stop_detail[256];
+    /* Response times of the target per action (fuzz requests only). */
+    struct aipa_lf_latency {
+        char action[32]; /* "" : a free slot */
+        uint64_t count;
+        size_t sample_count;                        /* samples kept (at most AIPA_LF_LAT_SAMPLES) */
+        float samples[AIPA_LF_LAT_SAMPLES];         /* ms; a reservoir past the cap */
+    } latency[AIPA_LF_LAT_ACTIONS];
 };
+
+/*
+ * The p-th percentile (0 < p <= 100) of one action's response times in ms
+ * (nearest rank over the kept samples); 0 when there are none. Sorts the
+ * samples in place.
+ */
+AIPA_API double aipa_lf_latency_pct(struct aipa_lf_latency *l, double p);
 
 /*
  * Runs a campaign. Returns the exit status of `aipa fuzz`: 0 no findings, 1

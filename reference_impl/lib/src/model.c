@@ -531,6 +531,7 @@ aipa_err aipa_model_new(struct aipa_model **out, const struct aipa_model_config 
             goto out;
         }
         m->seed = cfg->seed;
+        m->latitude_alt = cfg->latitude_alt;
         if (cfg->max_instances != 0) {
             m->max_instances =
                 cfg->max_instances < UINT32_MAX / 4 ? cfg->max_instances : UINT32_MAX / 4;
@@ -675,73 +676,187 @@ static bool dry(const struct aipa_caller *who)
 }
 
 /* Checks that depend on the IpAddress value alone (see model.md, step 1). */
-static enum aipa_code check_ip_value(const struct aipa_alloc_req *req, uint32_t *ip)
+static enum aipa_code check_ip_value(const struct aipa_model *m, const struct aipa_alloc_req *req,
+                                     uint32_t *ip, struct aipa_lat_set *lat)
 {
     if (!req->whitelisted) {
-        return AIPA_C_INVALID_IP_ADDRESS_MALFORMED;
+        aipa_lat_set_add(lat, AIPA_LAT_WHITELIST_CODE);
+        return m->latitude_alt ? AIPA_C_OPERATION_DENIED_VPC_EIP
+                               : AIPA_C_INVALID_IP_ADDRESS_MALFORMED;
     }
     if (aipa__ipv4_parse(req->ip_address, strlen(req->ip_address), ip) != AIPA_OK) {
         return AIPA_C_INVALID_IP_ADDRESS_MALFORMED;
     }
     if (!aipa__ipv4_is_public(*ip)) {
-        return AIPA_C_INVALID_IP_ADDRESS_NOT_PUBLIC;
+        aipa_lat_set_add(lat, AIPA_LAT_IP_NOT_PUBLIC);
+        return m->latitude_alt ? AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND
+                               : AIPA_C_INVALID_IP_ADDRESS_NOT_PUBLIC;
     }
     return AIPA_C_OK;
 }
 
-/* Steps 3-8 of model.md: locks, status, placement, EIP, bandwidth. */
-static enum aipa_code check_instance(const struct aipa_inst *in, unsigned ed)
+/* The reasons to refuse one allocation, in model.md's order. */
+struct faults {
+    enum aipa_code c[AIPA_LAT_MAX_ALSO];
+    size_t n;
+};
+
+static void fault_add(struct faults *f, enum aipa_code c)
 {
+    if (f->n < AIPA_ARRAY_LEN(f->c)) {
+        f->c[f->n++] = c;
+    }
+}
+
+/*
+ * Steps 3-8 of model.md: locks, status, placement, EIP, bandwidth; every
+ * one that applies. A row whose choice decides the answer is marked only
+ * when no earlier step refuses.
+ */
+static void instance_faults(const struct aipa_model *m, const struct aipa_inst *in,
+                            struct faults *f, struct aipa_lat_set *lat)
+{
+    unsigned ed = m->edition;
+    bool alt = m->latitude_alt;
+
     if (in->locks & AIPA_LOCK_SECURITY) {
-        return AIPA_C_INSTANCE_LOCKED_FOR_SECURITY;
+        fault_add(f, AIPA_C_INSTANCE_LOCKED_FOR_SECURITY);
     }
     if ((in->locks &
          (AIPA_LOCK_FINANCIAL | AIPA_LOCK_DEDICATEDHOSTFINANCIAL | AIPA_LOCK_REFUNDED)) != 0 ||
         (in->flags & AIPA_IF_EXPIRED) != 0) {
-        return AIPA_C_INSTANCE_EXPIRED_OR_IN_ARREARS;
+        fault_add(f, AIPA_C_INSTANCE_EXPIRED_OR_IN_ARREARS);
     }
     if ((in->locks & AIPA_LOCK_RECYCLING) != 0 ||
         (in->status != AIPA_ST_RUNNING && in->status != AIPA_ST_STOPPED)) {
-        return AIPA_C_INCORRECT_INSTANCE_STATUS;
+        fault_add(f, AIPA_C_INCORRECT_INSTANCE_STATUS);
     }
     if (ed == AIPA_ED_2024 && (in->flags & AIPA_IF_CLOUDBOX) != 0) {
-        return AIPA_C_OPERATION_DENIED_CLOUDBOX;
+        fault_add(f, AIPA_C_OPERATION_DENIED_CLOUDBOX);
     }
     if (ed == AIPA_ED_2024 && (in->flags & AIPA_IF_DEDICATED) != 0) {
-        return AIPA_C_OPERATION_DENIED_DEDICATED_REGION;
+        fault_add(f, AIPA_C_OPERATION_DENIED_DEDICATED_REGION);
     }
-    if (in->eip != 0) {
-        if (in->flags & AIPA_IF_VPC) {
-            return AIPA_C_OPERATION_DENIED_VPC_EIP;
+    if (in->eip != 0 && (in->flags & AIPA_IF_VPC) != 0) {
+        fault_add(f, AIPA_C_OPERATION_DENIED_VPC_EIP);
+    } else if (in->eip != 0) {
+        if (f->n == 0) {
+            aipa_lat_set_add(lat, ed == AIPA_ED_2024 ? AIPA_LAT_CLASSIC_EIP_2024
+                                                     : AIPA_LAT_CLASSIC_EIP_2018);
         }
-        if (ed == AIPA_ED_2024) {
-            return AIPA_C_OPERATION_DENIED_HAS_PUBLIC_IP;
+        if (ed == AIPA_ED_2024 && !alt) {
+            fault_add(f, AIPA_C_OPERATION_DENIED_HAS_PUBLIC_IP);
+        } else if (ed == AIPA_ED_2018 && alt) {
+            fault_add(f, AIPA_C_OPERATION_DENIED_VPC_EIP);
         }
     }
-    if (ed == AIPA_ED_2024 && in->bandwidth <= 0) {
-        return AIPA_C_ALLOCATE_IP_INVALID_INSTANCE_BANDWIDTH;
+    if (in->bandwidth <= 0) {
+        if (ed == AIPA_ED_2018 && f->n == 0) {
+            aipa_lat_set_add(lat, AIPA_LAT_ZERO_BANDWIDTH_2018);
+        }
+        if (ed == AIPA_ED_2024 || alt) {
+            fault_add(f, AIPA_C_ALLOCATE_IP_INVALID_INSTANCE_BANDWIDTH);
+        }
+    }
+}
+
+static enum aipa_code insufficient(const struct aipa_model *m, struct aipa_lat_set *lat)
+{
+    bool period = m->edition == AIPA_ED_2024;
+
+    aipa_lat_set_add(lat, AIPA_LAT_INSUFFICIENT_MESSAGE);
+    if (m->latitude_alt) {
+        period = !period;
+    }
+    return period ? AIPA_C_INSUFFICIENT_PUBLIC_IP_2024 : AIPA_C_INSUFFICIENT_PUBLIC_IP;
+}
+
+/*
+ * The answer when some precondition fails: the first in model.md's order
+ * (the last with latitude_alt); the others are the precedence row's.
+ */
+static enum aipa_code choose_fault(const struct aipa_model *m, const struct faults *f,
+                                   struct aipa_lat_set *lat)
+{
+    size_t k = m->latitude_alt ? f->n - 1 : 0;
+    enum aipa_code c = f->c[k];
+
+    for (size_t i = 0; i < f->n; i++) {
+        if (i != k && lat != NULL) {
+            aipa_lat_set_also(lat, AIPA_LAT_PRECEDENCE, f->c[i]);
+        }
+    }
+    if (c == AIPA_C_ALLOCATED_ALREADY || c == AIPA_C_ALLOCATED_ALREADY_2) {
+        aipa_lat_set_add(lat, AIPA_LAT_ALLOCATED_MESSAGE);
+    }
+    if (c == AIPA_C_INSUFFICIENT_PUBLIC_IP || c == AIPA_C_INSUFFICIENT_PUBLIC_IP_2024) {
+        c = insufficient(m, lat);
+    }
+    return c;
+}
+
+/* Steps 10-12: VlanId, IpAddress against the pool, an injected failure. */
+static enum aipa_code late_checks(struct aipa_model *m, const struct aipa_caller *who,
+                                  const struct aipa_alloc_req *req, struct aipa_inst *in,
+                                  uint32_t ip, uint32_t *idx, struct aipa_lat_set *lat)
+{
+    struct aipa_model_state *st = &m->st;
+    unsigned ed = m->edition;
+    enum aipa_code c;
+
+    if (ed == AIPA_ED_2024 && req->vlan_id != NULL) {
+        uint16_t v = aipa__str_find(&st->strs, req->vlan_id, strnlen(req->vlan_id, AIPA_VLAN_MAX));
+
+        if (v == 0 || (st->strs.kind[v] & AIPA_STR_VLAN) == 0) {
+            return AIPA_C_INVALID_VLAN_ID_NOT_FOUND;
+        }
+        if (in->vlan != v) {
+            return AIPA_C_OPERATION_DENIED_VLAN;
+        }
+    }
+    if (ed == AIPA_ED_2024 && req->ip_address != NULL) {
+        if (!aipa__pool_index(&st->pool, ip, idx)) {
+            aipa_lat_set_add(lat, AIPA_LAT_IP_NOT_IN_POOL);
+            return m->latitude_alt ? insufficient(m, NULL) : AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND;
+        }
+        if (aipa__pool_zone(&st->pool, *idx) != AIPA_POOL_FREE) {
+            return AIPA_C_IP_IN_USE;
+        }
+    }
+    /* consumed by this attempt (not by a dry run) */
+    if (in->inject != AIPA_C_OK && !dry(who)) {
+        c = (enum aipa_code)in->inject;
+        if (ed == AIPA_ED_2018) {
+            if (lat != NULL) {
+                aipa_lat_set_also(lat, AIPA_LAT_TRANSIENT_2018, c);
+            }
+            c = m->latitude_alt ? c : AIPA_C_INTERNAL_ERROR;
+        }
+        in->inject = AIPA_C_OK;
+        return c;
     }
     return AIPA_C_OK;
 }
 
 static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_caller *who,
-                                      const struct aipa_alloc_req *req, char ip_out[AIPA_IPV4_MAX])
+                                      const struct aipa_alloc_req *req, char ip_out[AIPA_IPV4_MAX],
+                                      struct aipa_lat_set *lat)
 {
     struct aipa_model_state *st = &m->st;
     unsigned ed = m->edition;
     bool want_ip = ed == AIPA_ED_2024 && req->ip_address != NULL;
-    bool want_vlan = ed == AIPA_ED_2024 && req->vlan_id != NULL;
     uint32_t ip = 0;
     uint32_t idx = 0;
     uint32_t at = 0;
     bool have_pick = false;
     struct aipa_rng pick;
     struct aipa_inst *in;
+    struct faults f;
     enum aipa_code c;
 
     /* 1. IpAddress by value (2024). */
     if (want_ip) {
-        c = check_ip_value(req, &ip);
+        c = check_ip_value(m, req, &ip, lat);
         if (c != AIPA_C_OK) {
             return c;
         }
@@ -757,21 +872,37 @@ static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_ca
     /* 2. The instance (another account's is not there for this caller). */
     in = lookup_as(m, who, req->instance_id);
     if (in == NULL) {
+        if (!want_ip && !have_pick && lat != NULL) {
+            aipa_lat_set_also(lat, AIPA_LAT_PRECEDENCE, insufficient(m, NULL));
+        }
         return AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND;
     }
-    /* 3-8. */
-    c = check_instance(in, ed);
-    if (c != AIPA_C_OK) {
-        return c;
-    }
-    /* 9. Already allocated. */
-    if (in->public_ip != 0) {
-        if (ed == AIPA_ED_2018) {
-            return AIPA_C_ALLOCATED_ALREADY;
+    /* 3-8, and 9 (already allocated) where it refuses. */
+    memset(&f, 0, sizeof(f));
+    instance_faults(m, in, &f, lat);
+    if (in->public_ip != 0 && (ed == AIPA_ED_2018 || m->latitude_alt)) {
+        if (ed == AIPA_ED_2024 && f.n == 0) {
+            aipa_lat_set_add(lat, AIPA_LAT_ALREADY_ALLOCATED);
         }
+        fault_add(&f, AIPA_C_ALLOCATED_ALREADY);
+    }
+    if (f.n > 0 && !want_ip && !have_pick) {
+        fault_add(&f, AIPA_C_INSUFFICIENT_PUBLIC_IP);
+    }
+    if (f.n > 0) {
+        return choose_fault(m, &f, lat);
+    }
+    /* 9. Already allocated (2024): the existing address, with 200. */
+    if (in->public_ip != 0) {
         if (want_ip && ip != in->public_ip) {
             /* The 2024 table's own message, so both AllocatedAlready rows are reachable. */
+            aipa_lat_set_add(lat, AIPA_LAT_ALLOCATED_MESSAGE);
             return AIPA_C_ALLOCATED_ALREADY_2;
+        }
+        aipa_lat_set_add(lat, AIPA_LAT_ALREADY_ALLOCATED);
+        if (!want_ip && !have_pick && lat != NULL) {
+            /* a refusal may as well come from the empty pool */
+            aipa_lat_set_also(lat, AIPA_LAT_PRECEDENCE, insufficient(m, NULL));
         }
         if (dry(who)) {
             return AIPA_C_DRY_RUN_OPERATION;
@@ -779,30 +910,9 @@ static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_ca
         aipa__ipv4_format(in->public_ip, ip_out);
         return AIPA_C_OK;
     }
-    /* 10. VlanId (2024). */
-    if (want_vlan) {
-        uint16_t v = aipa__str_find(&st->strs, req->vlan_id, strnlen(req->vlan_id, AIPA_VLAN_MAX));
-
-        if (v == 0 || (st->strs.kind[v] & AIPA_STR_VLAN) == 0) {
-            return AIPA_C_INVALID_VLAN_ID_NOT_FOUND;
-        }
-        if (in->vlan != v) {
-            return AIPA_C_OPERATION_DENIED_VLAN;
-        }
-    }
-    /* 11. IpAddress against the pool (2024). */
-    if (want_ip) {
-        if (!aipa__pool_index(&st->pool, ip, &idx)) {
-            return AIPA_C_INVALID_IP_ADDRESS_NOT_FOUND;
-        }
-        if (aipa__pool_zone(&st->pool, idx) != AIPA_POOL_FREE) {
-            return AIPA_C_IP_IN_USE;
-        }
-    }
-    /* 12. An injected transient failure, consumed by this attempt (not by a dry run). */
-    if (in->inject != AIPA_C_OK && !dry(who)) {
-        c = ed == AIPA_ED_2024 ? (enum aipa_code)in->inject : AIPA_C_INTERNAL_ERROR;
-        in->inject = AIPA_C_OK;
+    /* 10-12. */
+    c = late_checks(m, who, req, in, ip, &idx, lat);
+    if (c != AIPA_C_OK) {
         return c;
     }
     /* 13. Exhaustion, then the allocation. */
@@ -815,11 +925,10 @@ static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_ca
         ip = aipa__pool_take_at(&st->pool, at);
         m->pick_rng = pick;
     } else {
-        if (want_vlan) {
+        if (ed == AIPA_ED_2024 && req->vlan_id != NULL) {
             return AIPA_C_OPERATION_DENIED_VLAN;
         }
-        return ed == AIPA_ED_2018 ? AIPA_C_INSUFFICIENT_PUBLIC_IP
-                                  : AIPA_C_INSUFFICIENT_PUBLIC_IP_2024;
+        return insufficient(m, lat);
     }
     in->public_ip = ip;
     in->flags &= (uint8_t)~AIPA_IF_EFFECTIVE;
@@ -831,11 +940,18 @@ static enum aipa_code allocate_locked(struct aipa_model *m, const struct aipa_ca
 enum aipa_code aipa_model_allocate(struct aipa_model *m, const struct aipa_alloc_req *req,
                                    char ip_out[AIPA_IPV4_MAX])
 {
-    return aipa_model_allocate_as(m, NULL, req, ip_out);
+    return aipa_model_allocate_lat(m, NULL, req, ip_out, NULL);
 }
 
 enum aipa_code aipa_model_allocate_as(struct aipa_model *m, const struct aipa_caller *who,
                                       const struct aipa_alloc_req *req, char ip_out[AIPA_IPV4_MAX])
+{
+    return aipa_model_allocate_lat(m, who, req, ip_out, NULL);
+}
+
+enum aipa_code aipa_model_allocate_lat(struct aipa_model *m, const struct aipa_caller *who,
+                                       const struct aipa_alloc_req *req,
+                                       char ip_out[AIPA_IPV4_MAX], struct aipa_lat_set *lat)
 {
     enum aipa_code c;
 
@@ -844,7 +960,7 @@ enum aipa_code aipa_model_allocate_as(struct aipa_model *m, const struct aipa_ca
         return AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND;
     }
     pthread_mutex_lock(m->lock);
-    c = allocate_locked(m, who, req, ip_out);
+    c = allocate_locked(m, who, req, ip_out, lat);
     pthread_mutex_unlock(m->lock);
     return c;
 }
@@ -856,7 +972,8 @@ enum aipa_code aipa_model_allocate_as(struct aipa_model *m, const struct aipa_ca
  * address is not in the caller's records either.
  */
 static enum aipa_code release_locked(struct aipa_model *m, const struct aipa_caller *who,
-                                     const char *instance_id, const char *ip_address)
+                                     const char *instance_id, const char *ip_address,
+                                     struct aipa_lat_set *lat)
 {
     struct aipa_inst *in;
     uint32_t ip = 0;
@@ -883,6 +1000,7 @@ static enum aipa_code release_locked(struct aipa_model *m, const struct aipa_cal
         return AIPA_C_INCORRECT_INSTANCE_STATUS;
     }
     if (!ip_ok || in->public_ip == 0 || in->public_ip != ip) {
+        aipa_lat_set_add(lat, AIPA_LAT_RELEASE_BAD_ADDRESS);
         return AIPA_C_RELEASE_IP_NOT_FOUND;
     }
     if (in->inject_release != AIPA_C_OK) {
@@ -908,16 +1026,23 @@ static enum aipa_code release_locked(struct aipa_model *m, const struct aipa_cal
 enum aipa_code aipa_model_release(struct aipa_model *m, const char *instance_id,
                                   const char *ip_address)
 {
-    return aipa_model_release_as(m, NULL, instance_id, ip_address);
+    return aipa_model_release_lat(m, NULL, instance_id, ip_address, NULL);
 }
 
 enum aipa_code aipa_model_release_as(struct aipa_model *m, const struct aipa_caller *who,
                                      const char *instance_id, const char *ip_address)
 {
+    return aipa_model_release_lat(m, who, instance_id, ip_address, NULL);
+}
+
+enum aipa_code aipa_model_release_lat(struct aipa_model *m, const struct aipa_caller *who,
+                                      const char *instance_id, const char *ip_address,
+                                      struct aipa_lat_set *lat)
+{
     enum aipa_code c;
 
     pthread_mutex_lock(m->lock);
-    c = release_locked(m, who, instance_id, ip_address);
+    c = release_locked(m, who, instance_id, ip_address, lat);
     pthread_mutex_unlock(m->lock);
     return c;
 }

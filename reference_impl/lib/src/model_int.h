@@ -166,6 +166,7 @@ struct aipa_model {
     unsigned edition;
     uint64_t seed;
     size_t max_instances;
+    bool latitude_alt; /* aipa_model_config.latitude_alt */
     char **cfg_cidrs;
     size_t cfg_cidr_count;
     char *seed_doc; /* the last loaded document, for reset; NULL: empty state */

@@ -695,6 +695,9 @@ aipa_err aipa_wire_parse(const uint8_t *s, size_t n, unsigned flags, enum aipa_p
         /* Duplicates count across calls too: query and body are one list. */
         if (find_n(out, (const char *)name, name_len) != NULL) {
             result_set(res, AIPA_C_INVALID_PARAMETER, name, name_len);
+            if (res != NULL) {
+                res->duplicate = true;
+            }
             err = AIPA_EPARSE;
             goto out;
         }

@@ -186,6 +186,7 @@ aipa_err aipa_srv_new(struct aipa_srv **out, const struct aipa_srv_config *cfg)
     mc.seed = cfg->seed;
     mc.pool_cidrs = cfg->pool_cidrs;
     mc.pool_cidr_count = cfg->pool_cidr_count;
+    mc.latitude_alt = cfg->latitude_alt;
     srv->cfg.pool_cidrs = NULL; /* not kept past new */
     srv->cfg.pool_cidr_count = 0;
     err = aipa_model_new(&srv->model, &mc);
@@ -274,6 +275,7 @@ struct hctx {
     struct aipa_params params;       /* query + form body */
     struct aipa_params query_params; /* query only, for V3 */
     const struct aipa_srv_credential *cred;
+    bool authed;            /* the signature was checked (and the nonce recorded) */
     struct aipa_caller who; /* the key's account (the default one with auth off), DryRun */
 };
 
@@ -382,13 +384,52 @@ static bool parse_uint(const char *s, size_t n, uint64_t min, uint64_t max, uint
     return true;
 }
 
+static bool alt(const struct hctx *h)
+{
+    return h->srv->cfg.latitude_alt;
+}
+
+static void lat(struct hctx *h, enum aipa_lat row)
+{
+    aipa_lat_set_add(&h->resp->latitude, row);
+}
+
+/*
+ * Answers that a required parameter is missing: MissingParameter, or
+ * Missing{Name} with --latitude alt; row says which latitude row applies.
+ */
+static void reply_missing(struct hctx *h, const char *name, enum aipa_lat row)
+{
+    /* Missing{Name} names the parameter, also when V3 carries it in a header */
+    static const char *const v3_names[][2] = {
+        {"x-acs-action", "Action"},           {"x-acs-version", "Version"},
+        {"x-acs-date", "Timestamp"},          {"x-acs-signature-nonce", "SignatureNonce"},
+        {"x-acs-content-sha256", "ContentSha256"}, {"Authorization", "Signature"},
+    };
+
+    lat(h, row);
+    if (alt(h)) {
+        for (size_t i = 0; i < AIPA_ARRAY_LEN(v3_names); i++) {
+            if (strcasecmp(name, v3_names[i][0]) == 0) {
+                name = v3_names[i][1];
+            }
+        }
+        reply_error(h, AIPA_C_MISSING_NAMED, name, 0);
+    } else {
+        reply_error(h, AIPA_C_MISSING_PARAMETER, name, 0);
+    }
+}
+
 /* The value of a required parameter; answers MissingParameter and returns NULL when absent. */
 static const char *required(struct hctx *h, const char *name)
 {
     const struct aipa_param *p = aipa_params_get(&h->params, name);
 
     if (p == NULL || p->value_len == 0) {
-        reply_error(h, AIPA_C_MISSING_PARAMETER, name, 0);
+        enum aipa_lat row = strcmp(name, "InstanceId") == 0        ? AIPA_LAT_MISSING_INSTANCE_ID
+                            : strcmp(name, "PublicIpAddress") == 0 ? AIPA_LAT_RELEASE_NO_ADDRESS
+                                                                   : AIPA_LAT_MISSING_PARAM_CODE;
+        reply_missing(h, name, row);
         return NULL;
     }
     return p->value;
@@ -419,7 +460,10 @@ static const char *instance_id(struct hctx *h)
         return NULL;
     }
     if (!aipa_instance_id_valid(id, strlen(id))) {
-        reply_error(h, AIPA_C_INVALID_INSTANCE_ID_MALFORMED, NULL, 0);
+        lat(h, AIPA_LAT_INSTANCE_ID_MALFORMED);
+        reply_error(h, alt(h) ? AIPA_C_INVALID_INSTANCE_ID_NOT_FOUND
+                              : AIPA_C_INVALID_INSTANCE_ID_MALFORMED,
+                    NULL, 0);
         return NULL;
     }
     return id;
@@ -463,13 +507,16 @@ static void act_allocate(struct hctx *h)
     if (id == NULL) {
         return;
     }
-    if (!optional_number(h, "OwnerId", AIPA_C_INVALID_OWNER_ID, NULL) ||
+    if (!optional_number(h, "OwnerId", alt(h) ? AIPA_C_INVALID_PARAMETER : AIPA_C_INVALID_OWNER_ID,
+                         "OwnerId") ||
         !optional_number(h, "ResourceOwnerId", AIPA_C_INVALID_PARAMETER, "ResourceOwnerId")) {
+        lat(h, AIPA_LAT_OWNER_ID);
         return;
     }
     if (aipa_params_get(&h->params, "OwnerId") != NULL &&
         aipa_params_get(&h->params, "OwnerAccount") != NULL) {
-        reply_error(h, AIPA_C_INVALID_OWNER, NULL, 0);
+        lat(h, AIPA_LAT_OWNER_BOTH);
+        reply_error(h, alt(h) ? AIPA_C_INVALID_OWNER_ID : AIPA_C_INVALID_OWNER, NULL, 0);
         return;
     }
     memset(&ar, 0, sizeof(ar));
@@ -479,7 +526,7 @@ static void act_allocate(struct hctx *h)
     ar.vlan_id = nonempty(aipa_params_value(&h->params, "VlanId"));
     /* With auth off there is no caller to look up: treat it as whitelisted. */
     ar.whitelisted = h->cred != NULL ? h->cred->whitelisted : true;
-    code = aipa_model_allocate_as(h->srv->model, &h->who, &ar, ip);
+    code = aipa_model_allocate_lat(h->srv->model, &h->who, &ar, ip, &h->resp->latitude);
     if (code != AIPA_C_OK) {
         reply_error(h, code, NULL, 0);
         return;
@@ -528,13 +575,23 @@ static void act_release(struct hctx *h)
     if (ip == NULL) {
         return;
     }
-    code = aipa_model_release_as(h->srv->model, &h->who, id, ip);
+    code = aipa_model_release_lat(h->srv->model, &h->who, id, ip, &h->resp->latitude);
     if (code != AIPA_C_OK) {
         reply_error(h, code, NULL, 0);
         return;
     }
     aipa_buf_reset(&h->resp->body);
     reply_ok(h, aipa_render_simple(h->fmt, h->resp->action, h->resp->request_id, &h->resp->body));
+}
+
+static void reply_bad_ids(struct hctx *h)
+{
+    lat(h, AIPA_LAT_DESCRIBE_BAD_IDS);
+    if (alt(h)) {
+        reply_error(h, AIPA_C_INVALID_NAMED, "InstanceIds.Malformed", 0);
+    } else {
+        reply_error(h, AIPA_C_INVALID_PARAMETER, "InstanceIds", 0);
+    }
 }
 
 /* Reads InstanceIds (a JSON array of strings) into ids; false after answering an error. */
@@ -547,13 +604,13 @@ static bool parse_instance_ids(struct hctx *h, const struct aipa_param *p, cJSON
     *doc = cJSON_ParseWithLength(p->value, p->value_len);
     if (*doc == NULL || !cJSON_IsArray(*doc) ||
         (size_t)cJSON_GetArraySize(*doc) > AIPA_SRV_MAX_IDS) {
-        reply_error(h, AIPA_C_INVALID_PARAMETER, "InstanceIds", 0);
+        reply_bad_ids(h);
         return false;
     }
     cJSON_ArrayForEach(item, *doc)
     {
         if (!cJSON_IsString(item) || item->valuestring == NULL) {
-            reply_error(h, AIPA_C_INVALID_PARAMETER, "InstanceIds", 0);
+            reply_bad_ids(h);
             return false;
         }
         ids[(*count)++] = item->valuestring;
@@ -579,11 +636,13 @@ static void act_describe(struct hctx *h)
     }
     p = aipa_params_get(&h->params, "PageNumber");
     if (p != NULL && !parse_uint(p->value, p->value_len, 1, INT32_MAX, &page_number)) {
+        lat(h, AIPA_LAT_DESCRIBE_PAGING);
         reply_error(h, AIPA_C_INVALID_PARAMETER, "PageNumber", 0);
         goto out;
     }
     p = aipa_params_get(&h->params, "PageSize");
     if (p != NULL && !parse_uint(p->value, p->value_len, 1, AIPA_SRV_MAX_IDS, &page_size)) {
+        lat(h, AIPA_LAT_DESCRIBE_PAGING);
         reply_error(h, AIPA_C_INVALID_PARAMETER, "PageSize", 0);
         goto out;
     }
@@ -786,14 +845,19 @@ static bool parse_wire(struct hctx *h, const uint8_t *s, size_t n, enum aipa_par
         return false;
     }
     res.detail[sizeof(res.detail) - 1] = '\0';
+    lat(h, res.duplicate           ? AIPA_LAT_DUP_PARAM
+           : err == AIPA_ETOOBIG ? AIPA_LAT_WIRE_LIMIT
+                                 : AIPA_LAT_WIRE_MALFORMED);
     reply_error(h, res.code, res.detail, 0);
     return false;
 }
 
-/* Action and Version: V3 headers, else the parameters. Copies into buffers. */
-static bool get_common(struct hctx *h, const char *hdr, const char *param, const char **out,
-                       size_t *out_len)
+/* Action and Version: V3 headers, else the parameters. False when absent or empty. */
+static bool common_value(const struct hctx *h, const char *hdr, const char *param,
+                         const char **out, size_t *out_len)
 {
+    const struct aipa_param *p;
+
     if (h->v3) {
         const struct aipa_header *x = aipa__srv_header(h->req, hdr);
 
@@ -803,16 +867,22 @@ static bool get_common(struct hctx *h, const char *hdr, const char *param, const
             return true;
         }
     }
-    {
-        const struct aipa_param *p = aipa_params_get(&h->params, param);
-
-        if (p != NULL && p->value_len > 0) {
-            *out = p->value;
-            *out_len = p->value_len;
-            return true;
-        }
+    p = aipa_params_get(&h->params, param);
+    if (p != NULL && p->value_len > 0) {
+        *out = p->value;
+        *out_len = p->value_len;
+        return true;
     }
-    reply_error(h, AIPA_C_MISSING_PARAMETER, h->v3 ? hdr : param, 0);
+    return false;
+}
+
+static bool get_common(struct hctx *h, const char *hdr, const char *param, enum aipa_lat row,
+                       const char **out, size_t *out_len)
+{
+    if (common_value(h, hdr, param, out, out_len)) {
+        return true;
+    }
+    reply_missing(h, h->v3 ? hdr : param, row);
     return false;
 }
 
@@ -841,16 +911,336 @@ static bool admit(struct hctx *h, const struct aipa_srv_credential *cred)
     return wait_ms == 0;
 }
 
+/* The gateway checks of handle_api, in order; where a request was refused. */
+enum stage { ST_FORMAT, ST_ACTION, ST_VERSION, ST_UNKNOWN_ACTION, ST_AUTH };
+
+static bool version_ok(const char *v, size_t n)
+{
+    return n == sizeof(AIPA_API_VERSION) - 1 && memcmp(v, AIPA_API_VERSION, n) == 0;
+}
+
+/* Format: absent (true), json or xml (true, *fmt set), else false. */
+static bool format_ok(const struct hctx *h, enum aipa_format *fmt, bool *empty)
+{
+    const struct aipa_param *f = aipa_params_get(&h->params, "Format");
+
+    *empty = f != NULL && f->value_len == 0;
+    if (f == NULL) {
+        return true;
+    }
+    if (f->value_len == 4 && strcasecmp(f->value, "json") == 0) {
+        *fmt = AIPA_FMT_JSON;
+        return true;
+    }
+    if (f->value_len == 3 && strcasecmp(f->value, "xml") == 0) {
+        *fmt = AIPA_FMT_XML;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * The row whose documented variants an answer with Code c may take (its
+ * status, Missing{Name}, ...); AIPA_LAT_COUNT_ when none.
+ */
+static enum aipa_lat code_row(enum aipa_code c)
+{
+    static const struct {
+        enum aipa_code code;
+        enum aipa_lat row;
+    } rows[] = {
+        {AIPA_C_INVALID_ACCESS_KEY_ID_NOT_FOUND, AIPA_LAT_KEY_UNKNOWN},
+        {AIPA_C_INVALID_ACCESS_KEY_ID_INACTIVE, AIPA_LAT_KEY_INACTIVE},
+        {AIPA_C_INVALID_TIMESTAMP_FORMAT, AIPA_LAT_TIMESTAMP_FORMAT},
+        {AIPA_C_INCOMPLETE_SIGNATURE, AIPA_LAT_SIGNATURE_MISSING},
+        {AIPA_C_INVALID_SIGNATURE_METHOD, AIPA_LAT_SIGNATURE_METHOD},
+        {AIPA_C_MISSING_PARAMETER, AIPA_LAT_MISSING_PARAM_CODE},
+        {AIPA_C_INVALID_VERSION, AIPA_LAT_VERSION_WRONG},
+        {AIPA_C_INVALID_ACTION_NOT_FOUND, AIPA_LAT_ACTION_UNKNOWN},
+        {AIPA_C_INVALID_PARAMETER_FORMAT, AIPA_LAT_FORMAT_UNKNOWN},
+        {AIPA_C_INVALID_INSTANCE_ID_MALFORMED, AIPA_LAT_INSTANCE_ID_MALFORMED},
+    };
+
+    for (size_t i = 0; i < AIPA_ARRAY_LEN(rows); i++) {
+        if (rows[i].code == c) {
+            return rows[i].row;
+        }
+    }
+    return AIPA_LAT_COUNT_;
+}
+
+/* check-order: code (its %s filled by arg) is another answer this request earns. */
+static void also_arg(struct hctx *h, enum aipa_code code, const char *arg)
+{
+    const struct aipa_api_error *e = aipa_code_info(code);
+    struct aipa_buf wire;
+    enum aipa_lat row = code_row(code);
+
+    if (e == NULL) {
+        return;
+    }
+    aipa_buf_init(&wire, 256);
+    if (aipa_code_format_code(code, arg, &wire) == AIPA_OK && wire.ptr != NULL) {
+        aipa_lat_set_also_answer(&h->resp->latitude, AIPA_LAT_CHECK_ORDER,
+                                 (unsigned)e->http_status, wire.ptr);
+    }
+    aipa_buf_cleanup(&wire);
+    if (row != AIPA_LAT_COUNT_) {
+        lat(h, row); /* and the documented variants of that answer */
+    }
+}
+
+static void also(struct hctx *h, enum aipa_code code)
+{
+    also_arg(h, code, NULL);
+}
+
+/* ---- nonce-after-reject ---- */
+
+void aipa__srv_probe_nonce_add(struct aipa_srv *srv, const char *nonce, size_t len)
+{
+    char *slot;
+
+    if (len == 0 || len >= sizeof(srv->probe_nonces[0])) {
+        return;
+    }
+    pthread_mutex_lock(&srv->rng_lock);
+    slot = srv->probe_nonces[srv->probe_head % AIPA_SRV_PROBE_NONCES];
+    memcpy(slot, nonce, len);
+    slot[len] = '\0';
+    srv->probe_head++;
+    pthread_mutex_unlock(&srv->rng_lock);
+}
+
+bool aipa__srv_probe_nonce_seen(struct aipa_srv *srv, const char *nonce, size_t len)
+{
+    bool seen = false;
+
+    if (len == 0 || len >= sizeof(srv->probe_nonces[0])) {
+        return false;
+    }
+    pthread_mutex_lock(&srv->rng_lock);
+    for (size_t i = 0; i < AIPA_SRV_PROBE_NONCES && !seen; i++) {
+        seen = strlen(srv->probe_nonces[i]) == len && memcmp(srv->probe_nonces[i], nonce, len) == 0;
+    }
+    pthread_mutex_unlock(&srv->rng_lock);
+    return seen;
+}
+
+void aipa__srv_probe_nonce_clear(struct aipa_srv *srv)
+{
+    pthread_mutex_lock(&srv->rng_lock);
+    memset(srv->probe_nonces, 0, sizeof(srv->probe_nonces));
+    srv->probe_head = 0;
+    pthread_mutex_unlock(&srv->rng_lock);
+}
+
+/* The request's SignatureNonce (V1) or x-acs-signature-nonce (V3); false if none. */
+static bool request_nonce(const struct hctx *h, const char **v, size_t *n)
+{
+    const struct aipa_param *p;
+
+    if (h->v3) {
+        const struct aipa_header *x = aipa__srv_header(h->req, "x-acs-signature-nonce");
+        if (x == NULL) {
+            return false;
+        }
+        *v = (const char *)x->value.ptr;
+        *n = x->value.len;
+        return true;
+    }
+    p = aipa_params_get(&h->params, "SignatureNonce");
+    if (p == NULL) {
+        return false;
+    }
+    *v = p->value;
+    *n = p->value_len;
+    return true;
+}
+
+/*
+ * check-order: a request refused at one gateway check also earns the answer
+ * of every other check it fails, since no document orders them. Each is
+ * found on its own, without side effects (the nonce is not recorded).
+ */
+static void other_faults(struct hctx *h, enum stage answered)
+{
+    const char *v = NULL;
+    size_t n = 0;
+    enum aipa_format fmt = h->fmt;
+    bool empty, have_action;
+    enum action a = ACT_UNKNOWN;
+
+    if (answered != ST_FORMAT && !format_ok(h, &fmt, &empty)) {
+        also(h, AIPA_C_INVALID_PARAMETER_FORMAT);
+    }
+    have_action = common_value(h, "x-acs-action", "Action", &v, &n);
+    if (have_action) {
+        a = find_action(v, n);
+    }
+    if (answered != ST_ACTION && !have_action) {
+        also(h, AIPA_C_MISSING_PARAMETER);
+    }
+    if (answered != ST_UNKNOWN_ACTION && have_action && a == ACT_UNKNOWN) {
+        also(h, AIPA_C_INVALID_ACTION_NOT_FOUND);
+    }
+    if (answered != ST_VERSION) {
+        if (!common_value(h, "x-acs-version", "Version", &v, &n)) {
+            also(h, AIPA_C_MISSING_PARAMETER);
+        } else if (!version_ok(v, n)) {
+            also(h, AIPA_C_INVALID_VERSION);
+        }
+    }
+    if (answered != ST_AUTH && !h->authed) {
+        struct aipa__auth_in in = {h->req, &h->params, &h->query_params, h->v3, true};
+        struct aipa__auth_out out;
+        const char *nonce;
+        size_t nonce_len;
+
+        memset(&out, 0, sizeof(out));
+        aipa_buf_init(&out.sts, MAX_MESSAGE);
+        if (aipa__srv_auth(h->srv, &in, &out) == AIPA_OK) {
+            if (out.code != AIPA_C_OK) {
+                also_arg(h, out.code, out.arg);
+            } else if (out.cred != NULL && request_nonce(h, &nonce, &nonce_len)) {
+                /* signed well: a checker that verifies first has used this nonce up */
+                if (aipa__srv_probe_nonce_seen(h->srv, nonce, nonce_len)) {
+                    also(h, AIPA_C_SIGNATURE_NONCE_USED);
+                }
+                aipa__srv_probe_nonce_add(h->srv, nonce, nonce_len);
+            }
+        }
+        aipa_buf_cleanup(&out.sts);
+    }
+    if (a != ACT_UNKNOWN && a != ACT_DESCRIBE) {
+        const struct aipa_param *p = aipa_params_get(&h->params, "InstanceId");
+
+        if (p == NULL || p->value_len == 0) {
+            also(h, AIPA_C_MISSING_PARAMETER);
+        } else if (p->value_len >= AIPA_INSTANCE_ID_MAX) {
+            also(h, AIPA_C_INVALID_INSTANCE_ID_MALFORMED);
+        }
+    }
+}
+
+/* The rows of an auth refusal, and the alternative answer with --latitude alt. */
+static void reply_auth(struct hctx *h, const struct aipa__auth_out *out)
+{
+    enum aipa_code c = out->code;
+    bool sig = c == AIPA_C_SIGNATURE_DOES_NOT_MATCH || c == AIPA_C_INCOMPLETE_SIGNATURE;
+    const char *arg = sig ? (out->sts.ptr != NULL ? out->sts.ptr : "") : out->arg;
+
+    enum aipa_lat row = code_row(c);
+
+    if (c == AIPA_C_MISSING_PARAMETER) {
+        reply_missing(h, out->arg, AIPA_LAT_MISSING_PARAM_CODE);
+        return;
+    }
+    if (c == AIPA_C_INVALID_ACCESS_KEY_ID_NOT_FOUND) {
+        lat(h, AIPA_LAT_KEY_UNKNOWN);
+        reply_error(h, c, arg, alt(h) ? 400 : 0);
+        return;
+    }
+    if (row != AIPA_LAT_COUNT_) {
+        lat(h, row);
+    }
+    reply_error(h, c, arg, 0);
+}
+
+/* Format, Action, Version; false after answering (stage says which refused). */
+static bool gateway_params(struct hctx *h, enum action *a, enum stage *stage)
+{
+    const char *action, *version;
+    size_t action_len, version_len;
+    bool empty;
+
+    *stage = ST_FORMAT;
+    if (!format_ok(h, &h->fmt, &empty)) {
+        lat(h, empty ? AIPA_LAT_FORMAT_EMPTY : AIPA_LAT_FORMAT_UNKNOWN);
+        reply_error(h, alt(h) ? AIPA_C_INVALID_PARAMETER : AIPA_C_INVALID_PARAMETER_FORMAT,
+                    "Format", 0);
+        return false;
+    }
+    if (h->v3 && aipa_params_get(&h->params, "Format") == NULL &&
+        aipa__srv_header(h->req, "Accept") == NULL) {
+        lat(h, AIPA_LAT_V3_NO_ACCEPT);
+        h->fmt = alt(h) ? AIPA_FMT_XML : AIPA_FMT_JSON;
+    }
+    *stage = ST_ACTION;
+    if (!get_common(h, "x-acs-action", "Action", AIPA_LAT_ACTION_EMPTY, &action, &action_len)) {
+        return false;
+    }
+    /* Client bytes: printable only, since they reach the log line. */
+    aipa__srv_printable(h->resp->action, sizeof(h->resp->action), action, action_len);
+    *stage = ST_VERSION;
+    if (!get_common(h, "x-acs-version", "Version", AIPA_LAT_VERSION_MISSING, &version,
+                    &version_len)) {
+        return false;
+    }
+    if (!version_ok(version, version_len)) {
+        lat(h, AIPA_LAT_VERSION_WRONG);
+        reply_error(h, AIPA_C_INVALID_VERSION, NULL, alt(h) ? 403 : 0);
+        return false;
+    }
+    *stage = ST_UNKNOWN_ACTION;
+    *a = find_action(action, action_len);
+    if (*a == ACT_UNKNOWN) {
+        lat(h, AIPA_LAT_ACTION_UNKNOWN);
+        if (alt(h)) {
+            reply_error(h, AIPA_C_INVALID_NAMED, "Action", 403);
+        } else {
+            reply_error(h, AIPA_C_INVALID_ACTION_NOT_FOUND, NULL, 0);
+        }
+        return false;
+    }
+    return true;
+}
+
+/*
+ * The signature, timestamp, nonce and key: false after answering. A nonce
+ * that a request refused before its signature check carried makes the row
+ * nonce-after-reject apply.
+ */
+static bool authenticate(struct hctx *h)
+{
+    struct aipa__auth_in in;
+    struct aipa__auth_out out;
+    const char *nonce;
+    size_t nonce_len;
+    bool ok = false;
+    aipa_err err;
+
+    memset(&in, 0, sizeof(in));
+    in.req = h->req;
+    in.params = &h->params;
+    in.query_params = &h->query_params;
+    in.v3 = h->v3;
+    memset(&out, 0, sizeof(out));
+    aipa_buf_init(&out.sts, MAX_MESSAGE);
+    err = aipa__srv_auth(h->srv, &in, &out);
+    if (err != AIPA_OK) {
+        internal_failure(h);
+    } else if (out.code != AIPA_C_OK) {
+        reply_auth(h, &out);
+    } else {
+        h->cred = out.cred;
+        h->authed = true;
+        ok = true;
+        if (out.cred != NULL && request_nonce(h, &nonce, &nonce_len) &&
+            aipa__srv_probe_nonce_seen(h->srv, nonce, nonce_len)) {
+            aipa_lat_set_also(&h->resp->latitude, AIPA_LAT_NONCE_AFTER_REJECT,
+                              AIPA_C_SIGNATURE_NONCE_USED);
+        }
+    }
+    aipa_buf_cleanup(&out.sts);
+    return ok;
+}
+
 static void handle_api(struct hctx *h, struct aipa_slice query)
 {
     const struct aipa_srv_request *req = h->req;
-    const struct aipa_param *format;
-    const char *action, *version;
-    size_t action_len, version_len;
-    enum action a;
-    struct aipa__auth_in in;
-    struct aipa__auth_out out;
-    aipa_err err;
+    enum action a = ACT_UNKNOWN;
+    enum stage stage;
 
     if (!parse_wire(h, query.ptr, query.len, AIPA_PARAM_QUERY)) {
         return;
@@ -863,56 +1253,24 @@ static void handle_api(struct hctx *h, struct aipa_slice query)
         !parse_wire(h, req->body, req->body_len, AIPA_PARAM_BODY)) {
         return;
     }
-    format = aipa_params_get(&h->params, "Format");
-    if (format != NULL) {
-        if (strcasecmp(format->value, "json") == 0 && format->value_len == 4) {
-            h->fmt = AIPA_FMT_JSON;
-        } else if (strcasecmp(format->value, "xml") == 0 && format->value_len == 3) {
-            h->fmt = AIPA_FMT_XML;
-        } else {
-            reply_error(h, AIPA_C_INVALID_PARAMETER_FORMAT, NULL, 0);
-            return;
-        }
-    }
-    if (!get_common(h, "x-acs-action", "Action", &action, &action_len)) {
+    /* --latitude alt: the other order (row check-order), the signature first */
+    if (alt(h) && !authenticate(h)) {
+        other_faults(h, ST_AUTH);
         return;
     }
-    /* Client bytes: printable only, since they reach the log line. */
-    aipa__srv_printable(h->resp->action, sizeof(h->resp->action), action, action_len);
-    if (!get_common(h, "x-acs-version", "Version", &version, &version_len)) {
+    if (!gateway_params(h, &a, &stage)) {
+        other_faults(h, stage);
         return;
     }
-    if (version_len != sizeof(AIPA_API_VERSION) - 1 || memcmp(version, AIPA_API_VERSION, version_len) != 0) {
-        reply_error(h, AIPA_C_INVALID_VERSION, NULL, 0);
+    if (!h->authed && !authenticate(h)) {
+        other_faults(h, ST_AUTH);
         return;
     }
-    a = find_action(action, action_len);
-    if (a == ACT_UNKNOWN) {
-        reply_error(h, AIPA_C_INVALID_ACTION_NOT_FOUND, NULL, 0);
-        return;
-    }
-
-    in.req = req;
-    in.params = &h->params;
-    in.query_params = &h->query_params;
-    in.v3 = h->v3;
-    memset(&out, 0, sizeof(out));
-    aipa_buf_init(&out.sts, MAX_MESSAGE);
-    err = aipa__srv_auth(h->srv, &in, &out);
-    if (err != AIPA_OK) {
-        internal_failure(h);
-    } else if (out.code != AIPA_C_OK) {
-        bool sig =
-            out.code == AIPA_C_SIGNATURE_DOES_NOT_MATCH || out.code == AIPA_C_INCOMPLETE_SIGNATURE;
-
-        reply_error(h, out.code, sig ? (out.sts.ptr != NULL ? out.sts.ptr : "") : out.arg, 0);
-    } else if (!admit(h, out.cred)) {
+    if (!admit(h, h->cred)) {
         reply_error(h, AIPA_C_THROTTLING_USER, NULL, 0);
-    } else {
-        h->cred = out.cred;
-        dispatch(h, a);
+        return;
     }
-    aipa_buf_cleanup(&out.sts);
+    dispatch(h, a);
 }
 
 static int64_t now_us(void)
@@ -978,6 +1336,7 @@ static aipa_err handle(struct aipa_srv *srv, const struct aipa_srv_request *req,
     aipa_buf_reset(&resp->body);
     resp->action[0] = '\0';
     resp->code[0] = '\0';
+    aipa_lat_set_clear(&resp->latitude);
     aipa__srv_request_id(srv, resp->request_id);
     h.v3 = aipa__srv_header(req, "Authorization") != NULL;
     h.fmt = default_format(req, h.v3);
@@ -1001,14 +1360,17 @@ static aipa_err handle(struct aipa_srv *srv, const struct aipa_srv_request *req,
     if (limit == 0 && req->target_len > srv->cfg.max_url_len) {
         limit = 414;
         what = "URL";
+        lat(&h, AIPA_LAT_URL_TOO_LONG);
     } else if (limit == 0 && (header_bytes > srv->cfg.max_header_bytes ||
                               req->header_count > AIPA_SRV_MAX_HEADERS)) {
         limit = 431;
         what = "Headers";
+        lat(&h, AIPA_LAT_HEADERS_TOO_LARGE);
     } else if (limit == 0 && (req->body_len > srv->cfg.max_body_len ||
                               declared_body_len > srv->cfg.max_body_len)) {
         limit = 413;
         what = "Body";
+        lat(&h, AIPA_LAT_BODY_TOO_LARGE);
     }
     if (limit != 0) {
         h.fmt = limit_format(req, query, h.fmt);
@@ -1018,7 +1380,8 @@ static aipa_err handle(struct aipa_srv *srv, const struct aipa_srv_request *req,
         aipa__srv_fixture(srv, req, path, resp);
     } else if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0) {
         /* The method before the path (docs/serve.md step 3): DELETE /x is 403, not 404. */
-        reply_error(&h, AIPA_C_UNSUPPORTED_HTTP_METHOD, NULL, 0);
+        lat(&h, AIPA_LAT_HTTP_METHOD);
+        reply_error(&h, AIPA_C_UNSUPPORTED_HTTP_METHOD, NULL, srv->cfg.latitude_alt ? 400 : 0);
     } else if (!aipa_slice_eq(path, "/")) {
         reply_error(&h, AIPA_C_INVALID_ACTION_NOT_FOUND, NULL, 0);
     } else {

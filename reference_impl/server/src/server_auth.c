@@ -176,8 +176,9 @@ size_t aipa__nonce_cache_count(struct aipa_nonce_cache *c)
     return n;
 }
 
-aipa_err aipa__nonce_cache_use(struct aipa_nonce_cache *c, const char *akid, const char *nonce,
-                               size_t nonce_len, int64_t now, bool *fresh)
+/* Looks the nonce up; with insert, records it when it is fresh. */
+static aipa_err nonce_lookup(struct aipa_nonce_cache *c, const char *akid, const char *nonce,
+                             size_t nonce_len, int64_t now, bool insert, bool *fresh)
 {
     aipa_err err = AIPA_OK;
     size_t akid_len = strlen(akid);
@@ -207,6 +208,10 @@ aipa_err aipa__nonce_cache_use(struct aipa_nonce_cache *c, const char *akid, con
             goto unlock; /* used */
         }
     }
+    if (!insert) {
+        *fresh = true;
+        goto unlock;
+    }
     if (c->count == c->cap && (c->cap == c->max || grow(c) != AIPA_OK)) {
         evict_oldest(c); /* full, or no memory to grow: the oldest goes */
     }
@@ -229,6 +234,18 @@ unlock:
     pthread_mutex_unlock(&c->lock);
     aipa_free(key);
     return err;
+}
+
+aipa_err aipa__nonce_cache_use(struct aipa_nonce_cache *c, const char *akid, const char *nonce,
+                               size_t nonce_len, int64_t now, bool *fresh)
+{
+    return nonce_lookup(c, akid, nonce, nonce_len, now, true, fresh);
+}
+
+aipa_err aipa__nonce_cache_peek(struct aipa_nonce_cache *c, const char *akid, const char *nonce,
+                                size_t nonce_len, int64_t now, bool *fresh)
+{
+    return nonce_lookup(c, akid, nonce, nonce_len, now, false, fresh);
 }
 
 /* ---- auth ---- */
@@ -351,13 +368,19 @@ static bool check_token(const struct aipa_srv *srv, const char *tok, size_t n,
     return true;
 }
 
-static aipa_err use_nonce(struct aipa_srv *srv, const char *nonce, size_t len,
+/* The nonce must be fresh; it is recorded unless probe (then only looked up). */
+static aipa_err use_nonce(struct aipa_srv *srv, const char *nonce, size_t len, bool probe,
                           struct aipa__auth_out *out)
 {
     bool fresh = false;
 
-    AIPA_TRY(aipa__nonce_cache_use(srv->nonces, out->cred->access_key_id, nonce, len,
-                                   aipa__srv_now(srv), &fresh));
+    if (probe) {
+        AIPA_TRY(aipa__nonce_cache_peek(srv->nonces, out->cred->access_key_id, nonce, len,
+                                        aipa__srv_now(srv), &fresh));
+    } else {
+        AIPA_TRY(aipa__nonce_cache_use(srv->nonces, out->cred->access_key_id, nonce, len,
+                                       aipa__srv_now(srv), &fresh));
+    }
     if (!fresh) {
         set_code(out, AIPA_C_SIGNATURE_NONCE_USED, NULL);
     }
@@ -445,7 +468,7 @@ static aipa_err auth_v1(struct aipa_srv *srv, const struct aipa__auth_in *in,
         set_code(out, AIPA_C_SIGNATURE_DOES_NOT_MATCH, NULL);
         return AIPA_OK;
     }
-    return use_nonce(srv, nonce->value, nonce->value_len, out);
+    return use_nonce(srv, nonce->value, nonce->value_len, in->probe, out);
 }
 
 /* True when the ';'-list list names name (exact, lowercase). */
@@ -550,7 +573,7 @@ static aipa_err auth_v3(struct aipa_srv *srv, const struct aipa__auth_in *in,
         set_code(out, AIPA_C_SIGNATURE_DOES_NOT_MATCH, NULL);
         return AIPA_OK;
     }
-    return use_nonce(srv, (const char *)nonce->value.ptr, nonce->value.len, out);
+    return use_nonce(srv, (const char *)nonce->value.ptr, nonce->value.len, in->probe, out);
 }
 
 aipa_err aipa__srv_auth(struct aipa_srv *srv, const struct aipa__auth_in *in,

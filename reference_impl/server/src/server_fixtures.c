@@ -72,6 +72,7 @@ static void do_reset(struct aipa_srv *srv, struct aipa_srv_response *resp)
         return;
     }
     aipa__nonce_cache_clear(srv->nonces);
+    aipa__srv_probe_nonce_clear(srv);
     aipa__throttle_reset(srv->throttle);
     aipa__srv_json_reply(resp, 200, "{\"ok\":true}", 11);
 }

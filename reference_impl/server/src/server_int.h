@@ -50,6 +50,9 @@ size_t aipa__nonce_cache_count(struct aipa_nonce_cache *c);
  */
 aipa_err aipa__nonce_cache_use(struct aipa_nonce_cache *c, const char *akid, const char *nonce,
                                size_t nonce_len, int64_t now, bool *fresh);
+/* The same without recording: *fresh says whether it was unused. */
+aipa_err aipa__nonce_cache_peek(struct aipa_nonce_cache *c, const char *akid, const char *nonce,
+                                size_t nonce_len, int64_t now, bool *fresh);
 
 /* ---- the server object ---- */
 
@@ -62,6 +65,8 @@ void aipa__throttle_free(struct aipa__throttle *t);
 void aipa__throttle_reset(struct aipa__throttle *t);
 /* Takes a token from bucket key at now_s: 0, or the milliseconds until one is there. */
 unsigned aipa__throttle_take(struct aipa__throttle *t, size_t key, double now_s);
+
+#define AIPA_SRV_PROBE_NONCES 64
 
 struct aipa_srv {
     struct aipa_srv_config cfg; /* string members point at the copies below */
@@ -78,9 +83,16 @@ struct aipa_srv {
     struct aipa_nonce_cache *nonces;
     struct aipa__throttle *throttle; /* NULL: --throttle off */
 
-    pthread_mutex_t rng_lock;
-    bool rng_lock_ok; /* rng_lock was initialised (aipa_srv_free destroys it) */
-    struct aipa_rng rng; /* RequestIds */
+    pthread_mutex_t rng_lock; /* also guards the probe ring below */
+    bool rng_lock_ok;         /* rng_lock was initialised (aipa_srv_free destroys it) */
+    struct aipa_rng rng;      /* RequestIds */
+    /*
+     * Nonces of requests refused before their (valid) signature was checked:
+     * a later reuse is the latitude row nonce-after-reject. A ring; the
+     * oldest is forgotten first.
+     */
+    char probe_nonces[AIPA_SRV_PROBE_NONCES][72];
+    size_t probe_head;
 
     /*
      * The running HTTP front end, if any. The front end sets both at start;
@@ -144,6 +156,7 @@ struct aipa__auth_in {
     const struct aipa_params *params;       /* query + form body */
     const struct aipa_params *query_params; /* query only (V3 canonical query) */
     bool v3;
+    bool probe; /* only find the answer: the nonce is looked up, not recorded */
 };
 
 struct aipa__auth_out {
@@ -160,5 +173,9 @@ struct aipa__auth_out {
  */
 aipa_err aipa__srv_auth(struct aipa_srv *srv, const struct aipa__auth_in *in,
                         struct aipa__auth_out *out);
+/* The probe ring (nonce-after-reject): remember, look up, forget all. */
+void aipa__srv_probe_nonce_add(struct aipa_srv *srv, const char *nonce, size_t len);
+bool aipa__srv_probe_nonce_seen(struct aipa_srv *srv, const char *nonce, size_t len);
+void aipa__srv_probe_nonce_clear(struct aipa_srv *srv);
 
 #endif /* AIPA_SERVER_INT_H */

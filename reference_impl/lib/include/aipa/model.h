@@ -13,6 +13,7 @@
 
 #include "aipa/common.h"
 #include "aipa/errors.h"
+#include "aipa/latitude.h"
 
 enum aipa_status {
     AIPA_ST_PENDING,
@@ -68,6 +69,11 @@ struct aipa_model_config {
     const char *const *pool_cidrs; /* e.g. "47.96.0.0/20"; NULL means a built-in default */
     size_t pool_cidr_count;
     size_t max_instances; /* 0 means 1,000,000 */
+    /*
+     * Take the documented alternative instead of the strict answer on every
+     * model-level row of the latitude table (aipa/latitude.h) that has one.
+     */
+    bool latitude_alt;
 };
 
 struct aipa_model;
@@ -155,6 +161,20 @@ AIPA_API enum aipa_code aipa_model_allocate_as(struct aipa_model *m, const struc
  */
 AIPA_API enum aipa_code aipa_model_release_as(struct aipa_model *m, const struct aipa_caller *who,
                                               const char *instance_id, const char *ip_address);
+/*
+ * The same, and adds to lat (if non-NULL) the latitude rows that applied
+ * (aipa/latitude.h): the preconditions the instance also fails
+ * (precedence), the 2024 already-allocated success, the classic-with-EIP and
+ * zero-bandwidth rows, the IpAddress rows, the message variants and the 2018
+ * transient mapping; for Release, the address the instance does not hold.
+ */
+AIPA_API enum aipa_code aipa_model_allocate_lat(struct aipa_model *m, const struct aipa_caller *who,
+                                                const struct aipa_alloc_req *req,
+                                                char ip_out[AIPA_IPV4_MAX],
+                                                struct aipa_lat_set *lat);
+AIPA_API enum aipa_code aipa_model_release_lat(struct aipa_model *m, const struct aipa_caller *who,
+                                               const char *instance_id, const char *ip_address,
+                                               struct aipa_lat_set *lat);
 AIPA_API enum aipa_code aipa_model_start_as(struct aipa_model *m, const struct aipa_caller *who,
                                             const char *instance_id);
 AIPA_API enum aipa_code aipa_model_stop_as(struct aipa_model *m, const struct aipa_caller *who,

@@ -113,6 +113,7 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_params_copy(struct aipa_params *dst,
 struct aipa_wire_result {
     enum aipa_code code;
     char detail[64];
+    bool duplicate; /* the failure was a repeated name (a latitude row: dup-param) */
 };
 
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_wire_parse(const uint8_t *s, size_t n, unsigned flags,

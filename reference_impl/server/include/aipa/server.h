@@ -14,6 +14,7 @@
 #define AIPA_SERVER_H
 
 #include "aipa/common.h"
+#include "aipa/latitude.h"
 #include "aipa/model.h"
 #include "aipa/sign.h"
 #include "aipa/wire.h"
@@ -87,6 +88,12 @@ struct aipa_srv_config {
     size_t state_json_len;
     const char *const *pool_cidrs;
     size_t pool_cidr_count;
+    /*
+     * Take the documented alternative instead of the strict answer on every
+     * latitude row that has one (aipa/latitude.h, docs/latitude.md): a second
+     * valid configuration of the reference.
+     */
+    bool latitude_alt;
 
     /* fixture protocol */
     bool fixtures;
@@ -126,6 +133,12 @@ struct aipa_srv_response {
     /* For logs and tests: the action and the Code answered ("" on success). */
     char action[48];
     char code[64];
+    /*
+     * The latitude rows that applied to this request, and the other answers
+     * it earned where the order of checks is not documented: what else a
+     * valid implementation may answer (aipa/latitude.h).
+     */
+    struct aipa_lat_set latitude;
 };
 
 AIPA_API void aipa_srv_response_init(struct aipa_srv_response *r);
