@@ -1804,29 +1804,6 @@ static void latency_add(struct aipa_lf_stats *s, const char *action, double ms)
     }
 }
 
-static int cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-double aipa_lf_latency_pct(struct aipa_lf_latency *l, double p)
-{
-    size_t rank;
-
-    if (l->sample_count == 0 || p <= 0) {
-        return 0;
-    }
-    qsort(l->samples, l->sample_count, sizeof(l->samples[0]), cmp_float);
-    rank = (size_t)(p / 100.0 * (double)l->sample_count + 0.999999);
-    if (rank < 1) {
-        rank = 1;
-    }
-    if (rank > l->sample_count) {
-        rank = l->sample_count;
-    }
-    return (double)l->samples[rank - 1];
-}
 
 /*
  * At the end of a sequence: the state-effect oracle. A difference is a

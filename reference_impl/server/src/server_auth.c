@@ -6,6 +6,7 @@
 #include "aipa/sign.h"
 #include "server_int.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -586,4 +587,48 @@ aipa_err aipa__srv_auth(struct aipa_srv *srv, const struct aipa__auth_in *in,
         return AIPA_OK;
     }
     return in->v3 ? auth_v3(srv, in, out) : auth_v1(srv, in, out);
+}
+
+/*
+ * ---- nonce-after-reject ----
+ * The nonces of refused requests that carried a valid signature (the
+ * latitude row nonce-after-reject), beside the nonce cache they shadow.
+ */
+
+void aipa__srv_probe_nonce_add(struct aipa_srv *srv, const char *nonce, size_t len)
+{
+    char *slot;
+
+    if (len == 0 || len >= sizeof(srv->probe_nonces[0])) {
+        return;
+    }
+    pthread_mutex_lock(&srv->rng_lock);
+    slot = srv->probe_nonces[srv->probe_head % AIPA_SRV_PROBE_NONCES];
+    memcpy(slot, nonce, len);
+    slot[len] = '\0';
+    srv->probe_head++;
+    pthread_mutex_unlock(&srv->rng_lock);
+}
+
+bool aipa__srv_probe_nonce_seen(struct aipa_srv *srv, const char *nonce, size_t len)
+{
+    bool seen = false;
+
+    if (len == 0 || len >= sizeof(srv->probe_nonces[0])) {
+        return false;
+    }
+    pthread_mutex_lock(&srv->rng_lock);
+    for (size_t i = 0; i < AIPA_SRV_PROBE_NONCES && !seen; i++) {
+        seen = strlen(srv->probe_nonces[i]) == len && memcmp(srv->probe_nonces[i], nonce, len) == 0;
+    }
+    pthread_mutex_unlock(&srv->rng_lock);
+    return seen;
+}
+
+void aipa__srv_probe_nonce_clear(struct aipa_srv *srv)
+{
+    pthread_mutex_lock(&srv->rng_lock);
+    memset(srv->probe_nonces, 0, sizeof(srv->probe_nonces));
+    srv->probe_head = 0;
+    pthread_mutex_unlock(&srv->rng_lock);
 }
