@@ -11,6 +11,7 @@
  * reference model's response to the same request in the same state.
  */
 #define _GNU_SOURCE /* memmem */
+#include "aipa/latitude.h"
 #include "aipa/livefuzz.h"
 #include "aipa/parse.h"
 
@@ -119,28 +120,8 @@ void aipa_lf_summarize(const struct aipa_lf_resp *resp, struct aipa_lf_summary *
 
 bool aipa_lf_documented(long status, const char *code)
 {
-    enum aipa_code ids[16];
-    size_t n;
-
-    if (status >= 200 && status < 300) {
-        return true;
-    }
-    if (code == NULL || code[0] == '\0' || status < 400 || status > 599) {
-        return false;
-    }
-    n = aipa_code_lookup_all(code, strlen(code), ids, AIPA_ARRAY_LEN(ids));
-    for (size_t i = 0; i < n && i < AIPA_ARRAY_LEN(ids); i++) {
-        const struct aipa_api_error *e = aipa_code_info(ids[i]);
-        if (e != NULL && e->http_status == status) {
-            return true;
-        }
-    }
-    /* the templated rows: Missing{Name} and Invalid{Name}, 400 */
-    if (status == 400 && (strncmp(code, "Missing", 7) == 0 || strncmp(code, "Invalid", 7) == 0) &&
-        strlen(code) > 7) {
-        return true;
-    }
-    return false;
+    /* the one rule, with the latitude table's (lib/latitude.c) */
+    return status >= 0 && status <= 999 && aipa_lat_documented((unsigned)status, code);
 }
 
 /* ---- leaks ---- */
