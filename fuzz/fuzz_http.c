@@ -104,8 +104,7 @@ static void check_start(void)
         FUZZ_CHECK(err == AIPA_OK, "srv_new %s: %s", cases[i].addr, aipa_errname(err));
         err = aipa_srv_start(srv);
         FUZZ_CHECK(err == cases[i].want || (i == 0 && err == AIPA_EIO),
-                   "start %zu: %s, expected %s", i, aipa_errname(err),
-                   aipa_errname(cases[i].want));
+                   "start %zu: %s, expected %s", i, aipa_errname(err), aipa_errname(cases[i].want));
         FUZZ_CHECK(err == AIPA_OK || (why.len > 0 && strchr(why.ptr, '\n') == NULL),
                    "start %zu failed without a one-line reason", i);
         FUZZ_CHECK(err != AIPA_OK || aipa_srv_port(srv) != 0, "a started server has no port");
@@ -394,12 +393,13 @@ static unsigned long check_replies(const char *r, size_t n, bool head_seen)
         unsigned status;
 
         FUZZ_CHECK(rest >= 12 && memcmp(s, "HTTP/1.1 ", 9) == 0,
-                   "response does not start with a status line: %.*s",
-                   (int)(rest < 40 ? rest : 40), s);
+                   "response does not start with a status line: %.*s", (int)(rest < 40 ? rest : 40),
+                   s);
         FUZZ_CHECK(s[9] >= '1' && s[9] <= '5' && s[10] >= '0' && s[10] <= '9' && s[11] >= '0' &&
                        s[11] <= '9',
                    "status %.3s", s + 9);
-        status = (unsigned)(s[9] - '0') * 100 + (unsigned)(s[10] - '0') * 10 + (unsigned)(s[11] - '0');
+        status =
+            (unsigned)(s[9] - '0') * 100 + (unsigned)(s[10] - '0') * 10 + (unsigned)(s[11] - '0');
         for (size_t i = 0; i + 3 < rest; i++) {
             if (memcmp(s + i, "\r\n\r\n", 4) == 0) {
                 hend = s + i;
@@ -425,7 +425,8 @@ static unsigned long check_replies(const char *r, size_t n, bool head_seen)
                        "an answer not from the handler: %.*s", (int)hlen, s);
             ct = find_header(s, hlen, "Content-Type", &ct_len);
             FUZZ_CHECK(ct != NULL, "a handler answer without a content type");
-            if (head_seen && (n - off < body_len || (n - off >= 7 && memcmp(r + off, "HTTP/1.", 7) == 0))) {
+            if (head_seen &&
+                (n - off < body_len || (n - off >= 7 && memcmp(r + off, "HTTP/1.", 7) == 0))) {
                 body_len = 0; /* the answer to a HEAD request: headers only */
             }
             FUZZ_CHECK(n - off >= body_len, "a body cut short: %zu of %zu bytes", n - off,

@@ -61,7 +61,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(ab == ba, "(a, b) %s but (b, a) %s", ab ? "equal" : k1, ba ? "equal" : k2);
     FUZZ_CHECK(ab || (k1[0] != '\0' && w1[0] != '\0'), "a difference without kind or reason");
     aa = aipa_lf_state_equal(s, alen, s, alen, ids, ids, 2, k1, sizeof(k1), w1, sizeof(w1));
-    FUZZ_CHECK(aa == self_comparable(s, alen), "a document against itself: %s",
-               aa ? "equal" : w1);
+    FUZZ_CHECK(aa == self_comparable(s, alen), "a document against itself: %s", aa ? "equal" : w1);
     return 0;
 }

@@ -10,6 +10,8 @@
  * regressions directory of a target starts out empty. A target finding a
  * problem aborts, which ctest reports as a failure naming the input.
  */
+#include "aipa/common.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
@@ -17,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#include "aipa/common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));

@@ -9,10 +9,10 @@
 
 #include "aipa/server.h" /* aipa_serve_main */
 
-int aipa_conform_main(int argc, char **argv); /* harness/cli/conform_main.c */
-int aipa_fuzz_main(int argc, char **argv);    /* harness/cli/livefuzz_main.c */
-int aipa_call_main(int argc, char **argv);    /* harness/cli/call_main.c */
-int aipa_sign_main(int argc, char **argv);    /* harness/cli/call_main.c */
+int aipa_conform_main(int argc, char **argv);  /* harness/cli/conform_main.c */
+int aipa_fuzz_main(int argc, char **argv);     /* harness/cli/livefuzz_main.c */
+int aipa_call_main(int argc, char **argv);     /* harness/cli/call_main.c */
+int aipa_sign_main(int argc, char **argv);     /* harness/cli/call_main.c */
 int aipa_latitude_main(int argc, char **argv); /* harness/cli/latitude_main.c */
 
 #endif /* AIPA_CLI_H */

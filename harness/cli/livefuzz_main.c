@@ -1,12 +1,12 @@
 /*
  * livefuzz_main.c: the `aipa fuzz` command line (docs/livefuzz.md is its manual).
  */
-#include "cli.h"
-#include "aipa/errors.h"
 #include "aipa/client.h"
+#include "aipa/errors.h"
 #include "aipa/livefuzz.h"
-#include "aipa/transport.h"
 #include "aipa/server.h"
+#include "aipa/transport.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <getopt.h>

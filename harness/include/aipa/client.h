@@ -90,7 +90,7 @@ struct aipa_built {
     struct aipa_params sent;
     /* What was signed, once (StringToSign, canonical request, signature). */
     struct aipa_sign_trace trace;
-    bool tampered;                       /* the tamper hook ran (repro lines say so) */
+    bool tampered; /* the tamper hook ran (repro lines say so) */
 };
 
 AIPA_API void aipa_built_init(struct aipa_built *b);

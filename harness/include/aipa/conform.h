@@ -205,13 +205,13 @@ struct aipa_raw {
  * connection, for the HTTP layer itself, and what the connection must do.
  */
 struct aipa_wire {
-    char *send;       /* ${...}, %hex[...]hex% and %repeat[...]% apply */
-    size_t send_len;  /* bytes of send (it may hold NUL) */
-    unsigned drip_ms; /* > 0: one byte at a time, this far apart */
-    unsigned wait_ms; /* silence that ends the wait for answers */
-    int answers;      /* -1: not checked; else exactly this many final (non-1xx) answers */
-    int closed;       /* -1: not checked; 1: the target closes the connection; 0: keeps it */
-    int cut_off;      /* -1: not checked; 1: closed before everything was sent */
+    char *send;        /* ${...}, %hex[...]hex% and %repeat[...]% apply */
+    size_t send_len;   /* bytes of send (it may hold NUL) */
+    unsigned drip_ms;  /* > 0: one byte at a time, this far apart */
+    unsigned wait_ms;  /* silence that ends the wait for answers */
+    int answers;       /* -1: not checked; else exactly this many final (non-1xx) answers */
+    int closed;        /* -1: not checked; 1: the target closes the connection; 0: keeps it */
+    int cut_off;       /* -1: not checked; 1: closed before everything was sent */
     unsigned want_fmt; /* AIPA_VFMT_XML/JSON the first answer's body must be in; 0: any */
 };
 

@@ -63,8 +63,7 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_fixture_call(struct aipa_fixture_conn *fc
  */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_fixture_begin(struct aipa_fixture_conn *fc,
                                                      const char *method, const char *path,
-                                                     const char *json,
-                                                     struct aipa_response *resp);
+                                                     const char *json, struct aipa_response *resp);
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_fixture_finish(struct aipa_fixture_conn *fc);
 
 /*
@@ -75,7 +74,7 @@ AIPA_API AIPA_MUST_CHECK aipa_err aipa_fixture_finish(struct aipa_fixture_conn *
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_fixture_instance_id(const struct aipa_buf *body, char *out,
                                                            size_t cap);
 /* The string member name of a JSON answer ("Edition" of /_aipa/info), like the above. */
-AIPA_API AIPA_MUST_CHECK aipa_err aipa_fixture_string(const struct aipa_buf *body,
-                                                      const char *name, char *out, size_t cap);
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_fixture_string(const struct aipa_buf *body, const char *name,
+                                                      char *out, size_t cap);
 
 #endif /* AIPA_FIXTURE_H */

@@ -30,7 +30,6 @@ struct aipa_fxstate {
  * reason in why for a document that breaks a rule; AIPA_ENOMEM.
  */
 AIPA_API AIPA_MUST_CHECK aipa_err aipa_fxstate_read(const char *doc, size_t len,
-                                                    struct aipa_fxstate *out,
-                                                    struct aipa_buf *why);
+                                                    struct aipa_fxstate *out, struct aipa_buf *why);
 
 #endif /* AIPA_FIXTURE_STATE_H */
