@@ -30,10 +30,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define PROBE_MAX  (64u * 1024u)
-#define GOT_MAX    (1u << 20)
-#define TAIL       "GET /aipa-smuggled HTTP/1.1\r\nHost: ecs.aliyuncs.com\r\nConnection: close\r\n\r\n"
-#define QUERY      "/?Action=DescribeInstances&Version=2014-05-26&Format=JSON"
+#define PROBE_MAX (64u * 1024u)
+#define GOT_MAX   (1u << 20)
+#define TAIL      "GET /aipa-smuggled HTTP/1.1\r\nHost: ecs.aliyuncs.com\r\nConnection: close\r\n\r\n"
+#define QUERY     "/?Action=DescribeInstances&Version=2014-05-26&Format=JSON"
 
 enum framing {
     FR_VALID_LENGTH,  /* a correct Content-Length body (control) */
@@ -49,15 +49,34 @@ enum framing {
     FR_COUNT_
 };
 
-static const char *const bad_lengths[] = {
-    "-1", "+5", "0x10", "1e3", "18446744073709551617", "99999999999999999999999", "5 5",
-    "5,6", "", " ", "5\x0b", "05a", "\xd9\xa3"};
+static const char *const bad_lengths[] = {"-1",
+                                          "+5",
+                                          "0x10",
+                                          "1e3",
+                                          "18446744073709551617",
+                                          "99999999999999999999999",
+                                          "5 5",
+                                          "5,6",
+                                          "",
+                                          " ",
+                                          "5\x0b",
+                                          "05a",
+                                          "\xd9\xa3"};
 static const char *const codings[] = {
-    "identity", "gzip", "chunked, chunked", "xchunked", "chunked , identity", "compress",
-    "chunked;q=1, gzip", ",", "\"chunked\"", "chunk", "identity, chunked, identity"};
-static const char *const chunk_sizes[] = {
-    "ffffffffffffffff", "1ffffffffffffffff", "-1", "0x5", "5 5", "g", "", "0000000000000000005",
-    "5;aipa=1;x=\"y\"", "7fffffffffffffff", "80000000"};
+    "identity",           "gzip",     "chunked, chunked",           "xchunked",
+    "chunked , identity", "compress", "chunked;q=1, gzip",          ",",
+    "\"chunked\"",        "chunk",    "identity, chunked, identity"};
+static const char *const chunk_sizes[] = {"ffffffffffffffff",
+                                          "1ffffffffffffffff",
+                                          "-1",
+                                          "0x5",
+                                          "5 5",
+                                          "g",
+                                          "",
+                                          "0000000000000000005",
+                                          "5;aipa=1;x=\"y\"",
+                                          "7fffffffffffffff",
+                                          "80000000"};
 
 static uint64_t pick(struct aipa_rng *r, uint64_t n)
 {
@@ -96,7 +115,8 @@ static aipa_err build(struct aipa_rng *r, enum framing f, bool with_tail, struct
     case FR_OBS_FOLD:
     case FR_CTL_IN_VALUE:
     case FR_SPACE_COLON:
-        AIPA_TRY(aipa_buf_printf(b, "%s: %zu%s", f == FR_SPACE_COLON ? "Content-Length " : "Content-Length",
+        AIPA_TRY(aipa_buf_printf(b, "%s: %zu%s",
+                                 f == FR_SPACE_COLON ? "Content-Length " : "Content-Length",
                                  sizeof(body) - 1, eol));
         break;
     case FR_VALID_CHUNKED:
@@ -232,7 +252,8 @@ static void save(const char *dir, uint64_t n, const char *verdict, const struct 
         }
     }
     fprintf(f, "\nreceived (%zu bytes):\n%.*s\n", res->got.len,
-            (int)(res->got.len < 4096 ? res->got.len : 4096), res->got.ptr != NULL ? res->got.ptr : "");
+            (int)(res->got.len < 4096 ? res->got.len : 4096),
+            res->got.ptr != NULL ? res->got.ptr : "");
     fclose(f);
 }
 
@@ -241,8 +262,8 @@ static const char *judge(enum framing f, bool with_tail, const struct aipa_raw_r
 {
     int first;
     bool garbage;
-    size_t answers = count_answers(res->got.ptr != NULL ? res->got.ptr : "", res->got.len, &first,
-                                   &garbage);
+    size_t answers =
+        count_answers(res->got.ptr != NULL ? res->got.ptr : "", res->got.len, &first, &garbage);
     size_t allowed = with_tail && !broken(f) ? 2 : 1;
 
     if (garbage) {

@@ -13,10 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONSOLE_LINE_MAX 600 /* longer reasons and repro lines are cut (full in the JSON report)   \
-                              */
-#define REASONS_SHOWN 3      /* distinct reasons printed per case */
-#define LATENCY_SHOWN 3      /* Actions whose answer times the table line shows */
+#define CONSOLE_LINE_MAX                                                                           \
+    600                 /* longer reasons and repro lines are cut (full in the JSON report)        \
+                         */
+#define REASONS_SHOWN 3 /* distinct reasons printed per case */
+#define LATENCY_SHOWN 3 /* Actions whose answer times the table line shows */
 
 static void print_cut(FILE *f, const char *prefix, const char *s)
 {

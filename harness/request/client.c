@@ -495,8 +495,8 @@ static aipa_err build_v3(struct aipa_client *c, const struct aipa_request *req,
         if (strcmp(p->name, "Action") == 0 || strcmp(p->name, "Version") == 0) {
             continue;
         }
-        AIPA_TRY(aipa_params_add(v3q, p->name, p->name_len, p->value, p->value_len,
-                                 AIPA_PARAM_BUILT));
+        AIPA_TRY(
+            aipa_params_add(v3q, p->name, p->name_len, p->value, p->value_len, AIPA_PARAM_BUILT));
     }
     if (req->want == AIPA_WANT_XML) {
         AIPA_TRY(add_common(v3q, req, "Format", "XML"));
@@ -537,9 +537,7 @@ static aipa_err build_signed(struct aipa_client *c, const struct aipa_request *r
     if (req->params == NULL || (req->sig == AIPA_SIG_V3 && req->shape == AIPA_SHAPE_POST_FORM)) {
         return AIPA_EINVAL;
     }
-    in.method = req->method != NULL            ? req->method
-                : req->shape == AIPA_SHAPE_GET ? "GET"
-                                               : "POST";
+    in.method = req->method != NULL ? req->method : req->shape == AIPA_SHAPE_GET ? "GET" : "POST";
     in.sign_method = req->sign_method != NULL ? req->sign_method : in.method;
     in.akid = req->access_key_id != NULL ? req->access_key_id : c->access_key_id;
     in.secret = req->secret != NULL ? req->secret : c->secret;

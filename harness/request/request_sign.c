@@ -74,8 +74,7 @@ aipa_err aipa_req_sign_v3(const char *method, const char *path, const struct aip
                                        &t->canonical_request));
     AIPA_TRY(aipa_v3_string_to_sign(t->canonical_request.ptr, t->canonical_request.len,
                                     &t->string_to_sign));
-    AIPA_TRY(aipa_v3_signature(secret, t->string_to_sign.ptr, t->string_to_sign.len,
-                               t->signature));
+    AIPA_TRY(aipa_v3_signature(secret, t->string_to_sign.ptr, t->string_to_sign.len, t->signature));
     if (authorization == NULL) {
         return AIPA_OK;
     }

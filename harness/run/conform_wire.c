@@ -21,12 +21,12 @@
 #define SHOWN       4096 /* transcript bytes per side */
 
 struct answers {
-    size_t finals;       /* final (non-1xx) answers */
-    int status;          /* of the first final answer; 0: none */
-    char ct[128];        /* its Content-Type */
+    size_t finals;        /* final (non-1xx) answers */
+    int status;           /* of the first final answer; 0: none */
+    char ct[128];         /* its Content-Type */
     struct aipa_buf body; /* its body */
-    bool garbage;        /* bytes that are no HTTP/1.x answer */
-    bool cut;            /* the last answer is incomplete */
+    bool garbage;         /* bytes that are no HTTP/1.x answer */
+    bool cut;             /* the last answer is incomplete */
 };
 
 static bool header_is(const struct phr_header *h, const char *name)
@@ -126,8 +126,8 @@ static void read_answers(const char *p, size_t n, struct answers *a)
             a->status = status;
             for (size_t i = 0; i < nh; i++) {
                 if (header_is(&hs[i], "Content-Type")) {
-                    size_t k = hs[i].value_len < sizeof(a->ct) - 1 ? hs[i].value_len
-                                                                   : sizeof(a->ct) - 1;
+                    size_t k =
+                        hs[i].value_len < sizeof(a->ct) - 1 ? hs[i].value_len : sizeof(a->ct) - 1;
 
                     memcpy(a->ct, hs[i].value, k);
                     a->ct[k] = '\0';
@@ -223,8 +223,8 @@ enum aipa_verdict aipa__run_wire(const char *target, const struct aipa_step *s, 
         goto out;
     }
     *req_text = show(bytes.ptr != NULL ? bytes.ptr : "", bytes.len);
-    e = aipa_raw_exchange(target, (const uint8_t *)(bytes.ptr != NULL ? bytes.ptr : ""),
-                          bytes.len, w->drip_ms, w->wait_ms, &res);
+    e = aipa_raw_exchange(target, (const uint8_t *)(bytes.ptr != NULL ? bytes.ptr : ""), bytes.len,
+                          w->drip_ms, w->wait_ms, &res);
     if (e != AIPA_OK) {
         aipa__note(reason, "%s", res.error);
         v = e == AIPA_EINVAL ? AIPA_V_SKIP : AIPA_V_ERROR;

@@ -81,7 +81,8 @@ static int dial(const char *host, const char *port, char *err, size_t err_cap)
     for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-            snprintf(err, err_cap, "cannot connect to %.64s:%.8s: %.60s", host, port, strerror(errno));
+            snprintf(err, err_cap, "cannot connect to %.64s:%.8s: %.60s", host, port,
+                     strerror(errno));
             close(fd);
             fd = -1;
         }

@@ -56,7 +56,6 @@ struct aipa_lf_param {
     unsigned flags; /* AIPA_LF_P_* */
 };
 
-
 /*
  * Request-level mutations. They act on the parts the renderer fills in
  * (clock, nonce, signature, headers), so that they stay meaningful when the
@@ -86,11 +85,11 @@ enum {
 AIPA_API const char *aipa_lf_mutation_name(unsigned bit);
 
 struct aipa_lf_req {
-    char method[12];        /* "GET", "POST", "PUT", ... */
-    enum aipa_sig auth;     /* how the renderer signs it (aipa/request.h) */
-    unsigned mut;           /* AIPA_LF_M_* bits */
-    char content_type[64];  /* "" : form type when there is a body, none otherwise */
-    char accept[64];        /* "" : no Accept header */
+    char method[12];       /* "GET", "POST", "PUT", ... */
+    enum aipa_sig auth;    /* how the renderer signs it (aipa/request.h) */
+    unsigned mut;          /* AIPA_LF_M_* bits */
+    char content_type[64]; /* "" : form type when there is a body, none otherwise */
+    char accept[64];       /* "" : no Accept header */
     struct aipa_lf_param *params;
     size_t count;
     size_t cap;
@@ -180,10 +179,10 @@ struct aipa_lf_sign_ctx {
 
 struct aipa_lf_wire {
     char method[12];
-    struct aipa_buf target;  /* "/?A=b&..." */
-    struct aipa_buf body;    /* may be empty */
-    struct aipa_buf headers; /* "Name: value\n" lines, Host first */
-    char nonce[72];          /* the nonce that was sent ("" if none) */
+    struct aipa_buf target;       /* "/?A=b&..." */
+    struct aipa_buf body;         /* may be empty */
+    struct aipa_buf headers;      /* "Name: value\n" lines, Host first */
+    char nonce[72];               /* the nonce that was sent ("" if none) */
     struct aipa_sign_trace trace; /* what was signed ("" when unsigned) */
 };
 
@@ -302,10 +301,9 @@ AIPA_API size_t aipa_lf_judge(const struct aipa_lf_req *req, const struct aipa_l
  * cap (resp->truncated) is a too-large finding and nothing else.
  */
 AIPA_API size_t aipa_lf_judge_with(const struct aipa_lf_req *req, const struct aipa_lf_wire *wire,
-                                   const struct aipa_lf_resp *resp,
-                                   const struct aipa_lf_resp *ref,
-                                   const struct aipa_lf_judge_opts *opts,
-                                   struct aipa_lf_hit *hits, size_t cap);
+                                   const struct aipa_lf_resp *resp, const struct aipa_lf_resp *ref,
+                                   const struct aipa_lf_judge_opts *opts, struct aipa_lf_hit *hits,
+                                   size_t cap);
 
 /*
  * The state-effect oracle: compares the target's state document (GET
@@ -355,7 +353,7 @@ struct aipa_lf_config {
     const char *access_key_id;
     const char *access_key_secret;
     const char *security_token; /* STS token of that key (the reference is told so); NULL: none */
-    bool whitelisted; /* the key may pass IpAddress (the reference is told so) */
+    bool whitelisted;           /* the key may pass IpAddress (the reference is told so) */
     /* Without the fixture protocol: existing instance IDs for ${vm0}.. (borrowed). */
     const char *const *instances;
     size_t instance_count;
@@ -407,8 +405,8 @@ struct aipa_lf_stats {
     struct aipa_lf_latency {
         char action[32]; /* "" : a free slot */
         uint64_t count;
-        size_t sample_count;                        /* samples kept (at most AIPA_LF_LAT_SAMPLES) */
-        float samples[AIPA_LF_LAT_SAMPLES];         /* ms; a reservoir past the cap */
+        size_t sample_count;                /* samples kept (at most AIPA_LF_LAT_SAMPLES) */
+        float samples[AIPA_LF_LAT_SAMPLES]; /* ms; a reservoir past the cap */
     } latency[AIPA_LF_LAT_ACTIONS];
 };
 

@@ -12,13 +12,26 @@
 
 #include <string.h>
 
-#define A(st, c)         {(st), (c), AIPA_LAT_FMT_ANY, NULL}
-#define AF(st, c, f)     {(st), (c), (f), NULL}
-#define AM(st, c, m)     {(st), (c), AIPA_LAT_FMT_ANY, (m)}
-#define ALTS(...)        (const struct aipa_lat_answer[]){__VA_ARGS__}
-#define NALTS(...)       (sizeof(ALTS(__VA_ARGS__)) / sizeof(struct aipa_lat_answer))
-#define ROW_ALTS(...)    ALTS(__VA_ARGS__), NALTS(__VA_ARGS__)
-#define ANY_DOCUMENTED   A(0, AIPA_LAT_ANY)
+#define A(st, c)                                                                                   \
+    {                                                                                              \
+        (st), (c), AIPA_LAT_FMT_ANY, NULL                                                          \
+    }
+#define AF(st, c, f)                                                                               \
+    {                                                                                              \
+        (st), (c), (f), NULL                                                                       \
+    }
+#define AM(st, c, m)                                                                               \
+    {                                                                                              \
+        (st), (c), AIPA_LAT_FMT_ANY, (m)                                                           \
+    }
+#define ALTS(...)                                                                                  \
+    (const struct aipa_lat_answer[])                                                               \
+    {                                                                                              \
+        __VA_ARGS__                                                                                \
+    }
+#define NALTS(...)     (sizeof(ALTS(__VA_ARGS__)) / sizeof(struct aipa_lat_answer))
+#define ROW_ALTS(...)  ALTS(__VA_ARGS__), NALTS(__VA_ARGS__)
+#define ANY_DOCUMENTED A(0, AIPA_LAT_ANY)
 /* What a signature check answers when the parameters it needs did not survive. */
 #define AUTH_FALLOUT                                                                               \
     A(400, "IncompleteSignature"), A(400, "MissingSignature"), A(400, "MissingAccessKeyId"),       \
@@ -417,9 +430,8 @@ bool aipa_lat_documented(unsigned status, const char *code)
         }
     }
     /* the templated rows: Missing{Name} and Invalid{Name}, 400 */
-    return status == 400 &&
-           ((strncmp(code, "Missing", 7) == 0 && is_name(code + 7)) ||
-            (strncmp(code, "Invalid", 7) == 0 && code[7] != '\0'));
+    return status == 400 && ((strncmp(code, "Missing", 7) == 0 && is_name(code + 7)) ||
+                             (strncmp(code, "Invalid", 7) == 0 && code[7] != '\0'));
 }
 
 static bool answer_matches(const struct aipa_lat_answer *a, unsigned status, const char *code,
@@ -490,8 +502,8 @@ const struct aipa_latitude *aipa_lat_accepts(const struct aipa_lat_set *s, unsig
     return NULL;
 }
 
-const struct aipa_latitude *aipa_lat_accepts_format(const struct aipa_lat_set *s,
-                                                    unsigned edition, unsigned format)
+const struct aipa_latitude *aipa_lat_accepts_format(const struct aipa_lat_set *s, unsigned edition,
+                                                    unsigned format)
 {
     /* rows where the input that picks the format is itself what the documents leave open */
     static const enum aipa_lat any_format[] = {AIPA_LAT_FORMAT_EMPTY, AIPA_LAT_FORMAT_UNKNOWN,

@@ -17,11 +17,9 @@
 #ifndef AIPA_SERVER_HTTP_H
 #define AIPA_SERVER_HTTP_H
 
-#include "server_int.h"
-
-
 #include "aipa/phr.h"
 #include "server_http_chunked.h"
+#include "server_int.h"
 
 /* Header lines picohttpparser may return; more is 431 before the handler sees it. */
 #define AIPA_HTTP_MAX_LINES 128
@@ -52,11 +50,11 @@ struct aipa__hconn {
     int minor;
     struct phr_header lines[AIPA_HTTP_MAX_LINES];
     size_t line_count;
-    bool head_stale;       /* the buffer moved since the head was parsed: parse it again */
-    uint64_t body_left;    /* Content-Length body */
-    struct aipa__chunked chunk; /* a chunked body's decoder */
+    bool head_stale;               /* the buffer moved since the head was parsed: parse it again */
+    uint64_t body_left;            /* Content-Length body */
+    struct aipa__chunked chunk;    /* a chunked body's decoder */
     struct aipa_srv_response resp; /* reused for every answer: its body keeps its memory */
-    struct aipa_buf body;  /* a chunked body, decoded */
+    struct aipa_buf body;          /* a chunked body, decoded */
     bool keep_alive;
     bool head_method;
 

@@ -168,10 +168,10 @@ AIPA_API const struct aipa_latitude *aipa_lat_accepts_format(const struct aipa_l
  * The first row in s that applies to edition and decides a (status, Code),
  * not only a Message (for naming a finding); NULL if none.
  */
-AIPA_API const struct aipa_latitude *aipa_lat_first(const struct aipa_lat_set *s,
-                                                    unsigned edition);
+AIPA_API const struct aipa_latitude *aipa_lat_first(const struct aipa_lat_set *s, unsigned edition);
 /* Comma-separated names of the rows in s ("" when none). */
-AIPA_API AIPA_MUST_CHECK aipa_err aipa_lat_names(const struct aipa_lat_set *s, struct aipa_buf *out);
+AIPA_API AIPA_MUST_CHECK aipa_err aipa_lat_names(const struct aipa_lat_set *s,
+                                                 struct aipa_buf *out);
 
 /*
  * Documented transient answers (a retry may succeed): InternalError 500,
